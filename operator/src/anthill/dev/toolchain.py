@@ -1,0 +1,276 @@
+"""Pinned Go binaries the local platform needs, built once into a cache outside the repository.
+
+Each tool is built from a wrapper module under ``hack/tools/<module>/`` whose ``go.mod`` pins the
+version (and, for Kubernetes, replaces every staging module). The version read from that ``go.mod`` names
+the cache directory, so a bump rebuilds and a fresh clone reuses what an earlier clone built:
+
+    ${ANTHILL_TOOLS_DIR:-${XDG_CACHE_HOME:-~/.cache}/anthill}/<module>/<version>/<binary>
+
+``ANTHILL_ASSETS_DIR`` (or ``KUBEBUILDER_ASSETS``, as set by ``setup-envtest``) points at preinstalled
+binaries; a binary found there is used as it is and never built.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ASSETS_ENV_VARS = ("ANTHILL_ASSETS_DIR", "KUBEBUILDER_ASSETS")
+BUILD_DATE = "1970-01-01T00:00:00Z"  # reproducible builds: the date is not an input
+
+
+class ToolchainError(RuntimeError):
+    """A tool cannot be found or built; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class GoTool:
+    """One binary built from a wrapper module in ``hack/tools``."""
+
+    name: str
+    module_dir: str
+    package: str
+    pinned_module: str
+    ldflags: Callable[[str], list[str]]
+    purpose: str
+
+
+def kube_version_ldflags(version: str) -> list[str]:
+    """The ``-X`` flags Kubernetes' own build sets, so ``--version`` and discovery report the release."""
+    match = re.fullmatch(r"v(\d+)\.(\d+)\.\d+.*", version)
+    if match is None:
+        raise ToolchainError(f"not a Kubernetes release version: {version!r}")
+    major, minor = match.groups()
+    flags: list[str] = []
+    for pkg in ("k8s.io/client-go/pkg/version", "k8s.io/component-base/version"):
+        flags += [
+            f"-X {pkg}.gitVersion={version}",
+            f"-X {pkg}.gitMajor={major}",
+            f"-X {pkg}.gitMinor={minor}",
+            f"-X {pkg}.gitTreeState=clean",
+            f"-X {pkg}.buildDate={BUILD_DATE}",
+        ]
+    return flags
+
+
+def _etcd_ldflags(version: str) -> list[str]:
+    return [f"-X go.etcd.io/etcd/api/v3/version.GitSHA={version}"]
+
+
+def _helm_ldflags(version: str) -> list[str]:
+    pkg = "helm.sh/helm/v3/internal/version"
+    return [f"-X {pkg}.version={version}", f"-X {pkg}.gitTreeState=clean"]
+
+
+def _kind_ldflags(version: str) -> list[str]:
+    return []
+
+
+def _actionlint_ldflags(version: str) -> list[str]:
+    return [f"-X github.com/rhysd/actionlint.version={version}"]
+
+
+TOOLS: Mapping[str, GoTool] = {
+    tool.name: tool
+    for tool in (
+        GoTool(
+            "etcd",
+            "etcd",
+            "go.etcd.io/etcd/server/v3",
+            "go.etcd.io/etcd/server/v3",
+            _etcd_ldflags,
+            "key-value store behind the local kube-apiserver",
+        ),
+        GoTool(
+            "kube-apiserver",
+            "kubernetes",
+            "k8s.io/kubernetes/cmd/kube-apiserver",
+            "k8s.io/kubernetes",
+            kube_version_ldflags,
+            "the Kubernetes API server",
+        ),
+        GoTool(
+            "kube-controller-manager",
+            "kubernetes",
+            "k8s.io/kubernetes/cmd/kube-controller-manager",
+            "k8s.io/kubernetes",
+            kube_version_ldflags,
+            "CronJob, Job, GC, namespace and SA controllers",
+        ),
+        GoTool(
+            "kubectl",
+            "kubernetes",
+            "k8s.io/kubernetes/cmd/kubectl",
+            "k8s.io/kubernetes",
+            kube_version_ldflags,
+            "Kubernetes CLI matching the local API server",
+        ),
+        GoTool(
+            "helm",
+            "helm",
+            "helm.sh/helm/v3/cmd/helm",
+            "helm.sh/helm/v3",
+            _helm_ldflags,
+            "installs the Anthill chart",
+        ),
+        GoTool(
+            "actionlint",
+            "actionlint",
+            "github.com/rhysd/actionlint/cmd/actionlint",
+            "github.com/rhysd/actionlint",
+            _actionlint_ldflags,
+            "checks the GitHub Actions workflows",
+        ),
+        GoTool(
+            "kind",
+            "kind",
+            "sigs.k8s.io/kind",
+            "sigs.k8s.io/kind",
+            _kind_ldflags,
+            "Kubernetes in Docker, for the kind test path",
+        ),
+    )
+}
+
+CONTROL_PLANE_TOOLS = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
+DEFAULT_TOOLS = (*CONTROL_PLANE_TOOLS, "helm", "actionlint")
+
+
+def repo_root(start: Path | None = None) -> Path:
+    """The Anthill checkout: ``$ANTHILL_REPO_ROOT``, else the nearest parent holding ``hack/tools``."""
+    if env := os.environ.get("ANTHILL_REPO_ROOT"):
+        return Path(env)
+    candidates = [start or Path.cwd(), Path(__file__).resolve()]
+    for candidate in candidates:
+        for parent in (candidate, *candidate.parents):
+            if (parent / "hack" / "tools").is_dir():
+                return parent
+    raise ToolchainError(
+        "cannot find an Anthill checkout (a directory with hack/tools/); run from inside the repository, "
+        "set ANTHILL_REPO_ROOT, or point ANTHILL_ASSETS_DIR at prebuilt binaries"
+    )
+
+
+def pinned_version(go_mod: str, module: str) -> str:
+    """The version ``go_mod`` requires for ``module`` (single-line or block ``require``)."""
+    pattern = rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)"
+    for line in go_mod.splitlines():
+        if line.lstrip().startswith("//") or "=>" in line:
+            continue
+        match = re.match(pattern, line)
+        if match:
+            return match.group(1)
+    raise ToolchainError(f"go.mod does not require {module}")
+
+
+def cache_root(env: Mapping[str, str] | None = None) -> Path:
+    """Where built binaries live: ``$ANTHILL_TOOLS_DIR`` or ``$XDG_CACHE_HOME/anthill``."""
+    env = os.environ if env is None else env
+    if root := env.get("ANTHILL_TOOLS_DIR"):
+        return Path(root)
+    xdg = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME", str(Path.home()))) / ".cache")
+    return Path(xdg) / "anthill"
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """Resolves tools to binaries: preinstalled assets first, then the cache, building when missing."""
+
+    root: Path
+    cache: Path
+    assets: tuple[Path, ...] = ()
+
+    @classmethod
+    def from_environment(cls, root: Path | None = None) -> Toolchain:
+        assets = tuple(Path(os.environ[var]) for var in ASSETS_ENV_VARS if os.environ.get(var))
+        return cls(root=root or repo_root(), cache=cache_root(), assets=assets)
+
+    def version(self, name: str) -> str:
+        tool = _tool(name)
+        go_mod = self.root / "hack" / "tools" / tool.module_dir / "go.mod"
+        return pinned_version(go_mod.read_text(), tool.pinned_module)
+
+    def cached_path(self, name: str) -> Path:
+        tool = _tool(name)
+        return self.cache / tool.module_dir / self.version(name) / tool.name
+
+    def find(self, name: str) -> Path | None:
+        """The binary if it is available without building."""
+        for assets in self.assets:
+            candidate = assets / name
+            if os.access(candidate, os.X_OK):
+                return candidate
+        cached = self.cached_path(name)
+        return cached if os.access(cached, os.X_OK) else None
+
+    def ensure(self, name: str, on_build: Callable[[str, str], None] | None = None) -> Path:
+        """The binary, built first if needed. ``on_build(name, version)`` is told before a build starts."""
+        found = self.find(name)
+        if found is not None:
+            return found
+        target = self.cached_path(name)
+        with _exclusive(target.parent / f".{name}.lock"):
+            if os.access(target, os.X_OK):  # another process built it while we waited
+                return target
+            if on_build is not None:
+                on_build(name, self.version(name))
+            self._build(_tool(name), target)
+        return target
+
+    def _build(self, tool: GoTool, target: Path) -> None:
+        go = shutil.which("go")
+        if go is None:
+            raise ToolchainError(
+                f"building {tool.name} needs Go (https://go.dev/dl) on PATH, "
+                f"or point ANTHILL_ASSETS_DIR at a directory that has {tool.name}"
+            )
+        version = self.version(tool.name)
+        ldflags = " ".join(["-s", "-w", *tool.ldflags(version)])
+        partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+        env = {**os.environ, "CGO_ENABLED": "0"}
+        cmd = [go, "build", "-trimpath", "-ldflags", ldflags, "-o", str(partial), tool.package]
+        result = subprocess.run(
+            cmd,
+            cwd=self.root / "hack" / "tools" / tool.module_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            partial.unlink(missing_ok=True)
+            raise ToolchainError(f"go build of {tool.name} {version} failed:\n{result.stderr[-4000:]}")
+        partial.replace(target)  # atomic: a reader never sees half a binary
+
+
+def _tool(name: str) -> GoTool:
+    try:
+        return TOOLS[name]
+    except KeyError:
+        raise ToolchainError(f"unknown tool {name!r}; known: {', '.join(TOOLS)}") from None
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def timed(fn: Callable[[], Path]) -> tuple[Path, float]:
+    """Run ``fn`` and return its result with the seconds it took."""
+    start = time.monotonic()
+    result = fn()
+    return result, time.monotonic() - start

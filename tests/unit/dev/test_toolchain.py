@@ -1,0 +1,157 @@
+"""Tool versions come from the wrapper modules' go.mod; binaries resolve assets -> cache -> build."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from anthill.dev.toolchain import (
+    TOOLS,
+    Toolchain,
+    ToolchainError,
+    cache_root,
+    kube_version_ldflags,
+    pinned_version,
+    repo_root,
+)
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.parametrize(
+    ("go_mod", "module", "expected"),
+    [
+        pytest.param(
+            "module x\n\nrequire k8s.io/kubernetes v1.34.4\n",
+            "k8s.io/kubernetes",
+            "v1.34.4",
+            id="single-line require",
+        ),
+        pytest.param(
+            "require (\n\tfoo v1.0.0\n\tk8s.io/kubernetes v1.34.4 // indirect\n)\n",
+            "k8s.io/kubernetes",
+            "v1.34.4",
+            id="block require with indirect comment",
+        ),
+        pytest.param(
+            "tool k8s.io/kubernetes/cmd/kubectl\nrequire k8s.io/kubernetes v1.34.4\n",
+            "k8s.io/kubernetes",
+            "v1.34.4",
+            id="tool line for a sub-package is not the module",
+        ),
+        pytest.param(
+            "replace k8s.io/api => k8s.io/api v0.34.4\nrequire k8s.io/api v0.33.0\n",
+            "k8s.io/api",
+            "v0.33.0",
+            id="replace lines are not requirements",
+        ),
+        pytest.param(
+            "// k8s.io/kubernetes v9.9.9\nrequire k8s.io/kubernetes v1.34.4\n",
+            "k8s.io/kubernetes",
+            "v1.34.4",
+            id="comments are ignored",
+        ),
+    ],
+)
+def test_pinned_version(go_mod: str, module: str, expected: str) -> None:
+    assert pinned_version(go_mod, module) == expected
+
+
+def test_pinned_version_missing_module_names_it() -> None:
+    with pytest.raises(ToolchainError, match=r"does not require example\.com/x"):
+        pinned_version("module y\n", "example.com/x")
+
+
+@pytest.mark.parametrize("name", sorted(TOOLS))
+def test_every_tool_is_pinned_by_its_wrapper_module(name: str) -> None:
+    """The table and hack/tools agree: each tool's module requires a concrete version."""
+    version = Toolchain(root=REPO, cache=Path("/nonexistent")).version(name)
+    assert version.startswith("v")
+    assert (REPO / "hack" / "tools" / TOOLS[name].module_dir / "go.sum").is_file()
+
+
+def test_kubernetes_staging_modules_are_all_replaced_at_the_matching_version() -> None:
+    go_mod = (REPO / "hack" / "tools" / "kubernetes" / "go.mod").read_text()
+    kube = pinned_version(go_mod, "k8s.io/kubernetes")
+    staging = f"v0.{kube.removeprefix('v1.')}"
+    replaces = [line.split() for line in go_mod.splitlines() if "=>" in line]
+    assert len(replaces) >= 30
+    for parts in replaces:
+        assert parts[0] == parts[2], parts
+        assert parts[-1] == staging, parts
+
+
+def test_kube_version_ldflags_set_both_version_packages() -> None:
+    flags = kube_version_ldflags("v1.34.4")
+    assert "-X k8s.io/component-base/version.gitVersion=v1.34.4" in flags
+    assert "-X k8s.io/client-go/pkg/version.gitMinor=34" in flags
+    assert "-X k8s.io/component-base/version.gitMajor=1" in flags
+
+
+def test_kube_version_ldflags_reject_non_release() -> None:
+    with pytest.raises(ToolchainError):
+        kube_version_ldflags("main")
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        pytest.param(
+            {"ANTHILL_TOOLS_DIR": "/opt/t", "XDG_CACHE_HOME": "/x", "HOME": "/h"},
+            "/opt/t",
+            id="explicit override wins",
+        ),
+        pytest.param({"XDG_CACHE_HOME": "/x", "HOME": "/h"}, "/x/anthill", id="XDG cache"),
+        pytest.param({"HOME": "/h"}, "/h/.cache/anthill", id="home fallback"),
+    ],
+)
+def test_cache_root(env: dict[str, str], expected: str) -> None:
+    assert cache_root(env) == Path(expected)
+
+
+def _executable(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_preinstalled_assets_win_over_the_cache(tmp_path: Path) -> None:
+    toolchain = Toolchain(root=REPO, cache=tmp_path / "cache", assets=(tmp_path / "assets",))
+    cached = _executable(toolchain.cached_path("etcd"))
+    assert toolchain.find("etcd") == cached
+    asset = _executable(tmp_path / "assets" / "etcd")
+    assert toolchain.find("etcd") == asset
+    assert toolchain.ensure("etcd") == asset
+
+
+def test_cache_path_follows_the_pinned_version(tmp_path: Path) -> None:
+    toolchain = Toolchain(root=REPO, cache=tmp_path)
+    path = toolchain.cached_path("kube-apiserver")
+    assert path == tmp_path / "kubernetes" / toolchain.version("kube-apiserver") / "kube-apiserver"
+
+
+def test_build_without_go_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `go` here
+    toolchain = Toolchain(root=REPO, cache=tmp_path / "cache")
+    with pytest.raises(ToolchainError, match="needs Go"):
+        toolchain.ensure("kind")
+    assert not toolchain.cached_path("kind").exists()
+
+
+def test_unknown_tool() -> None:
+    with pytest.raises(ToolchainError, match="unknown tool 'kubelet'"):
+        Toolchain(root=REPO, cache=Path("/nonexistent")).version("kubelet")
+
+
+def test_repo_root_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHILL_REPO_ROOT", str(tmp_path))
+    assert repo_root() == tmp_path
+
+
+def test_repo_root_found_from_a_subdirectory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHILL_REPO_ROOT", raising=False)
+    assert repo_root(REPO / "operator" / "src") == REPO
+    assert repo_root(Path("/")).samefile(REPO)  # falls back to where the package lives
