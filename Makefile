@@ -30,7 +30,7 @@ lint: tools ## ruff, mypy and actionlint
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
-	"$$($(ANTHILL) dev tools path actionlint)" -color=never
+	"$$($(ANTHILL) dev tools path actionlint)" -no-color
 
 test: lint ## Lint, then every test (kind tests skip with a reason when Docker is absent)
 	.venv/bin/pytest $(PYTEST_ARGS)

@@ -140,14 +140,14 @@ def cluster_up(
         if foreground:
             _run_foreground(name, timeout)
             return
-        toolchain = None if kind else _toolchain()
-        if toolchain is not None:
-            for tool in (*CONTROL_PLANE_TOOLS, "helm"):
-                _ensure(toolchain, tool)
-        with err.status("starting the control plane") as status:
-            if toolchain is None:
-                state = clusters.up_kind(name, progress=status.update)
+        toolchain = _toolchain()
+        tools = [_ensure(toolchain, tool) for tool in ("kubectl", "helm")]
+        with err.status("starting the cluster") as status:
+            if kind:
+                state = clusters.up_kind(name, progress=status.update, path_dirs=[t.parent for t in tools])
             else:
+                for tool in CONTROL_PLANE_TOOLS:
+                    _ensure(toolchain, tool)
                 state = clusters.up_local(name, toolchain, progress=status.update, timeout=timeout)
     except (ControlPlaneError, ToolchainError) as exc:
         _fail(str(exc))

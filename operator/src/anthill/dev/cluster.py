@@ -31,7 +31,7 @@ from anthill.dev.controlplane import (
     rss_bytes,
     terminate,
 )
-from anthill.dev.toolchain import CONTROL_PLANE_TOOLS, Toolchain
+from anthill.dev.toolchain import CONTROL_PLANE_TOOLS, Toolchain, ToolchainError
 
 STATE_FILE = "cluster.json"
 
@@ -157,7 +157,7 @@ def down(state: ClusterState) -> None:
     if state.mode == "kind":
         if state.kind_cluster:
             subprocess.run(
-                [kind_binary_on_path() or "kind", "delete", "cluster", "--name", state.kind_cluster],
+                [kind_binary() or "kind", "delete", "cluster", "--name", state.kind_cluster],
                 check=False,
                 capture_output=True,
             )
@@ -171,8 +171,19 @@ def down(state: ClusterState) -> None:
     remove_tree(state.workdir)
 
 
+def kind_binary() -> str | None:
+    """kind from PATH, else the one `anthill dev tools build kind` put in the cache."""
+    if found := shutil.which("kind"):
+        return found
+    try:
+        cached = Toolchain.from_environment().find("kind")
+    except ToolchainError:
+        return None
+    return str(cached) if cached else None
+
+
 def kind_unavailable(which: Callable[[str], str | None] = shutil.which) -> str | None:
-    """Why the kind path cannot run here, or None if Docker answers and kind is on PATH."""
+    """Why the kind path cannot run here, or None if a Docker engine answers and kind is available."""
     if which("docker") is None:
         return "docker is not installed"
     info = subprocess.run(
@@ -180,19 +191,18 @@ def kind_unavailable(which: Callable[[str], str | None] = shutil.which) -> str |
     )
     if info.returncode != 0:
         return "no Docker engine is reachable (`docker info` failed)"
-    if which("kind") is None:
-        return "kind is not on PATH (`anthill dev tools build kind` builds it)"
+    if kind_binary() is None:
+        return "kind is not installed (`anthill dev tools build kind` builds it)"
     return None
 
 
-def kind_binary_on_path() -> str | None:
-    return shutil.which("kind")
-
-
-def up_kind(name: str, progress: Callable[[str], None], timeout: float = 300.0) -> ClusterState:
-    """Create a kind cluster named ``anthill-<name>`` and record it."""
+def up_kind(
+    name: str, progress: Callable[[str], None], path_dirs: Sequence[Path] = (), timeout: float = 300.0
+) -> ClusterState:
+    """Create a kind cluster named ``anthill-<name>`` and record it; ``path_dirs`` hold kubectl and helm."""
     reason = kind_unavailable()
-    if reason is not None:
+    kind = kind_binary()
+    if reason is not None or kind is None:
         raise ControlPlaneError(f"cannot start a kind cluster: {reason}")
     workdir = cluster_dir(name)
     remove_tree(workdir)
@@ -203,7 +213,7 @@ def up_kind(name: str, progress: Callable[[str], None], timeout: float = 300.0) 
     started = datetime.datetime.now(datetime.UTC)
     result = subprocess.run(
         [
-            "kind",
+            kind,
             "create",
             "cluster",
             "--name",
@@ -229,13 +239,14 @@ def up_kind(name: str, progress: Callable[[str], None], timeout: float = 300.0) 
         started_at=started,
         start_seconds=round((datetime.datetime.now(datetime.UTC) - started).total_seconds(), 2),
         kind_cluster=cluster,
+        path_dirs=list(path_dirs),
     )
     save_state(state)
     return state
 
 
 def _kind_cluster_exists(state: ClusterState) -> bool:
-    kind = kind_binary_on_path()
+    kind = kind_binary()
     if kind is None or state.kind_cluster is None:
         return False
     result = subprocess.run([kind, "get", "clusters"], capture_output=True, text=True, check=False)
@@ -243,7 +254,8 @@ def _kind_cluster_exists(state: ClusterState) -> bool:
 
 
 def _kubectl_ready(state: ClusterState) -> bool:
-    kubectl = shutil.which("kubectl")
+    pinned = [d / "kubectl" for d in state.path_dirs if (d / "kubectl").exists()]
+    kubectl = str(pinned[0]) if pinned else shutil.which("kubectl")
     if kubectl is None:
         return False
     result = subprocess.run(
