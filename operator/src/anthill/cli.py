@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from anthill import __version__
+from anthill.api.cli import app as crds_app
 from anthill.dev.cli import app as dev_app
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(dev_app, name="dev")
+app.add_typer(crds_app, name="crds")
 
 
 def _version(value: bool) -> None:

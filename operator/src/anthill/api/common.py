@@ -1,0 +1,98 @@
+"""Building blocks shared by the anthill.io/v1alpha1 kinds.
+
+Every model parses the raw Kubernetes body at the boundary: camelCase aliases, unknown fields rejected.
+Field descriptions become the CRD's OpenAPI descriptions (what `kubectl explain` prints), and cross-field
+rules written as CEL in ``x-kubernetes-validations`` are enforced by the API server at admission.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+GROUP = "anthill.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+KEY_NAME = r"^[-._a-zA-Z0-9]+$"
+# Five cron fields (or a predefined @macro), as CronJob accepts them; a TZ= prefix is not allowed: use timeZone.
+CRON = (
+    r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)"
+    r"|[0-9A-Za-z*/,?-]+\s+[0-9A-Za-z*/,?-]+\s+[0-9A-Za-z*/,?-]+\s+[0-9A-Za-z*/,?-]+\s+[0-9A-Za-z*/,?-]+)$"
+)
+IANA_TIME_ZONE = r"^(UTC|Etc/[A-Za-z0-9+-]+|[A-Z][A-Za-z_-]+(/[A-Za-z0-9_+-]+){1,2})$"
+
+
+def cel(
+    rule: str, message: str, field_path: str | None = None, reason: str = "FieldValueInvalid"
+) -> dict[str, str]:
+    """One ``x-kubernetes-validations`` entry; ``field_path`` makes the API server name the field."""
+    entry = {"rule": rule, "message": message, "reason": reason}
+    if field_path:
+        entry["fieldPath"] = field_path
+    return entry
+
+
+class Model(BaseModel):
+    """Base of every spec/status model: camelCase on the wire, unknown fields are errors."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    cel_rules: ClassVar[list[dict[str, str]]] = []
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        if cls.cel_rules:
+            schema["x-kubernetes-validations"] = cls.cel_rules
+        return schema
+
+    def to_k8s(self) -> dict[str, Any]:
+        """The camelCase dict, without unset optional fields."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class SecretKeyRef(Model):
+    """A key in a Secret in the same namespace. Only the reference is stored; the value never leaves the Secret."""
+
+    name: str = Field(
+        description="Name of the Secret, in the same namespace.", max_length=253, pattern=DNS_SUBDOMAIN
+    )
+    key: str = Field(description="Key within the Secret.", max_length=253, pattern=KEY_NAME)
+
+
+class LocalObjectReference(Model):
+    """A named object of a known kind in the same namespace."""
+
+    name: str = Field(
+        description="Name of the object, in the same namespace.", max_length=253, pattern=DNS_SUBDOMAIN
+    )
+
+
+ConditionStatus = Literal["True", "False", "Unknown"]
+
+
+class Condition(Model):
+    """The latest observation of one aspect of the resource (metav1.Condition)."""
+
+    type: str = Field(description="Ready: the resource does its job. Synced: the last reconcile succeeded.")
+    status: ConditionStatus = Field(description="True, False or Unknown.")
+    reason: str = Field(description="CamelCase reason for the last transition, e.g. Available, InvalidSpec.")
+    message: str = Field(default="", description="Human-readable details.")
+    last_transition_time: datetime.datetime = Field(description="When status last changed.")
+    observed_generation: int | None = Field(default=None, description="metadata.generation this reflects.")
+
+
+def printer_columns_common() -> list[dict[str, Any]]:
+    """READY, SYNCED as every kind shows them (Crossplane convention)."""
+    return [
+        {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
+        {"name": "Synced", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Synced")].status'},
+    ]
