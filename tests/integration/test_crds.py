@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from anthill.dev.controlplane import Binaries, ControlPlane
+from tests.integration.kubectl import Kubectl
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 INVALID = sorted((REPO / "tests" / "data" / "marketfeeds" / "invalid").glob("*.yaml"))
-
-
-class Kubectl:
-    def __init__(self, binary: Path, kubeconfig: Path) -> None:
-        self.base = [str(binary), f"--kubeconfig={kubeconfig}"]
-
-    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*self.base, *args], capture_output=True, text=True, check=False, timeout=120)
-
-
-@pytest.fixture(scope="module")
-def kubectl(control_plane: ControlPlane, binaries: Binaries) -> Kubectl:
-    kubectl = Kubectl(binaries.kubectl, control_plane.kubeconfig)
-    applied = kubectl("apply", "--server-side", "-f", str(REPO / "crds"))
-    assert applied.returncode == 0, applied.stderr
-    established = kubectl(
-        "wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=anthill"
-    )
-    assert established.returncode == 0, established.stderr
-    return kubectl
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import typer
@@ -13,6 +14,7 @@ from anthill import __version__
 from anthill.cli import app
 
 runner = CliRunner()
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _commands(group: typer.Typer, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
@@ -53,9 +55,31 @@ def test_every_command_explains_itself(path: tuple[str, ...]) -> None:
 
 
 def test_status_of_an_unknown_cluster_is_a_clear_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("ANTHILL_STATE_DIR", str(tmp_path))
     result = runner.invoke(app, ["dev", "cluster", "status", "--name", "nope"])
     assert result.exit_code == 1
     assert "no cluster named 'nope'" in result.output
+
+
+def test_render_prints_the_children_of_a_feed() -> None:
+    result = runner.invoke(app, ["render", str(REPO / "examples" / "market-holidays.yaml")])
+    assert result.exit_code == 0, result.output
+    assert [doc.split("\n")[0] for doc in result.output.split("---\n")] == [
+        "apiVersion: v1",
+        "apiVersion: batch/v1",
+    ]
+
+
+def test_render_names_the_bad_field() -> None:
+    bad = REPO / "tests" / "data" / "marketfeeds" / "invalid" / "06-multiplier-zero.yaml"
+    result = runner.invoke(app, ["render", str(bad)])
+    assert result.exit_code == 1
+    assert "spec.bars.multiplier" in result.output
+
+
+def test_render_refuses_kinds_without_children() -> None:
+    result = runner.invoke(app, ["render", str(REPO / "examples" / "medallion-kubernetes.yaml")])
+    assert result.exit_code == 1
+    assert "only anthill.io/v1alpha1 MarketFeeds" in result.output

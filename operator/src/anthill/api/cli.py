@@ -11,7 +11,7 @@ from rich.console import Console
 from anthill.api import KINDS
 from anthill.api.crdgen import render_crd
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 app = typer.Typer(help="CustomResourceDefinitions, generated from the API models.", no_args_is_help=True)
 
 

@@ -20,7 +20,7 @@ from anthill.dev import cluster as clusters
 from anthill.dev.controlplane import Binaries, ControlPlane, ControlPlaneError
 from anthill.dev.toolchain import CONTROL_PLANE_TOOLS, DEFAULT_TOOLS, TOOLS, Toolchain, ToolchainError
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 app = typer.Typer(help="Developer tooling: the local control plane and pinned tools.", no_args_is_help=True)

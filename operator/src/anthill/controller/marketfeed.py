@@ -1,0 +1,91 @@
+"""kopf handlers for MarketFeed: they only route to :class:`Reconciler` and translate its outcome for kopf."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from anthill.api.common import GROUP, VERSION
+from anthill.controller.metrics import observe_reconcile
+from anthill.marketfeed.desired import FEED_LABEL
+from anthill.marketfeed.reconcile import ConflictError, Reconciler, SecretMissingError, is_paused
+from anthill.settings import OperatorSettings
+
+KIND = "MarketFeed"
+log = logging.getLogger(__name__)
+
+
+def _not_paused(meta: kopf.Meta, **_: Any) -> bool:
+    return not is_paused(dict(meta))
+
+
+def _paused(meta: kopf.Meta, **_: Any) -> bool:
+    return is_paused(dict(meta))
+
+
+def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: OperatorSettings) -> None:
+    """Attach the MarketFeed handlers to ``registry``."""
+
+    def run(body: kopf.Body, trigger: str) -> None:
+        with observe_reconcile(KIND, trigger) as outcome:
+            try:
+                result = reconciler.reconcile(dict(body))
+            except SecretMissingError as exc:
+                outcome.reason = "SecretNotFound"
+                if trigger != "timer":
+                    raise kopf.TemporaryError(str(exc), delay=settings.secret_retry) from exc
+                return
+            except ConflictError as exc:
+                outcome.reason = "Conflict"
+                if trigger != "timer":
+                    raise kopf.TemporaryError(str(exc), delay=1) from exc
+                return
+            outcome.reason = result.reason
+            outcome.writes = result.writes
+
+    @kopf.on.resume(GROUP, VERSION, "marketfeeds", id="reconcile", when=_not_paused, registry=registry)
+    @kopf.on.create(GROUP, VERSION, "marketfeeds", id="reconcile", when=_not_paused, registry=registry)
+    @kopf.on.update(GROUP, VERSION, "marketfeeds", id="reconcile", when=_not_paused, registry=registry)
+    def reconcile_feed(body: kopf.Body, reason: str, **_: Any) -> None:
+        run(body, str(reason))
+
+    @kopf.timer(
+        GROUP,
+        VERSION,
+        "marketfeeds",
+        id="drift",
+        interval=settings.drift_interval,
+        when=_not_paused,
+        initial_delay=settings.drift_interval,
+        registry=registry,
+    )
+    def correct_drift(body: kopf.Body, **_: Any) -> None:
+        run(body, "timer")
+
+    @kopf.on.resume(GROUP, VERSION, "marketfeeds", id="paused", when=_paused, registry=registry)
+    @kopf.on.update(GROUP, VERSION, "marketfeeds", id="paused", when=_paused, registry=registry)
+    def report_paused(body: kopf.Body, **_: Any) -> None:
+        reconciler.mark_paused(dict(body))
+
+    @kopf.on.event(
+        "batch", "v1", "cronjobs", id="cronjob-event", labels={FEED_LABEL: kopf.PRESENT}, registry=registry
+    )
+    @kopf.on.event(
+        "batch", "v1", "jobs", id="job-event", labels={FEED_LABEL: kopf.PRESENT}, registry=registry
+    )
+    def child_changed(labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
+        """A CronJob was edited or deleted, or one of its Jobs progressed: refresh the feed."""
+        if namespace is None:
+            return
+        with observe_reconcile(KIND, "child-event") as outcome:
+            try:
+                result = reconciler.reconcile_by_name(namespace, labels[FEED_LABEL])
+            except (SecretMissingError, ConflictError) as exc:
+                outcome.reason = type(exc).__name__
+                log.info("feed %s/%s not refreshed: %s", namespace, labels[FEED_LABEL], exc)
+                return
+            if result is not None:
+                outcome.reason = result.reason
+                outcome.writes = result.writes

@@ -1,0 +1,84 @@
+"""Start the operator: settings, Kubernetes client, kopf registry, metrics and health endpoints, peering."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import threading
+from typing import Any
+
+import kopf
+from prometheus_client import start_http_server
+
+from anthill.controller import marketfeed
+from anthill.kube import Store, connect
+from anthill.marketfeed.reconcile import Reconciler
+from anthill.settings import OperatorSettings
+
+KOPF_PREFIX = "kopf.anthill.io"
+
+
+def ensure_peering(store: Store, settings: OperatorSettings) -> None:
+    """Create the peering object replicas meet in (kopf expects it to exist); an existing one is kept."""
+    targets: list[str | None] = [*settings.namespaces] or [None]
+    for namespace in targets:
+        store.ensure_peering(settings.peering, namespace)
+
+
+def build_registry(operator_settings: OperatorSettings, reconciler: Reconciler) -> kopf.OperatorRegistry:
+    registry = kopf.OperatorRegistry()
+
+    @kopf.on.login(registry=registry)
+    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+        """Same credentials as the reconcilers' client: in-cluster, else the kubeconfig."""
+        return kopf.login_via_client(**kwargs)
+
+    @kopf.on.startup(registry=registry)
+    def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+        if not operator_settings.standalone:
+            ensure_peering(reconciler.store, operator_settings)
+        # Handler progress and the last-handled spec live in annotations: the status subresource is ours,
+        # and its schema prunes anything it does not declare.
+        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
+        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=KOPF_PREFIX)
+        settings.persistence.finalizer = f"{KOPF_PREFIX}/finalizer"
+        settings.posting.level = logging.WARNING  # Kubernetes Events for problems only
+        settings.posting.reporting_component = "anthill-operator"
+        settings.watching.server_timeout = 300
+        settings.watching.client_timeout = 330
+        settings.execution.max_workers = 8
+        settings.peering.lifetime = operator_settings.peering_lifetime
+
+    marketfeed.register(registry, reconciler, operator_settings)
+    return registry
+
+
+def run(
+    settings: OperatorSettings,
+    stop_flag: threading.Event | None = None,
+    ready_flag: threading.Event | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop_flag``)."""
+    kopf.configure(log_format=kopf.LogFormat.JSON if settings.log_format == "json" else kopf.LogFormat.FULL)
+    # One INFO line per handler run is noise at hundreds of feeds; reconcilers log what they change.
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port)
+    reconciler = Reconciler(store=Store(connect()), settings=settings)
+    registry = build_registry(settings, reconciler)
+    liveness = f"http://0.0.0.0:{settings.health_port}/healthz" if settings.health_port else None
+    asyncio.run(
+        kopf.operator(
+            registry=registry,
+            standalone=settings.standalone,
+            peering_name=None if settings.standalone else settings.peering,
+            priority=settings.priority if settings.priority is not None else secrets.randbelow(1_000_000) + 1,
+            clusterwide=not settings.namespaces,
+            namespaces=settings.namespaces,
+            liveness_endpoint=liveness,
+            stop_flag=stop_flag,
+            ready_flag=ready_flag,
+        )
+    )

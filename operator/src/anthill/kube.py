@@ -1,0 +1,123 @@
+"""The operator's Kubernetes I/O, as plain dicts in and out. A 404 on read is ``None``."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, cast
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from anthill.api.common import GROUP, VERSION
+
+SecretCheck = Literal["ok", "secret-missing", "key-missing"]
+NOT_FOUND = 404
+CONFLICT = 409
+
+
+def connect() -> client.ApiClient:
+    """In-cluster credentials when running in a pod, else the kubeconfig (KUBECONFIG or ~/.kube/config)."""
+    try:
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
+        return client.ApiClient()
+    except config.ConfigException:
+        api: client.ApiClient = config.new_client_from_config()  # type: ignore[no-untyped-call]
+        return api
+
+
+class Store:
+    """Reads and writes the objects a MarketFeed owns, and the feed's status."""
+
+    def __init__(self, api: client.ApiClient) -> None:
+        self.api = api
+        self.core = client.CoreV1Api(api)
+        self.batch = client.BatchV1Api(api)
+        self.custom = client.CustomObjectsApi(api)
+
+    def _sanitize(self, obj: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self.api.sanitize_for_serialization(obj)  # type: ignore[no-untyped-call]
+        return result
+
+    def check_secret(self, namespace: str, name: str, key: str) -> SecretCheck:
+        """Whether the Secret and key exist. The value is read by the API but never kept or logged."""
+        try:
+            secret = self.core.read_namespaced_secret(name, namespace)
+        except ApiException as exc:
+            if exc.status == NOT_FOUND:
+                return "secret-missing"
+            raise
+        present = key in (secret.data or {}) or key in (secret.string_data or {})
+        del secret
+        return "ok" if present else "key-missing"
+
+    def get_feed(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            feed = cast(
+                "dict[str, Any]",
+                self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "marketfeeds", name),
+            )
+        except ApiException as exc:
+            if exc.status == NOT_FOUND:
+                return None
+            raise
+        return feed
+
+    def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self._sanitize(self.batch.read_namespaced_cron_job(name, namespace))
+        except ApiException as exc:
+            if exc.status == NOT_FOUND:
+                return None
+            raise
+
+    def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self._sanitize(self.core.read_namespaced_config_map(name, namespace))
+        except ApiException as exc:
+            if exc.status == NOT_FOUND:
+                return None
+            raise
+
+    def create_cronjob(self, body: dict[str, Any]) -> None:
+        self.batch.create_namespaced_cron_job(body["metadata"]["namespace"], cast("Any", body))
+
+    def replace_cronjob(self, body: dict[str, Any]) -> None:
+        self.batch.replace_namespaced_cron_job(
+            body["metadata"]["name"], body["metadata"]["namespace"], cast("Any", body)
+        )
+
+    def create_configmap(self, body: dict[str, Any]) -> None:
+        self.core.create_namespaced_config_map(body["metadata"]["namespace"], cast("Any", body))
+
+    def replace_configmap(self, body: dict[str, Any]) -> None:
+        self.core.replace_namespaced_config_map(
+            body["metadata"]["name"], body["metadata"]["namespace"], cast("Any", body)
+        )
+
+    def list_jobs(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        jobs = self.batch.list_namespaced_job(namespace, label_selector=selector)
+        return [self._sanitize(job) for job in jobs.items]
+
+    def list_pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        pods = self.core.list_namespaced_pod(namespace, label_selector=selector)
+        return [self._sanitize(pod) for pod in pods.items]
+
+    def patch_feed_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        self.custom.patch_namespaced_custom_object_status(
+            GROUP, VERSION, namespace, "marketfeeds", name, {"status": status}
+        )
+
+    def ensure_peering(self, name: str, namespace: str | None) -> None:
+        """Create kopf's (Cluster)KopfPeering ``name`` unless it exists."""
+        body = {"apiVersion": "kopf.dev/v1", "metadata": {"name": name}}
+        try:
+            if namespace is None:
+                self.custom.create_cluster_custom_object(
+                    "kopf.dev", "v1", "clusterkopfpeerings", {**body, "kind": "ClusterKopfPeering"}
+                )
+            else:
+                self.custom.create_namespaced_custom_object(
+                    "kopf.dev", "v1", namespace, "kopfpeerings", {**body, "kind": "KopfPeering"}
+                )
+        except ApiException as exc:
+            if exc.status != CONFLICT:
+                raise

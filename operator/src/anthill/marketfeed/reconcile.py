@@ -1,0 +1,296 @@
+"""One reconcile path for a MarketFeed: parse, build desired, observe, create/replace, write status.
+
+Create, update, resume, the drift timer and events from the owned CronJob and its Jobs all end here. Every
+write is skipped when the observed object already matches, so an idle pass costs reads only.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+from pydantic import ValidationError
+
+from anthill import conditions as cond
+from anthill.api.marketfeed import MarketFeedSpec
+from anthill.kube import CONFLICT, Store
+from anthill.marketfeed import observe
+from anthill.marketfeed.desired import (
+    FEED_LABEL,
+    Feed,
+    child_name,
+    desired_configmap,
+    desired_cronjob,
+    is_up_to_date,
+    owner_reference,
+)
+from anthill.settings import OperatorSettings
+
+PAUSED_ANNOTATION = "anthill.io/paused"
+log = logging.getLogger(__name__)
+STATUS_KEYS = (
+    "observedGeneration",
+    "conditions",
+    "cronJobName",
+    "lastScheduleTime",
+    "lastSuccessfulTime",
+    "watermark",
+    "lastRun",
+)
+
+
+class SecretMissingError(Exception):
+    """The API-key Secret or its key does not exist yet; retry later."""
+
+
+class ConflictError(Exception):
+    """Someone else changed a child between our read and our write; retry soon."""
+
+
+@dataclass
+class Result:
+    """What one reconcile did: its Ready reason and how many API writes it made."""
+
+    reason: str
+    writes: int = 0
+
+
+def is_paused(meta: dict[str, Any]) -> bool:
+    return str((meta.get("annotations") or {}).get(PAUSED_ANNOTATION, "")).lower() == "true"
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """``spec.bars.multiplier: Input should be greater than or equal to 1; ...``"""
+    parts = []
+    for item in error.errors():
+        path = ".".join(["spec", *(str(p) for p in item["loc"])])
+        parts.append(f"{path}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def rfc3339(value: Any) -> str | None:
+    """A timestamp as the API server writes them (``2026-11-28T03:00:00Z``)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        moment = value
+    else:
+        moment = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_run_status(
+    cronjob: dict[str, Any] | None,
+    jobs: list[dict[str, Any]],
+    pods: list[dict[str, Any]],
+    previous: dict[str, Any],
+) -> dict[str, Any]:
+    """lastScheduleTime, lastSuccessfulTime, lastRun and watermark from the CronJob, its Jobs and their Pods."""
+    status: dict[str, Any] = {}
+    cron_status = (cronjob or {}).get("status") or {}
+    for key in ("lastScheduleTime", "lastSuccessfulTime"):
+        stamp = rfc3339(cron_status.get(key)) or previous.get(key)
+        if stamp:
+            status[key] = stamp
+    pods_by_job: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for pod in pods:
+        job_name = (pod["metadata"].get("labels") or {}).get("job-name")
+        if job_name:
+            pods_by_job[job_name].append(pod)
+    latest = observe.latest_job(jobs)
+    if latest is not None:
+        run = observe.build_last_run(latest, pods_by_job.get(latest["metadata"]["name"], []))
+        for key in ("startedAt", "finishedAt"):
+            if key in run:
+                run[key] = rfc3339(run[key])
+        status["lastRun"] = run
+    elif previous.get("lastRun"):
+        status["lastRun"] = previous["lastRun"]  # the Job was pruned by the history limit; keep what we saw
+    mark = observe.watermark(jobs, pods_by_job) or previous.get("watermark")
+    if mark:
+        status["watermark"] = mark
+    return status
+
+
+@dataclass
+class Reconciler:
+    """Reconciles MarketFeeds; one instance per operator process."""
+
+    store: Store
+    settings: OperatorSettings
+    clock: Callable[[], datetime.datetime] = field(default=lambda: datetime.datetime.now(datetime.UTC))
+    _locks: defaultdict[tuple[str, str], threading.Lock] = field(
+        default_factory=lambda: defaultdict(threading.Lock)
+    )
+
+    def reconcile(self, body: dict[str, Any]) -> Result:
+        """Bring ``body``'s children in line with its spec and write its status.
+
+        Raises :class:`SecretMissingError` (after recording ``SecretNotFound``) and :class:`ConflictError`; the caller
+        decides when to retry. An invalid spec is recorded and not retried.
+        """
+        meta = body["metadata"]
+        with self._locks[(meta["namespace"], meta["name"])]:
+            return self._reconcile(body)
+
+    def reconcile_by_name(self, namespace: str, name: str) -> Result | None:
+        """Re-read the feed and reconcile it (for events on its children). None if it is gone or paused."""
+        body = self.store.get_feed(namespace, name)
+        if body is None or is_paused(body["metadata"]) or body["metadata"].get("deletionTimestamp"):
+            return None
+        return self.reconcile(body)
+
+    def mark_paused(self, body: dict[str, Any]) -> Result:
+        generation = body["metadata"].get("generation")
+        update = [
+            cond.condition(
+                cond.SYNCED,
+                False,
+                cond.RECONCILE_PAUSED,
+                f"reconciliation is paused by the {PAUSED_ANNOTATION} annotation",
+                generation,
+            )
+        ]
+        return Result(cond.RECONCILE_PAUSED, self._write_status(body, {}, update, keep_others=True))
+
+    def _reconcile(self, body: dict[str, Any]) -> Result:
+        meta = body["metadata"]
+        generation = meta.get("generation")
+        try:
+            spec = MarketFeedSpec.model_validate(body.get("spec") or {})
+        except ValidationError as exc:
+            message = describe_validation_error(exc)
+            updates = [
+                cond.condition(cond.READY, False, cond.INVALID_SPEC, message, generation),
+                cond.condition(cond.SYNCED, False, cond.INVALID_SPEC, message, generation),
+            ]
+            return Result(
+                cond.INVALID_SPEC, self._write_status(body, {"observedGeneration": generation}, updates)
+            )
+        feed = Feed(meta["name"], meta["namespace"], spec, meta["uid"], generation)
+
+        check = self.store.check_secret(
+            feed.namespace, spec.api_key_secret_ref.name, spec.api_key_secret_ref.key
+        )
+        if check != "ok":
+            ref = spec.api_key_secret_ref
+            message = (
+                f"Secret {feed.namespace}/{ref.name} not found"
+                if check == "secret-missing"
+                else f"Secret {feed.namespace}/{ref.name} has no key {ref.key!r}"
+            )
+            message += "; the CronJob is created once it exists"
+            updates = [
+                cond.condition(cond.READY, False, cond.SECRET_NOT_FOUND, message, generation),
+                cond.condition(cond.SYNCED, False, cond.SECRET_NOT_FOUND, message, generation),
+            ]
+            self._write_status(body, {"observedGeneration": generation}, updates, keep_others=True)
+            raise SecretMissingError(message)
+
+        writes = self._ensure(
+            desired_configmap(feed),
+            feed,
+            self.store.get_configmap,
+            self.store.create_configmap,
+            self.store.replace_configmap,
+        )
+        writes += self._ensure(
+            desired_cronjob(feed, self.settings),
+            feed,
+            self.store.get_cronjob,
+            self.store.create_cronjob,
+            self.store.replace_cronjob,
+        )
+        name = child_name(feed.name)
+        cronjob = self.store.get_cronjob(feed.namespace, name)
+        selector = f"{FEED_LABEL}={feed.name}"
+        jobs = self.store.list_jobs(feed.namespace, selector)
+        pods = self.store.list_pods(feed.namespace, selector) if jobs else []
+        previous = body.get("status") or {}
+        status = {
+            "observedGeneration": generation,
+            "cronJobName": name,
+            **build_run_status(cronjob, jobs, pods, previous),
+        }
+        suspended = " (suspended)" if spec.suspend else ""
+        updates = [
+            cond.condition(
+                cond.READY,
+                True,
+                cond.AVAILABLE,
+                f"CronJob {name} runs on {spec.schedule!r}{suspended}",
+                generation,
+            ),
+            cond.condition(cond.SYNCED, True, cond.RECONCILE_SUCCESS, "", generation),
+        ]
+        writes += self._write_status(body, status, updates)
+        return Result(cond.AVAILABLE, writes)
+
+    def _ensure(
+        self,
+        desired: dict[str, Any],
+        feed: Feed,
+        get: Callable[[str, str], dict[str, Any] | None],
+        create: Callable[[dict[str, Any]], None],
+        replace: Callable[[dict[str, Any]], None],
+    ) -> int:
+        desired["metadata"]["ownerReferences"] = [owner_reference(feed)]
+        observed = get(feed.namespace, desired["metadata"]["name"])
+        try:
+            if observed is None:
+                create(desired)
+                log.info("created %s %s/%s", desired["kind"], feed.namespace, desired["metadata"]["name"])
+                return 1
+            if is_up_to_date(desired, observed):
+                return 0
+            desired["metadata"]["resourceVersion"] = observed["metadata"]["resourceVersion"]
+            replace(desired)
+            log.info(
+                "updated %s %s/%s to the feed's spec",
+                desired["kind"],
+                feed.namespace,
+                desired["metadata"]["name"],
+            )
+            return 1
+        except ApiException as exc:
+            if exc.status == CONFLICT:
+                raise ConflictError(
+                    f"{desired['kind']} {desired['metadata']['name']} changed concurrently"
+                ) from exc
+            raise
+
+    def _write_status(
+        self,
+        body: dict[str, Any],
+        status: dict[str, Any],
+        updates: list[dict[str, Any]],
+        keep_others: bool = False,
+    ) -> int:
+        """Patch the status when it differs from what the body shows; return the number of writes (0 or 1)."""
+        current = body.get("status") or {}
+        merged = cond.merge_conditions(current.get("conditions") or [], updates, self.clock())
+        new = {
+            **({k: v for k, v in current.items() if k in STATUS_KEYS} if keep_others else {}),
+            **status,
+            "conditions": merged,
+        }
+        old = {k: v for k, v in current.items() if k in STATUS_KEYS}
+        if new == old:
+            return 0
+        patch: dict[str, Any] = {key: None for key in old if key not in new}
+        patch.update(new)
+        meta = body["metadata"]
+        self.store.patch_feed_status(meta["namespace"], meta["name"], patch)
+        log.debug(
+            "status of %s/%s: %s",
+            meta["namespace"],
+            meta["name"],
+            sorted(k for k in new if new[k] != old.get(k)),
+        )
+        return 1

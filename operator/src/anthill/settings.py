@@ -1,0 +1,59 @@
+"""Operator settings, read once from the environment (``ANTHILL_*``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class OperatorSettings(BaseSettings):
+    """What the operator needs to know that is not in any resource."""
+
+    model_config = SettingsConfigDict(env_prefix="ANTHILL_", frozen=True, extra="ignore")
+
+    namespaces: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Namespaces to watch, comma-separated (ANTHILL_NAMESPACES=a,b). Empty: the whole cluster.",
+    )
+    ingest_image: str = Field(
+        default="ghcr.io/anthill-platform/anthill-ingest:0.1.0",
+        description="Image the MarketFeed CronJobs run.",
+    )
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(
+        default="IfNotPresent", description="Pull policy of the ingest container."
+    )
+    drift_interval: float = Field(
+        default=60.0, gt=0, description="Seconds between drift checks of every owned object."
+    )
+    secret_retry: float = Field(
+        default=15.0, gt=0, description="Seconds between checks for a missing API-key Secret."
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="Log lines as JSON or plain text."
+    )
+    metrics_port: int = Field(default=9090, ge=0, le=65535, description="Prometheus /metrics port (0: off).")
+    health_port: int = Field(default=8080, ge=0, le=65535, description="Liveness /healthz port (0: off).")
+    peering: str = Field(
+        default="anthill", description="kopf peering name: replicas with the same name elect one active."
+    )
+    standalone: bool = Field(default=False, description="Skip peering (single replica, local development).")
+    priority: int | None = Field(
+        default=None,
+        ge=0,
+        description="Peering priority; the highest live replica acts. Default: random per start.",
+    )
+    peering_lifetime: int = Field(
+        default=60, ge=1, description="Seconds a silent replica counts as alive before another takes over."
+    )
+
+    @field_validator("namespaces", mode="before")
+    @classmethod
+    def _split_namespaces(cls, value: object) -> object:
+        return parse_namespaces(value) if isinstance(value, str) else value
+
+
+def parse_namespaces(raw: str) -> list[str]:
+    """``"a, b,,c"`` -> ``["a", "b", "c"]``."""
+    return [part.strip() for part in raw.split(",") if part.strip()]
