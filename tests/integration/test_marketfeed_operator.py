@@ -323,3 +323,25 @@ def test_operator_reads_secrets_only_where_granted(kubectl: Kubectl, feed_namesp
         kubectl("auth", "can-i", "get", "secrets", "-n", feed_namespace, as_operator).stdout.strip() == "yes"
     )
     assert kubectl("get", "secret", "-n", "kube-system", "anything", as_operator).returncode != 0
+
+
+def test_api_refusal_is_synced_false_with_the_upstream_message(kubectl: Kubectl, feed_namespace: str) -> None:
+    """An outage or refusal is not an invalid spec: Synced=False/ReconcileError, retried until it clears."""
+    ns = feed_namespace
+    with_secret(kubectl, ns)
+    kubectl.ok("create", "quota", "no-cronjobs", "-n", ns, "--hard=count/cronjobs.batch=0")
+    wait_for(lambda: "count/cronjobs.batch" in kubectl.ok("get", "quota", "no-cronjobs", "-n", ns, "-o",
+                                                           "jsonpath={.status.hard}"), TIMEOUT, "the quota to be active")  # fmt: skip
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest("quota"))
+
+    def refused() -> bool:
+        return condition(get(kubectl, ns, "mf/quota"), "Synced").get("reason") == "ReconcileError"
+
+    wait_for(refused, TIMEOUT, "Synced=False/ReconcileError")
+    synced = condition(get(kubectl, ns, "mf/quota"), "Synced")
+    assert synced["status"] == "False"
+    assert "exceeded quota" in synced["message"]
+
+    kubectl.ok("delete", "quota", "no-cronjobs", "-n", ns)
+    wait_ready(kubectl, ns, "quota")
+    assert condition(get(kubectl, ns, "mf/quota"), "Synced")["reason"] == "ReconcileSuccess"

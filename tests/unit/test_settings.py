@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -24,3 +26,9 @@ def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHILL_DRIFT_INTERVAL", "0")
     with pytest.raises(ValidationError, match="drift_interval"):
         OperatorSettings()
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for name in OperatorSettings.model_fields:
+        assert f"`ANTHILL_{name.upper()}`" in readme, f"ANTHILL_{name.upper()} is missing from the README"

@@ -10,7 +10,13 @@ import kopf
 from anthill.api.common import GROUP, VERSION
 from anthill.controller.metrics import observe_reconcile
 from anthill.marketfeed.desired import FEED_LABEL
-from anthill.marketfeed.reconcile import ConflictError, Reconciler, SecretMissingError, is_paused
+from anthill.marketfeed.reconcile import (
+    ConflictError,
+    Reconciler,
+    SecretMissingError,
+    UpstreamError,
+    is_paused,
+)
 from anthill.settings import OperatorSettings
 
 KIND = "MarketFeed"
@@ -41,6 +47,11 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
                 outcome.reason = "Conflict"
                 if trigger != "timer":
                     raise kopf.TemporaryError(str(exc), delay=1) from exc
+                return
+            except UpstreamError as exc:
+                outcome.reason = "ReconcileError"
+                if trigger != "timer":  # kopf retries with backoff; the drift timer tries again anyway
+                    raise kopf.TemporaryError(str(exc), delay=settings.secret_retry) from exc
                 return
             outcome.reason = result.reason
             outcome.writes = result.writes
@@ -82,7 +93,7 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
         with observe_reconcile(KIND, "child-event") as outcome:
             try:
                 result = reconciler.reconcile_by_name(namespace, labels[FEED_LABEL])
-            except (SecretMissingError, ConflictError) as exc:
+            except (SecretMissingError, ConflictError, UpstreamError) as exc:
                 outcome.reason = type(exc).__name__
                 log.info("feed %s/%s not refreshed: %s", namespace, labels[FEED_LABEL], exc)
                 return

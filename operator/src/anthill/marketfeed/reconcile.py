@@ -7,6 +7,7 @@ write is skipped when the observed object already matches, so an idle pass costs
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import threading
 from collections import defaultdict
@@ -47,6 +48,10 @@ STATUS_KEYS = (
 
 class SecretMissingError(Exception):
     """The API-key Secret or its key does not exist yet; retry later."""
+
+
+class UpstreamError(Exception):
+    """The API server refused or failed a read or write (recorded as Synced=False/ReconcileError)."""
 
 
 class ConflictError(Exception):
@@ -193,25 +198,14 @@ class Reconciler:
             self._write_status(body, {"observedGeneration": generation}, updates, keep_others=True)
             raise SecretMissingError(message)
 
-        writes = self._ensure(
-            desired_configmap(feed),
-            feed,
-            self.store.get_configmap,
-            self.store.create_configmap,
-            self.store.replace_configmap,
-        )
-        writes += self._ensure(
-            desired_cronjob(feed, self.settings),
-            feed,
-            self.store.get_cronjob,
-            self.store.create_cronjob,
-            self.store.replace_cronjob,
-        )
+        try:
+            writes, cronjob, jobs, pods = self._apply_children(feed)
+        except ApiException as exc:
+            message = f"{exc.status} {exc.reason}: {_api_message(exc)}"
+            update = [cond.condition(cond.SYNCED, False, cond.RECONCILE_ERROR, message, generation)]
+            self._write_status(body, {}, update, keep_others=True)
+            raise UpstreamError(message) from exc
         name = child_name(feed.name)
-        cronjob = self.store.get_cronjob(feed.namespace, name)
-        selector = f"{FEED_LABEL}={feed.name}"
-        jobs = self.store.list_jobs(feed.namespace, selector)
-        pods = self.store.list_pods(feed.namespace, selector) if jobs else []
         previous = body.get("status") or {}
         status = {
             "observedGeneration": generation,
@@ -231,6 +225,30 @@ class Reconciler:
         ]
         writes += self._write_status(body, status, updates)
         return Result(cond.AVAILABLE, writes)
+
+    def _apply_children(
+        self, feed: Feed
+    ) -> tuple[int, dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
+        """Create or replace the ConfigMap and CronJob; observe the CronJob, its Jobs and their Pods."""
+        writes = self._ensure(
+            desired_configmap(feed),
+            feed,
+            self.store.get_configmap,
+            self.store.create_configmap,
+            self.store.replace_configmap,
+        )
+        writes += self._ensure(
+            desired_cronjob(feed, self.settings),
+            feed,
+            self.store.get_cronjob,
+            self.store.create_cronjob,
+            self.store.replace_cronjob,
+        )
+        cronjob = self.store.get_cronjob(feed.namespace, child_name(feed.name))
+        selector = f"{FEED_LABEL}={feed.name}"
+        jobs = self.store.list_jobs(feed.namespace, selector)
+        pods = self.store.list_pods(feed.namespace, selector) if jobs else []
+        return writes, cronjob, jobs, pods
 
     def _ensure(
         self,
@@ -294,3 +312,14 @@ class Reconciler:
             sorted(k for k in new if new[k] != old.get(k)),
         )
         return 1
+
+
+def _api_message(exc: ApiException) -> str:
+    """The API server's own message from an error body, else the raw body (shortened)."""
+    try:
+        parsed = json.loads(exc.body or "")
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and parsed.get("message"):
+        return str(parsed["message"])[:500]
+    return str(exc.body or "")[:500]
