@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from anthill.api.common import API_VERSION
+from anthill.api.errors import describe_validation_error
 from anthill.api.marketfeed import MarketFeedSpec
 from anthill.marketfeed.desired import Feed, desired_configmap, desired_cronjob, owner_reference
-from anthill.marketfeed.reconcile import describe_validation_error
 from anthill.settings import OperatorSettings
 from anthill.yamlio import dump_all
 
@@ -35,7 +35,11 @@ def run_operator(
 
     Settings come from ANTHILL_* environment variables; flags override them.
     """
-    from anthill.controller.run import run  # noqa: PLC0415 - kopf loads only when the operator runs
+    try:
+        from anthill.controller.run import run  # noqa: PLC0415 - kopf loads only when the operator runs
+    except ModuleNotFoundError as exc:
+        err.print(f"[red]error:[/] the operator needs the `anthill[operator]` extra ({exc.name} is missing)")
+        raise typer.Exit(1) from exc
 
     overrides: dict[str, Any] = {}
     if standalone is not None:

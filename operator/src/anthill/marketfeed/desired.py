@@ -85,7 +85,8 @@ def _container(feed: Feed, settings: OperatorSettings) -> dict[str, Any]:
         "name": CONTAINER,
         "image": settings.ingest_image,
         "imagePullPolicy": settings.image_pull_policy,
-        "args": ["run", "--config", f"{CONFIG_DIR}/{CONFIG_FILE}"],
+        "command": ["anthill", "ingest", "run"],
+        "args": ["--feed", f"{CONFIG_DIR}/{CONFIG_FILE}"],
         "env": [
             # The key reaches the process from the Secret; the operator never reads or copies its value.
             {"name": "MASSIVE_API_KEY", "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}},

@@ -19,6 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from anthill import conditions as cond
+from anthill.api.errors import describe_validation_error
 from anthill.api.marketfeed import MarketFeedSpec
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed import observe
@@ -68,15 +69,6 @@ class Result:
 
 def is_paused(meta: dict[str, Any]) -> bool:
     return str((meta.get("annotations") or {}).get(PAUSED_ANNOTATION, "")).lower() == "true"
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """``spec.bars.multiplier: Input should be greater than or equal to 1; ...``"""
-    parts = []
-    for item in error.errors():
-        path = ".".join(["spec", *(str(p) for p in item["loc"])])
-        parts.append(f"{path}: {item['msg']}")
-    return "; ".join(parts)
 
 
 def rfc3339(value: Any) -> str | None:
