@@ -1,0 +1,136 @@
+"""``anthill ingest run``: what a MarketFeed's CronJob pod executes.
+
+Exit codes: 0 ok, 2 invalid feed config, 3 API key rejected, 4 upstream failure (after retries),
+5 a response surprised us (kept under ``_quarantine/``). On exit, one JSON line (result, rows, files,
+watermark, requests) goes to the termination-message path, where the operator reads it into status.lastRun.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from anthill_ingest.client import MarketData
+from anthill_ingest.config import ConfigError, load_feed
+from anthill_ingest.errors import IngestError
+from anthill_ingest.runner import Progress as ProgressFn
+from anthill_ingest.runner import Run, Summary
+from anthill_ingest.sink import open_sink
+from anthill_ingest.transport import RetryPolicy
+
+KEY_VARIABLES = ("MASSIVE_API_KEY", "POLYGON_API_KEY")
+app = typer.Typer(help="Market data ingestion: the Massive (Polygon.io) API -> the lake's bronze layer.",
+                  no_args_is_help=True)  # fmt: skip
+log = logging.getLogger("anthill_ingest")
+
+
+@app.callback()
+def ingest() -> None:
+    """Market data ingestion: the Massive (Polygon.io) API -> the lake's bronze layer."""
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        body = {"time": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(),
+                "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}  # fmt: skip
+        return json.dumps(body)
+
+
+def _configure_logging(interactive: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if not interactive:
+        handler.setFormatter(JsonFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "RESTClient", "werkzeug"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def api_key_from_environment() -> str:
+    for name in KEY_VARIABLES:
+        if value := os.environ.get(name):
+            return value
+    raise ConfigError(f"no API key: set {' or '.join(KEY_VARIABLES)}")
+
+
+@app.command("run")
+def run(
+    feed: Annotated[Path, typer.Option(help="MarketFeed manifest, or the feed.json the operator mounts.")],
+    api_url: Annotated[
+        str | None, typer.Option(envvar="ANTHILL_MARKET_DATA_URL", help="API base URL (default: Massive's).")
+    ] = None,
+    termination_log: Annotated[
+        Path, typer.Option(envvar="ANTHILL_TERMINATION_LOG", help="Where the one-line JSON summary goes.")
+    ] = Path("/dev/termination-log"),
+    today: Annotated[
+        datetime.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Run as if on this date (default: today, UTC)."),
+    ] = None,
+) -> None:
+    """Fetch the feed's window into bronze, then advance its watermark."""
+    interactive = sys.stderr.isatty()
+    _configure_logging(interactive)
+    now = datetime.datetime.now(datetime.UTC)
+    if today is not None:
+        now = today.replace(tzinfo=datetime.UTC, hour=12)
+    summary = Summary()
+    code = 0
+    try:
+        config = load_feed(feed)
+        rate = config.spec.rate_limit.requests_per_minute if config.spec.rate_limit else None
+        api = MarketData(api_key_from_environment(), api_url, rate, RetryPolicy())
+        with _progress(interactive) as bar:
+            ingestion = Run(config, api, open_sink(config.spec.destination.uri), now, _reporter(bar))
+            summary = ingestion.summary  # filled in as the run goes, so a failure still reports its counts
+            ingestion.execute()
+        log.info("ingested %d rows into %d files; watermark %s; %d requests",
+                 summary.rows, summary.files, summary.watermark, summary.requests)  # fmt: skip
+    except IngestError as exc:
+        code = exc.exit_code
+        summary.result = "Failed"
+        summary.message = summary.message or str(exc)
+        log.error("%s", summary.message)
+    _write_termination_message(termination_log, summary)
+    raise typer.Exit(code)
+
+
+def _progress(interactive: bool) -> AbstractContextManager[Progress | None]:
+    if not interactive:
+        return nullcontext()
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    transient=False)  # fmt: skip
+
+
+def _reporter(bar: Progress | None) -> ProgressFn:
+    if bar is None:
+
+        def log_tasks(description: str, total: int) -> None:
+            if description:
+                log.info("%s", description)
+
+        return log_tasks
+    task_ids: list[TaskID] = []
+
+    def report(description: str, total: int) -> None:
+        if description:
+            task_ids.append(bar.add_task(description, total=total))
+        elif task_ids:
+            bar.advance(task_ids[-1], total)
+
+    return report
+
+
+def _write_termination_message(path: Path, summary: Summary) -> None:
+    line = summary.to_json() + "\n"
+    try:
+        path.write_text(line)
+    except OSError:
+        sys.stdout.write(line)  # outside a pod (no /dev/termination-log): print it

@@ -1,0 +1,204 @@
+"""`anthill ingest run` with the real massive client against the sandbox API, writing to S3 (moto) or files."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+
+import boto3
+import pyarrow.parquet as pq
+import pytest
+
+from anthill_ingest import runner
+from anthill_ingest.sandbox.server import SandboxServer
+from tests.integration.ingest.conftest import feed_doc, run_ingest, s3_objects
+
+pytestmark = pytest.mark.integration
+
+
+def _bronze(objects: dict[str, bytes]) -> dict[str, bytes]:
+    return {k: v for k, v in objects.items() if k.startswith("market/bronze/")}
+
+
+def test_backfill_pages_through_next_url_into_s3(tmp_path: Path, sandbox: SandboxServer, bucket: str) -> None:
+    sandbox.state.page_size = 50
+    doc = feed_doc("daily", f"s3://{bucket}/market", backfill={"from": "2024-01-02"})
+    outcome = run_ingest(tmp_path, doc, sandbox, today="2024-12-31")
+
+    assert outcome.exit_code == 0, outcome.output
+    trading_days = 251  # 2024-01-02 .. 2024-12-30
+    assert outcome.summary["rows"] == 2 * trading_days
+    assert outcome.summary["files"] == trading_days
+    assert outcome.summary["watermark"] == "2024-12-30"
+    assert outcome.summary["requests"] == 2 * math.ceil(trading_days / 50)  # every page, nothing more
+    objects = s3_objects(bucket)
+    table = pq.read_table(io.BytesIO(objects["market/bronze/aggregates/1day/date=2024-07-01/daily.parquet"]))
+    assert table.column("ticker").to_pylist() == ["AAPL", "MSFT"]
+    assert table.schema.field("ts").type.tz == "UTC"
+    state = json.loads(objects["market/_state/daily.json"])
+    assert state["watermark"] == "2024-12-30"
+    manifest = json.loads(objects[f"market/{state['manifest']}"])
+    assert len(manifest["files"]) == trading_days
+    assert all(len(f["sha256"]) == 64 for f in manifest["files"])
+
+
+def test_rerun_of_the_same_window_rewrites_identical_objects(tmp_path: Path, sandbox: SandboxServer,
+                                                             bucket: str) -> None:  # fmt: skip
+    doc = feed_doc("rerun", f"s3://{bucket}/market", backfill={"from": "2024-06-03"})
+    assert run_ingest(tmp_path, doc, sandbox, today="2024-07-01").exit_code == 0
+    first = _bronze(s3_objects(bucket))
+    boto3.client("s3").delete_object(Bucket=bucket, Key="market/_state/rerun.json")  # forget progress
+    assert run_ingest(tmp_path, doc, sandbox, today="2024-07-01").exit_code == 0
+    assert _bronze(s3_objects(bucket)) == first
+
+
+def test_incremental_run_continues_from_the_watermark_with_a_lookback(tmp_path: Path, sandbox: SandboxServer,
+                                                                      bucket: str) -> None:  # fmt: skip
+    doc = feed_doc("inc", f"s3://{bucket}/market", backfill={"from": "2024-06-03"})
+    assert run_ingest(tmp_path, doc, sandbox, today="2024-07-01").summary["watermark"] == "2024-06-28"
+    second = run_ingest(tmp_path, doc, sandbox, today="2024-07-09")
+    assert second.summary["window"] == {"from": "2024-06-26", "to": "2024-07-08"}
+    assert second.summary["watermark"] == "2024-07-08"
+    assert run_ingest(tmp_path, doc, sandbox, today="2024-07-09").summary["message"] == "up to date"
+
+
+def test_crash_between_data_and_watermark_is_redone_without_duplicates(
+    tmp_path: Path, sandbox: SandboxServer, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watermark write fails (the pod dies there): the next run redoes the window; nothing doubles."""
+    doc = feed_doc("crash", f"s3://{bucket}/market", backfill={"from": "2024-06-03"})
+
+    def die(self: runner.Run, *args: object) -> None:
+        raise KeyboardInterrupt  # what SIGTERM/SIGKILL look like from inside: nothing after this line runs
+
+    with monkeypatch.context() as patch:
+        patch.setattr(runner.Run, "_write_state", die)
+        crashed = run_ingest(tmp_path, doc, sandbox, today="2024-07-01")
+    assert crashed.exit_code != 0
+    assert crashed.summary == {}  # it died: no termination message either
+    after_crash = s3_objects(bucket)
+    assert "market/_state/crash.json" not in after_crash
+    assert _bronze(after_crash)
+
+    outcome = run_ingest(tmp_path, doc, sandbox, today="2024-07-01")
+    assert outcome.exit_code == 0
+    assert outcome.summary["window"]["from"] == "2024-06-03"  # redone from the old (absent) watermark
+    recovered = s3_objects(bucket)
+    assert _bronze(recovered) == _bronze(after_crash)  # same objects, same bytes: no duplicates
+    rows = sum(pq.read_table(io.BytesIO(v)).num_rows for v in _bronze(recovered).values())
+    assert rows == outcome.summary["rows"]
+
+
+def test_429_storm_is_ridden_out_within_the_budget(
+    tmp_path: Path, sandbox: SandboxServer, bucket: str
+) -> None:
+    sandbox.state.faults.rate_limit_first = 4
+    sandbox.state.faults.retry_after = 0.05
+    outcome = run_ingest(tmp_path, feed_doc("storm", f"s3://{bucket}/market"), sandbox, today="2024-07-09")
+    assert outcome.exit_code == 0, outcome.output
+    assert outcome.summary["requests"] == 2 + 4  # two tickers, four 429s retried
+
+
+def test_endless_429s_fail_clearly_without_moving_the_watermark(tmp_path: Path, sandbox: SandboxServer,
+                                                                bucket: str) -> None:  # fmt: skip
+    sandbox.state.faults.rate_limit_every = 1
+    sandbox.state.faults.retry_after = 0.01
+    outcome = run_ingest(tmp_path, feed_doc("endless", f"s3://{bucket}/market"), sandbox, today="2024-07-09")
+    assert outcome.exit_code == 4
+    assert "HTTP 429, still failing after 6 attempts" in outcome.summary["message"]
+    assert "market/_state/endless.json" not in s3_objects(bucket)
+
+
+def test_5xx_are_retried(
+    tmp_path: Path, sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    sandbox.state.faults.server_error_first = 2
+    lake = tmp_path_factory.mktemp("lake")
+    outcome = run_ingest(tmp_path, feed_doc("flaky", f"file://{lake}"), sandbox, today="2024-07-09")
+    assert outcome.exit_code == 0, outcome.output
+    assert (lake / "_state" / "flaky.json").exists()
+
+
+def test_rejected_api_key_changes_nothing(tmp_path: Path, sandbox: SandboxServer, bucket: str) -> None:
+    outcome = run_ingest(tmp_path, feed_doc("auth", f"s3://{bucket}/market"), sandbox, today="2024-07-09",
+                         api_key="not-a-key")  # fmt: skip
+    assert outcome.exit_code == 3
+    assert outcome.summary["message"].startswith("API key rejected (401)")
+    assert "not-a-key" not in outcome.output + json.dumps(outcome.summary)
+    assert s3_objects(bucket) == {}
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        pytest.param("malformed_every", "not valid JSON", id="truncated body"),
+        pytest.param("schema_surprise_every", "bar result without 'c'", id="bars without a close"),
+    ],
+)
+def test_surprising_responses_are_quarantined_and_fail_the_run(
+    tmp_path: Path, sandbox: SandboxServer, bucket: str, fault: str, reason: str
+) -> None:
+    setattr(sandbox.state.faults, fault, 1)
+    outcome = run_ingest(tmp_path, feed_doc("odd", f"s3://{bucket}/market"), sandbox, today="2024-07-09")
+    assert outcome.exit_code == 5
+    assert reason in outcome.summary["message"]
+    objects = s3_objects(bucket)
+    (reason_key,) = [
+        k for k in objects if k.startswith("market/_quarantine/odd/") and k.endswith("reason.json")
+    ]
+    assert reason in json.loads(objects[reason_key])["reason"]
+    assert objects[reason_key.replace("reason.json", "response.body")]  # the raw body is kept
+    assert "market/_state/odd.json" not in objects
+
+
+def test_unknown_ticker_warns_and_the_others_continue(
+    tmp_path: Path, sandbox: SandboxServer, bucket: str
+) -> None:
+    doc = feed_doc("mixed", f"s3://{bucket}/market", tickers=["AAPL", "ZZZZ"])
+    outcome = run_ingest(tmp_path, doc, sandbox, today="2024-07-09")
+    assert outcome.exit_code == 0
+    assert outcome.summary["rows"] == 1
+    assert "no data for ZZZZ" in outcome.summary["warnings"][0]
+
+
+def test_grouped_daily_calls_once_per_trading_day(
+    tmp_path: Path, sandbox: SandboxServer, bucket: str
+) -> None:
+    """July 4th and the weekend are skipped: no request is spent on a closed market."""
+    doc = feed_doc("market", f"s3://{bucket}/market", dataset="groupedDaily", tickers=None, bars=None,
+                   backfill={"from": "2024-07-01"})  # fmt: skip
+    doc["spec"] = {k: v for k, v in doc["spec"].items() if v is not None}
+    outcome = run_ingest(tmp_path, doc, sandbox, today="2024-07-09")
+    assert outcome.exit_code == 0, outcome.output
+    assert outcome.summary["requests"] == 5  # Jul 1, 2, 3, 5, 8
+    days = sorted(k.split("date=")[1][:10] for k in _bronze(s3_objects(bucket)))
+    assert days == ["2024-07-01", "2024-07-02", "2024-07-03", "2024-07-05", "2024-07-08"]
+
+
+@pytest.mark.parametrize(
+    ("dataset", "tickers", "expected_dir"),
+    [
+        pytest.param("dividends", ["KO", "JPM"], "dividends/event", id="dividends"),
+        pytest.param("splits", ["NVDA"], "splits/event", id="splits"),
+        pytest.param("tickers", None, "tickers/snapshot", id="tickers"),
+        pytest.param("marketHolidays", None, "marketHolidays/snapshot", id="holidays"),
+    ],
+)
+def test_reference_datasets(tmp_path: Path, sandbox: SandboxServer, bucket: str, dataset: str,
+                            tickers: list[str] | None, expected_dir: str) -> None:  # fmt: skip
+    doc = feed_doc(f"ref-{dataset.lower()}", f"s3://{bucket}/market", dataset=dataset, tickers=tickers, bars=None,
+                   backfill={"from": "2021-01-01"})  # fmt: skip
+    doc["spec"] = {k: v for k, v in doc["spec"].items() if v is not None}
+    outcome = run_ingest(tmp_path, doc, sandbox, today="2024-07-09")
+    assert outcome.exit_code == 0, outcome.output
+    assert outcome.summary["rows"] > 0
+    assert all(k.startswith(f"market/bronze/{expected_dir}/date=") for k in _bronze(s3_objects(bucket)))
+
+
+def test_invalid_feed_exits_2_naming_the_field(tmp_path: Path, sandbox: SandboxServer) -> None:
+    doc = feed_doc("bad", "file:///tmp/never", bars={"multiplier": 0, "timespan": "day"})
+    outcome = run_ingest(tmp_path, doc, sandbox, today="2024-07-09")
+    assert outcome.exit_code == 2
+    assert "spec.bars.multiplier" in outcome.summary["message"]
