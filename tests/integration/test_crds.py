@@ -28,7 +28,7 @@ def test_examples_are_admitted(kubectl: Kubectl, ns: str) -> None:
     result = kubectl("apply", "-n", ns, "-f", str(REPO / "examples"))
     assert result.returncode == 0, result.stderr
     listed = kubectl("get", "mf,mp,dbc", "-n", ns, "-o", "name").stdout.split()
-    assert len(listed) == 12
+    assert len(listed) == 13
 
 
 @pytest.mark.parametrize("manifest", INVALID, ids=[p.stem for p in INVALID])
