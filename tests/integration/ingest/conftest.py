@@ -77,7 +77,7 @@ def feed_doc(name: str, destination: str, **spec: Any) -> dict[str, Any]:
 
 
 def run_ingest(tmp_path: Path, doc: dict[str, Any], sandbox: SandboxServer, today: str,
-               api_key: str = "sandbox") -> Outcome:  # fmt: skip
+               api_key: str = "sandbox", key_variable: str = "MASSIVE_API_KEY") -> Outcome:  # fmt: skip
     """`anthill ingest run` in-process, as the CronJob's pod runs it."""
     feed = tmp_path / f"feed-{uuid.uuid4().hex[:6]}.yaml"
     feed.write_text(yaml.safe_dump(doc))
@@ -86,7 +86,7 @@ def run_ingest(tmp_path: Path, doc: dict[str, Any], sandbox: SandboxServer, toda
     result = CliRunner().invoke(
         app, ["run", "--feed", str(feed), "--api-url", sandbox.url, "--termination-log", str(termination),
               "--today", today],
-        env={"MASSIVE_API_KEY": api_key, "POLYGON_API_KEY": ""},
+        env={"MASSIVE_API_KEY": "", "POLYGON_API_KEY": "", key_variable: api_key},
     )  # fmt: skip
     summary = json.loads(termination.read_text()) if termination.exists() else {}
     return Outcome(result.exit_code, summary, result.output)

@@ -202,3 +202,23 @@ def test_invalid_feed_exits_2_naming_the_field(tmp_path: Path, sandbox: SandboxS
     outcome = run_ingest(tmp_path, doc, sandbox, today="2024-07-09")
     assert outcome.exit_code == 2
     assert "spec.bars.multiplier" in outcome.summary["message"]
+
+
+def test_polygon_key_variable_works_and_keys_travel_only_in_the_header(
+    tmp_path: Path, sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    lake = tmp_path_factory.mktemp("lake")
+    doc = feed_doc("legacy-key", f"file://{lake}", backfill={"from": "2024-07-01"})
+    outcome = run_ingest(tmp_path, doc, sandbox, today="2024-07-09", key_variable="POLYGON_API_KEY")
+    assert outcome.exit_code == 0, outcome.output
+    assert dict(sandbox.state.credentials_in) == {"header": outcome.summary["requests"]}
+    assert "sandbox" not in outcome.output  # the key is never logged
+    assert "sandbox" not in (lake / "_state" / "legacy-key.json").read_text()
+
+
+def test_no_api_key_is_a_config_error(tmp_path: Path, sandbox: SandboxServer) -> None:
+    outcome = run_ingest(
+        tmp_path, feed_doc("nokey", "file:///tmp/never"), sandbox, today="2024-07-09", api_key=""
+    )
+    assert outcome.exit_code == 2
+    assert "MASSIVE_API_KEY or POLYGON_API_KEY" in outcome.summary["message"]

@@ -51,6 +51,7 @@ class SandboxState:
     api_keys: frozenset[str] = DEFAULT_KEYS
     page_size: int = MAX_LIMIT  # results per page before next_url, never more than the request's limit
     requests: Counter[str] = field(default_factory=Counter)
+    credentials_in: Counter[str] = field(default_factory=Counter)  # "header" or "query": how keys arrived
     lock: threading.Lock = field(default_factory=threading.Lock)
     _served: int = 0
     _window: list[float] = field(default_factory=list)
@@ -186,6 +187,7 @@ class Handler(BaseHTTPRequestHandler):
             if header.startswith("Bearer ")
             else query.get("apiKey", "")
         )
+        self.server.state.credentials_in["header" if header else "query" if key else "none"] += 1
         if not key:
             raise ApiError(HTTPStatus.UNAUTHORIZED, "API Key was not provided")
         if key not in self.server.state.api_keys:
