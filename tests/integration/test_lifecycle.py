@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from anthill.dev.controlplane import Binaries, ControlPlane, pid_alive, wait_for
+from tests.helpers import anthill
 
 pytestmark = pytest.mark.integration
 
@@ -71,37 +72,25 @@ def test_killed_parent_leaves_no_orphans(binaries: Binaries, tmp_path: Path) -> 
     )
 
 
-def _anthill(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "anthill"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=REPO,
-        timeout=300,
-    )
-
-
 def test_cli_up_status_env_down(binaries: Binaries, tmp_path: Path) -> None:
     """The detached cluster of `anthill dev cluster up` is reachable through `env` and fully removed by `down`."""
     env = {**os.environ, "ANTHILL_STATE_DIR": str(tmp_path / "state")}
     env.pop("KUBECONFIG", None)
-    up = _anthill("dev", "cluster", "up", "--name", "lifecycle", env=env)
+    up = anthill("dev", "cluster", "up", "--name", "lifecycle", env=env)
     assert up.returncode == 0, up.stderr
     assert "dev cluster env --name lifecycle" in up.stderr
 
-    again = _anthill("dev", "cluster", "up", "--name", "lifecycle", env=env)
+    again = anthill("dev", "cluster", "up", "--name", "lifecycle", env=env)
     assert "already running" in again.stderr
 
-    status = _anthill("dev", "cluster", "status", "--name", "lifecycle", "--json", env=env)
+    status = anthill("dev", "cluster", "status", "--name", "lifecycle", "--json", env=env)
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)
     assert report["ready"] is True
     pids = [proc["pid"] for proc in report["processes"]]
     assert len(pids) == 3
 
-    exports = _anthill("dev", "cluster", "env", "--name", "lifecycle", env=env).stdout
+    exports = anthill("dev", "cluster", "env", "--name", "lifecycle", env=env).stdout
     shell = subprocess.run(
         ["bash", "-c", f"{exports}\nkubectl version -o json && helm version --short"],
         capture_output=True,
@@ -113,8 +102,8 @@ def test_cli_up_status_env_down(binaries: Binaries, tmp_path: Path) -> None:
     # client and server both report the pin: the cached kubectl comes first on PATH
     assert shell.stdout.count('"gitVersion": "v1.34.4"') == 2
 
-    down = _anthill("dev", "cluster", "down", "--name", "lifecycle", env=env)
+    down = anthill("dev", "cluster", "down", "--name", "lifecycle", env=env)
     assert down.returncode == 0, down.stderr
     assert not any(pid_alive(pid) for pid in pids)
     assert not (tmp_path / "state" / "clusters" / "lifecycle").exists()
-    assert _anthill("dev", "cluster", "status", "--name", "lifecycle", env=env).returncode == 1
+    assert anthill("dev", "cluster", "status", "--name", "lifecycle", env=env).returncode == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, cast
 
 from kubernetes import client, config
@@ -50,32 +51,14 @@ class Store:
         return "ok" if present else "key-missing"
 
     def get_feed(self, namespace: str, name: str) -> dict[str, Any] | None:
-        try:
-            feed = cast(
-                "dict[str, Any]",
-                self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "marketfeeds", name),
-            )
-        except ApiException as exc:
-            if exc.status == NOT_FOUND:
-                return None
-            raise
-        return feed
+        return _or_none(lambda: cast("dict[str, Any]", self.custom.get_namespaced_custom_object(
+            GROUP, VERSION, namespace, "marketfeeds", name)))  # fmt: skip
 
     def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
-        try:
-            return self._sanitize(self.batch.read_namespaced_cron_job(name, namespace))
-        except ApiException as exc:
-            if exc.status == NOT_FOUND:
-                return None
-            raise
+        return _or_none(lambda: self._sanitize(self.batch.read_namespaced_cron_job(name, namespace)))
 
     def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None:
-        try:
-            return self._sanitize(self.core.read_namespaced_config_map(name, namespace))
-        except ApiException as exc:
-            if exc.status == NOT_FOUND:
-                return None
-            raise
+        return _or_none(lambda: self._sanitize(self.core.read_namespaced_config_map(name, namespace)))
 
     def create_cronjob(self, body: dict[str, Any]) -> None:
         self.batch.create_namespaced_cron_job(body["metadata"]["namespace"], cast("Any", body))
@@ -121,3 +104,13 @@ class Store:
         except ApiException as exc:
             if exc.status != CONFLICT:
                 raise
+
+
+def _or_none(read: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """``read()``, or None when the object does not exist (404)."""
+    try:
+        return read()
+    except ApiException as exc:
+        if exc.status == NOT_FOUND:
+            return None
+        raise

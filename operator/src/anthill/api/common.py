@@ -96,3 +96,12 @@ def printer_columns_common() -> list[dict[str, Any]]:
         {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
         {"name": "Synced", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Synced")].status'},
     ]
+
+
+def conditions_field(description: str) -> Any:
+    """status.conditions: a list keyed by type, as metav1.Condition lists are."""
+    return Field(
+        default_factory=list,
+        description=description,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )

@@ -6,7 +6,15 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from anthill.api.common import DNS_SUBDOMAIN, KEY_NAME, Condition, Model, cel, printer_columns_common
+from anthill.api.common import (
+    DNS_SUBDOMAIN,
+    KEY_NAME,
+    Condition,
+    Model,
+    cel,
+    conditions_field,
+    printer_columns_common,
+)
 
 
 class CredentialsSecretRef(Model):
@@ -48,11 +56,7 @@ class DatabricksConnectionStatus(Model):
     """Observed state of a DatabricksConnection."""
 
     observed_generation: int | None = Field(default=None, description="metadata.generation last checked.")
-    conditions: list[Condition] = Field(
-        default_factory=list,
-        description="Ready: the credentials work.",
-        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
-    )
+    conditions: list[Condition] = conditions_field("Ready: the credentials work.")
     workspace_id: int | None = Field(default=None, description="Workspace id the credentials reach.")
 
 

@@ -14,6 +14,7 @@ from anthill.api.common import (
     Model,
     SecretKeyRef,
     cel,
+    conditions_field,
     printer_columns_common,
 )
 
@@ -169,11 +170,7 @@ class MarketFeedStatus(Model):
     """Observed state of a MarketFeed."""
 
     observed_generation: int | None = Field(default=None, description="metadata.generation last reconciled.")
-    conditions: list[Condition] = Field(
-        default_factory=list,
-        description="Ready and Synced.",
-        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
-    )
+    conditions: list[Condition] = conditions_field("Ready and Synced.")
     cron_job_name: str | None = Field(default=None, description="The CronJob this feed owns.")
     last_schedule_time: datetime.datetime | None = Field(
         default=None, description="When a run was last scheduled."

@@ -15,6 +15,7 @@ from anthill.api.common import (
     LocalObjectReference,
     Model,
     cel,
+    conditions_field,
     printer_columns_common,
 )
 
@@ -208,11 +209,7 @@ class MedallionPipelineStatus(Model):
     """Observed state of a MedallionPipeline."""
 
     observed_generation: int | None = Field(default=None, description="metadata.generation last reconciled.")
-    conditions: list[Condition] = Field(
-        default_factory=list,
-        description="Ready and Synced.",
-        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
-    )
+    conditions: list[Condition] = conditions_field("Ready and Synced.")
     at_provider: AtProvider | None = Field(default=None, description="Observed external state.")
 
 
