@@ -13,6 +13,7 @@ import pytest
 
 from anthill_ingest import runner
 from anthill_ingest.sandbox.server import SandboxServer
+from anthill_ingest.sink import MULTIPART_THRESHOLD, S3Sink
 from tests.integration.ingest.conftest import feed_doc, run_ingest, s3_objects
 
 pytestmark = pytest.mark.integration
@@ -222,3 +223,14 @@ def test_no_api_key_is_a_config_error(tmp_path: Path, sandbox: SandboxServer) ->
     )
     assert outcome.exit_code == 2
     assert "MASSIVE_API_KEY or POLYGON_API_KEY" in outcome.summary["message"]
+
+
+def test_large_parts_upload_in_several_parts(bucket: str) -> None:
+    """Objects above the multipart threshold go up in parts (S3 gives them a '-<parts>' ETag)."""
+    data = bytes(range(256)) * (MULTIPART_THRESHOLD * 2 // 256 + 1)
+    sink = S3Sink(f"s3://{bucket}/market")
+    sink.write("bronze/big.parquet", data)
+    head = boto3.client("s3").head_object(Bucket=bucket, Key="market/bronze/big.parquet")
+    assert head["ETag"].strip('"').endswith("-3")
+    assert sink.read("bronze/big.parquet") == data
+    assert sink.read("bronze/absent.parquet") is None
