@@ -1,0 +1,1 @@
+"""DataFrame -> DataFrame transforms, chained with ``df.transform(...)``; no I/O here."""

@@ -1,0 +1,58 @@
+"""Bronze bars -> silver bars: typed, deduplicated, validated.
+
+A bar failing a validity rule goes to quarantine with the rule it broke; it never reaches silver.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+
+from anthill_spark.schemas import BAR_KEY, SILVER_BARS
+
+
+def invalid_reason() -> Column:
+    """The first validity rule a bar breaks, or null when it breaks none."""
+    return (
+        F.when(F.col("open").isNull() | F.col("high").isNull() | F.col("low").isNull() | F.col("close").isNull(),
+               F.lit("missing price"))
+        .when((F.col("open") <= 0) | (F.col("high") <= 0) | (F.col("low") <= 0) | (F.col("close") <= 0),
+              F.lit("price <= 0"))
+        .when(F.col("high") < F.greatest("open", "close"), F.lit("high < max(open, close)"))
+        .when(F.col("low") > F.least("open", "close"), F.lit("low > min(open, close)"))
+        .when(F.col("volume").isNull() | (F.col("volume") < 0), F.lit("volume < 0"))
+    )  # fmt: skip
+
+
+def with_silver_columns(bronze_df: DataFrame) -> DataFrame:
+    """Bronze columns renamed and typed as silver (``timespan`` carries the multiplier: ``5minute``)."""
+    return bronze_df.select(
+        F.col("ticker").cast("string").alias("ticker"),
+        F.concat(F.col("multiplier").cast("string"), F.col("timespan")).alias("timespan"),
+        F.col("ts").cast("timestamp").alias("ts"),
+        *(F.col(c).cast("double").alias(c) for c in ("open", "high", "low", "close", "volume", "vwap")),
+        F.col("transactions").cast("long").alias("transactions"),
+        F.col("adjusted").cast("boolean").alias("adjusted"),
+        F.col("ingested_at").cast("timestamp").alias("ingested_at"),
+    )
+
+
+def with_latest_ingestion(bars_df: DataFrame) -> DataFrame:
+    """One row per (ticker, timespan, ts): the most recently ingested (a late correction wins)."""
+    newest_first = Window.partitionBy(*BAR_KEY).orderBy(F.col("ingested_at").desc())
+    return bars_df.withColumn("_rank", F.row_number().over(newest_first)).where("_rank = 1").drop("_rank")
+
+
+def with_reason(bars_df: DataFrame) -> DataFrame:
+    return bars_df.withColumn("reason", invalid_reason())
+
+
+def valid_bars(checked_df: DataFrame) -> DataFrame:
+    """Rows without a reason, in silver's schema."""
+    rows = checked_df.where(F.col("reason").isNull()).drop("reason")
+    return rows.select(*(F.col(f.name).cast(f.dataType) for f in SILVER_BARS.fields))
+
+
+def quarantined_bars(checked_df: DataFrame) -> DataFrame:
+    """Rows with a reason, kept whole so they can be inspected and replayed."""
+    return checked_df.where(F.col("reason").isNotNull())

@@ -1,0 +1,77 @@
+"""Bronze -> silver bars on tiny frames: types, duplicates and late corrections, validity rules."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.testing import assertDataFrameEqual, assertSchemaEqual
+
+from anthill_spark.schemas import SILVER_BARS
+from anthill_spark.transforms.silver import (
+    quarantined_bars,
+    valid_bars,
+    with_latest_ingestion,
+    with_reason,
+    with_silver_columns,
+)
+
+UTC = datetime.UTC
+T1 = datetime.datetime(2024, 7, 1, 4, tzinfo=UTC)
+T2 = datetime.datetime(2024, 7, 2, 4, tzinfo=UTC)
+MONDAY = datetime.datetime(2024, 7, 1, 22, tzinfo=UTC)
+LATER = datetime.datetime(2024, 7, 3, 22, tzinfo=UTC)
+BRONZE_COLUMNS = ["ticker", "multiplier", "timespan", "ts", "open", "high", "low", "close", "volume", "vwap",
+                  "transactions", "adjusted", "ingested_at"]  # fmt: skip
+
+
+def bronze(spark: SparkSession, rows: list[tuple[object, ...]]) -> DataFrame:
+    schema = ("ticker string, multiplier int, timespan string, ts timestamp, open double, high double, low double, "
+              "close double, volume double, vwap double, transactions long, adjusted boolean, ingested_at timestamp")  # fmt: skip
+    return spark.createDataFrame(rows, schema)
+
+
+def test_silver_columns_and_schema(spark: SparkSession) -> None:
+    df = bronze(spark, [("AAPL", 1, "day", T1, 10.0, 11.0, 9.5, 10.5, 1000.0, 10.2, 12, True, MONDAY)])
+    silver = df.transform(with_silver_columns).transform(with_reason).transform(valid_bars)
+    assertSchemaEqual(silver.schema, SILVER_BARS, ignoreNullable=True)
+    assert silver.first()["timespan"] == "1day"  # type: ignore[index]
+
+
+def test_a_late_correction_replaces_the_earlier_bar(spark: SparkSession) -> None:
+    """The same bar ingested twice (a re-fetched lookback day) keeps the newest ingestion only."""
+    df = bronze(spark, [
+        ("AAPL", 1, "day", T1, 10.0, 11.0, 9.5, 10.5, 1000.0, None, None, True, MONDAY),
+        ("AAPL", 1, "day", T1, 10.0, 11.0, 9.5, 10.7, 1100.0, None, None, True, LATER),
+        ("AAPL", 1, "day", T2, 10.7, 11.2, 10.1, 11.0, 900.0, None, None, True, LATER),
+        ("MSFT", 1, "day", T1, 20.0, 21.0, 19.0, 20.5, 500.0, None, None, True, MONDAY),
+    ])  # fmt: skip
+    result = (
+        df.transform(with_silver_columns).transform(with_latest_ingestion).select("ticker", "ts", "close")
+    )
+    expected = spark.createDataFrame(
+        [("AAPL", T1, 10.7), ("AAPL", T2, 11.0), ("MSFT", T1, 20.5)],
+        "ticker string, ts timestamp, close double",
+    )
+    assertDataFrameEqual(result, expected)
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        pytest.param((10.0, 11.0, 9.5, 10.5, 1000.0), None, id="valid"),
+        pytest.param((10.0, 10.2, 9.5, 10.5, 1000.0), "high < max(open, close)", id="high below close"),
+        pytest.param((10.0, 11.0, 10.2, 10.5, 1000.0), "low > min(open, close)", id="low above open"),
+        pytest.param((0.0, 11.0, 9.5, 10.5, 1000.0), "price <= 0", id="zero open"),
+        pytest.param((10.0, 11.0, 9.5, 10.5, -1.0), "volume < 0", id="negative volume"),
+        pytest.param((10.0, 11.0, 9.5, None, 1000.0), "missing price", id="null close"),
+    ],
+)
+def test_validity_rules(spark: SparkSession, row: tuple[float | None, ...], reason: str | None) -> None:
+    o, h, low, c, v = row
+    df = bronze(spark, [("AAPL", 1, "day", T1, o, h, low, c, v, None, None, True, MONDAY)])
+    checked = df.transform(with_silver_columns).transform(with_reason)
+    assert checked.first()["reason"] == reason  # type: ignore[index]
+    assert valid_bars(checked).count() == (1 if reason is None else 0)
+    assert quarantined_bars(checked).count() == (0 if reason is None else 1)
