@@ -1,0 +1,93 @@
+"""Silver daily bars -> gold metrics. Each is a DataFrame -> DataFrame transform over one row per ticker and day.
+
+Windows count trading days (rows), not calendar days, and a metric is null until its window is full, so a
+20-day volatility never quietly means "whatever history there was".
+"""
+
+from __future__ import annotations
+
+import math
+
+from pyspark.sql import Column, DataFrame, Window, WindowSpec
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+
+TRADING_DAYS_PER_YEAR = 252
+VOLATILITY_WINDOWS = (20, 60)
+SMA_WINDOWS = (20, 50, 200)
+EMA_SPANS = (12, 26)
+
+
+def _by_ticker() -> WindowSpec:
+    return Window.partitionBy("ticker").orderBy("date")
+
+
+def _trailing(days: int) -> WindowSpec:
+    return _by_ticker().rowsBetween(-(days - 1), Window.currentRow)
+
+
+def _to_date() -> WindowSpec:
+    return _by_ticker().rowsBetween(Window.unboundedPreceding, Window.currentRow)
+
+
+def _full(days: int, value: Column) -> Column:
+    """``value`` where the trailing window holds ``days`` rows, else null."""
+    return F.when(F.count(F.lit(1)).over(_trailing(days)) == days, value)
+
+
+def with_trading_date(bars_df: DataFrame) -> DataFrame:
+    """Daily bars (timespan 1day) with their New York trading date as ``date``."""
+    return bars_df.where(F.col("timespan") == "1day").withColumn(
+        "date", F.to_date(F.from_utc_timestamp("ts", "America/New_York"))
+    )
+
+
+def with_daily_returns(daily_df: DataFrame) -> DataFrame:
+    """gold.daily_returns: simple and log close-to-close returns (null on a ticker's first day)."""
+    previous = F.lag("close").over(_by_ticker())
+    return daily_df.select(
+        "ticker",
+        "date",
+        "close",
+        (F.col("close") / previous - 1).alias("simple_return"),
+        F.log(F.col("close") / previous).alias("log_return"),
+    )
+
+
+def with_volatility(returns_df: DataFrame) -> DataFrame:
+    """gold.volatility: annualised sample stddev of log returns over the last 20 and 60 returns."""
+    scale = math.sqrt(TRADING_DAYS_PER_YEAR)
+    windows = []
+    for days in VOLATILITY_WINDOWS:
+        window = _trailing(days)
+        full = F.count("log_return").over(window) == days
+        windows.append(
+            F.when(full, F.stddev_samp("log_return").over(window) * scale).alias(f"volatility_{days}d")
+        )
+    return returns_df.select("ticker", "date", *windows)
+
+
+def _ema(span: int) -> Column:
+    """pandas' ``ewm(span, adjust=True).mean()`` in closed form: weights (1 - alpha)^(t - i) over all history.
+
+    Written as sum(x_i * r^-i) / sum(r^-i) with i the row number; r^-i stays far inside double range for
+    decades of daily bars (r^-2500 is about 1e83 for span 26).
+    """
+    r = 1 - 2 / (span + 1)
+    weight = F.pow(F.lit(1 / r), F.col("_i"))
+    return F.sum(F.col("close") * weight).over(_to_date()) / F.sum(weight).over(_to_date())
+
+
+def with_moving_averages(daily_df: DataFrame) -> DataFrame:
+    """gold.moving_averages: SMA 20/50/200 of close (null until full) and EMA 12/26 (pandas adjust=True)."""
+    indexed = daily_df.withColumn("_i", F.row_number().over(_by_ticker()) - 1)
+    smas = [_full(days, F.avg("close").over(_trailing(days))).alias(f"sma_{days}") for days in SMA_WINDOWS]
+    emas = [_ema(span).alias(f"ema_{span}") for span in EMA_SPANS]
+    return indexed.select("ticker", "date", "close", *smas, *emas)
+
+
+def with_drawdowns(daily_df: DataFrame) -> DataFrame:
+    """gold.drawdowns: the running peak, today's drawdown from it, and the worst drawdown so far."""
+    peak = F.max("close").over(_to_date())
+    with_peak = daily_df.select("ticker", "date", "close", peak.alias("peak"))
+    drawdown = with_peak.withColumn("drawdown", F.col("close") / F.col("peak") - 1)
+    return drawdown.withColumn("max_drawdown", F.min("drawdown").over(_to_date()))

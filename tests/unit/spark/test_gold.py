@@ -1,0 +1,123 @@
+"""Gold transforms on tiny frames, then against an independent pandas/numpy oracle on sandbox data."""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.testing import assertDataFrameEqual
+
+from anthill_ingest.sandbox import data
+from anthill_spark.transforms.gold import (
+    with_daily_returns,
+    with_drawdowns,
+    with_moving_averages,
+    with_trading_date,
+    with_volatility,
+)
+
+D = datetime.date
+
+
+def closes(spark: SparkSession, rows: list[tuple[str, datetime.date, float]]) -> DataFrame:
+    return spark.createDataFrame(rows, "ticker string, date date, close double")
+
+
+def test_daily_returns_start_null_and_stay_per_ticker(spark: SparkSession) -> None:
+    df = closes(spark, [("A", D(2024, 7, 1), 100.0), ("A", D(2024, 7, 2), 110.0), ("B", D(2024, 7, 2), 50.0),
+                        ("A", D(2024, 7, 3), 99.0)])  # fmt: skip
+    result = df.transform(with_daily_returns).select("ticker", "date", "simple_return")
+    expected = spark.createDataFrame(
+        [("A", D(2024, 7, 1), None), ("A", D(2024, 7, 2), 0.1), ("A", D(2024, 7, 3), -0.1), ("B", D(2024, 7, 2), None)],
+        "ticker string, date date, simple_return double",
+    )  # fmt: skip
+    assertDataFrameEqual(result, expected, atol=1e-12)
+
+
+def test_drawdowns(spark: SparkSession) -> None:
+    df = closes(spark, [("A", D(2024, 7, 1), 100.0), ("A", D(2024, 7, 2), 80.0), ("A", D(2024, 7, 3), 120.0),
+                        ("A", D(2024, 7, 5), 90.0)])  # fmt: skip
+    result = df.transform(with_drawdowns).select("date", "peak", "drawdown", "max_drawdown")
+    expected = spark.createDataFrame(
+        [(D(2024, 7, 1), 100.0, 0.0, 0.0), (D(2024, 7, 2), 100.0, -0.2, -0.2), (D(2024, 7, 3), 120.0, 0.0, -0.2),
+         (D(2024, 7, 5), 120.0, -0.25, -0.25)],
+        "date date, peak double, drawdown double, max_drawdown double",
+    )  # fmt: skip
+    assertDataFrameEqual(result, expected, atol=1e-12)
+
+
+def test_windows_are_null_until_full(spark: SparkSession) -> None:
+    rows = [("A", D(2024, 1, 1) + datetime.timedelta(days=n), 100.0 + n) for n in range(25)]
+    averages = closes(spark, rows).transform(with_moving_averages).orderBy("date").collect()
+    assert averages[18]["sma_20"] is None
+    assert averages[19]["sma_20"] == pytest.approx(sum(100.0 + n for n in range(20)) / 20)
+    assert all(row["sma_50"] is None for row in averages)
+    vols = (
+        closes(spark, rows).transform(with_daily_returns).transform(with_volatility).orderBy("date").collect()
+    )
+    assert vols[19]["volatility_20d"] is None  # 19 returns
+    assert vols[20]["volatility_20d"] is not None  # 20 returns
+
+
+@pytest.fixture(scope="module")
+def sandbox_closes() -> pd.DataFrame:
+    rows = []
+    for ticker in ("AAPL", "NVDA", "KO"):
+        day = D(2023, 1, 3)
+        while day <= D(2024, 6, 28):
+            bar = data.daily_bar(ticker, day)
+            if bar is not None:
+                rows.append((ticker, day, bar.close))
+            day += datetime.timedelta(days=1)
+    return pd.DataFrame(rows, columns=["ticker", "date", "close"])
+
+
+def _oracle(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every metric computed independently with pandas/numpy, per ticker."""
+    out = []
+    for _ticker, group in frame.sort_values("date").groupby("ticker"):
+        g = group.copy()
+        close = g["close"].to_numpy()
+        g["simple_return"] = np.concatenate([[np.nan], close[1:] / close[:-1] - 1])
+        g["log_return"] = np.concatenate([[np.nan], np.log(close[1:] / close[:-1])])
+        for days in (20, 60):
+            g[f"volatility_{days}d"] = g["log_return"].rolling(days).std(ddof=1) * math.sqrt(252)
+        for days in (20, 50, 200):
+            g[f"sma_{days}"] = g["close"].rolling(days).mean()
+        for span in (12, 26):
+            g[f"ema_{span}"] = g["close"].ewm(span=span, adjust=True).mean()
+        g["peak"] = g["close"].cummax()
+        g["drawdown"] = g["close"] / g["peak"] - 1
+        g["max_drawdown"] = g["drawdown"].cummin()
+        out.append(g)
+    return pd.concat(out).set_index(["ticker", "date"]).sort_index()
+
+
+def test_gold_agrees_with_an_independent_oracle(spark: SparkSession, sandbox_closes: pd.DataFrame) -> None:
+    frame = spark.createDataFrame(sandbox_closes)
+    returns = frame.transform(with_daily_returns)
+    joined = (
+        returns.join(returns.transform(with_volatility), ["ticker", "date"])
+        .join(frame.transform(with_moving_averages).drop("close"), ["ticker", "date"])
+        .join(frame.transform(with_drawdowns).drop("close"), ["ticker", "date"])
+    )
+    spark_frame = joined.toPandas().set_index(["ticker", "date"]).sort_index()
+    oracle = _oracle(sandbox_closes)
+    assert len(spark_frame) == len(oracle) > 900
+    for column in oracle.columns.drop("close"):
+        ours, theirs = spark_frame[column].to_numpy(dtype=float), oracle[column].to_numpy(dtype=float)
+        assert np.array_equal(np.isnan(ours), np.isnan(theirs)), f"{column}: nulls differ"
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12, equal_nan=True, err_msg=column)
+
+
+def test_trading_date_is_new_york(spark: SparkSession) -> None:
+    bars = spark.createDataFrame(
+        [("A", "1day", datetime.datetime(2024, 7, 1, 4, tzinfo=datetime.UTC), 1.0),
+         ("A", "5minute", datetime.datetime(2024, 7, 1, 14, tzinfo=datetime.UTC), 1.0)],
+        "ticker string, timespan string, ts timestamp, close double",
+    )  # fmt: skip
+    assert [row["date"] for row in bars.transform(with_trading_date).collect()] == [D(2024, 7, 1)]
