@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import functools
+import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from anthill.dev.cluster import kind_unavailable
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 
 @functools.cache
@@ -23,3 +29,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     for item in kind_items:
         item.add_marker(pytest.mark.skip(reason=f"kind test: {reason}"))
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    """One local SparkSession with Delta for every Spark test (the JVM starts once, on first use)."""
+    from anthill_spark.session import local_session  # noqa: PLC0415 - no JVM for suites that never ask
+
+    # py4j says goodbye at interpreter exit, after pytest has closed its capture streams.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+    session = local_session("anthill-tests", cores=2, shuffle_partitions=2)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

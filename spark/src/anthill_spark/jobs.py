@@ -1,0 +1,192 @@
+"""The medallion jobs: read -> transform chain -> write. Entry points for Databricks and the local runner.
+
+Locally, tables are path-based Delta tables under the lake (``<lake>/silver/bars``); with a catalog they are
+Unity Catalog names (``<catalog>.<silver schema>.bars``). Silver is MERGEd, so re-running a bronze window or
+receiving a late correction updates rows in place; gold is rebuilt from silver.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+
+from anthill_spark.schemas import BAR_KEY
+from anthill_spark.transforms import gold, silver
+
+log = logging.getLogger(__name__)
+GOLD_TABLES: dict[str, Callable[[DataFrame], DataFrame]] = {
+    "daily_returns": gold.with_daily_returns,
+    "volatility": lambda daily_df: daily_df.transform(gold.with_daily_returns).transform(
+        gold.with_volatility
+    ),
+    "moving_averages": gold.with_moving_averages,
+    "drawdowns": gold.with_drawdowns,
+}
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Where tables live: paths under ``uri``, or Unity Catalog names when ``catalog`` is set."""
+
+    uri: str
+    catalog: str | None = None
+    silver_schema: str = "silver"
+    gold_schema: str = "gold"
+
+    def table(self, layer: str, name: str) -> str:
+        if self.catalog:
+            schema = self.silver_schema if layer == "silver" else self.gold_schema
+            return f"{self.catalog}.{schema}.{name}"
+        return f"{self.uri.rstrip('/')}/{layer}/{name}"
+
+    @property
+    def bronze(self) -> str:
+        return f"{self.uri.rstrip('/')}/bronze"
+
+
+def read_table(spark: SparkSession, lake: Lake, layer: str, name: str) -> DataFrame:
+    where = lake.table(layer, name)
+    return spark.read.table(where) if lake.catalog else spark.read.format("delta").load(where)
+
+
+def table_exists(spark: SparkSession, lake: Lake, layer: str, name: str) -> bool:
+    where = lake.table(layer, name)
+    return spark.catalog.tableExists(where) if lake.catalog else DeltaTable.isDeltaTable(spark, where)
+
+
+def _delta(spark: SparkSession, lake: Lake, layer: str, name: str) -> DeltaTable:
+    where = lake.table(layer, name)
+    return DeltaTable.forName(spark, where) if lake.catalog else DeltaTable.forPath(spark, where)
+
+
+def overwrite(df: DataFrame, lake: Lake, layer: str, name: str) -> None:
+    writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    where = lake.table(layer, name)
+    writer.saveAsTable(where) if lake.catalog else writer.save(where)
+
+
+def read_bronze_bars(spark: SparkSession, lake: Lake) -> DataFrame:
+    """Every bronze bar (aggregates and grouped daily), with the time its file was written as ingested_at."""
+    frames = []
+    for dataset in ("aggregates", "groupedDaily"):
+        path = f"{lake.bronze}/{dataset}"
+        spark.catalog.refreshByPath(path)  # a long-lived session must see files rewritten since its last read
+        try:
+            df = spark.read.option("recursiveFileLookup", "true").parquet(path)
+        except Exception as exc:
+            if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc):
+                continue
+            raise
+        frames.append(df.withColumn("ingested_at", F.col("_metadata.file_modification_time")))
+    if not frames:
+        raise FileNotFoundError(f"no bronze bars under {lake.bronze}")
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame)
+    return result
+
+
+def merge_silver_bars(spark: SparkSession, lake: Lake, bars_df: DataFrame) -> None:
+    """Upsert by (ticker, timespan, ts); an existing row is replaced only by a newer ingestion."""
+    if not table_exists(spark, lake, "silver", "bars"):
+        overwrite(bars_df, lake, "silver", "bars")
+        return
+    condition = " AND ".join(f"t.{key} = s.{key}" for key in BAR_KEY)
+    (
+        _delta(spark, lake, "silver", "bars").alias("t")
+        .merge(bars_df.alias("s"), condition)
+        .whenMatchedUpdateAll(condition="s.ingested_at > t.ingested_at")
+        .whenNotMatchedInsertAll()
+        .execute()
+    )  # fmt: skip
+
+
+def merge_quarantine(spark: SparkSession, lake: Lake, rejected_df: DataFrame) -> None:
+    if not table_exists(spark, lake, "silver", "quarantine"):
+        overwrite(rejected_df, lake, "silver", "quarantine")
+        return
+    condition = " AND ".join(f"t.{key} = s.{key}" for key in [*BAR_KEY, "ingested_at"])
+    (_delta(spark, lake, "silver", "quarantine").alias("t").merge(rejected_df.alias("s"), condition)
+     .whenNotMatchedInsertAll().execute())  # fmt: skip
+
+
+def bronze_to_silver(spark: SparkSession, lake: Lake) -> dict[str, int]:
+    """Bronze bars -> silver.bars (MERGE) and silver.quarantine; returns row counts."""
+    checked_df = (
+        read_bronze_bars(spark, lake)
+        .transform(silver.with_silver_columns)
+        .transform(silver.with_latest_ingestion)
+        .transform(silver.with_reason)
+        .cache()
+    )
+    valid_df, rejected_df = silver.valid_bars(checked_df), silver.quarantined_bars(checked_df)
+    counts = {"bars": valid_df.count(), "quarantined": rejected_df.count()}
+    merge_silver_bars(spark, lake, valid_df)
+    if counts["quarantined"]:
+        merge_quarantine(spark, lake, rejected_df)
+    checked_df.unpersist()
+    return counts
+
+
+def silver_to_gold(spark: SparkSession, lake: Lake, tables: Sequence[str]) -> dict[str, int]:
+    """Rebuild the requested gold tables from silver.bars; returns row counts."""
+    unknown = sorted(set(tables) - set(GOLD_TABLES))
+    if unknown:
+        raise ValueError(f"unknown gold tables {unknown}; available: {sorted(GOLD_TABLES)}")
+    daily_df = read_table(spark, lake, "silver", "bars").transform(gold.with_trading_date).cache()
+    counts = {}
+    for name in tables:
+        result_df = daily_df.transform(GOLD_TABLES[name])
+        overwrite(result_df, lake, "gold", name)
+        counts[name] = read_table(spark, lake, "gold", name).count()
+    daily_df.unpersist()
+    return counts
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--lake", required=True, help="lake URI (s3://, s3a://, file://, dbfs:/)")
+    parser.add_argument("--catalog", help="Unity Catalog name; tables are path-based without it")
+    parser.add_argument("--silver-schema", default="silver")
+    parser.add_argument("--gold-schema", default="gold")
+    parser.add_argument("--gold", default=",".join(GOLD_TABLES), help="comma-separated gold tables")
+    return parser
+
+
+def _lake(args: argparse.Namespace) -> Lake:
+    return Lake(args.lake, args.catalog, args.silver_schema, args.gold_schema)
+
+
+def _session() -> SparkSession:
+    active = SparkSession.getActiveSession()
+    if active is not None:  # Databricks, or a caller that configured its own
+        return active
+    from anthill_spark.session import local_session  # noqa: PLC0415 - only outside Databricks
+
+    return local_session()
+
+
+def main_bronze_to_silver(argv: Sequence[str] | None = None) -> None:
+    """Entry point ``bronze_to_silver`` (Databricks python_wheel_task parameters are argv)."""
+    args = _parser("bronze_to_silver").parse_args(argv)
+    log.info("silver: %s", bronze_to_silver(_session(), _lake(args)))
+
+
+def main_silver_to_gold(argv: Sequence[str] | None = None) -> None:
+    """Entry point ``silver_to_gold``."""
+    args = _parser("silver_to_gold").parse_args(argv)
+    log.info("gold: %s", silver_to_gold(_session(), _lake(args), args.gold.split(",")))
+
+
+def main_all(argv: Sequence[str] | None = None) -> None:
+    """Entry point ``all``: silver then gold."""
+    args = _parser("all").parse_args(argv)
+    spark, lake = _session(), _lake(args)
+    log.info("silver: %s", bronze_to_silver(spark, lake))
+    log.info("gold: %s", silver_to_gold(spark, lake, args.gold.split(",")))

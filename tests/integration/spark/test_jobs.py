@@ -1,0 +1,81 @@
+"""The medallion jobs end to end: bronze written by `anthill ingest run` from the sandbox -> silver -> gold."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from pyspark.sql import SparkSession
+
+from anthill_ingest.calendar import trading_days
+from anthill_ingest.sandbox.server import SandboxServer
+from anthill_spark.jobs import Lake, bronze_to_silver, read_table, silver_to_gold
+from tests.integration.ingest.conftest import feed_doc, run_ingest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+DAYS = len(list(trading_days(datetime.date(2024, 1, 2), datetime.date(2024, 6, 28))))
+
+
+@pytest.fixture
+def lake(tmp_path: Path, sandbox: SandboxServer) -> Lake:
+    root = tmp_path / "lake"
+    for name, tickers in (("equities", ["AAPL", "MSFT", "NVDA"]), ("indices", ["I:NDX", "I:COMP"])):
+        asset = "indices" if name == "indices" else "stocks"
+        doc = feed_doc(
+            name, f"file://{root}", tickers=tickers, assetClass=asset, backfill={"from": "2024-01-02"}
+        )
+        assert run_ingest(tmp_path, doc, sandbox, today="2024-07-01").exit_code == 0
+    return Lake(f"file://{root}")
+
+
+def test_bronze_to_silver_is_idempotent_and_takes_late_corrections(spark: SparkSession, lake: Lake) -> None:
+    first = bronze_to_silver(spark, lake)
+    days = DAYS
+    assert first == {"bars": 5 * days, "quarantined": 0}
+    assert bronze_to_silver(spark, lake) == first  # a re-run changes nothing
+    assert read_table(spark, lake, "silver", "bars").count() == 5 * days
+
+    # A late correction: the day's file is rewritten (newer file time) with prices 1% higher.
+    path = Path(lake.uri.removeprefix("file://")) / "bronze/aggregates/1day/date=2024-06-28/equities.parquet"
+    corrected = pq.read_table(path)
+    for column in ("open", "high", "low", "close", "vwap"):
+        values = [[v.as_py() * 1.01 for v in corrected.column(column)]]
+        corrected = corrected.set_column(corrected.schema.get_field_index(column), column, values)
+    buffer = io.BytesIO()
+    pq.write_table(corrected, buffer)
+    path.write_bytes(buffer.getvalue())
+    stat = path.stat()
+    os.utime(path, (stat.st_atime, stat.st_mtime + 60))
+    bronze_to_silver(spark, lake)
+    silver = read_table(spark, lake, "silver", "bars")
+    assert silver.count() == 5 * days
+    closes = {
+        r["ticker"]: r["close"] for r in silver.where("ts >= '2024-06-28' and ts < '2024-06-29'").collect()
+    }
+    assert closes["AAPL"] == pytest.approx(corrected.column("close")[0].as_py())
+
+
+def test_silver_to_gold_builds_every_table(spark: SparkSession, lake: Lake) -> None:
+    bronze_to_silver(spark, lake)
+    counts = silver_to_gold(spark, lake, ["daily_returns", "volatility", "moving_averages", "drawdowns"])
+    assert counts == dict.fromkeys(counts, 5 * DAYS)
+    vol = read_table(spark, lake, "gold", "volatility").where("ticker = 'AAPL'").orderBy("date").collect()
+    assert vol[19]["volatility_20d"] is None
+    assert 0 < vol[20]["volatility_20d"] < 2
+
+
+def test_bad_bars_go_to_quarantine(spark: SparkSession, lake: Lake) -> None:
+    path = Path(lake.uri.removeprefix("file://")) / "bronze/aggregates/1day/date=2024-06-27/indices.parquet"
+    table = pq.read_table(path)
+    broken = table.set_column(
+        table.schema.get_field_index("high"), "high", [[0.5 for _ in range(table.num_rows)]]
+    )
+    pq.write_table(broken, path)
+    counts = bronze_to_silver(spark, lake)
+    assert counts["quarantined"] == 2
+    reasons = {r["reason"] for r in read_table(spark, lake, "silver", "quarantine").collect()}
+    assert reasons == {"high < max(open, close)"}
