@@ -27,6 +27,8 @@ GOLD_TABLES: dict[str, Callable[[DataFrame], DataFrame]] = {
     ),
     "moving_averages": gold.with_moving_averages,
     "drawdowns": gold.with_drawdowns,
+    "anomalies": gold.with_anomalies,
+    "market_breadth": gold.with_market_breadth,
 }
 
 

@@ -13,8 +13,10 @@ from pyspark.testing import assertDataFrameEqual
 
 from anthill_ingest.sandbox import data
 from anthill_spark.transforms.gold import (
+    with_anomalies,
     with_daily_returns,
     with_drawdowns,
+    with_market_breadth,
     with_moving_averages,
     with_trading_date,
     with_volatility,
@@ -71,9 +73,9 @@ def sandbox_closes() -> pd.DataFrame:
         while day <= D(2024, 6, 28):
             bar = data.daily_bar(ticker, day)
             if bar is not None:
-                rows.append((ticker, day, bar.close))
+                rows.append((ticker, day, bar.close, float(bar.volume)))
             day += datetime.timedelta(days=1)
-    return pd.DataFrame(rows, columns=["ticker", "date", "close"])
+    return pd.DataFrame(rows, columns=["ticker", "date", "close", "volume"])
 
 
 def _oracle(frame: pd.DataFrame) -> pd.DataFrame:
@@ -98,7 +100,7 @@ def _oracle(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_gold_agrees_with_an_independent_oracle(spark: SparkSession, sandbox_closes: pd.DataFrame) -> None:
-    frame = spark.createDataFrame(sandbox_closes)
+    frame = spark.createDataFrame(sandbox_closes).drop("volume")
     returns = frame.transform(with_daily_returns)
     joined = (
         returns.join(returns.transform(with_volatility), ["ticker", "date"])
@@ -106,7 +108,7 @@ def test_gold_agrees_with_an_independent_oracle(spark: SparkSession, sandbox_clo
         .join(frame.transform(with_drawdowns).drop("close"), ["ticker", "date"])
     )
     spark_frame = joined.toPandas().set_index(["ticker", "date"]).sort_index()
-    oracle = _oracle(sandbox_closes)
+    oracle = _oracle(sandbox_closes.drop(columns="volume"))
     assert len(spark_frame) == len(oracle) > 900
     for column in oracle.columns.drop("close"):
         ours, theirs = spark_frame[column].to_numpy(dtype=float), oracle[column].to_numpy(dtype=float)
@@ -121,3 +123,48 @@ def test_trading_date_is_new_york(spark: SparkSession) -> None:
         "ticker string, timespan string, ts timestamp, close double",
     )  # fmt: skip
     assert [row["date"] for row in bars.transform(with_trading_date).collect()] == [D(2024, 7, 1)]
+
+
+def test_market_breadth_counts(spark: SparkSession) -> None:
+    df = closes(spark, [("A", D(2024, 7, 1), 10.0), ("A", D(2024, 7, 2), 11.0), ("B", D(2024, 7, 1), 5.0),
+                        ("B", D(2024, 7, 2), 4.0), ("C", D(2024, 7, 1), 3.0), ("C", D(2024, 7, 2), 3.0)])  # fmt: skip
+    result = df.transform(with_market_breadth).select("date", "advancers", "decliners", "unchanged")
+    expected = spark.createDataFrame([(D(2024, 7, 1), 0, 0, 0), (D(2024, 7, 2), 1, 1, 1)],
+                                     "date date, advancers long, decliners long, unchanged long")  # fmt: skip
+    assertDataFrameEqual(result, expected)
+
+
+def test_anomalies_flag_a_shock(spark: SparkSession) -> None:
+    rows = [("A", D(2024, 1, 1) + datetime.timedelta(days=n), 100.0 * (1.001 if n % 2 else 0.999) ** n, 1000.0 + n)
+            for n in range(70)]  # fmt: skip
+    rows[-1] = ("A", rows[-1][1], rows[-2][2] * 1.2, 50_000.0)  # a 20% jump on 50x volume
+    df = spark.createDataFrame(rows, "ticker string, date date, close double, volume double")
+    flagged = df.transform(lambda d: with_anomalies(d, days=60)).orderBy("date").collect()
+    assert flagged[59]["is_anomaly"] is None  # 59 returns so far: not enough history
+    assert flagged[-1]["is_anomaly"] is True
+    assert not any(row["is_anomaly"] for row in flagged[:-1])
+
+
+def test_anomalies_and_breadth_agree_with_the_oracle(
+    spark: SparkSession, sandbox_closes: pd.DataFrame
+) -> None:
+    frame = spark.createDataFrame(sandbox_closes)
+    ours = frame.transform(with_anomalies).toPandas().set_index(["ticker", "date"]).sort_index()
+    expected = []
+    for _ticker, group in sandbox_closes.sort_values("date").groupby("ticker"):
+        g = group.copy()
+        g["log_return"] = np.log(g["close"] / g["close"].shift(1))
+        for column, out in (("log_return", "return_z"), ("volume", "volume_z")):
+            previous = g[column].shift(1).rolling(60)
+            g[out] = (g[column] - previous.mean()) / previous.std(ddof=1)
+        expected.append(g)
+    oracle = pd.concat(expected).set_index(["ticker", "date"]).sort_index()
+    for column in ("return_z", "volume_z"):
+        np.testing.assert_allclose(ours[column].to_numpy(dtype=float), oracle[column].to_numpy(dtype=float),
+                                   rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=column)  # fmt: skip
+
+    breadth = frame.transform(with_market_breadth).toPandas().set_index("date").sort_index()
+    moves = sandbox_closes.sort_values("date").groupby("ticker")["close"].diff()
+    by_day = sandbox_closes.assign(move=moves).groupby("date")["move"]
+    assert (breadth["advancers"] == by_day.apply(lambda m: int((m > 0).sum()))).all()
+    assert (breadth["decliners"] == by_day.apply(lambda m: int((m < 0).sum()))).all()

@@ -91,3 +91,52 @@ def with_drawdowns(daily_df: DataFrame) -> DataFrame:
     with_peak = daily_df.select("ticker", "date", "close", peak.alias("peak"))
     drawdown = with_peak.withColumn("drawdown", F.col("close") / F.col("peak") - 1)
     return drawdown.withColumn("max_drawdown", F.min("drawdown").over(_to_date()))
+
+
+ANOMALY_WINDOW = 60
+ANOMALY_THRESHOLD = 3.0
+BREADTH_WINDOW = 252  # a 52-week high or low
+BREADTH_MIN_HISTORY = 20
+
+
+def _zscore(column: str, days: int) -> Column:
+    """How many sample stddevs today's ``column`` is from the previous ``days`` values (today excluded)."""
+    previous = _by_ticker().rowsBetween(-days, -1)
+    full = F.count(column).over(previous) == days
+    return F.when(full, (F.col(column) - F.avg(column).over(previous)) / F.stddev_samp(column).over(previous))
+
+
+def with_anomalies(
+    daily_df: DataFrame, days: int = ANOMALY_WINDOW, threshold: float = ANOMALY_THRESHOLD
+) -> DataFrame:
+    """gold.anomalies: z-scores of today's log return and volume against the previous ``days`` trading days;
+    ``is_anomaly`` when either exceeds ``threshold`` in absolute value (null until the window is full)."""
+    returns = daily_df.withColumn("log_return", F.log(F.col("close") / F.lag("close").over(_by_ticker())))
+    scored = returns.select(
+        "ticker", "date", "log_return", "volume",
+        _zscore("log_return", days).alias("return_z"),
+        _zscore("volume", days).alias("volume_z"),
+    )  # fmt: skip
+    flagged = (F.abs("return_z") > threshold) | (F.abs("volume_z") > threshold)
+    return scored.withColumn("is_anomaly", F.when(F.col("return_z").isNotNull(), flagged))
+
+
+def with_market_breadth(daily_df: DataFrame) -> DataFrame:
+    """gold.market_breadth: per day, how many tickers rose, fell or stayed, and how many closed at a 52-week
+    high or low (counted once a ticker has ``BREADTH_MIN_HISTORY`` days of history)."""
+    window = _by_ticker().rowsBetween(-(BREADTH_WINDOW - 1), Window.currentRow)
+    previous = F.lag("close").over(_by_ticker())
+    history = F.count(F.lit(1)).over(window) >= BREADTH_MIN_HISTORY
+    per_ticker = daily_df.select(
+        "date",
+        F.signum(F.col("close") - previous).alias("direction"),
+        (history & (F.col("close") >= F.max("close").over(window))).alias("new_high"),
+        (history & (F.col("close") <= F.min("close").over(window))).alias("new_low"),
+    )
+    return per_ticker.groupBy("date").agg(
+        F.count(F.when(F.col("direction") > 0, 1)).alias("advancers"),
+        F.count(F.when(F.col("direction") < 0, 1)).alias("decliners"),
+        F.count(F.when(F.col("direction") == 0, 1)).alias("unchanged"),
+        F.count(F.when(F.col("new_high"), 1)).alias("new_highs"),
+        F.count(F.when(F.col("new_low"), 1)).alias("new_lows"),
+    )
