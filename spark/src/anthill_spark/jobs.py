@@ -29,6 +29,7 @@ GOLD_TABLES: dict[str, Callable[[DataFrame], DataFrame]] = {
     "drawdowns": gold.with_drawdowns,
     "anomalies": gold.with_anomalies,
     "market_breadth": gold.with_market_breadth,
+    "yearly_performance": gold.with_yearly_performance,  # also reads silver.dividends when there are any
 }
 
 
@@ -73,10 +74,10 @@ def overwrite(df: DataFrame, lake: Lake, layer: str, name: str) -> None:
     writer.saveAsTable(where) if lake.catalog else writer.save(where)
 
 
-def read_bronze_bars(spark: SparkSession, lake: Lake) -> DataFrame:
-    """Every bronze bar (aggregates and grouped daily), with the time its file was written as ingested_at."""
+def read_bronze(spark: SparkSession, lake: Lake, *datasets: str) -> DataFrame | None:
+    """Every bronze row of ``datasets``, with the time its file was written as ingested_at (None if none)."""
     frames = []
-    for dataset in ("aggregates", "groupedDaily"):
+    for dataset in datasets:
         path = f"{lake.bronze}/{dataset}"
         spark.catalog.refreshByPath(path)  # a long-lived session must see files rewritten since its last read
         try:
@@ -87,22 +88,30 @@ def read_bronze_bars(spark: SparkSession, lake: Lake) -> DataFrame:
             raise
         frames.append(df.withColumn("ingested_at", F.col("_metadata.file_modification_time")))
     if not frames:
-        raise FileNotFoundError(f"no bronze bars under {lake.bronze}")
+        return None
     result = frames[0]
     for frame in frames[1:]:
         result = result.unionByName(frame)
     return result
 
 
-def merge_silver_bars(spark: SparkSession, lake: Lake, bars_df: DataFrame) -> None:
-    """Upsert by (ticker, timespan, ts); an existing row is replaced only by a newer ingestion."""
-    if not table_exists(spark, lake, "silver", "bars"):
-        overwrite(bars_df, lake, "silver", "bars")
+def read_bronze_bars(spark: SparkSession, lake: Lake) -> DataFrame:
+    """Every bronze bar (aggregates and grouped daily)."""
+    bars = read_bronze(spark, lake, "aggregates", "groupedDaily")
+    if bars is None:
+        raise FileNotFoundError(f"no bronze bars under {lake.bronze}")
+    return bars
+
+
+def merge_by_key(spark: SparkSession, lake: Lake, name: str, df: DataFrame, keys: Sequence[str]) -> None:
+    """Upsert ``df`` into silver ``name`` by ``keys``; a row is replaced only by a newer ingestion."""
+    if not table_exists(spark, lake, "silver", name):
+        overwrite(df, lake, "silver", name)
         return
-    condition = " AND ".join(f"t.{key} = s.{key}" for key in BAR_KEY)
+    condition = " AND ".join(f"t.{key} = s.{key}" for key in keys)
     (
-        _delta(spark, lake, "silver", "bars").alias("t")
-        .merge(bars_df.alias("s"), condition)
+        _delta(spark, lake, "silver", name).alias("t")
+        .merge(df.alias("s"), condition)
         .whenMatchedUpdateAll(condition="s.ingested_at > t.ingested_at")
         .whenNotMatchedInsertAll()
         .execute()
@@ -129,10 +138,15 @@ def bronze_to_silver(spark: SparkSession, lake: Lake) -> dict[str, int]:
     )
     valid_df, rejected_df = silver.valid_bars(checked_df), silver.quarantined_bars(checked_df)
     counts = {"bars": valid_df.count(), "quarantined": rejected_df.count()}
-    merge_silver_bars(spark, lake, valid_df)
+    merge_by_key(spark, lake, "bars", valid_df, BAR_KEY)
     if counts["quarantined"]:
         merge_quarantine(spark, lake, rejected_df)
     checked_df.unpersist()
+    dividends = read_bronze(spark, lake, "dividends")
+    if dividends is not None:
+        dividends_df = dividends.transform(silver.with_silver_dividends)
+        counts["dividends"] = dividends_df.count()
+        merge_by_key(spark, lake, "dividends", dividends_df, ["id"])
     return counts
 
 
@@ -142,9 +156,14 @@ def silver_to_gold(spark: SparkSession, lake: Lake, tables: Sequence[str]) -> di
     if unknown:
         raise ValueError(f"unknown gold tables {unknown}; available: {sorted(GOLD_TABLES)}")
     daily_df = read_table(spark, lake, "silver", "bars").transform(gold.with_trading_date).cache()
+    dividends_df = read_table(spark, lake, "silver", "dividends") if table_exists(
+        spark, lake, "silver", "dividends") else None  # fmt: skip
     counts = {}
     for name in tables:
-        result_df = daily_df.transform(GOLD_TABLES[name])
+        if name == "yearly_performance":
+            result_df = gold.with_yearly_performance(daily_df, dividends_df)
+        else:
+            result_df = daily_df.transform(GOLD_TABLES[name])
         overwrite(result_df, lake, "gold", name)
         counts[name] = read_table(spark, lake, "gold", name).count()
     daily_df.unpersist()

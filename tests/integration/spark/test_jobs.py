@@ -29,13 +29,20 @@ def lake(tmp_path: Path, sandbox: SandboxServer) -> Lake:
             name, f"file://{root}", tickers=tickers, assetClass=asset, backfill={"from": "2024-01-02"}
         )
         assert run_ingest(tmp_path, doc, sandbox, today="2024-07-01").exit_code == 0
+    dividends = feed_doc("dividends", f"file://{root}", dataset="dividends", tickers=["AAPL", "MSFT"], bars=None,
+                         backfill={"from": "2024-01-02"})  # fmt: skip
+    dividends["spec"].pop("bars")
+    assert run_ingest(tmp_path, dividends, sandbox, today="2024-07-01").exit_code == 0
     return Lake(f"file://{root}")
 
 
 def test_bronze_to_silver_is_idempotent_and_takes_late_corrections(spark: SparkSession, lake: Lake) -> None:
     first = bronze_to_silver(spark, lake)
     days = DAYS
-    assert first == {"bars": 5 * days, "quarantined": 0}
+    bronze_dividends = sum(pq.read_table(f).num_rows for f in
+                           Path(lake.uri.removeprefix("file://")).glob("bronze/dividends/event/*/*.parquet"))  # fmt: skip
+    assert bronze_dividends >= 4  # AAPL and MSFT pay quarterly
+    assert first == {"bars": 5 * days, "quarantined": 0, "dividends": bronze_dividends}
     assert bronze_to_silver(spark, lake) == first  # a re-run changes nothing
     assert read_table(spark, lake, "silver", "bars").count() == 5 * days
 
@@ -63,6 +70,11 @@ def test_silver_to_gold_builds_every_table(spark: SparkSession, lake: Lake) -> N
     bronze_to_silver(spark, lake)
     counts = silver_to_gold(spark, lake, ["daily_returns", "volatility", "moving_averages", "drawdowns"])
     assert counts == dict.fromkeys(counts, 5 * DAYS)
+    assert silver_to_gold(spark, lake, ["yearly_performance"]) == {"yearly_performance": 5}
+    aapl = read_table(spark, lake, "gold", "yearly_performance").where("ticker = 'AAPL'").first()
+    assert aapl is not None
+    assert aapl["dividend_yield"] > 0
+    assert aapl["beta"] > 0
     vol = read_table(spark, lake, "gold", "volatility").where("ticker = 'AAPL'").orderBy("date").collect()
     assert vol[19]["volatility_20d"] is None
     assert 0 < vol[20]["volatility_20d"] < 2

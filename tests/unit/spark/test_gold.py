@@ -20,6 +20,7 @@ from anthill_spark.transforms.gold import (
     with_moving_averages,
     with_trading_date,
     with_volatility,
+    with_yearly_performance,
 )
 
 D = datetime.date
@@ -168,3 +169,53 @@ def test_anomalies_and_breadth_agree_with_the_oracle(
     by_day = sandbox_closes.assign(move=moves).groupby("date")["move"]
     assert (breadth["advancers"] == by_day.apply(lambda m: int((m > 0).sum()))).all()
     assert (breadth["decliners"] == by_day.apply(lambda m: int((m < 0).sum()))).all()
+
+
+def test_yearly_performance_agrees_with_the_oracle(spark: SparkSession) -> None:
+    rows, dividends = [], []
+    for ticker in ("AAPL", "KO", "I:NDX", "I:COMP"):
+        day = D(2022, 6, 1)
+        while day <= D(2024, 12, 31):
+            bar = data.daily_bar(ticker, day)
+            if bar is not None:
+                rows.append((ticker, day, bar.close))
+            day += datetime.timedelta(days=1)
+        dividends += [(d["ticker"], datetime.date.fromisoformat(str(d["ex_dividend_date"])), d["cash_amount"])
+                      for d in data.dividends(ticker, D(2022, 1, 1), D(2024, 12, 31))]  # fmt: skip
+    prices = pd.DataFrame(rows, columns=["ticker", "date", "close"])
+    paid = pd.DataFrame(dividends, columns=["ticker", "ex_dividend_date", "cash_amount"])
+    ours = (
+        spark.createDataFrame(prices)
+        .transform(lambda d: with_yearly_performance(d, spark.createDataFrame(paid), risk_free_rate=0.03))
+        .toPandas().set_index(["ticker", "year"]).sort_index()
+    )  # fmt: skip
+
+    prices = prices.sort_values(["ticker", "date"])
+    prices["r"] = prices.groupby("ticker")["close"].pct_change()
+    prices["year"] = pd.to_datetime(prices["date"]).dt.year
+    market = prices[prices["ticker"].isin(["I:NDX", "I:COMP"])].groupby("date")["r"].mean().rename("m")
+    prices = prices.join(market, on="date")
+    expected: dict[tuple[object, object], dict[str, float]] = {}
+    for (name, year), g in prices.groupby(["ticker", "year"]):
+        pair = g.dropna(subset=["r", "m"])
+        beta = np.cov(pair["r"], pair["m"], ddof=1)[0, 1] / np.var(pair["m"], ddof=1)
+        annual = float(np.prod(1 + g["r"].dropna()) - 1)
+        market_annual = float(np.prod(1 + g["m"].dropna()) - 1)
+        vol = float(g["r"].std(ddof=1) * math.sqrt(252))
+        year_paid = paid[
+            (paid["ticker"] == name) & (pd.to_datetime(paid["ex_dividend_date"]).dt.year == year)
+        ]
+        expected[(name, year)] = {
+            "annual_return": annual, "volatility": vol, "beta": beta,
+            "correlation": float(np.corrcoef(pair["r"], pair["m"])[0, 1]),
+            "capm_expected_return": 0.03 + beta * (market_annual - 0.03), "sharpe": (annual - 0.03) / vol,
+            "dividend_yield": float(year_paid["cash_amount"].sum() / g.sort_values("date")["close"].iloc[-1]),
+        }  # fmt: skip
+    oracle = pd.DataFrame.from_dict(expected, orient="index")
+    oracle.index = oracle.index.set_names(["ticker", "year"])
+    oracle = oracle.sort_index()
+    assert list(ours.index) == list(oracle.index)
+    assert (ours.xs("KO")["dividend_yield"].to_numpy(dtype=float) > 0).all()
+    for column in oracle.columns:
+        np.testing.assert_allclose(ours[column].to_numpy(dtype=float), oracle[column].to_numpy(dtype=float),
+                                   rtol=1e-9, atol=1e-12, err_msg=column)  # fmt: skip

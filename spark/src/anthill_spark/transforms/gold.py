@@ -140,3 +140,53 @@ def with_market_breadth(daily_df: DataFrame) -> DataFrame:
         F.count(F.when(F.col("new_high"), 1)).alias("new_highs"),
         F.count(F.when(F.col("new_low"), 1)).alias("new_lows"),
     )
+
+
+MARKET_COMPOSITE = ("I:NDX", "I:COMP")
+RISK_FREE_RATE = 0.04
+
+
+def with_market_returns(returns_df: DataFrame, composite: tuple[str, ...] = MARKET_COMPOSITE) -> DataFrame:
+    """Per date, the market's simple return: the mean over the composite's indices that have one that day."""
+    members = returns_df.where(F.col("ticker").isin(*composite) & F.col("simple_return").isNotNull())
+    return members.groupBy("date").agg(F.avg("simple_return").alias("market_return"))
+
+
+def with_yearly_performance(
+    daily_df: DataFrame, dividends_df: DataFrame | None = None, risk_free_rate: float = RISK_FREE_RATE
+) -> DataFrame:
+    """gold.yearly_performance per ticker and calendar year: compounded return, annualised volatility of
+    daily returns, beta and correlation against the market composite, CAPM expected return, Sharpe ratio
+    and dividend yield (cash dividends with an ex-date in the year over the year's last close)."""
+    returns = daily_df.transform(with_daily_returns)
+    market = returns.transform(with_market_returns)
+    joined = (
+        returns.join(market, "date", "left")
+        .withColumn("year", F.year("date"))
+        # Beta's variance uses the same days as its covariance: those with both returns.
+        .withColumn("paired_market", F.when(F.col("simple_return").isNotNull(), F.col("market_return")))
+    )
+    per_year = joined.groupBy("ticker", "year").agg(
+        (F.exp(F.sum(F.log1p("simple_return"))) - 1).alias("annual_return"),
+        (F.stddev_samp("simple_return") * math.sqrt(TRADING_DAYS_PER_YEAR)).alias("volatility"),
+        (F.covar_samp("simple_return", "paired_market") / F.var_samp("paired_market")).alias("beta"),
+        F.corr("simple_return", "market_return").alias("correlation"),
+        (F.exp(F.sum(F.log1p("market_return"))) - 1).alias("market_return"),
+        F.max_by("close", "date").alias("year_end_close"),
+        F.count("simple_return").alias("trading_days"),
+    )
+    rf = F.lit(risk_free_rate)
+    result = per_year.select(
+        "ticker", "year", "trading_days", "annual_return", "volatility", "beta", "correlation",
+        (rf + F.col("beta") * (F.col("market_return") - rf)).alias("capm_expected_return"),
+        ((F.col("annual_return") - rf) / F.col("volatility")).alias("sharpe"),
+        "year_end_close",
+    )  # fmt: skip
+    if dividends_df is None:
+        return result.withColumn("dividend_yield", F.lit(None).cast("double")).drop("year_end_close")
+    paid = dividends_df.groupBy("ticker", F.year("ex_dividend_date").alias("year")).agg(
+        F.sum("cash_amount").alias("dividends")
+    )
+    with_dividends = result.join(paid, ["ticker", "year"], "left")
+    dividend_yield = F.coalesce(F.col("dividends"), F.lit(0.0)) / F.col("year_end_close")
+    return with_dividends.withColumn("dividend_yield", dividend_yield).drop("dividends", "year_end_close")

@@ -56,3 +56,18 @@ def valid_bars(checked_df: DataFrame) -> DataFrame:
 def quarantined_bars(checked_df: DataFrame) -> DataFrame:
     """Rows with a reason, kept whole so they can be inspected and replayed."""
     return checked_df.where(F.col("reason").isNotNull())
+
+
+def with_silver_dividends(bronze_df: DataFrame) -> DataFrame:
+    """Bronze dividends typed, one row per dividend id (the latest ingestion)."""
+    typed = bronze_df.select(
+        F.col("id").cast("string").alias("id"),
+        F.col("ticker").cast("string").alias("ticker"),
+        F.col("ex_dividend_date").cast("date").alias("ex_dividend_date"),
+        F.col("pay_date").cast("date").alias("pay_date"),
+        F.col("cash_amount").cast("double").alias("cash_amount"),
+        F.col("currency").cast("string").alias("currency"),
+        F.col("ingested_at").cast("timestamp").alias("ingested_at"),
+    )
+    newest_first = Window.partitionBy("id").orderBy(F.col("ingested_at").desc())
+    return typed.withColumn("_rank", F.row_number().over(newest_first)).where("_rank = 1").drop("_rank")
