@@ -47,7 +47,6 @@ class Store:
                 return "secret-missing"
             raise
         present = key in (secret.data or {}) or key in (secret.string_data or {})
-        del secret
         return "ok" if present else "key-missing"
 
     def get_feed(self, namespace: str, name: str) -> dict[str, Any] | None:
@@ -60,20 +59,27 @@ class Store:
     def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None:
         return _or_none(lambda: self._sanitize(self.core.read_namespaced_config_map(name, namespace)))
 
-    def create_cronjob(self, body: dict[str, Any]) -> None:
-        self.batch.create_namespaced_cron_job(body["metadata"]["namespace"], cast("Any", body))
-
-    def replace_cronjob(self, body: dict[str, Any]) -> None:
-        self.batch.replace_namespaced_cron_job(
-            body["metadata"]["name"], body["metadata"]["namespace"], cast("Any", body)
+    # Writes return the object as the server stored it, so a reconcile needs no read-after-write.
+    def create_cronjob(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._sanitize(
+            self.batch.create_namespaced_cron_job(body["metadata"]["namespace"], cast("Any", body))
         )
 
-    def create_configmap(self, body: dict[str, Any]) -> None:
-        self.core.create_namespaced_config_map(body["metadata"]["namespace"], cast("Any", body))
+    def replace_cronjob(self, body: dict[str, Any]) -> dict[str, Any]:
+        meta = body["metadata"]
+        return self._sanitize(
+            self.batch.replace_namespaced_cron_job(meta["name"], meta["namespace"], cast("Any", body))
+        )
 
-    def replace_configmap(self, body: dict[str, Any]) -> None:
-        self.core.replace_namespaced_config_map(
-            body["metadata"]["name"], body["metadata"]["namespace"], cast("Any", body)
+    def create_configmap(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._sanitize(
+            self.core.create_namespaced_config_map(body["metadata"]["namespace"], cast("Any", body))
+        )
+
+    def replace_configmap(self, body: dict[str, Any]) -> dict[str, Any]:
+        meta = body["metadata"]
+        return self._sanitize(
+            self.core.replace_namespaced_config_map(meta["name"], meta["namespace"], cast("Any", body))
         )
 
     def list_jobs(self, namespace: str, selector: str) -> list[dict[str, Any]]:

@@ -34,24 +34,21 @@ def _paused(meta: kopf.Meta, **_: Any) -> bool:
 def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: OperatorSettings) -> None:
     """Attach the MarketFeed handlers to ``registry``."""
 
+    # Recoverable outcomes: the metrics reason, and how soon kopf retries (the drift timer retries anyway).
+    retries: dict[type[Exception], tuple[str, float]] = {
+        SecretMissingError: ("SecretNotFound", settings.secret_retry),
+        ConflictError: ("Conflict", 1.0),
+        UpstreamError: ("ReconcileError", settings.secret_retry),
+    }
+
     def run(body: kopf.Body, trigger: str) -> None:
         with observe_reconcile(KIND, trigger) as outcome:
             try:
                 result = reconciler.reconcile(dict(body))
-            except SecretMissingError as exc:
-                outcome.reason = "SecretNotFound"
+            except (SecretMissingError, ConflictError, UpstreamError) as exc:
+                outcome.reason, delay = retries[type(exc)]
                 if trigger != "timer":
-                    raise kopf.TemporaryError(str(exc), delay=settings.secret_retry) from exc
-                return
-            except ConflictError as exc:
-                outcome.reason = "Conflict"
-                if trigger != "timer":
-                    raise kopf.TemporaryError(str(exc), delay=1) from exc
-                return
-            except UpstreamError as exc:
-                outcome.reason = "ReconcileError"
-                if trigger != "timer":  # kopf retries with backoff; the drift timer tries again anyway
-                    raise kopf.TemporaryError(str(exc), delay=settings.secret_retry) from exc
+                    raise kopf.TemporaryError(str(exc), delay=delay) from exc
                 return
             outcome.reason = result.reason
             outcome.writes = result.writes

@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -267,10 +266,3 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def timed(fn: Callable[[], Path]) -> tuple[Path, float]:
-    """Run ``fn`` and return its result with the seconds it took."""
-    start = time.monotonic()
-    result = fn()
-    return result, time.monotonic() - start

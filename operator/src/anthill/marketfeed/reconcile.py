@@ -222,21 +222,21 @@ class Reconciler:
         self, feed: Feed
     ) -> tuple[int, dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
         """Create or replace the ConfigMap and CronJob; observe the CronJob, its Jobs and their Pods."""
-        writes = self._ensure(
+        configmap_writes, _ = self._ensure(
             desired_configmap(feed),
             feed,
             self.store.get_configmap,
             self.store.create_configmap,
             self.store.replace_configmap,
         )
-        writes += self._ensure(
+        cronjob_writes, cronjob = self._ensure(
             desired_cronjob(feed, self.settings),
             feed,
             self.store.get_cronjob,
             self.store.create_cronjob,
             self.store.replace_cronjob,
         )
-        cronjob = self.store.get_cronjob(feed.namespace, child_name(feed.name))
+        writes = configmap_writes + cronjob_writes
         selector = f"{FEED_LABEL}={feed.name}"
         jobs = self.store.list_jobs(feed.namespace, selector)
         pods = self.store.list_pods(feed.namespace, selector) if jobs else []
@@ -247,27 +247,28 @@ class Reconciler:
         desired: dict[str, Any],
         feed: Feed,
         get: Callable[[str, str], dict[str, Any] | None],
-        create: Callable[[dict[str, Any]], None],
-        replace: Callable[[dict[str, Any]], None],
-    ) -> int:
+        create: Callable[[dict[str, Any]], dict[str, Any]],
+        replace: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> tuple[int, dict[str, Any]]:
+        """(writes made, the object as the server now holds it)."""
         desired["metadata"]["ownerReferences"] = [owner_reference(feed)]
         observed = get(feed.namespace, desired["metadata"]["name"])
         try:
             if observed is None:
-                create(desired)
+                stored = create(desired)
                 log.info("created %s %s/%s", desired["kind"], feed.namespace, desired["metadata"]["name"])
-                return 1
+                return 1, stored
             if is_up_to_date(desired, observed):
-                return 0
+                return 0, observed
             desired["metadata"]["resourceVersion"] = observed["metadata"]["resourceVersion"]
-            replace(desired)
+            stored = replace(desired)
             log.info(
                 "updated %s %s/%s to the feed's spec",
                 desired["kind"],
                 feed.namespace,
                 desired["metadata"]["name"],
             )
-            return 1
+            return 1, stored
         except ApiException as exc:
             if exc.status == CONFLICT:
                 raise ConflictError(
