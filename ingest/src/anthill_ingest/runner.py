@@ -158,7 +158,6 @@ class Run:
         files = self._write_partitions(partitions)
         manifest = self._write_manifest(window, files)
         self._write_state(window, manifest)
-        self.summary.requests = self.api.requests
         return self.summary
 
     def _fetch(self, window: Window) -> dict[datetime.date, list[dict[str, Any]]]:

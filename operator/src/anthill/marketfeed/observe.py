@@ -10,15 +10,20 @@ from anthill.marketfeed.desired import CONTAINER
 SUMMARY_FIELDS = ("rows", "files", "watermark")
 
 
+def _true_condition(job: dict[str, Any], type_: str) -> dict[str, Any] | None:
+    """The Job's ``type_`` condition when its status is True."""
+    for cond in job.get("status", {}).get("conditions") or []:
+        if cond.get("type") == type_ and cond.get("status") == "True":
+            return dict(cond)
+    return None
+
+
 def job_result(job: dict[str, Any]) -> str:
     """Succeeded, Failed or Running, from the Job's terminal conditions."""
-    for cond in job.get("status", {}).get("conditions") or []:
-        if cond.get("status") != "True":
-            continue
-        if cond.get("type") == "Complete":
-            return "Succeeded"
-        if cond.get("type") == "Failed":
-            return "Failed"
+    if _true_condition(job, "Complete"):
+        return "Succeeded"
+    if _true_condition(job, "Failed"):
+        return "Failed"
     return "Running"
 
 
@@ -55,27 +60,15 @@ def build_last_run(job: dict[str, Any], pods: list[dict[str, Any]]) -> dict[str,
             run[key] = summary[key]
     if status.get("startTime"):
         run["startedAt"] = status["startTime"]
-    finished = status.get("completionTime") or _failed_at(job)
+    failed = _true_condition(job, "Failed") or {}
+    finished = status.get("completionTime") or failed.get("lastTransitionTime")
     if finished and result != "Running":
         run["finishedAt"] = finished
-    message = summary.get("message") or _failure_message(job)
+    failure = f"{failed.get('reason', 'Failed')}: {failed.get('message', '')}".strip(": ") if failed else ""
+    message = summary.get("message") or failure
     if message:
         run["message"] = str(message)[:1024]
     return run
-
-
-def _failed_at(job: dict[str, Any]) -> str | None:
-    for cond in job.get("status", {}).get("conditions") or []:
-        if cond.get("type") == "Failed" and cond.get("status") == "True":
-            return str(cond.get("lastTransitionTime")) if cond.get("lastTransitionTime") else None
-    return None
-
-
-def _failure_message(job: dict[str, Any]) -> str:
-    for cond in job.get("status", {}).get("conditions") or []:
-        if cond.get("type") == "Failed" and cond.get("status") == "True":
-            return f"{cond.get('reason', 'Failed')}: {cond.get('message', '')}".strip(": ")
-    return ""
 
 
 def latest_job(jobs: list[dict[str, Any]]) -> dict[str, Any] | None:
