@@ -20,16 +20,24 @@ from anthill_spark.schemas import BAR_KEY
 from anthill_spark.transforms import gold, silver
 
 log = logging.getLogger(__name__)
-GOLD_TABLES: dict[str, Callable[[DataFrame], DataFrame]] = {
-    "daily_returns": gold.with_daily_returns,
-    "volatility": lambda daily_df: daily_df.transform(gold.with_daily_returns).transform(
-        gold.with_volatility
-    ),
-    "moving_averages": gold.with_moving_averages,
-    "drawdowns": gold.with_drawdowns,
-    "anomalies": gold.with_anomalies,
-    "market_breadth": gold.with_market_breadth,
-    "yearly_performance": gold.with_yearly_performance,  # also reads silver.dividends when there are any
+
+
+@dataclass(frozen=True)
+class SilverInputs:
+    """What gold is built from: daily bars with their trading date, and dividends when there are any."""
+
+    daily: DataFrame
+    dividends: DataFrame | None
+
+
+GOLD_TABLES: dict[str, Callable[[SilverInputs], DataFrame]] = {
+    "daily_returns": lambda s: s.daily.transform(gold.with_daily_returns),
+    "volatility": lambda s: s.daily.transform(gold.with_daily_returns).transform(gold.with_volatility),
+    "moving_averages": lambda s: s.daily.transform(gold.with_moving_averages),
+    "drawdowns": lambda s: s.daily.transform(gold.with_drawdowns),
+    "anomalies": lambda s: s.daily.transform(gold.with_anomalies),
+    "market_breadth": lambda s: s.daily.transform(gold.with_market_breadth),
+    "yearly_performance": lambda s: gold.with_yearly_performance(s.daily, s.dividends),
 }
 
 
@@ -118,15 +126,6 @@ def merge_by_key(spark: SparkSession, lake: Lake, name: str, df: DataFrame, keys
     )  # fmt: skip
 
 
-def merge_quarantine(spark: SparkSession, lake: Lake, rejected_df: DataFrame) -> None:
-    if not table_exists(spark, lake, "silver", "quarantine"):
-        overwrite(rejected_df, lake, "silver", "quarantine")
-        return
-    condition = " AND ".join(f"t.{key} = s.{key}" for key in [*BAR_KEY, "ingested_at"])
-    (_delta(spark, lake, "silver", "quarantine").alias("t").merge(rejected_df.alias("s"), condition)
-     .whenNotMatchedInsertAll().execute())  # fmt: skip
-
-
 def bronze_to_silver(spark: SparkSession, lake: Lake) -> dict[str, int]:
     """Bronze bars -> silver.bars (MERGE) and silver.quarantine; returns row counts."""
     checked_df = (
@@ -140,7 +139,8 @@ def bronze_to_silver(spark: SparkSession, lake: Lake) -> dict[str, int]:
     counts = {"bars": valid_df.count(), "quarantined": rejected_df.count()}
     merge_by_key(spark, lake, "bars", valid_df, BAR_KEY)
     if counts["quarantined"]:
-        merge_quarantine(spark, lake, rejected_df)
+        # Keyed by ingestion too: each rejected version of a bar is kept once.
+        merge_by_key(spark, lake, "quarantine", rejected_df, [*BAR_KEY, "ingested_at"])
     checked_df.unpersist()
     dividends = read_bronze(spark, lake, "dividends")
     if dividends is not None:
@@ -156,15 +156,11 @@ def silver_to_gold(spark: SparkSession, lake: Lake, tables: Sequence[str]) -> di
     if unknown:
         raise ValueError(f"unknown gold tables {unknown}; available: {sorted(GOLD_TABLES)}")
     daily_df = read_table(spark, lake, "silver", "bars").transform(gold.with_trading_date).cache()
-    dividends_df = read_table(spark, lake, "silver", "dividends") if table_exists(
-        spark, lake, "silver", "dividends") else None  # fmt: skip
+    has_dividends = table_exists(spark, lake, "silver", "dividends")
+    inputs = SilverInputs(daily_df, read_table(spark, lake, "silver", "dividends") if has_dividends else None)
     counts = {}
     for name in tables:
-        if name == "yearly_performance":
-            result_df = gold.with_yearly_performance(daily_df, dividends_df)
-        else:
-            result_df = daily_df.transform(GOLD_TABLES[name])
-        overwrite(result_df, lake, "gold", name)
+        overwrite(GOLD_TABLES[name](inputs), lake, "gold", name)
         counts[name] = read_table(spark, lake, "gold", name).count()
     daily_df.unpersist()
     return counts

@@ -37,10 +37,15 @@ def with_silver_columns(bronze_df: DataFrame) -> DataFrame:
     )
 
 
+def _latest_per(df: DataFrame, keys: list[str]) -> DataFrame:
+    """One row per ``keys``: the most recently ingested."""
+    newest_first = Window.partitionBy(*keys).orderBy(F.col("ingested_at").desc())
+    return df.withColumn("_rank", F.row_number().over(newest_first)).where("_rank = 1").drop("_rank")
+
+
 def with_latest_ingestion(bars_df: DataFrame) -> DataFrame:
     """One row per (ticker, timespan, ts): the most recently ingested (a late correction wins)."""
-    newest_first = Window.partitionBy(*BAR_KEY).orderBy(F.col("ingested_at").desc())
-    return bars_df.withColumn("_rank", F.row_number().over(newest_first)).where("_rank = 1").drop("_rank")
+    return _latest_per(bars_df, BAR_KEY)
 
 
 def with_reason(bars_df: DataFrame) -> DataFrame:
@@ -69,5 +74,4 @@ def with_silver_dividends(bronze_df: DataFrame) -> DataFrame:
         F.col("currency").cast("string").alias("currency"),
         F.col("ingested_at").cast("timestamp").alias("ingested_at"),
     )
-    newest_first = Window.partitionBy("id").orderBy(F.col("ingested_at").desc())
-    return typed.withColumn("_rank", F.row_number().over(newest_first)).where("_rank = 1").drop("_rank")
+    return _latest_per(typed, ["id"])
