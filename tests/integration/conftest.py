@@ -80,7 +80,6 @@ class OperatorProcess:
     service_account: str
     metrics_url: str
     log: Path
-    drift_interval: float
 
     def metric(self, name: str, **labels: str) -> float:
         """Sum of the samples of ``name`` whose labels include ``labels``."""
@@ -143,8 +142,7 @@ def operator(
     kubeconfig = operator_kubeconfig(kubectl, control_plane, directory)
     log = directory / "operator.log"
     process, metrics_url = start_operator(kubeconfig, log)
-    yield OperatorProcess(f"system:serviceaccount:{OPERATOR_NAMESPACE}:{OPERATOR_SA}", metrics_url, log,
-                          DRIFT_INTERVAL)  # fmt: skip
+    yield OperatorProcess(f"system:serviceaccount:{OPERATOR_NAMESPACE}:{OPERATOR_SA}", metrics_url, log)
     terminate(process.pid)
     process.wait(timeout=10)
 
