@@ -14,18 +14,17 @@ import os
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from anthill_ingest.client import MarketData
 from anthill_ingest.config import ConfigError, load_feed
 from anthill_ingest.errors import IngestError
-from anthill_ingest.runner import Progress as ProgressFn
-from anthill_ingest.runner import Run, Summary
-from anthill_ingest.sink import open_sink
-from anthill_ingest.transport import RetryPolicy
+
+if TYPE_CHECKING:
+    from anthill_ingest.runner import Progress as ProgressFn
+    from anthill_ingest.runner import Summary
 
 KEY_VARIABLES = ("MASSIVE_API_KEY", "POLYGON_API_KEY")
 app = typer.Typer(help="Market data ingestion: the Massive (Polygon.io) API -> the lake's bronze layer.",
@@ -81,6 +80,12 @@ def run(
     now = datetime.datetime.now(datetime.UTC)
     if today is not None:
         now = today.replace(tzinfo=datetime.UTC, hour=12)
+    # The client, Parquet and S3 libraries load here, not whenever the `anthill` command starts.
+    from anthill_ingest.client import MarketData  # noqa: PLC0415
+    from anthill_ingest.runner import Run, Summary  # noqa: PLC0415
+    from anthill_ingest.sink import open_sink  # noqa: PLC0415
+    from anthill_ingest.transport import RetryPolicy  # noqa: PLC0415
+
     summary = Summary()
     code = 0
     try:

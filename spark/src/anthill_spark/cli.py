@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from anthill_spark.jobs import GOLD_TABLES, Lake, bronze_to_silver, silver_to_gold
-
 app = typer.Typer(help="PySpark medallion jobs: bronze -> silver -> gold on Delta.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -30,10 +28,14 @@ def spark() -> None:
 def run(
     lake: Annotated[str, typer.Option(help="Lake URI: file:///path or s3a://bucket/prefix.")],
     layer: Annotated[Layer, typer.Option(help="Which layer to build.")] = Layer.all,
-    gold: Annotated[str, typer.Option(help="Comma-separated gold tables.")] = ",".join(GOLD_TABLES),
+    gold: Annotated[str, typer.Option(help="Comma-separated gold tables, or all.")] = "all",
 ) -> None:
     """Build silver from bronze and/or gold from silver, with local Spark and Delta."""
-    from anthill_spark.session import local_session  # noqa: PLC0415 - the JVM starts only when asked to
+    # PySpark and Delta load here, not whenever the `anthill` command starts.
+    from anthill_spark.jobs import GOLD_TABLES, Lake, bronze_to_silver, silver_to_gold  # noqa: PLC0415
+    from anthill_spark.session import local_session  # noqa: PLC0415
+
+    tables = list(GOLD_TABLES) if gold == "all" else gold.split(",")
 
     target = Lake(lake)
     with err.status("starting Spark"):
@@ -47,7 +49,7 @@ def run(
             err.print(f"silver.bars: {counts['bars']:,} rows, {counts['quarantined']:,} quarantined "
                       f"({time.monotonic() - started:.1f}s)")  # fmt: skip
         if layer in (Layer.gold, Layer.all):
-            for name in gold.split(","):
+            for name in tables:
                 started = time.monotonic()
                 with err.status(f"silver -> gold.{name}"):
                     rows = silver_to_gold(session, target, [name])[name]
