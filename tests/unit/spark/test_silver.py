@@ -10,11 +10,14 @@ from pyspark.testing import assertDataFrameEqual, assertSchemaEqual
 
 from anthill_spark.schemas import SILVER_BARS
 from anthill_spark.transforms.silver import (
+    latest_valid_bars,
     quarantined_bars,
     valid_bars,
     with_latest_ingestion,
     with_reason,
     with_silver_columns,
+    with_silver_market_holidays,
+    with_silver_splits,
 )
 
 UTC = datetime.UTC
@@ -75,3 +78,41 @@ def test_validity_rules(spark: SparkSession, row: tuple[float | None, ...], reas
     assert checked.first()["reason"] == reason  # type: ignore[index]
     assert valid_bars(checked).count() == (1 if reason is None else 0)
     assert quarantined_bars(checked).count() == (0 if reason is None else 1)
+
+
+def test_a_broken_correction_is_quarantined_and_the_last_good_bar_stays(spark: SparkSession) -> None:
+    """Validity is judged before deduplication, so one run and two runs end in the same silver."""
+    df = bronze(spark, [
+        ("AAPL", 1, "day", T1, 10.0, 11.0, 9.5, 10.5, 1000.0, None, None, True, MONDAY),
+        ("AAPL", 1, "day", T1, 10.0, 9.0, 9.5, 10.7, 1100.0, None, None, True, LATER),  # high < close
+    ])  # fmt: skip
+    checked = df.transform(with_silver_columns).transform(with_reason)
+    columns = "ticker string, close double, ingested_at timestamp"
+    kept = latest_valid_bars(checked).select("ticker", "close", "ingested_at")
+    assertDataFrameEqual(kept, spark.createDataFrame([("AAPL", 10.5, MONDAY)], columns))
+    rejected = quarantined_bars(checked).select("ticker", "close", "ingested_at")
+    assertDataFrameEqual(rejected, spark.createDataFrame([("AAPL", 10.7, LATER)], columns))
+
+
+def test_splits_keep_the_latest_ingestion_and_drop_impossible_ratios(spark: SparkSession) -> None:
+    rows = [("s1", "NVDA", datetime.date(2024, 6, 10), 1.0, 10.0, MONDAY),
+            ("s1", "NVDA", datetime.date(2024, 6, 10), 1.0, 10.0, LATER),
+            ("s2", "AAPL", datetime.date(2020, 8, 31), 0.0, 4.0, MONDAY)]  # fmt: skip
+    schema = "id string, ticker string, execution_date date, split_from double, split_to double, ingested_at timestamp"
+    result = spark.createDataFrame(rows, schema).transform(with_silver_splits)
+    assertDataFrameEqual(result, spark.createDataFrame([rows[1]], schema))
+
+
+def test_market_holidays_keep_history_and_the_latest_status(spark: SparkSession) -> None:
+    july4 = datetime.date(2024, 7, 4)
+    rows = [(july4, "NYSE", "Independence Day", "closed", MONDAY),
+            (july4, "NYSE", "Independence Day", "early-close", LATER),
+            (datetime.date(2024, 5, 27), "NYSE", "Memorial Day", "closed", MONDAY)]  # fmt: skip
+    df = spark.createDataFrame(
+        rows, "date date, exchange string, name string, status string, ingested_at timestamp"
+    )
+    result = df.transform(with_silver_market_holidays).select("date", "status")
+    expected = spark.createDataFrame(
+        [(datetime.date(2024, 5, 27), "closed"), (july4, "early-close")], "date date, status string"
+    )
+    assertDataFrameEqual(result, expected)

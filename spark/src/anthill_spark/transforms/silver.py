@@ -63,6 +63,15 @@ def quarantined_bars(checked_df: DataFrame) -> DataFrame:
     return checked_df.where(F.col("reason").isNotNull())
 
 
+def latest_valid_bars(checked_df: DataFrame) -> DataFrame:
+    """The newest valid version of each bar, in silver's schema.
+
+    Validity is judged before deduplication: a broken correction is quarantined and the last good version
+    of the bar stays, whether the two arrive in one run or in separate ones.
+    """
+    return with_latest_ingestion(valid_bars(checked_df))
+
+
 def with_silver_dividends(bronze_df: DataFrame) -> DataFrame:
     """Bronze dividends typed, one row per dividend id (the latest ingestion)."""
     typed = bronze_df.select(
@@ -75,3 +84,32 @@ def with_silver_dividends(bronze_df: DataFrame) -> DataFrame:
         F.col("ingested_at").cast("timestamp").alias("ingested_at"),
     )
     return _latest_per(typed, ["id"])
+
+
+def with_silver_splits(bronze_df: DataFrame) -> DataFrame:
+    """Bronze splits typed, one row per split id (the latest ingestion). ``split_from`` old shares become
+    ``split_to`` new ones on ``execution_date``: a 4-for-1 split is from 1 to 4."""
+    typed = bronze_df.select(
+        F.col("id").cast("string").alias("id"),
+        F.col("ticker").cast("string").alias("ticker"),
+        F.col("execution_date").cast("date").alias("execution_date"),
+        F.col("split_from").cast("double").alias("split_from"),
+        F.col("split_to").cast("double").alias("split_to"),
+        F.col("ingested_at").cast("timestamp").alias("ingested_at"),
+    )
+    return _latest_per(typed.where((F.col("split_from") > 0) & (F.col("split_to") > 0)), ["id"])
+
+
+def with_silver_market_holidays(bronze_df: DataFrame) -> DataFrame:
+    """Bronze market-holiday snapshots typed, one row per (date, exchange): the latest snapshot's word.
+
+    Each snapshot lists upcoming holidays only; silver keeps the ones that have passed as history.
+    """
+    typed = bronze_df.select(
+        F.col("date").cast("date").alias("date"),
+        F.col("exchange").cast("string").alias("exchange"),
+        F.col("name").cast("string").alias("name"),
+        F.col("status").cast("string").alias("status"),
+        F.col("ingested_at").cast("timestamp").alias("ingested_at"),
+    )
+    return _latest_per(typed, ["date", "exchange"])
