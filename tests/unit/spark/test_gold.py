@@ -18,6 +18,7 @@ from anthill_spark.transforms.gold import (
     with_drawdowns,
     with_market_breadth,
     with_moving_averages,
+    with_split_adjustment,
     with_trading_date,
     with_volatility,
     with_yearly_performance,
@@ -219,3 +220,39 @@ def test_yearly_performance_agrees_with_the_oracle(spark: SparkSession) -> None:
     for column in oracle.columns:
         np.testing.assert_allclose(ours[column].to_numpy(dtype=float), oracle[column].to_numpy(dtype=float),
                                    rtol=1e-9, atol=1e-12, err_msg=column)  # fmt: skip
+
+
+def test_split_adjustment_restates_only_unadjusted_bars_before_each_split(spark: SparkSession) -> None:
+    """A 1-for-4 then a 1-for-10 split: raw bars before both are divided by 40, between them by 10."""
+    schema = "ticker string, date date, open double, high double, low double, close double, volume double, " \
+             "vwap double, adjusted boolean"  # fmt: skip
+    bars = spark.createDataFrame([
+        ("N", D(2024, 6, 3), 400.0, 400.0, 400.0, 400.0, 10.0, None, False),    # before both splits
+        ("N", D(2024, 6, 10), 100.0, 100.0, 100.0, 100.0, 40.0, 100.0, False),  # on the first: after it
+        ("N", D(2024, 6, 11), 10.0, 10.0, 10.0, 10.0, 400.0, 10.0, True),       # already adjusted
+        ("M", D(2024, 6, 3), 50.0, 50.0, 50.0, 50.0, 7.0, 50.0, False),         # no splits
+    ], schema)  # fmt: skip
+    splits = spark.createDataFrame(
+        [("N", D(2024, 6, 10), 1.0, 4.0), ("N", D(2024, 6, 20), 1.0, 10.0)],
+        "ticker string, execution_date date, split_from double, split_to double",
+    )
+    result = with_split_adjustment(bars, splits).select("ticker", "date", "close", "volume", "vwap")
+    expected = spark.createDataFrame([
+        ("N", D(2024, 6, 3), 10.0, 400.0, None),
+        ("N", D(2024, 6, 10), 10.0, 400.0, 10.0),
+        ("N", D(2024, 6, 11), 10.0, 400.0, 10.0),
+        ("M", D(2024, 6, 3), 50.0, 7.0, 50.0),
+    ], "ticker string, date date, close double, volume double, vwap double")  # fmt: skip
+    assertDataFrameEqual(result, expected, rtol=1e-12)
+    assert with_split_adjustment(bars, splits).columns == bars.columns
+
+
+def test_anomalies_of_an_index_without_volume(spark: SparkSession) -> None:
+    """An index trades no volume: its volume z-score is undefined (null), not a division error, and the
+    return alone decides whether a day is an anomaly."""
+    rows = [("I", D(2024, 1, 1) + datetime.timedelta(days=n), 100.0 + (n % 3), 0.0) for n in range(8)]
+    rows[-1] = ("I", rows[-1][1], 150.0, 0.0)
+    df = spark.createDataFrame(rows, "ticker string, date date, close double, volume double")
+    result = df.transform(with_anomalies, days=5, threshold=3.0).orderBy("date").collect()
+    assert all(r["volume_z"] is None for r in result)
+    assert [r["is_anomaly"] for r in result] == [None] * 6 + [False, True]

@@ -41,6 +41,30 @@ def with_trading_date(bars_df: DataFrame) -> DataFrame:
     )
 
 
+def with_split_adjustment(daily_df: DataFrame, splits_df: DataFrame) -> DataFrame:
+    """Unadjusted bars (``adjusted`` false) restated in today's shares: prices times, and volume divided by,
+    the product of ``split_from / split_to`` over the ticker's splits executed after the bar's date.
+    Adjusted bars pass unchanged, so a lake holding both kinds gives one consistent series."""
+    ratios = splits_df.select(
+        F.col("ticker").alias("_ticker"),
+        F.col("execution_date"),
+        (F.col("split_from") / F.col("split_to")).alias("_ratio"),
+    )
+    unadjusted = daily_df.where(~F.col("adjusted")).select("ticker", "date")
+    factors = (
+        unadjusted.join(
+            ratios, (F.col("ticker") == F.col("_ticker")) & (F.col("execution_date") > F.col("date"))
+        )
+        .groupBy("ticker", "date")
+        .agg(F.product("_ratio").alias("_factor"))
+    )
+    factor = F.when(~F.col("adjusted"), F.coalesce(F.col("_factor"), F.lit(1.0))).otherwise(F.lit(1.0))
+    joined = daily_df.join(factors, ["ticker", "date"], "left")
+    restated = {c: F.col(c) * factor for c in ("open", "high", "low", "close", "vwap")}
+    restated["volume"] = F.col("volume") / factor
+    return joined.withColumns(restated).drop("_factor").select(*daily_df.columns)
+
+
 def with_daily_returns(daily_df: DataFrame) -> DataFrame:
     """gold.daily_returns: simple and log close-to-close returns (null on a ticker's first day)."""
     previous = F.lag("close").over(_by_ticker())
@@ -103,7 +127,9 @@ def _zscore(column: str, days: int) -> Column:
     """How many sample stddevs today's ``column`` is from the previous ``days`` values (today excluded)."""
     previous = _by_ticker().rowsBetween(-days, -1)
     full = F.count(column).over(previous) == days
-    return F.when(full, (F.col(column) - F.avg(column).over(previous)) / F.stddev_samp(column).over(previous))
+    # A constant history (an index's zero volume) has no spread: its z-score is undefined, so null.
+    deviation = F.col(column) - F.avg(column).over(previous)
+    return F.when(full, F.try_divide(deviation, F.stddev_samp(column).over(previous)))
 
 
 def with_anomalies(
@@ -117,7 +143,9 @@ def with_anomalies(
         _zscore("log_return", days).alias("return_z"),
         _zscore("volume", days).alias("volume_z"),
     )  # fmt: skip
-    flagged = (F.abs("return_z") > threshold) | (F.abs("volume_z") > threshold)
+    flagged = F.coalesce(F.abs("return_z") > threshold, F.lit(False)) | F.coalesce(
+        F.abs("volume_z") > threshold, F.lit(False)
+    )
     return scored.withColumn("is_anomaly", F.when(F.col("return_z").isNotNull(), flagged))
 
 
@@ -169,7 +197,9 @@ def with_yearly_performance(
     per_year = joined.groupBy("ticker", "year").agg(
         (F.exp(F.sum(F.log1p("simple_return"))) - 1).alias("annual_return"),
         (F.stddev_samp("simple_return") * math.sqrt(TRADING_DAYS_PER_YEAR)).alias("volatility"),
-        (F.covar_samp("simple_return", "paired_market") / F.var_samp("paired_market")).alias("beta"),
+        F.try_divide(F.covar_samp("simple_return", "paired_market"), F.var_samp("paired_market")).alias(
+            "beta"
+        ),
         F.corr("simple_return", "market_return").alias("correlation"),
         (F.exp(F.sum(F.log1p("market_return"))) - 1).alias("market_return"),
         F.max_by("close", "date").alias("year_end_close"),
@@ -179,7 +209,7 @@ def with_yearly_performance(
     result = per_year.select(
         "ticker", "year", "trading_days", "annual_return", "volatility", "beta", "correlation",
         (rf + F.col("beta") * (F.col("market_return") - rf)).alias("capm_expected_return"),
-        ((F.col("annual_return") - rf) / F.col("volatility")).alias("sharpe"),
+        F.try_divide(F.col("annual_return") - rf, F.col("volatility")).alias("sharpe"),
         "year_end_close",
     )  # fmt: skip
     if dividends_df is None:
