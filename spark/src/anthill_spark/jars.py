@@ -22,8 +22,33 @@ ARTIFACTS = (
 )
 
 
+# hadoop-aws must match the Hadoop that PySpark bundles, and the AWS SDK bundle must be the one that
+# hadoop-aws release was built against (its pom's aws-java-sdk-v2.version).
+AWS_SDK_FOR_HADOOP = {"3.4.1": "2.24.6"}
+
+
 class JarsError(RuntimeError):
     """A jar could not be fetched; the message says what to do."""
+
+
+def bundled_hadoop_version() -> str:
+    """The Hadoop version of PySpark's own ``hadoop-client-api`` jar."""
+    import pyspark  # noqa: PLC0415 - only when a session is being built
+
+    jars = Path(pyspark.__file__).parent / "jars"
+    for jar in jars.glob("hadoop-client-api-*.jar"):
+        return jar.name.removeprefix("hadoop-client-api-").removesuffix(".jar")
+    raise JarsError(f"no hadoop-client-api jar in {jars}: is PySpark installed whole?")
+
+
+def s3a_artifacts(hadoop_version: str | None = None) -> tuple[str, ...]:
+    """hadoop-aws for PySpark's Hadoop and the AWS SDK bundle it needs: ``s3a://`` (about 560 MB, once)."""
+    version = hadoop_version or bundled_hadoop_version()
+    sdk = AWS_SDK_FOR_HADOOP.get(version)
+    if sdk is None:
+        raise JarsError(f"PySpark bundles Hadoop {version}, whose AWS SDK version is not known here; "
+                        f"known: {sorted(AWS_SDK_FOR_HADOOP)}")  # fmt: skip
+    return (f"org.apache.hadoop:hadoop-aws:{version}", f"software.amazon.awssdk:bundle:{sdk}")
 
 
 def cache_dir() -> Path:
