@@ -38,9 +38,27 @@ def with_silver_columns(bronze_df: DataFrame) -> DataFrame:
 
 
 def _latest_per(df: DataFrame, keys: list[str]) -> DataFrame:
-    """One row per ``keys``: the most recently ingested."""
+    """One row per ``keys``: the newest ingestion's values, stamped with the first ingestion that has
+    carried them since they last changed.
+
+    A re-fetch that returns the same values is not a change: the row keeps its earlier ``ingested_at``.
+    That is also what MERGE does when such a re-fetch arrives in a later run, so one run over every
+    bronze file and any sequence of runs over the same files give the same rows.
+    """
+    values = F.struct(*(c for c in df.columns if c not in keys and c != "ingested_at"))
     newest_first = Window.partitionBy(*keys).orderBy(F.col("ingested_at").desc())
-    return df.withColumn("_rank", F.row_number().over(newest_first)).where("_rank = 1").drop("_rank")
+    so_far = newest_first.rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    ranked = (
+        df.withColumn("_rank", F.row_number().over(newest_first))
+        .withColumn("_same", values.eqNullSafe(F.first(values).over(so_far)).cast("int"))
+        # Still in the newest run of identical values: every newer version had them too.
+        .withColumn("_run", F.min("_same").over(so_far) == 1)
+        .withColumn(
+            "_since", F.min(F.when(F.col("_run"), F.col("ingested_at"))).over(Window.partitionBy(*keys))
+        )
+    )
+    newest = ranked.where("_rank = 1").withColumn("ingested_at", F.col("_since"))
+    return newest.drop("_rank", "_same", "_run", "_since")
 
 
 def with_latest_ingestion(bars_df: DataFrame) -> DataFrame:
