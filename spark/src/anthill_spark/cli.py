@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import time
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from anthill_spark.jobs import GoldResult, Lake
 
 app = typer.Typer(help="PySpark medallion jobs: bronze -> silver -> gold on Delta.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -29,30 +34,64 @@ def run(
     lake: Annotated[str, typer.Option(help="Lake URI: file:///path or s3a://bucket/prefix.")],
     layer: Annotated[Layer, typer.Option(help="Which layer to build.")] = Layer.all,
     gold: Annotated[str, typer.Option(help="Comma-separated gold tables, or all.")] = "all",
+    full_refresh: Annotated[
+        bool, typer.Option(help="Read every bronze file and rebuild every gold row, not only what changed.")
+    ] = False,
 ) -> None:
-    """Build silver from bronze and/or gold from silver, with local Spark and Delta."""
+    """Build silver from bronze and/or gold from silver, with local Spark and Delta.
+
+    Runs are incremental: silver reads only bronze files written since its newest ingestion, and each gold
+    table is rebuilt from the first day silver changed (with the history its windows need).
+    """
     # PySpark and Delta load here, not whenever the `anthill` command starts.
-    from anthill_spark.jobs import GOLD_TABLES, Lake, bronze_to_silver, silver_to_gold  # noqa: PLC0415
-    from anthill_spark.session import local_session  # noqa: PLC0415
+    from py4j.protocol import Py4JJavaError  # noqa: PLC0415
+    from pyspark.errors import PySparkException  # noqa: PLC0415
+
+    from anthill_spark.jobs import GOLD_TABLES, Lake  # noqa: PLC0415
+    from anthill_spark.session import S3_SCHEMES, local_session  # noqa: PLC0415
 
     tables = list(GOLD_TABLES) if gold == "all" else gold.split(",")
+    unknown = sorted(set(tables) - set(GOLD_TABLES))
+    if unknown:
+        raise typer.BadParameter(f"unknown gold tables {unknown}; available: {', '.join(GOLD_TABLES)}",
+                                 param_hint="--gold")  # fmt: skip
 
     target = Lake(lake)
     with err.status("starting Spark"):
-        session = local_session()
+        session = local_session(s3=lake.startswith(S3_SCHEMES))
         session.sparkContext.setLogLevel("ERROR")
     try:
-        if layer in (Layer.silver, Layer.all):
-            started = time.monotonic()
-            with err.status("bronze -> silver"):
-                counts = bronze_to_silver(session, target)
-            err.print(f"silver.bars: {counts['bars']:,} rows, {counts['quarantined']:,} quarantined "
-                      f"({time.monotonic() - started:.1f}s)")  # fmt: skip
-        if layer in (Layer.gold, Layer.all):
-            for name in tables:
-                started = time.monotonic()
-                with err.status(f"silver -> gold.{name}"):
-                    rows = silver_to_gold(session, target, [name])[name]
-                err.print(f"gold.{name}: {rows:,} rows ({time.monotonic() - started:.1f}s)")
+        _run(session, target, layer, tables, full_refresh)
+    except FileNotFoundError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    except (PySparkException, Py4JJavaError) as exc:
+        # Spark's messages carry a JVM stack trace; its first lines say what went wrong.
+        summary = "\n".join(str(exc).strip().splitlines()[:3])
+        err.print(f"[red]error:[/] Spark failed: {summary}")
+        raise typer.Exit(1) from None
     finally:
         session.stop()
+
+
+def _run(session: SparkSession, target: Lake, layer: Layer, tables: list[str], full_refresh: bool) -> None:
+    """Silver, then each gold table, with a line per step."""
+    from anthill_spark.jobs import bronze_to_silver, silver_to_gold  # noqa: PLC0415 - PySpark loads here
+
+    if layer in (Layer.silver, Layer.all):
+        started = time.monotonic()
+        with err.status("bronze -> silver"):
+            counts = bronze_to_silver(session, target, full_refresh)
+        read = ", ".join(f"{name} {rows:,}" for name, rows in counts.items())
+        err.print(f"silver: rows read from new bronze: {read} ({time.monotonic() - started:.1f}s)")
+    if layer in (Layer.gold, Layer.all):
+        started = time.monotonic()
+
+        def report(name: str, result: GoldResult) -> None:
+            nonlocal started
+            err.print(f"gold.{name}: {result.rows:,} rows written, {result.mode} "
+                      f"({time.monotonic() - started:.1f}s)")  # fmt: skip
+            started = time.monotonic()
+
+        with err.status(f"silver -> gold ({len(tables)} tables)"):
+            silver_to_gold(session, target, tables, full_refresh, on_table=report)

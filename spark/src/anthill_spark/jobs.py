@@ -8,12 +8,16 @@ receiving a late correction updates rows in place; gold is rebuilt from silver.
 from __future__ import annotations
 
 import argparse
+import datetime
+import functools
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 
 from anthill_spark.schemas import BAR_KEY
@@ -24,21 +28,59 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SilverInputs:
-    """What gold is built from: daily bars with their trading date, and dividends when there are any."""
+    """What gold is built from: split-adjusted daily bars with their trading date, and dividends if any."""
 
     daily: DataFrame
     dividends: DataFrame | None
 
 
-GOLD_TABLES: dict[str, Callable[[SilverInputs], DataFrame]] = {
-    "daily_returns": lambda s: s.daily.transform(gold.with_daily_returns),
-    "volatility": lambda s: s.daily.transform(gold.with_daily_returns).transform(gold.with_volatility),
-    "moving_averages": lambda s: s.daily.transform(gold.with_moving_averages),
-    "drawdowns": lambda s: s.daily.transform(gold.with_drawdowns),
-    "anomalies": lambda s: s.daily.transform(gold.with_anomalies),
-    "market_breadth": lambda s: s.daily.transform(gold.with_market_breadth),
-    "yearly_performance": lambda s: gold.with_yearly_performance(s.daily, s.dividends),
+@dataclass(frozen=True)
+class GoldTable:
+    """How to build one gold table, and how much history before the first changed day a rebuilt row needs.
+
+    ``lookback`` counts trading days (rows per ticker); ``None`` means all of it (running peaks, EMAs).
+    Tables keyed by ``year`` are rebuilt from the start of the changed day's year.
+    """
+
+    build: Callable[[SilverInputs], DataFrame]
+    lookback: int | None
+    by_year: bool = False
+
+
+GOLD_TABLES: dict[str, GoldTable] = {
+    "daily_returns": GoldTable(lambda s: s.daily.transform(gold.with_daily_returns), 1),
+    "volatility": GoldTable(
+        lambda s: s.daily.transform(gold.with_daily_returns).transform(gold.with_volatility),
+        max(gold.VOLATILITY_WINDOWS),
+    ),
+    "moving_averages": GoldTable(lambda s: s.daily.transform(gold.with_moving_averages), None),
+    "drawdowns": GoldTable(lambda s: s.daily.transform(gold.with_drawdowns), None),
+    "anomalies": GoldTable(lambda s: s.daily.transform(gold.with_anomalies), gold.ANOMALY_WINDOW + 1),
+    "market_breadth": GoldTable(lambda s: s.daily.transform(gold.with_market_breadth), gold.BREADTH_WINDOW),
+    "yearly_performance": GoldTable(
+        lambda s: gold.with_yearly_performance(s.daily, s.dividends), 1, by_year=True
+    ),
 }
+
+
+@dataclass(frozen=True)
+class SilverTable:
+    """A silver table refined from bronze datasets: typed, one row per key (the newest ingestion)."""
+
+    name: str
+    datasets: tuple[str, ...]
+    keys: tuple[str, ...]
+    refine: Callable[[DataFrame], DataFrame]
+
+
+SILVER_TABLES = (
+    SilverTable("dividends", ("dividends",), ("id",), silver.with_silver_dividends),
+    SilverTable("splits", ("splits",), ("id",), silver.with_silver_splits),
+    SilverTable(
+        "market_holidays", ("marketHolidays",), ("date", "exchange"), silver.with_silver_market_holidays
+    ),
+)
+BAR_DATASETS = ("aggregates", "groupedDaily")
 
 
 @dataclass(frozen=True)
@@ -61,6 +103,27 @@ class Lake:
         return f"{self.uri.rstrip('/')}/bronze"
 
 
+@dataclass
+class GoldResult:
+    """What one gold build did: rows written, and the first date rebuilt (None: the whole table)."""
+
+    rows: int
+    since: datetime.date | None
+    skipped: bool = False
+
+    @property
+    def mode(self) -> str:
+        if self.skipped:
+            return "up to date"
+        return "full" if self.since is None else f"incremental from {self.since}"
+
+
+def _scalar(df: DataFrame, aggregate: Column) -> Any:
+    """The one value of ``df.agg(aggregate)``."""
+    row = df.agg(aggregate).first()
+    return row[0] if row is not None else None
+
+
 def read_table(spark: SparkSession, lake: Lake, layer: str, name: str) -> DataFrame:
     where = lake.table(layer, name)
     return spark.read.table(where) if lake.catalog else spark.read.format("delta").load(where)
@@ -76,94 +139,283 @@ def _delta(spark: SparkSession, lake: Lake, layer: str, name: str) -> DeltaTable
     return DeltaTable.forName(spark, where) if lake.catalog else DeltaTable.forPath(spark, where)
 
 
-def overwrite(df: DataFrame, lake: Lake, layer: str, name: str) -> None:
-    writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+def write_table(
+    df: DataFrame,
+    lake: Lake,
+    layer: str,
+    name: str,
+    replace_where: str | None = None,
+    metadata: dict[str, str] | None = None,
+) -> None:
+    """Overwrite the table, or only the rows matching ``replace_where`` (Delta refuses rows outside it)."""
+    writer = df.write.format("delta").mode("overwrite")
+    writer = (
+        writer.option("replaceWhere", replace_where)
+        if replace_where
+        else writer.option("overwriteSchema", "true")
+    )
+    if metadata:
+        writer = writer.option("userMetadata", json.dumps(metadata, sort_keys=True))
     where = lake.table(layer, name)
     writer.saveAsTable(where) if lake.catalog else writer.save(where)
 
 
-def read_bronze(spark: SparkSession, lake: Lake, *datasets: str) -> DataFrame | None:
-    """Every bronze row of ``datasets``, with the time its file was written as ingested_at (None if none)."""
+def overwrite(df: DataFrame, lake: Lake, layer: str, name: str) -> None:
+    write_table(df, lake, layer, name)
+
+
+def read_bronze(
+    spark: SparkSession, lake: Lake, datasets: Sequence[str], since: datetime.datetime | None = None
+) -> DataFrame | None:
+    """Bronze rows of ``datasets`` from files written at or after ``since`` (all when None), with the
+    time their file was written as ``ingested_at``; None when there are no such files."""
     frames = []
     for dataset in datasets:
         path = f"{lake.bronze}/{dataset}"
         spark.catalog.refreshByPath(path)  # a long-lived session must see files rewritten since its last read
+        reader = spark.read.option("recursiveFileLookup", "true").option("timeZone", "UTC")
+        if since is not None:
+            # A coarse listing-time filter (whole seconds, strictly after), then the exact one below.
+            coarse = since.astimezone(datetime.UTC) - datetime.timedelta(seconds=1)
+            reader = reader.option("modifiedAfter", coarse.strftime("%Y-%m-%dT%H:%M:%S"))
         try:
-            df = spark.read.option("recursiveFileLookup", "true").parquet(path)
+            df = reader.parquet(path)
         except Exception as exc:
-            if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc):
+            if (
+                "PATH_NOT_FOUND" in str(exc)
+                or "Path does not exist" in str(exc)
+                or "UNABLE_TO_INFER" in str(exc)
+            ):
                 continue
             raise
-        frames.append(df.withColumn("ingested_at", F.col("_metadata.file_modification_time")))
+        df = df.withColumn("ingested_at", F.col("_metadata.file_modification_time"))
+        if since is not None:
+            df = df.where(F.col("ingested_at") >= F.lit(since))
+        frames.append(df)
     if not frames:
         return None
-    result = frames[0]
-    for frame in frames[1:]:
-        result = result.unionByName(frame)
-    return result
-
-
-def read_bronze_bars(spark: SparkSession, lake: Lake) -> DataFrame:
-    """Every bronze bar (aggregates and grouped daily)."""
-    bars = read_bronze(spark, lake, "aggregates", "groupedDaily")
-    if bars is None:
-        raise FileNotFoundError(f"no bronze bars under {lake.bronze}")
-    return bars
+    return functools.reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
 
 
 def merge_by_key(spark: SparkSession, lake: Lake, name: str, df: DataFrame, keys: Sequence[str]) -> None:
-    """Upsert ``df`` into silver ``name`` by ``keys``; a row is replaced only by a newer ingestion."""
+    """Upsert ``df`` into silver ``name`` by ``keys``. A row is replaced only by a newer ingestion that
+    says something different: a re-fetch of the same values leaves the row, and its ``ingested_at``, alone,
+    so gold sees no change."""
     if not table_exists(spark, lake, "silver", name):
         overwrite(df, lake, "silver", name)
         return
     condition = " AND ".join(f"t.{key} = s.{key}" for key in keys)
+    values = [c for c in df.columns if c not in keys and c != "ingested_at"]
+    same = " AND ".join(f"s.{c} <=> t.{c}" for c in values) or "true"
     (
         _delta(spark, lake, "silver", name).alias("t")
         .merge(df.alias("s"), condition)
-        .whenMatchedUpdateAll(condition="s.ingested_at > t.ingested_at")
+        .whenMatchedUpdateAll(condition=f"s.ingested_at > t.ingested_at AND NOT ({same})")
         .whenNotMatchedInsertAll()
         .execute()
     )  # fmt: skip
 
 
-def bronze_to_silver(spark: SparkSession, lake: Lake) -> dict[str, int]:
-    """Bronze bars -> silver.bars (MERGE) and silver.quarantine; returns row counts."""
-    checked_df = (
-        read_bronze_bars(spark, lake)
-        .transform(silver.with_silver_columns)
-        .transform(silver.with_latest_ingestion)
-        .transform(silver.with_reason)
-        .cache()
-    )
-    valid_df, rejected_df = silver.valid_bars(checked_df), silver.quarantined_bars(checked_df)
-    counts = {"bars": valid_df.count(), "quarantined": rejected_df.count()}
-    merge_by_key(spark, lake, "bars", valid_df, BAR_KEY)
-    if counts["quarantined"]:
+BRONZE_WATERMARK = "anthill.bronzeWatermark"
+
+
+def _sql_name(lake: Lake, layer: str, name: str) -> str:
+    return lake.table(layer, name) if lake.catalog else f"delta.`{lake.table(layer, name)}`"
+
+
+def silver_watermark(spark: SparkSession, lake: Lake, name: str) -> datetime.datetime | None:
+    """The write time of the newest bronze file silver ``name`` has read (a table property; for a table
+    without one, its newest ``ingested_at``). Files written before it are done."""
+    if not table_exists(spark, lake, "silver", name):
+        return None
+    detail = _delta(spark, lake, "silver", name).detail().select("properties").first()
+    raw = (detail["properties"] or {}).get(BRONZE_WATERMARK) if detail else None
+    if raw:
+        return datetime.datetime.fromisoformat(raw)
+    newest: datetime.datetime | None = _scalar(read_table(spark, lake, "silver", name), F.max("ingested_at"))
+    return newest
+
+
+def _record_watermark(spark: SparkSession, lake: Lake, name: str, rows: DataFrame) -> None:
+    """After the data is in: remember the newest bronze file ``rows`` came from (a crash before this
+    only means those files are read again, and MERGE makes that a no-op)."""
+    newest: datetime.datetime | None = _scalar(rows, F.max("ingested_at"))
+    if newest is not None:
+        value = newest.replace(tzinfo=newest.tzinfo or datetime.UTC).isoformat()
+        spark.sql(
+            f"ALTER TABLE {_sql_name(lake, 'silver', name)} SET TBLPROPERTIES ('{BRONZE_WATERMARK}' = '{value}')"
+        )
+
+
+def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dict[str, int]:
+    """Bronze -> silver.bars (MERGE) and silver.quarantine, then dividends, splits and market holidays.
+
+    Only bronze files written at or after each silver table's watermark are read (the newest one again:
+    equal times are not trusted to be the same file); ``full`` reads every file. MERGE keeps the newest
+    ingestion per key either way, so any sequence of runs ends where one full run does. Returns the rows
+    read per table.
+    """
+    counts: dict[str, int] = {}
+    since = None if full else silver_watermark(spark, lake, "bars")
+    bars = read_bronze(spark, lake, BAR_DATASETS, since)
+    if bars is None and since is None:
+        raise FileNotFoundError(f"no bronze bars under {lake.bronze}")
+    if bars is not None:
+        checked_df = bars.transform(silver.with_silver_columns).transform(silver.with_reason).cache()
+        valid_df = silver.latest_valid_bars(checked_df)
         # Keyed by ingestion too: each rejected version of a bar is kept once.
-        merge_by_key(spark, lake, "quarantine", rejected_df, [*BAR_KEY, "ingested_at"])
-    checked_df.unpersist()
-    dividends = read_bronze(spark, lake, "dividends")
-    if dividends is not None:
-        dividends_df = dividends.transform(silver.with_silver_dividends)
-        counts["dividends"] = dividends_df.count()
-        merge_by_key(spark, lake, "dividends", dividends_df, ["id"])
+        rejected_df = silver.quarantined_bars(checked_df).dropDuplicates([*BAR_KEY, "ingested_at"])
+        counts["bars"], counts["quarantined"] = valid_df.count(), rejected_df.count()
+        if counts["bars"] or not table_exists(spark, lake, "silver", "bars"):
+            merge_by_key(spark, lake, "bars", valid_df, BAR_KEY)
+        if counts["quarantined"]:
+            merge_by_key(spark, lake, "quarantine", rejected_df, [*BAR_KEY, "ingested_at"])
+        _record_watermark(spark, lake, "bars", checked_df)
+        checked_df.unpersist()
+    else:
+        counts["bars"] = counts["quarantined"] = 0
+    for table in SILVER_TABLES:
+        table_since = None if full else silver_watermark(spark, lake, table.name)
+        bronze = read_bronze(spark, lake, table.datasets, table_since)
+        if bronze is None:
+            continue
+        refined = bronze.transform(table.refine).cache()
+        counts[table.name] = refined.count()
+        if counts[table.name]:
+            merge_by_key(spark, lake, table.name, refined, table.keys)
+            _record_watermark(spark, lake, table.name, refined)
+        refined.unpersist()
     return counts
 
 
-def silver_to_gold(spark: SparkSession, lake: Lake, tables: Sequence[str]) -> dict[str, int]:
-    """Rebuild the requested gold tables from silver.bars; returns row counts."""
+WATERMARK = "anthill.silverWatermark"
+
+
+def gold_watermark(spark: SparkSession, lake: Lake, name: str) -> datetime.datetime | None:
+    """The silver watermark the gold table was last built to, from its last commit (None: unknown)."""
+    if not table_exists(spark, lake, "gold", name):
+        return None
+    last = _delta(spark, lake, "gold", name).history(1).select("userMetadata").first()
+    if last is None or not last["userMetadata"]:
+        return None  # written by something else (OPTIMIZE, a person): rebuild rather than guess
+    try:
+        raw = json.loads(last["userMetadata"]).get(WATERMARK)
+    except (ValueError, AttributeError):
+        return None
+    return datetime.datetime.fromisoformat(raw) if raw else None
+
+
+def _rows_written(spark: SparkSession, lake: Lake, name: str) -> int:
+    metrics = _delta(spark, lake, "gold", name).history(1).select("operationMetrics").first()
+    return int((metrics["operationMetrics"] or {}).get("numOutputRows", 0)) if metrics else 0
+
+
+def read_silver_inputs(spark: SparkSession, lake: Lake) -> SilverInputs:
+    """Daily silver bars with trading dates, restated for splits where unadjusted, and dividends."""
+    daily_df = read_table(spark, lake, "silver", "bars").transform(gold.with_trading_date)
+    if table_exists(spark, lake, "silver", "splits"):
+        daily_df = gold.with_split_adjustment(daily_df, read_table(spark, lake, "silver", "splits"))
+    has_dividends = table_exists(spark, lake, "silver", "dividends")
+    return SilverInputs(daily_df, read_table(spark, lake, "silver", "dividends") if has_dividends else None)
+
+
+Since = datetime.date | Literal["unchanged"] | None
+"""Where a gold build starts: a trading day, "unchanged" (nothing to do), or None (the whole table)."""
+
+
+def changed_since(
+    spark: SparkSession, lake: Lake, inputs: SilverInputs, watermark: datetime.datetime
+) -> Since:
+    """The first trading day whose gold rows silver changes since ``watermark`` affect: "unchanged" when
+    nothing did, None (rebuild everything) when a split arrived, since it restates all earlier bars.
+
+    Strictly after: the gold build at ``watermark`` read a silver snapshot that already held every row
+    ingested at that instant (two bronze files sharing one modification time across silver runs is the
+    one case this misses; ``--full-refresh`` settles it).
+    """
+    if table_exists(spark, lake, "silver", "splits"):
+        splits = read_table(spark, lake, "silver", "splits")
+        if splits.where(F.col("ingested_at") > F.lit(watermark)).limit(1).count():
+            return None
+    firsts = [_scalar(inputs.daily.where(F.col("ingested_at") > F.lit(watermark)), F.min("date"))]
+    if inputs.dividends is not None:
+        changed = inputs.dividends.where(F.col("ingested_at") > F.lit(watermark))
+        firsts.append(_scalar(changed, F.min("ex_dividend_date")))
+    known = [day for day in firsts if day is not None]
+    return min(known) if known else "unchanged"
+
+
+def with_lookback(daily_df: DataFrame, since: datetime.date, lookback: int | None) -> DataFrame:
+    """Each ticker's rows from ``since`` on, plus the ``lookback`` trading days before it (all when None)."""
+    if lookback is None:
+        return daily_df
+    newest_first = Window.partitionBy("ticker").orderBy(F.col("date").desc())
+    before = daily_df.where(F.col("date") < F.lit(since))
+    kept = before.withColumn("_back", F.row_number().over(newest_first)).where(F.col("_back") <= lookback)
+    return daily_df.where(F.col("date") >= F.lit(since)).unionByName(kept.drop("_back"))
+
+
+def silver_to_gold(
+    spark: SparkSession,
+    lake: Lake,
+    tables: Sequence[str],
+    full: bool = False,
+    on_table: Callable[[str, GoldResult], None] | None = None,
+) -> dict[str, GoldResult]:
+    """Build the requested gold tables from silver, each from the first day silver changed since its last
+    build (with the history its windows need), or whole when ``full``, when it has no watermark, or when
+    a split arrived. Any sequence of runs ends where one full build does."""
     unknown = sorted(set(tables) - set(GOLD_TABLES))
     if unknown:
         raise ValueError(f"unknown gold tables {unknown}; available: {sorted(GOLD_TABLES)}")
-    daily_df = read_table(spark, lake, "silver", "bars").transform(gold.with_trading_date).cache()
-    has_dividends = table_exists(spark, lake, "silver", "dividends")
-    inputs = SilverInputs(daily_df, read_table(spark, lake, "silver", "dividends") if has_dividends else None)
-    counts = {}
+    inputs = read_silver_inputs(spark, lake)
+    inputs = SilverInputs(inputs.daily.cache(), inputs.dividends)
+    newest = [_scalar(inputs.daily, F.max("ingested_at"))]
+    newest += [
+        _scalar(read_table(spark, lake, "silver", name), F.max("ingested_at"))
+        for name in ("dividends", "splits")
+        if table_exists(spark, lake, "silver", name)
+    ]
+    watermark = max(value for value in newest if value is not None)
+    metadata = {WATERMARK: watermark.isoformat()}
+    plans: dict[datetime.datetime | None, Since] = {}
+    results: dict[str, GoldResult] = {}
     for name in tables:
-        overwrite(GOLD_TABLES[name](inputs), lake, "gold", name)
-        counts[name] = read_table(spark, lake, "gold", name).count()
-    daily_df.unpersist()
-    return counts
+        table = GOLD_TABLES[name]
+        previous = None if full else gold_watermark(spark, lake, name)
+        if previous not in plans:
+            plans[previous] = None if previous is None else changed_since(spark, lake, inputs, previous)
+        since = plans[previous]
+        if since == "unchanged":
+            results[name] = GoldResult(0, None, skipped=True)
+        elif since is None:
+            write_table(table.build(inputs), lake, "gold", name, metadata=metadata)
+            results[name] = GoldResult(_rows_written(spark, lake, name), None)
+        else:
+            results[name] = _rebuild_from(spark, lake, name, inputs, since, metadata)
+        if on_table:
+            on_table(name, results[name])
+    inputs.daily.unpersist()
+    return results
+
+
+def _rebuild_from(
+    spark: SparkSession,
+    lake: Lake,
+    name: str,
+    inputs: SilverInputs,
+    since: datetime.date,
+    metadata: dict[str, str],
+) -> GoldResult:
+    """Rebuild gold ``name``'s rows from ``since`` (its year's start for yearly tables) in place."""
+    table = GOLD_TABLES[name]
+    column = "year" if table.by_year else "date"
+    first: datetime.date | int = since.year if table.by_year else since
+    start = datetime.date(since.year, 1, 1) if table.by_year else since
+    window_df = inputs.daily.transform(with_lookback, start, table.lookback)
+    rebuilt = table.build(SilverInputs(window_df, inputs.dividends)).where(F.col(column) >= F.lit(first))
+    write_table(rebuilt, lake, "gold", name, replace_where=f"{column} >= '{first}'", metadata=metadata)
+    return GoldResult(_rows_written(spark, lake, name), start)
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -173,6 +425,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--silver-schema", default="silver")
     parser.add_argument("--gold-schema", default="gold")
     parser.add_argument("--gold", default=",".join(GOLD_TABLES), help="comma-separated gold tables")
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="read every bronze file and rebuild every gold row, not only what changed",
+    )
     return parser
 
 
@@ -180,30 +437,32 @@ def _lake(args: argparse.Namespace) -> Lake:
     return Lake(args.lake, args.catalog, args.silver_schema, args.gold_schema)
 
 
-def _session() -> SparkSession:
+def _session(lake_uri: str) -> SparkSession:
     active = SparkSession.getActiveSession()
     if active is not None:  # Databricks, or a caller that configured its own
         return active
-    from anthill_spark.session import local_session  # noqa: PLC0415 - only outside Databricks
+    from anthill_spark.session import S3_SCHEMES, local_session  # noqa: PLC0415 - only outside Databricks
 
-    return local_session()
+    return local_session(s3=lake_uri.startswith(S3_SCHEMES))
 
 
 def main_bronze_to_silver(argv: Sequence[str] | None = None) -> None:
     """Entry point ``bronze_to_silver`` (Databricks python_wheel_task parameters are argv)."""
     args = _parser("bronze_to_silver").parse_args(argv)
-    log.info("silver: %s", bronze_to_silver(_session(), _lake(args)))
+    log.info("silver: %s", bronze_to_silver(_session(args.lake), _lake(args), args.full_refresh))
 
 
 def main_silver_to_gold(argv: Sequence[str] | None = None) -> None:
     """Entry point ``silver_to_gold``."""
     args = _parser("silver_to_gold").parse_args(argv)
-    log.info("gold: %s", silver_to_gold(_session(), _lake(args), args.gold.split(",")))
+    log.info(
+        "gold: %s", silver_to_gold(_session(args.lake), _lake(args), args.gold.split(","), args.full_refresh)
+    )
 
 
 def main_all(argv: Sequence[str] | None = None) -> None:
     """Entry point ``all``: silver then gold."""
     args = _parser("all").parse_args(argv)
-    spark, lake = _session(), _lake(args)
-    log.info("silver: %s", bronze_to_silver(spark, lake))
-    log.info("gold: %s", silver_to_gold(spark, lake, args.gold.split(",")))
+    spark, lake = _session(args.lake), _lake(args)
+    log.info("silver: %s", bronze_to_silver(spark, lake, args.full_refresh))
+    log.info("gold: %s", silver_to_gold(spark, lake, args.gold.split(","), args.full_refresh))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
+from pyspark.testing import assertDataFrameEqual
 
 from anthill_ingest.calendar import trading_days
 from anthill_ingest.sandbox.server import SandboxServer
@@ -43,8 +44,10 @@ def test_bronze_to_silver_is_idempotent_and_takes_late_corrections(spark: SparkS
                            Path(lake.uri.removeprefix("file://")).glob("bronze/dividends/event/*/*.parquet"))  # fmt: skip
     assert bronze_dividends >= 4  # AAPL and MSFT pay quarterly
     assert first == {"bars": 5 * days, "quarantined": 0, "dividends": bronze_dividends}
-    assert bronze_to_silver(spark, lake) == first  # a re-run changes nothing
-    assert read_table(spark, lake, "silver", "bars").count() == 5 * days
+    before = read_table(spark, lake, "silver", "bars").collect()
+    again = bronze_to_silver(spark, lake)  # incremental: only the newest files are read again
+    assert 0 < again["bars"] < first["bars"]
+    assertDataFrameEqual(read_table(spark, lake, "silver", "bars"), before)  # and nothing changes
 
     # A late correction: the day's file is rewritten (newer file time) with prices 1% higher.
     path = Path(lake.uri.removeprefix("file://")) / "bronze/aggregates/1day/date=2024-06-28/equities.parquet"
@@ -68,9 +71,11 @@ def test_bronze_to_silver_is_idempotent_and_takes_late_corrections(spark: SparkS
 
 def test_silver_to_gold_builds_every_table(spark: SparkSession, lake: Lake) -> None:
     bronze_to_silver(spark, lake)
-    counts = silver_to_gold(spark, lake, ["daily_returns", "volatility", "moving_averages", "drawdowns"])
-    assert counts == dict.fromkeys(counts, 5 * DAYS)
-    assert silver_to_gold(spark, lake, ["yearly_performance"]) == {"yearly_performance": 5}
+    results = silver_to_gold(spark, lake, ["daily_returns", "volatility", "moving_averages", "drawdowns"])
+    assert {name: (r.rows, r.mode) for name, r in results.items()} == dict.fromkeys(
+        results, (5 * DAYS, "full")
+    )
+    assert silver_to_gold(spark, lake, ["yearly_performance"])["yearly_performance"].rows == 5
     aapl = read_table(spark, lake, "gold", "yearly_performance").where("ticker = 'AAPL'").first()
     assert aapl is not None
     assert aapl["dividend_yield"] > 0
