@@ -68,3 +68,13 @@ app.kubernetes.io/component: operator
 {{- define "anthill.secretNamespaces" -}}
 {{- concat .Values.watchNamespaces .Values.secretNamespaces | uniq | sortAlpha | toJson }}
 {{- end }}
+
+{{/*
+Annotations on the CRDs: Helm keeps them on uninstall; Argo CD applies them before the operator (wave -1)
+and, like Helm, never prunes or deletes them.
+*/}}
+{{- define "anthill.crdAnnotations" -}}
+helm.sh/resource-policy: keep
+argocd.argoproj.io/sync-wave: "-1"
+argocd.argoproj.io/sync-options: Delete=false,Prune=false
+{{- end }}

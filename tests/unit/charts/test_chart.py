@@ -17,7 +17,11 @@ from tests.unit.charts.helm import ALL_VALUES, CHART, ENV_VALUES, KUBE_VERSION, 
 VALUES_IDS = list(ALL_VALUES)
 VALUES_FILES = list(ALL_VALUES.values())
 # Annotations the chart adds to every CRD; the rest of a rendered CRD, but labels, must equal crds/.
-CHART_ANNOTATIONS = {"helm.sh/resource-policy": "keep", "argocd.argoproj.io/sync-wave": "-1"}
+CHART_ANNOTATIONS = {
+    "helm.sh/resource-policy": "keep",
+    "argocd.argoproj.io/sync-wave": "-1",
+    "argocd.argoproj.io/sync-options": "Delete=false,Prune=false",
+}
 
 
 def source_docs(name: str) -> list[dict[str, Any]]:
