@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from anthill.dev.controlplane import ControlPlane, wait_for
+from tests.helpers import REPO
 from tests.integration.kubectl import Kubectl
 from tests.unit.charts.helm import CHART, ENV_VALUES, ENVIRONMENTS, Helm
 
@@ -229,3 +230,17 @@ def test_uninstall_keeps_the_crds(
     for crd in crds:
         kubectl.ok("get", crd)
     assert kubectl("get", f"clusterrole/{installed.name}-operator").returncode != 0
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_environment_manifests_pass_strict_server_side_validation(
+    kubectl: Kubectl, feed_namespaces: list[str], env: str
+) -> None:
+    """What Argo CD syncs after the chart: the CRDs' schemas and CEL rules accept every feed and pipeline."""
+    result = kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=validation",
+                     "--dry-run=server", "--validate=strict", "-f", str(REPO / "gitops" / "envs" / env))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr, result.stderr
+    documents = [doc for path in (REPO / "gitops" / "envs" / env).glob("*.yaml")
+                 for doc in yaml.safe_load_all(path.read_text()) if doc]  # fmt: skip
+    assert result.stdout.count("(server dry run)") == len(documents), result.stdout
