@@ -219,13 +219,22 @@ def test_operator_service_account_is_least_privilege(
     assert result.stdout.strip() == ("yes" if allowed else "no"), result.stderr
 
 
-def test_uninstall_keeps_the_crds(
+def test_upgrade_upgrades_the_crds_and_uninstall_keeps_them(
     helm: Helm, kubectl: Kubectl, control_plane: ControlPlane, feed_namespaces: list[str]
 ) -> None:
-    """Deleting a CRD deletes every MarketFeed: an uninstall removes the operator and leaves them."""
+    """CRDs are part of every revision (Helm would skip a crds/ folder on upgrade); deleting one would delete
+    every MarketFeed, so an uninstall removes the operator and leaves them."""
     installed = install(helm, kubectl, control_plane, "dev", "anthill-keep")
     crds = [resource(o) for o in installed.objects if o["kind"] == "CustomResourceDefinition"]
     assert crds
+    helm.ok("upgrade", installed.name, str(CHART), *kube_args(control_plane, installed.namespace),
+            "--reuse-values", "--set", "driftInterval=45")  # fmt: skip
+    manifest = helm.ok("get", "manifest", installed.name, *kube_args(control_plane, installed.namespace))
+    upgraded = [doc for doc in yaml.safe_load_all(manifest) if doc]
+    assert sorted(resource(o) for o in upgraded if o["kind"] == "CustomResourceDefinition") == sorted(crds)
+    for crd in crds:
+        meta = json.loads(kubectl.ok("get", crd, "-o", "json"))["metadata"]
+        assert meta["annotations"]["meta.helm.sh/release-name"] == installed.name
     uninstall(helm, kubectl, control_plane, installed)
     for crd in crds:
         kubectl.ok("get", crd)
