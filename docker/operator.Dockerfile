@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1.7
+# The Anthill operator: `anthill operator run` (package `anthill` with the `operator` extra).
+# Build from the repository root:  docker build -f docker/operator.Dockerfile -t anthill-operator .
+#
+# Base images are pinned by exact version and by the digest of their multi-platform index, as published
+# in docker-library/repo-info; update both together.
+ARG PYTHON_IMAGE=python:3.12.14-slim-bookworm@sha256:0f5b26b9518d002b6173fd61daad821fa340635ebfec5bba471013f9ca114579
+ARG UV_VERSION=0.13.8
+
+FROM ${PYTHON_IMAGE} AS build
+ARG UV_VERSION
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
+RUN python -m pip install --no-cache-dir "uv==${UV_VERSION}"
+WORKDIR /src
+COPY pyproject.toml uv.lock README.md ./
+COPY operator/ operator/
+COPY ingest/pyproject.toml ingest/pyproject.toml
+COPY spark/pyproject.toml spark/pyproject.toml
+# Third-party dependencies exactly as locked (with hashes), then the operator's own wheel.
+RUN uv export --frozen --no-dev --no-emit-workspace --package anthill --extra operator -o /tmp/requirements.txt \
+ && uv build --package anthill --wheel --out-dir /dist \
+ && uv venv /opt/anthill --python /usr/local/bin/python3 \
+ && uv pip install --python /opt/anthill/bin/python --require-hashes -r /tmp/requirements.txt \
+ && uv pip install --python /opt/anthill/bin/python --no-deps /dist/anthill-*.whl
+
+FROM ${PYTHON_IMAGE}
+LABEL org.opencontainers.image.title="anthill-operator" \
+      org.opencontainers.image.description="Anthill's kopf operator: MarketFeeds to CronJobs, MedallionPipelines to jobs"
+RUN groupadd --system --gid 65532 anthill \
+ && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin anthill
+COPY --from=build /opt/anthill /opt/anthill
+ENV PATH=/opt/anthill/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+USER 65532:65532
+# Metrics and liveness (ANTHILL_METRICS_PORT, ANTHILL_HEALTH_PORT).
+EXPOSE 9090 8080
+ENTRYPOINT ["anthill"]
+CMD ["operator", "run"]

@@ -1,0 +1,58 @@
+# syntax=docker/dockerfile:1.7
+# The medallion jobs for MedallionPipelines on the Kubernetes runtime: `anthill spark run --lake <uri>`, and
+# the wheel's console scripts `bronze_to_silver`, `silver_to_gold` and `all` (packages `anthill-spark` and
+# `anthill`). PySpark brings Spark itself; the JVM is Temurin 17; Delta's jars are fetched at build time
+# into the cache anthill_spark.jars reads (ANTHILL_TOOLS_DIR), so runs never need Maven or the network.
+# Build from the repository root:  docker build -f docker/spark.Dockerfile -t anthill-spark .
+#
+# Base images are pinned by exact version and by the digest of their multi-platform index, as published
+# in docker-library/repo-info; update both together. Ubuntu 24.04 (noble) provides Python 3.12.
+ARG JRE_IMAGE=eclipse-temurin:17.0.20_8-jre-noble@sha256:76bf6d763e84e4d286d5ee3df61e4adeca214977f83c7d8d2327b93db582dd9d
+ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17-noble@sha256:42a3ac393abbc64dae6c96703e5ead2e921fe9103371ac58b5b404b0d6a26502
+ARG UV_VERSION=0.13.8
+ARG DELTA_VERSION=4.0.1
+
+FROM ${MAVEN_IMAGE} AS jars
+ARG DELTA_VERSION
+RUN for artifact in delta-spark_2.13 delta-storage; do \
+      mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+        "-Dartifact=io.delta:${artifact}:${DELTA_VERSION}" -DoutputDirectory=/jars || exit 1; \
+    done
+
+FROM ${JRE_IMAGE} AS python
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 \
+ && rm -rf /var/lib/apt/lists/*
+
+FROM python AS build
+ARG UV_VERSION
+ENV UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-pip \
+ && rm -rf /var/lib/apt/lists/* \
+ && python3 -m pip install --no-cache-dir --break-system-packages "uv==${UV_VERSION}"
+WORKDIR /src
+COPY pyproject.toml uv.lock README.md ./
+COPY operator/ operator/
+COPY spark/ spark/
+COPY ingest/pyproject.toml ingest/pyproject.toml
+RUN uv export --frozen --no-dev --no-emit-workspace --package anthill-spark --package anthill -o /tmp/requirements.txt \
+ && uv build --package anthill --wheel --out-dir /dist \
+ && uv build --package anthill-spark --wheel --out-dir /dist \
+ && uv venv /opt/anthill --python /usr/bin/python3 \
+ && uv pip install --python /opt/anthill/bin/python --require-hashes -r /tmp/requirements.txt \
+ && uv pip install --python /opt/anthill/bin/python --no-deps /dist/anthill-*.whl /dist/anthill_spark-*.whl
+
+FROM python
+ARG DELTA_VERSION
+LABEL org.opencontainers.image.title="anthill-spark" \
+      org.opencontainers.image.description="Anthill medallion jobs: PySpark bronze to silver to gold on Delta"
+RUN groupadd --system --gid 65532 anthill \
+ && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin anthill
+COPY --from=build /opt/anthill /opt/anthill
+COPY --from=jars /jars/ /opt/anthill-tools/jars/
+ENV PATH=/opt/anthill/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp \
+    ANTHILL_TOOLS_DIR=/opt/anthill-tools PYSPARK_PYTHON=/opt/anthill/bin/python
+USER 65532:65532
+ENTRYPOINT ["anthill"]
+CMD ["spark", "--help"]

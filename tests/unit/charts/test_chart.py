@@ -1,0 +1,263 @@
+"""The anthill chart: lint and render for every values file; CRDs, RBAC and pods as the platform requires."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from anthill.settings import OperatorSettings
+from tests.helpers import REPO
+from tests.unit.charts.helm import ALL_VALUES, CHART, ENV_VALUES, KUBE_VERSION, Helm, find, one
+
+VALUES_IDS = list(ALL_VALUES)
+VALUES_FILES = list(ALL_VALUES.values())
+# Annotations the chart adds to every CRD; the rest of a rendered CRD, but labels, must equal crds/.
+CHART_ANNOTATIONS = {
+    "helm.sh/resource-policy": "keep",
+    "argocd.argoproj.io/sync-wave": "-1",
+    "argocd.argoproj.io/sync-options": "Delete=false,Prune=false",
+}
+
+
+def source_docs(name: str) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all((REPO / "crds" / name).read_text()) if doc]
+
+
+def source_crds() -> dict[str, dict[str, Any]]:
+    crds = {}
+    for path in sorted((REPO / "crds").glob("*.yaml")):
+        for doc in source_docs(path.name):
+            if doc["kind"] == "CustomResourceDefinition":
+                crds[doc["metadata"]["name"]] = doc
+    return crds
+
+
+def pod_spec(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    spec: dict[str, Any] = one(objects, "Deployment")["spec"]["template"]["spec"]
+    return spec
+
+
+def env_vars(objects: list[dict[str, Any]]) -> dict[str, str]:
+    container = pod_spec(objects)["containers"][0]
+    return {item["name"]: item.get("value", "") for item in container["env"]}
+
+
+@pytest.mark.parametrize("values", VALUES_FILES, ids=VALUES_IDS)
+def test_lint_is_clean(helm: Helm, values: Path) -> None:
+    output = helm.ok("lint", str(CHART), "--strict", "--kube-version", KUBE_VERSION, "-f", str(values))
+    assert "0 chart(s) failed" in output
+
+
+@pytest.mark.parametrize("values", VALUES_FILES, ids=VALUES_IDS)
+def test_every_object_is_named_labelled_and_selects_on_stable_labels(helm: Helm, values: Path) -> None:
+    objects = helm.render(values)
+    assert find(objects, "Deployment"), "the operator is always rendered"
+    for obj in objects:
+        meta = obj["metadata"]
+        assert re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", meta["name"]), meta["name"]
+        assert len(meta["name"]) <= 63 or obj["kind"] == "CustomResourceDefinition"
+        assert meta["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+        assert meta["labels"]["app.kubernetes.io/part-of"] == "anthill"
+    selectors = [o["spec"]["selector"] for o in objects if o["kind"] == "Service"]
+    selectors += [o["spec"]["selector"]["matchLabels"] for o in objects if o["kind"] in {"Deployment",
+                  "PodDisruptionBudget"}]  # fmt: skip
+    selectors += [o["spec"]["podSelector"]["matchLabels"] for o in find(objects, "NetworkPolicy")]
+    for selector in selectors:
+        assert "helm.sh/chart" not in selector
+        assert "app.kubernetes.io/version" not in selector
+
+
+def test_rendered_crds_are_the_repository_crds_plus_keep(helm: Helm) -> None:
+    """Helm owns and upgrades the CRDs, but their content is crds/'s; only labels and annotations are added."""
+    rendered = {o["metadata"]["name"]: o for o in find(helm.render(), "CustomResourceDefinition")}
+    expected = source_crds()
+    assert rendered.keys() == expected.keys()
+    for name, crd in rendered.items():
+        source = expected[name]
+        labels = crd["metadata"].pop("labels")
+        annotations = crd["metadata"].pop("annotations")
+        assert source["metadata"].get("labels", {}).items() <= labels.items()
+        assert annotations == {**source["metadata"].get("annotations", {}), **CHART_ANNOTATIONS}
+        source = {**source, "metadata": {k: v for k, v in source["metadata"].items()
+                                         if k not in {"labels", "annotations"}}}  # fmt: skip
+        assert crd == source, f"{name} differs from crds/"
+
+
+def test_crds_can_be_left_to_another_tool(helm: Helm) -> None:
+    assert not find(helm.render(sets=("crds.install=false",)), "CustomResourceDefinition")
+
+
+def test_cluster_role_rules_are_crds_operator_rbac(helm: Helm) -> None:
+    """One list of permissions: the chart's ClusterRoles grant exactly what crds/operator-rbac.yaml grants."""
+    source = {doc["metadata"]["name"]: doc["rules"] for doc in source_docs("operator-rbac.yaml")}
+    objects = helm.render()
+    assert one(objects, "ClusterRole", "anthill-operator")["rules"] == source["anthill-operator"]
+    assert (
+        one(objects, "ClusterRole", "anthill-operator-secrets")["rules"] == source["anthill-operator-secrets"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("sets", "namespaces"),
+    [
+        pytest.param((), [], id="cluster-wide watch and no namespace named: no Secrets at all"),
+        pytest.param(("watchNamespaces={market}",), ["market"], id="the watched namespace"),
+        pytest.param(("secretNamespaces={b,a}",), ["a", "b"], id="cluster-wide watch, Secrets where named"),
+        pytest.param(
+            ("watchNamespaces={a,b}", "secretNamespaces={b,c}"), ["a", "b", "c"], id="union, once each"
+        ),
+    ],
+)
+def test_secrets_are_readable_only_through_rolebindings_in_named_namespaces(
+    helm: Helm, sets: tuple[str, ...], namespaces: list[str]
+) -> None:
+    objects = helm.render(sets=sets)
+    bindings = find(objects, "RoleBinding")
+    assert sorted(b["metadata"]["namespace"] for b in bindings) == namespaces
+    for binding in bindings:
+        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                      "name": "anthill-operator-secrets"}  # fmt: skip
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "anthill-operator",
+                                        "namespace": "anthill-system"}]  # fmt: skip
+    cluster_bindings = find(objects, "ClusterRoleBinding")
+    assert [b["roleRef"]["name"] for b in cluster_bindings] == ["anthill-operator"]
+    secret_rules = [rule for role in find(objects, "ClusterRole") for rule in role["rules"]
+                    if "secrets" in rule["resources"]]  # fmt: skip
+    assert secret_rules == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
+
+
+@pytest.mark.parametrize("values", VALUES_FILES, ids=VALUES_IDS)
+def test_pod_meets_the_restricted_profile_and_has_resources(helm: Helm, values: Path) -> None:
+    spec = pod_spec(helm.render(values))
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert spec["automountServiceAccountToken"] is True, "the operator talks to the API server"
+    assert not any(spec.get(host) for host in ("hostNetwork", "hostPID", "hostIPC"))
+    for container in spec["containers"]:
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert context["runAsNonRoot"] is True
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert {"cpu", "memory"} <= container["resources"]["requests"].keys()
+        assert "memory" in container["resources"]["limits"]
+
+
+def test_service_account_carries_the_irsa_role(helm: Helm) -> None:
+    account = one(helm.render(ENV_VALUES["prod"]), "ServiceAccount")
+    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+    assert account["automountServiceAccountToken"] is False
+    assert "annotations" not in one(helm.render(), "ServiceAccount")["metadata"]
+
+
+@pytest.mark.parametrize(
+    ("values", "replicas", "standalone"),
+    [
+        pytest.param(ENV_VALUES["dev"], 1, "true", id="dev: one standalone replica"),
+        pytest.param(ENV_VALUES["staging"], 2, "false", id="staging: peered replicas"),
+        pytest.param(ENV_VALUES["prod"], 2, "false", id="prod: peered replicas"),
+    ],
+)
+def test_replicas_are_peering_aware_and_never_overlap(
+    helm: Helm, values: Path, replicas: int, standalone: str
+) -> None:
+    objects = helm.render(values)
+    deployment = one(objects, "Deployment")
+    assert deployment["spec"]["replicas"] == replicas
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}, "two versions must never act at once"
+    assert env_vars(objects)["ANTHILL_STANDALONE"] == standalone
+    assert bool(find(objects, "PodDisruptionBudget")) == (replicas > 1)
+
+
+def test_operator_environment_is_the_operator_settings(helm: Helm) -> None:
+    """Every ANTHILL_* variable the chart sets is a setting the operator reads, and parses as one."""
+    variables = env_vars(helm.render(ENV_VALUES["staging"]))
+    fields = {f"ANTHILL_{name.upper()}" for name in OperatorSettings.model_fields}
+    assert variables.keys() <= fields
+    settings = OperatorSettings.model_validate(
+        {name.removeprefix("ANTHILL_").lower(): value for name, value in variables.items()}
+    )
+    assert settings.namespaces == ["market"]
+    assert settings.standalone is False
+    ports = {p["name"]: p["containerPort"] for p in pod_spec(helm.render())["containers"][0]["ports"]}
+    assert ports == {"metrics": settings.metrics_port, "health": settings.health_port}
+
+
+def test_service_monitor_scrapes_the_metrics_service(helm: Helm) -> None:
+    """The ServiceMonitor CRD is not in the test control plane, so this scenario is checked rendered only."""
+    objects = helm.render(CHART / "ci" / "servicemonitor-values.yaml")
+    monitor = one(objects, "ServiceMonitor")
+    service = one(objects, "Service")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["anthill-system"]}
+    assert [e["port"] for e in monitor["spec"]["endpoints"]] == [p["name"] for p in service["spec"]["ports"]]
+    assert not find(helm.render(), "ServiceMonitor"), "off by default"
+
+
+def test_network_policy_admits_only_scrapes_and_allows_dns_and_the_api_server(helm: Helm) -> None:
+    policy = one(helm.render(CHART / "ci" / "cluster-wide-values.yaml"), "NetworkPolicy")
+    assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    [ingress] = policy["spec"]["ingress"]
+    assert ingress["ports"] == [{"port": "metrics", "protocol": "TCP"}]
+    assert ingress["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
+    egress_ports = [(p["port"], p["protocol"]) for rule in policy["spec"]["egress"] for p in rule["ports"]]
+    assert egress_ports[:4] == [(53, "UDP"), (53, "TCP"), (443, "TCP"), (6443, "TCP")]
+
+
+def test_image_digest_wins_over_the_tag(helm: Helm) -> None:
+    image = pod_spec(helm.render(CHART / "ci" / "cluster-wide-values.yaml"))["containers"][0]["image"]
+    assert image == "ghcr.io/anthill-platform/anthill-operator@sha256:" + "0" * 64
+    assert pod_spec(helm.render())["containers"][0]["image"].endswith(":0.1.0")
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        pytest.param(("unknown=1",), "additional properties 'unknown' not allowed", id="unknown key"),
+        pytest.param(
+            ("peering.enabled=false", "replicaCount=2"),
+            "maximum: got 2, want 1",
+            id="replicas without peering would all act",
+        ),
+        pytest.param(("logFormat=xml",), "logFormat", id="log format the operator does not know"),
+        pytest.param(("watchNamespaces={Market}",), "watchNamespaces", id="not a namespace name"),
+        pytest.param(("serviceAccount.roleArn=my-role",), "roleArn", id="not an IAM role ARN"),
+        pytest.param(("image.digest=latest",), "digest", id="not a digest"),
+        pytest.param(
+            ("networkPolicy.extra=true",), "additional properties 'extra'", id="closed nested objects"
+        ),
+    ],
+)
+def test_schema_rejects_bad_values(helm: Helm, sets: tuple[str, ...], message: str) -> None:
+    args = ["template", "anthill", str(CHART), "--kube-version", KUBE_VERSION]
+    for item in sets:
+        args += ["--set", item]
+    result = helm(*args)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def _objects_in(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [schema] if "properties" in schema else []
+    for value in schema.get("properties", {}).values():
+        found += _objects_in(value)
+    return found
+
+
+def test_values_schema_is_draft_07_and_closed() -> None:
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    for obj in _objects_in(schema):
+        assert obj.get("additionalProperties") is False, obj.get("description")
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert values.keys() <= schema["properties"].keys()

@@ -1,0 +1,196 @@
+"""The Dockerfiles, checked without a Docker engine: pinned bases, non-root, and entry points that exist.
+
+The images are built by .github/workflows/release.yml; here each Dockerfile is read as text and what it
+names (workspace packages, console scripts, `anthill` subcommands, paths) is checked against the repository.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from anthill.marketfeed.desired import NONROOT_UID
+from anthill.settings import OperatorSettings
+from tests.helpers import REPO, anthill
+
+DOCKER = REPO / "docker"
+IMAGES = ("operator", "ingest", "spark")
+PINNED = re.compile(r"^[a-z0-9./-]+:[\w.-]+@sha256:[0-9a-f]{64}$")
+ANTHILL = str(Path(sys.executable).parent / "anthill")
+# What each image must be able to run, as the platform runs it.
+COMMANDS = {
+    "operator": [["operator", "run"]],
+    "ingest": [["ingest", "run"]],
+    "spark": [["spark", "run"]],
+}
+
+
+def dockerfile(image: str) -> str:
+    return (DOCKER / f"{image}.Dockerfile").read_text()
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    joined = re.sub(
+        r"\\\n", " ", "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    )
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
+        for line in joined.splitlines()
+        if line.strip()
+    ]
+
+
+def arg_defaults(text: str) -> dict[str, str]:
+    return dict(arg.split("=", 1) for kind, arg in instructions(text) if kind == "ARG" and "=" in arg)
+
+
+def final_stage(text: str) -> list[tuple[str, str]]:
+    steps = instructions(text)
+    last_from = max(i for i, (kind, _) in enumerate(steps) if kind == "FROM")
+    return steps[last_from:]
+
+
+def scripts(package: str) -> dict[str, str]:
+    project: dict[str, Any] = tomllib.loads((REPO / package / "pyproject.toml").read_text())["project"]
+    return dict(project.get("scripts", {}))
+
+
+def workspace_packages() -> dict[str, str]:
+    """Distribution name -> member folder."""
+    return {
+        tomllib.loads((REPO / member / "pyproject.toml").read_text())["project"]["name"]: member
+        for member in ("operator", "ingest", "spark")
+    }
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_every_base_image_is_pinned_by_version_and_digest(image: str) -> None:
+    text = dockerfile(image)
+    args = arg_defaults(text)
+    stages: set[str] = set()
+    for kind, rest in instructions(text):
+        if kind != "FROM":
+            continue
+        ref, *alias = rest.split()
+        resolved = args.get(ref.removeprefix("${").removesuffix("}"), ref)
+        assert resolved in stages or PINNED.match(resolved), f"{image}: FROM {resolved} is not pinned"
+        if alias:
+            stages.add(alias[-1])
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_image_runs_as_the_non_root_user_the_pods_declare(image: str) -> None:
+    user = [rest for kind, rest in final_stage(dockerfile(image)) if kind == "USER"]
+    assert user == [f"{NONROOT_UID}:{NONROOT_UID}"], "numeric, so runAsNonRoot can verify it"
+    values = yaml.safe_load((REPO / "charts" / "anthill" / "values.yaml").read_text())
+    assert values["podSecurityContext"]["runAsUser"] == NONROOT_UID
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_image_is_multi_stage_and_installs_locked_wheels_with_uv(image: str) -> None:
+    text = dockerfile(image)
+    steps = instructions(text)
+    assert sum(kind == "FROM" for kind, _ in steps) >= 2
+    run = " ".join(rest for kind, rest in steps if kind == "RUN")
+    packages = workspace_packages()
+    built = re.findall(r"uv build --package (\S+) --wheel", run)
+    assert built, "the workspace's own code goes in as wheels"
+    assert set(built) <= packages.keys()
+    assert "uv export --frozen" in run
+    assert "--require-hashes" in run, "third-party packages exactly as uv.lock pins them"
+    for package in built:
+        assert f"COPY {packages[package]}/ {packages[package]}/" in text, f"{package}'s sources are copied"
+    assert "/opt/anthill" in " ".join(rest for kind, rest in final_stage(text) if kind == "COPY")
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_entry_point_and_commands_exist(image: str) -> None:
+    steps = final_stage(dockerfile(image))
+    [entrypoint] = [json.loads(rest) for kind, rest in steps if kind == "ENTRYPOINT"]
+    assert entrypoint == ["anthill"]
+    assert "anthill" in scripts("operator")
+    [cmd] = [json.loads(rest) for kind, rest in steps if kind == "CMD"]
+    for command in [cmd, *COMMANDS[image]]:
+        result = subprocess.run([ANTHILL, *[part for part in command if part != "--help"], "--help"],
+                                capture_output=True, text=True, check=False, timeout=120)  # fmt: skip
+        assert result.returncode == 0, f"anthill {shlex.join(command)}: {result.stderr}"
+
+
+def test_spark_image_provides_the_wheel_tasks_console_scripts() -> None:
+    """Databricks' python_wheel_task and the Kubernetes runtime call these by name."""
+    assert "anthill-spark" in re.findall(r"uv build --package (\S+)", dockerfile("spark"))
+    for name, target in scripts("spark").items():
+        module, function = target.split(":")
+        assert callable(getattr(importlib.import_module(module), function)), name
+    assert set(scripts("spark")) == {"bronze_to_silver", "silver_to_gold", "all"}
+
+
+def test_spark_image_ships_the_delta_jars_where_the_session_looks() -> None:
+    from anthill_spark import jars  # noqa: PLC0415 - only this test needs the Spark package
+
+    text = dockerfile("spark")
+    args = arg_defaults(text)
+    assert args["DELTA_VERSION"] == jars.DELTA_VERSION
+    assert "ANTHILL_TOOLS_DIR=/opt/anthill-tools" in text
+    assert "COPY --from=jars /jars/ /opt/anthill-tools/jars/" in text
+    for coordinate in jars.ARTIFACTS:
+        artifact = coordinate.split(":")[1]
+        assert artifact in text
+
+
+def test_operator_runs_the_ingest_image_the_workflow_builds() -> None:
+    """A feed's CronJob runs `anthill ingest run` in the default ingest image, one this repository builds."""
+    result = anthill("render", "examples/us-equities-daily.yaml", env=dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    [cronjob] = [doc for doc in yaml.safe_load_all(result.stdout) if doc and doc["kind"] == "CronJob"]
+    [container] = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert container["command"][:3] == ["anthill", *COMMANDS["ingest"][0]]
+    default = OperatorSettings().ingest_image
+    assert container["image"] == default
+    assert default.rsplit(":", 1)[0].endswith("/anthill-ingest")
+    values = yaml.safe_load((REPO / "charts" / "anthill" / "values.yaml").read_text())
+    assert values["image"]["repository"].endswith("/anthill-operator")
+    assert values["ingest"]["image"] == default
+
+
+def test_release_workflow_builds_every_dockerfile() -> None:
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "release.yml").read_text())
+    matrix = workflow["jobs"]["images"]["strategy"]["matrix"]["image"]
+    assert sorted(matrix) == sorted(p.name.removesuffix(".Dockerfile") for p in DOCKER.glob("*.Dockerfile"))
+    assert sorted(matrix) == sorted(IMAGES)
+
+
+def test_dockerignore_admits_exactly_what_the_dockerfiles_copy() -> None:
+    patterns = [line for line in (REPO / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
+
+    def included(path: str) -> bool:
+        keep = True
+        for pattern in patterns:
+            negate = pattern.startswith("!")
+            bare = pattern.removeprefix("!").rstrip("/")
+            if fnmatch.fnmatch(path, bare) or path.startswith(bare + "/"):
+                keep = negate
+        return keep
+
+    for image in IMAGES:
+        for kind, rest in instructions(dockerfile(image)):
+            if kind != "COPY" or rest.startswith("--from"):
+                continue
+            *sources, _ = rest.split()
+            for source in sources:
+                assert (REPO / source).exists(), source
+                probe = source.rstrip("/") + ("/src/x.py" if source.endswith("/") else "")
+                assert included(probe), f"{image}: .dockerignore drops {source}"
