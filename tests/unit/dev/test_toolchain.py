@@ -216,7 +216,7 @@ def test_python_tool_lives_in_a_versioned_venv(tmp_path: Path) -> None:
 FAKE_UV = """#!/bin/sh
 # `uv venv ... DIR` makes DIR/bin; `uv pip install --python DIR/bin/python ...` adds the console script.
 case "$1" in
-  venv) for last; do :; done; mkdir -p "$last/bin"; touch "$last/bin/python" ;;
+  venv) for last; do :; done; mkdir -p "$last/bin"; touch "$last/bin/python"; chmod +x "$last/bin/python" ;;
   pip) [ -n "$FAKE_UV_FAIL" ] && { echo "no such package" >&2; exit 1; }
        while [ "$1" != --python ]; do shift; done; bin=$(dirname "$2"); printf '#!/bin/sh\\necho fake\\n' > "$bin/checkov"; chmod +x "$bin/checkov" ;;
 esac
@@ -253,3 +253,18 @@ def test_failed_python_tool_install_leaves_nothing_behind(
     assert [p.name for p in (tmp_path / "cache" / "checkov").iterdir()] == [
         f".{toolchain.version('checkov')}.lock"
     ]
+
+
+def test_python_tool_with_a_vanished_interpreter_is_reinstalled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached venv whose base Python was upgraded away is not runnable: it is replaced, not returned."""
+    _fake_uv(tmp_path, monkeypatch)
+    toolchain = Toolchain(root=REPO, cache=tmp_path / "cache")
+    path = toolchain.ensure("checkov")
+    python = path.parent / "python"
+    python.unlink()
+    python.symlink_to(tmp_path / "gone" / "python3.11")
+    assert toolchain.find("checkov") is None
+    assert toolchain.ensure("checkov") == path
+    assert python.is_file()

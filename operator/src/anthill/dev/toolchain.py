@@ -268,7 +268,7 @@ class Toolchain:
             if os.access(candidate, os.X_OK):
                 return candidate
         cached = self.cached_path(name)
-        return cached if os.access(cached, os.X_OK) else None
+        return cached if self._runnable(name) else None
 
     def ensure(self, name: str, on_build: Callable[[str, str], None] | None = None) -> Path:
         """The binary, built first if needed. ``on_build(name, version)`` is told before a build starts."""
@@ -278,7 +278,7 @@ class Toolchain:
         tool = _tool(name)
         target = self.cached_path(name)
         with _exclusive(self._lock_path(tool)):
-            if os.access(target, os.X_OK):  # another process built it while we waited
+            if self._runnable(name):  # another process built it while we waited
                 return target
             if on_build is not None:
                 on_build(name, self.version(name))
@@ -287,6 +287,13 @@ class Toolchain:
             else:
                 self._build(tool, target)
         return target
+
+    def _runnable(self, name: str) -> bool:
+        """The cached binary is there; for a venv also its interpreter (a Python upgrade can strand it)."""
+        tool = _tool(name)
+        if isinstance(tool, PythonTool) and not os.access(self._venv(tool) / "bin" / "python", os.X_OK):
+            return False
+        return os.access(self.cached_path(name), os.X_OK)
 
     def _lock_path(self, tool: GoTool | PythonTool) -> Path:
         # A venv is renamed into place whole, so its lock sits beside it rather than inside.
