@@ -110,9 +110,11 @@ module "platform_bootstrap" {
     repository = var.operator_image.repository
     tag        = var.operator_image.tag
   }
-  extra_values = [yamlencode({ environment = local.environment })]
   argocd = {
     repository = "https://argoproj.github.io/argo-helm"
     version    = var.argocd_chart_version
   }
+
+  # Nodes and add-ons first: the releases wait for their pods to become ready.
+  depends_on = [module.eks]
 }
