@@ -44,14 +44,13 @@ variable "node_groups" {
 }
 
 variable "addons" {
-  description = "EKS add-ons by name, with an exact version or null for the newest one compatible with the cluster."
+  description = "EKS add-ons by name, with an exact version or null for the newest one compatible with the cluster. The platform needs no persistent volumes, so no storage driver by default."
   type        = map(string)
   default = {
     "coredns"                = null
     "kube-proxy"             = null
     "vpc-cni"                = null
     "eks-pod-identity-agent" = null
-    "aws-ebs-csi-driver"     = null
   }
 }
 
