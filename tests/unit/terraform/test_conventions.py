@@ -274,3 +274,15 @@ def test_every_checkov_skip_says_why() -> None:
     assert skips, "the suite would pass vacuously without any skip to look at"
     for path, line in skips:
         assert re.search(r"#checkov:skip=CKV2?_[A-Z0-9]+_[0-9]+:\S.{15,}", line), f"{path}: {line.strip()}"
+
+
+def test_outputs_the_bootstrap_docs_hand_on_exist() -> None:
+    """docs/terraform.md tells operators which outputs go where; each must be a real output of that stack."""
+    docs = (TERRAFORM.parent / "docs" / "terraform.md").read_text()
+    rows = re.findall(r"^\s*\| (`[a-z_]+`(?:, `[a-z_]+`)*) \| (platform|innovation) \|", docs, re.MULTILINE)
+    assert len(rows) >= 6
+    for names, stack in rows:
+        for environment in ENVIRONMENT_NAMES:
+            outputs = {label for _, label, _ in blocks(ENVIRONMENTS / environment / stack, "output")}
+            for name in re.findall(r"`([a-z_]+)`", names):
+                assert name in outputs, f"{name} is not an output of {environment}/{stack}"
