@@ -12,7 +12,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 ANTHILL := .venv/bin/anthill
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap sync tools lint test test-unit test-integration test-kind demo down clean
+.PHONY: help bootstrap sync tools lint lint-terraform test test-unit test-integration test-kind demo down clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -26,11 +26,19 @@ sync: bootstrap ## Create .venv from uv.lock (exactly; fails if the lock is stal
 tools: sync ## Build the pinned Go binaries that are missing from ~/.cache/anthill
 	@$(ANTHILL) dev tools build
 
-lint: tools ## ruff, mypy and actionlint
+lint: tools lint-terraform ## ruff, mypy, actionlint and the Terraform checks
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 	"$$($(ANTHILL) dev tools path actionlint)" -no-color
+
+# Offline checks of terraform/ (providers cannot be fetched here; `terraform validate` runs in
+# .github/workflows/terraform.yml). `tools path` builds OpenTofu and tflint, or installs checkov, when missing.
+# tofu fmt reads no CLI configuration: a TF_CLI_CONFIG_FILE naming a missing file would only add a warning.
+lint-terraform: sync ## tofu fmt -check, tflint (bundled Terraform rules), checkov (offline)
+	env -u TF_CLI_CONFIG_FILE "$$($(ANTHILL) dev tools path tofu)" fmt -check -recursive -diff terraform
+	cd terraform && "$$($(CURDIR)/$(ANTHILL) dev tools path tflint)" --recursive --config="$(CURDIR)/terraform/.tflint.hcl" --format=compact
+	"$$($(ANTHILL) dev tools path checkov)" --directory terraform --config-file terraform/.checkov.yaml
 
 test: lint ## Lint, then every test (kind tests skip with a reason when Docker is absent)
 	.venv/bin/pytest $(PYTEST_ARGS)

@@ -1,7 +1,8 @@
-"""Tool versions come from the wrapper modules' go.mod; binaries resolve assets -> cache -> build."""
+"""Tool versions come from the wrapper modules' go.mod (or requirements.txt); binaries resolve assets -> cache -> build."""
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -9,10 +10,13 @@ import pytest
 
 from anthill.dev.toolchain import (
     TOOLS,
+    GoTool,
+    PythonTool,
     Toolchain,
     ToolchainError,
     cache_root,
     kube_version_ldflags,
+    pinned_requirement,
     pinned_version,
     repo_root,
 )
@@ -64,12 +68,58 @@ def test_pinned_version_missing_module_names_it() -> None:
         pinned_version("module y\n", "example.com/x")
 
 
-@pytest.mark.parametrize("name", sorted(TOOLS))
+@pytest.mark.parametrize("name", sorted(name for name, tool in TOOLS.items() if isinstance(tool, GoTool)))
 def test_every_tool_is_pinned_by_its_wrapper_module(name: str) -> None:
     """The table and hack/tools agree: each tool's module requires a concrete version."""
     version = Toolchain(root=REPO, cache=Path("/nonexistent")).version(name)
     assert version.startswith("v")
     assert (REPO / "hack" / "tools" / TOOLS[name].module_dir / "go.sum").is_file()
+
+
+@pytest.mark.parametrize("name", sorted(name for name, tool in TOOLS.items() if isinstance(tool, PythonTool)))
+def test_every_python_tool_is_locked_with_hashes(name: str) -> None:
+    """Every requirement of a Python tool is pinned with == and a hash, so `--require-hashes` installs it."""
+    requirements = (REPO / "hack" / "tools" / TOOLS[name].module_dir / "requirements.txt").read_text()
+    assert Toolchain(root=REPO, cache=Path("/nonexistent")).version(name)[0].isdigit()
+    entries = [entry for entry in requirements.replace("\\\n", " ").splitlines() if "==" in entry]
+    assert len(entries) > 1
+    for entry in entries:
+        assert "--hash=sha256:" in entry, entry
+
+
+def test_tofu_wrapper_copies_opentofus_replace_directive() -> None:
+    """`go install` refuses OpenTofu (its go.mod replaces hcl with a fork); the wrapper must carry the replace."""
+    go_mod = (REPO / "hack" / "tools" / "tofu" / "go.mod").read_text()
+    replaces = [line.split() for line in go_mod.splitlines() if "=>" in line]
+    assert [parts[1] for parts in replaces if parts[0] == "replace"] == ["github.com/hashicorp/hcl/v2"]
+    assert any(parts[-2] == "github.com/opentofu/hcl/v2" for parts in replaces)
+    assert "tlsmlkem=0" in go_mod  # the godebug setting release binaries are built with
+
+
+@pytest.mark.parametrize(
+    ("requirements", "expected"),
+    [
+        pytest.param("checkov==3.3.30\n", "3.3.30", id="plain pin"),
+        pytest.param(
+            "aiodns==3.6.1 \\\n    --hash=sha256:aa\ncheckov==3.3.30 \\\n    --hash=sha256:bb\n",
+            "3.3.30",
+            id="hashed lock from uv pip compile",
+        ),
+        pytest.param("Checkov[extra] == 1.2.3 ; python_version >= '3.9'\n", "1.2.3", id="extras and marker"),
+        pytest.param("# checkov==9.9.9\ncheckov-x==1.0\ncheckov==2.0.0\n", "2.0.0", id="comment and prefix"),
+    ],
+)
+def test_pinned_requirement(requirements: str, expected: str) -> None:
+    assert pinned_requirement(requirements, "checkov") == expected
+
+
+def test_pinned_requirement_normalises_names() -> None:
+    assert pinned_requirement("python_hcl2==8.1.4\n", "python-hcl2") == "8.1.4"
+
+
+def test_pinned_requirement_missing_or_unpinned_names_it() -> None:
+    with pytest.raises(ToolchainError, match="do not pin checkov"):
+        pinned_requirement("checkov>=3\n", "checkov")
 
 
 def test_kubernetes_staging_modules_are_all_replaced_at_the_matching_version() -> None:
@@ -155,3 +205,66 @@ def test_repo_root_found_from_a_subdirectory(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("ANTHILL_REPO_ROOT", raising=False)
     assert repo_root(REPO / "operator" / "src") == REPO
     assert repo_root(Path("/")).samefile(REPO)  # falls back to where the package lives
+
+
+def test_python_tool_lives_in_a_versioned_venv(tmp_path: Path) -> None:
+    toolchain = Toolchain(root=REPO, cache=tmp_path)
+    version = toolchain.version("checkov")
+    assert toolchain.cached_path("checkov") == tmp_path / "checkov" / version / "bin" / "checkov"
+
+
+FAKE_UV = """#!/bin/sh
+# `uv venv ... DIR` makes DIR/bin; `uv pip install --python DIR/bin/python ...` adds the console script.
+case "$1" in
+  venv) for last; do :; done; mkdir -p "$last/bin"; touch "$last/bin/python"; chmod +x "$last/bin/python" ;;
+  pip) [ -n "$FAKE_UV_FAIL" ] && { echo "no such package" >&2; exit 1; }
+       while [ "$1" != --python ]; do shift; done; bin=$(dirname "$2"); printf '#!/bin/sh\\necho fake\\n' > "$bin/checkov"; chmod +x "$bin/checkov" ;;
+esac
+"""
+
+
+def _fake_uv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "fake-bin"
+    _executable(bin_dir / "uv").write_text(FAKE_UV)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")  # ours first
+
+
+def test_python_tool_install_renames_a_complete_venv_into_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_uv(tmp_path, monkeypatch)
+    toolchain = Toolchain(root=REPO, cache=tmp_path / "cache")
+    announced: list[tuple[str, str]] = []
+    path = toolchain.ensure("checkov", lambda name, version: announced.append((name, version)))
+    assert path == toolchain.cached_path("checkov")
+    assert announced == [("checkov", toolchain.version("checkov"))]
+    assert not list((tmp_path / "cache" / "checkov").glob("*.partial-*"))
+    assert toolchain.ensure("checkov", lambda *_: pytest.fail("installed twice")) == path
+
+
+def test_failed_python_tool_install_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_uv(tmp_path, monkeypatch)
+    monkeypatch.setenv("FAKE_UV_FAIL", "1")
+    toolchain = Toolchain(root=REPO, cache=tmp_path / "cache")
+    with pytest.raises(ToolchainError, match="no such package"):
+        toolchain.ensure("checkov")
+    assert [p.name for p in (tmp_path / "cache" / "checkov").iterdir()] == [
+        f".{toolchain.version('checkov')}.lock"
+    ]
+
+
+def test_python_tool_with_a_vanished_interpreter_is_reinstalled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached venv whose base Python was upgraded away is not runnable: it is replaced, not returned."""
+    _fake_uv(tmp_path, monkeypatch)
+    toolchain = Toolchain(root=REPO, cache=tmp_path / "cache")
+    path = toolchain.ensure("checkov")
+    python = path.parent / "python"
+    python.unlink()
+    python.symlink_to(tmp_path / "gone" / "python3.11")
+    assert toolchain.find("checkov") is None
+    assert toolchain.ensure("checkov") == path
+    assert python.is_file()

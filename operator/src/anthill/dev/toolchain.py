@@ -1,10 +1,16 @@
-"""Pinned Go binaries the local platform needs, built once into a cache outside the repository.
+"""Pinned tools the local platform and its checks need, built once into a cache outside the repository.
 
-Each tool is built from a wrapper module under ``hack/tools/<module>/`` whose ``go.mod`` pins the
-version (and, for Kubernetes, replaces every staging module). The version read from that ``go.mod`` names
-the cache directory, so a bump rebuilds and a fresh clone reuses what an earlier clone built:
+Each Go tool is built from a wrapper module under ``hack/tools/<module>/`` whose ``go.mod`` pins the
+version (and, for Kubernetes and OpenTofu, copies the replace directives ``go install`` refuses). The version
+read from that ``go.mod`` names the cache directory, so a bump rebuilds and a fresh clone reuses what an
+earlier clone built:
 
     ${ANTHILL_TOOLS_DIR:-${XDG_CACHE_HOME:-~/.cache}/anthill}/<module>/<version>/<binary>
+
+Python tools whose pins would clash with the workspace's (checkov pins its own boto3) are installed with uv
+from a hashed ``hack/tools/<name>/requirements.txt`` into a virtualenv of their own:
+
+    ${ANTHILL_TOOLS_DIR:-...}/<name>/<version>/bin/<name>
 
 ``ANTHILL_ASSETS_DIR`` (or ``KUBEBUILDER_ASSETS``, as set by ``setup-envtest``) points at preinstalled
 binaries; a binary found there is used as it is and never built.
@@ -17,6 +23,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +46,16 @@ class GoTool:
     package: str
     pinned_module: str
     ldflags: Callable[[str], list[str]]
+    purpose: str
+
+
+@dataclass(frozen=True)
+class PythonTool:
+    """One console script installed from ``hack/tools/<module_dir>/requirements.txt`` into its own venv."""
+
+    name: str
+    module_dir: str
+    distribution: str
     purpose: str
 
 
@@ -77,7 +94,15 @@ def _actionlint_ldflags(version: str) -> list[str]:
     return [f"-X github.com/rhysd/actionlint.version={version}"]
 
 
-TOOLS: Mapping[str, GoTool] = {
+def _tofu_ldflags(version: str) -> list[str]:
+    return ["-X github.com/opentofu/opentofu/version.dev=no"]  # a release, not `-dev`
+
+
+def _tflint_ldflags(version: str) -> list[str]:
+    return []  # tflint's version is a constant in its source
+
+
+TOOLS: Mapping[str, GoTool | PythonTool] = {
     tool.name: tool
     for tool in (
         GoTool(
@@ -136,6 +161,23 @@ TOOLS: Mapping[str, GoTool] = {
             _kind_ldflags,
             "Kubernetes in Docker, for the kind test path",
         ),
+        GoTool(
+            "tofu",
+            "tofu",
+            "github.com/opentofu/opentofu/cmd/tofu",
+            "github.com/opentofu/opentofu",
+            _tofu_ldflags,
+            "OpenTofu: `tofu fmt -check` on terraform/",
+        ),
+        GoTool(
+            "tflint",
+            "tflint",
+            "github.com/terraform-linters/tflint",
+            "github.com/terraform-linters/tflint",
+            _tflint_ldflags,
+            "lints terraform/ with the bundled Terraform ruleset",
+        ),
+        PythonTool("checkov", "checkov", "checkov", "static security checks of terraform/"),
     )
 }
 
@@ -170,6 +212,20 @@ def pinned_version(go_mod: str, module: str) -> str:
     raise ToolchainError(f"go.mod does not require {module}")
 
 
+def pinned_requirement(requirements: str, distribution: str) -> str:
+    """The version a ``requirements.txt`` pins for ``distribution`` with ``==`` (names compared normalised)."""
+    wanted = _normalise(distribution)
+    for line in requirements.splitlines():
+        match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==\s*([^\s;\\]+)", line)
+        if match and _normalise(match.group(1)) == wanted:
+            return match.group(2)
+    raise ToolchainError(f"requirements do not pin {distribution} with ==")
+
+
+def _normalise(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
 def cache_root(env: Mapping[str, str] | None = None) -> Path:
     """Where built binaries live: ``$ANTHILL_TOOLS_DIR`` or ``$XDG_CACHE_HOME/anthill``."""
     env = os.environ if env is None else env
@@ -194,11 +250,15 @@ class Toolchain:
 
     def version(self, name: str) -> str:
         tool = _tool(name)
+        if isinstance(tool, PythonTool):
+            return pinned_requirement(self._requirements(tool).read_text(), tool.distribution)
         go_mod = self.root / "hack" / "tools" / tool.module_dir / "go.mod"
         return pinned_version(go_mod.read_text(), tool.pinned_module)
 
     def cached_path(self, name: str) -> Path:
         tool = _tool(name)
+        if isinstance(tool, PythonTool):
+            return self._venv(tool) / "bin" / tool.name
         return self.cache / tool.module_dir / self.version(name) / tool.name
 
     def find(self, name: str) -> Path | None:
@@ -208,21 +268,66 @@ class Toolchain:
             if os.access(candidate, os.X_OK):
                 return candidate
         cached = self.cached_path(name)
-        return cached if os.access(cached, os.X_OK) else None
+        return cached if self._runnable(name) else None
 
     def ensure(self, name: str, on_build: Callable[[str, str], None] | None = None) -> Path:
         """The binary, built first if needed. ``on_build(name, version)`` is told before a build starts."""
         found = self.find(name)
         if found is not None:
             return found
+        tool = _tool(name)
         target = self.cached_path(name)
-        with _exclusive(target.parent / f".{name}.lock"):
-            if os.access(target, os.X_OK):  # another process built it while we waited
+        with _exclusive(self._lock_path(tool)):
+            if self._runnable(name):  # another process built it while we waited
                 return target
             if on_build is not None:
                 on_build(name, self.version(name))
-            self._build(_tool(name), target)
+            if isinstance(tool, PythonTool):
+                self._install(tool)
+            else:
+                self._build(tool, target)
         return target
+
+    def _runnable(self, name: str) -> bool:
+        """The cached binary is there; for a venv also its interpreter (a Python upgrade can strand it)."""
+        tool = _tool(name)
+        if isinstance(tool, PythonTool) and not os.access(self._venv(tool) / "bin" / "python", os.X_OK):
+            return False
+        return os.access(self.cached_path(name), os.X_OK)
+
+    def _lock_path(self, tool: GoTool | PythonTool) -> Path:
+        # A venv is renamed into place whole, so its lock sits beside it rather than inside.
+        if isinstance(tool, PythonTool):
+            return self._venv(tool).with_name(f".{self.version(tool.name)}.lock")
+        return self.cached_path(tool.name).parent / f".{tool.name}.lock"
+
+    def _requirements(self, tool: PythonTool) -> Path:
+        return self.root / "hack" / "tools" / tool.module_dir / "requirements.txt"
+
+    def _venv(self, tool: PythonTool) -> Path:
+        return self.cache / tool.module_dir / self.version(tool.name)
+
+    def _install(self, tool: PythonTool) -> None:
+        """A relocatable venv built aside and renamed into place, so a reader never sees half of one."""
+        uv = uv_command()
+        venv = self._venv(tool)
+        partial = venv.with_name(f"{venv.name}.partial-{os.getpid()}")
+        shutil.rmtree(partial, ignore_errors=True)
+        env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+        steps = [
+            [*uv, "venv", "--quiet", "--relocatable", "--python", sys.executable, str(partial)],
+            [*uv, "pip", "install", "--quiet", "--python", str(partial / "bin" / "python"),
+             "--require-hashes", "--requirement", str(self._requirements(tool))],
+        ]  # fmt: skip
+        for cmd in steps:
+            result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                shutil.rmtree(partial, ignore_errors=True)
+                raise ToolchainError(
+                    f"installing {tool.name} {venv.name} failed ({' '.join(cmd[:3])}):\n{result.stderr[-4000:]}"
+                )
+        shutil.rmtree(venv, ignore_errors=True)  # an earlier install without the script: replace it
+        partial.rename(venv)
 
     def _build(self, tool: GoTool, target: Path) -> None:
         go = shutil.which("go")
@@ -250,7 +355,20 @@ class Toolchain:
         partial.replace(target)  # atomic: a reader never sees half a binary
 
 
-def _tool(name: str) -> GoTool:
+def uv_command() -> list[str]:
+    """How to run uv: ``uv`` on PATH, else ``python3 -m uv`` (what ``make bootstrap`` installs)."""
+    if uv := shutil.which("uv"):
+        return [uv]
+    for python in dict.fromkeys([sys.executable, shutil.which("python3")]):
+        if python is None:
+            continue
+        probe = subprocess.run([python, "-m", "uv", "--version"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return [python, "-m", "uv"]
+    raise ToolchainError("installing Python tools needs uv: run `make bootstrap` or `pip install uv`")
+
+
+def _tool(name: str) -> GoTool | PythonTool:
     try:
         return TOOLS[name]
     except KeyError:

@@ -1,0 +1,29 @@
+terraform {
+  required_version = ">= 1.10.0"
+
+  # Exact pins: `.terraform.lock.hcl` records their hashes; CI writes and checks it (docs/terraform.md).
+  # The lock file also pins what the EKS registry module brings in (tls, time).
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "= 6.33.0"
+    }
+    databricks = {
+      source  = "databricks/databricks"
+      version = "= 1.85.0"
+    }
+    helm = {
+      source  = "hashicorp/helm"
+      version = "= 3.1.0"
+    }
+  }
+
+  # Native S3 locking (a lock object next to the state); no DynamoDB table.
+  backend "s3" {
+    bucket       = "anthill-terraform-state-staging"
+    key          = "platform/terraform.tfstate"
+    region       = "us-east-1"
+    encrypt      = true
+    use_lockfile = true
+  }
+}

@@ -1,0 +1,29 @@
+output "catalog_name" {
+  description = "Name of the environment's catalog (MedallionPipeline `spec.catalog.name`)."
+  value       = try(databricks_catalog.this.name, null)
+}
+
+output "schema_names" {
+  description = "Full names of the bronze, silver and gold schemas, by layer."
+  value       = { for layer, schema in databricks_schema.layer : layer => schema.id }
+}
+
+output "external_locations" {
+  description = "External location names, by layer."
+  value       = { for layer, location in databricks_external_location.layer : layer => location.name }
+}
+
+output "storage_credential_name" {
+  description = "Name of the storage credential for the lake."
+  value       = try(databricks_storage_credential.lake.name, null)
+}
+
+output "job_service_principal_ids" {
+  description = "Application IDs of the jobs' service principals, by key (what DatabricksConnection OAuth M2M credentials belong to)."
+  value       = { for key, principal in databricks_service_principal.jobs : key => principal.application_id }
+}
+
+output "job_cluster_policy_id" {
+  description = "ID of the cluster policy the pipelines' job clusters use."
+  value       = try(databricks_cluster_policy.jobs.id, null)
+}

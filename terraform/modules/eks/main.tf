@@ -1,0 +1,214 @@
+data "aws_partition" "current" {}
+
+locals {
+  partition      = data.aws_partition.current.partition
+  bronze_objects = "arn:${local.partition}:s3:::${var.lake.bronze_bucket}/${var.lake.bronze_prefix}*"
+  bronze_bucket  = "arn:${local.partition}:s3:::${var.lake.bronze_bucket}"
+}
+
+module "cluster" {
+  #checkov:skip=CKV_TF_1:a registry module pinned to an exact version; the registry serves it by version, not by commit
+  source  = "terraform-aws-modules/eks/aws"
+  version = "21.19.0"
+
+  name               = var.name
+  kubernetes_version = var.kubernetes_version
+
+  vpc_id                       = var.vpc_id
+  subnet_ids                   = var.subnet_ids
+  endpoint_private_access      = true
+  endpoint_public_access       = length(var.endpoint_public_access_cidrs) > 0
+  endpoint_public_access_cidrs = var.endpoint_public_access_cidrs
+
+  # Kubernetes Secrets are envelope-encrypted with a key the module creates (rotation on).
+  encryption_config = { resources = ["secrets"] }
+
+  enabled_log_types                      = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+  cloudwatch_log_group_retention_in_days = var.log_retention_days
+
+  enable_irsa                              = true
+  authentication_mode                      = "API"
+  enable_cluster_creator_admin_permissions = false
+  access_entries = {
+    for index, arn in var.admin_role_arns : "admin-${index}" => {
+      principal_arn = arn
+      policy_associations = {
+        admin = {
+          policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+          access_scope = { type = "cluster" }
+        }
+      }
+    }
+  }
+
+  addons = {
+    for addon, version in var.addons : addon => {
+      addon_version  = version
+      most_recent    = version == null
+      before_compute = addon == "vpc-cni" || addon == "eks-pod-identity-agent"
+    }
+  }
+
+  eks_managed_node_groups = {
+    for group, spec in var.node_groups : group => {
+      instance_types = spec.instance_types
+      capacity_type  = spec.capacity_type
+      min_size       = spec.min_size
+      max_size       = spec.max_size
+      desired_size   = spec.desired_size
+      labels         = spec.labels
+      ami_type       = "AL2023_x86_64_STANDARD"
+      block_device_mappings = {
+        root = {
+          device_name = "/dev/xvda"
+          ebs = {
+            volume_size           = spec.disk_size
+            volume_type           = "gp3"
+            encrypted             = true
+            delete_on_termination = true
+          }
+        }
+      }
+      metadata_options = {
+        http_endpoint               = "enabled"
+        http_tokens                 = "required"
+        http_put_response_hop_limit = 1 # pods use IRSA, never the node's role
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+# ---------------------------------------------------------------------------------------------------
+# IRSA: the operator reads the feeds' state; ingest pods write bronze and nothing else.
+# ---------------------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "operator_assume" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [module.cluster.oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${module.cluster.oidc_provider}:sub"
+      values   = ["system:serviceaccount:${var.operator_service_account.namespace}:${var.operator_service_account.name}"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${module.cluster.oidc_provider}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "operator" {
+  name               = "${var.name}-operator"
+  description        = "Anthill operator (IRSA): reads the feeds' watermarks and run manifests"
+  assume_role_policy = data.aws_iam_policy_document.operator_assume.json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "operator" {
+  statement {
+    sid     = "ReadFeedState"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${local.bronze_bucket}/${var.lake.bronze_prefix}_state/*",
+      "${local.bronze_bucket}/${var.lake.bronze_prefix}_manifests/*",
+    ]
+  }
+
+  statement {
+    sid       = "ListFeedState"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bronze_bucket]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.lake.bronze_prefix}_state/*", "${var.lake.bronze_prefix}_manifests/*"]
+    }
+  }
+
+  statement {
+    sid       = "DecryptLake"
+    actions   = ["kms:Decrypt"]
+    resources = [var.lake.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "operator" {
+  name   = "read-feed-state"
+  role   = aws_iam_role.operator.id
+  policy = data.aws_iam_policy_document.operator.json
+}
+
+data "aws_iam_policy_document" "ingest_assume" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [module.cluster.oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${module.cluster.oidc_provider}:sub"
+      values   = [for account in var.ingest_service_accounts : "system:serviceaccount:${account.namespace}:${account.name}"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${module.cluster.oidc_provider}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "ingest" {
+  name               = "${var.name}-ingest"
+  description        = "Anthill ingest pods (IRSA): write bronze, its manifests and watermarks"
+  assume_role_policy = data.aws_iam_policy_document.ingest_assume.json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "ingest" {
+  statement {
+    sid       = "ReadWriteBronze"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = [local.bronze_objects]
+  }
+
+  statement {
+    sid       = "ListBronze"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bronze_bucket]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.lake.bronze_prefix}*"]
+    }
+  }
+
+  statement {
+    sid       = "EncryptLake"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.lake.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "ingest" {
+  name   = "write-bronze"
+  role   = aws_iam_role.ingest.id
+  policy = data.aws_iam_policy_document.ingest.json
+}
