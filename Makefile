@@ -43,7 +43,7 @@ lint-terraform: sync ## tofu fmt -check, tflint (bundled Terraform rules), check
 test: lint ## Lint, then every test (kind tests skip with a reason when Docker is absent)
 	.venv/bin/pytest $(PYTEST_ARGS)
 
-test-unit: sync ## Only the fast unit tests
+test-unit: tools ## Only the fast unit tests (the chart's run the pinned helm)
 	.venv/bin/pytest tests/unit $(PYTEST_ARGS)
 
 test-integration: tools ## Only the tests against the real local control plane
