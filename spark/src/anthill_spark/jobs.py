@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -45,6 +45,7 @@ class GoldTable:
     build: Callable[[SilverInputs], DataFrame]
     lookback: int | None
     by_year: bool = False
+    uses_dividends: bool = False
 
 
 GOLD_TABLES: dict[str, GoldTable] = {
@@ -198,19 +199,15 @@ def read_bronze(
 
 
 def merge_by_key(spark: SparkSession, lake: Lake, name: str, df: DataFrame, keys: Sequence[str]) -> None:
-    """Upsert ``df`` into silver ``name`` by ``keys``. A row is replaced only by a newer ingestion that
-    says something different: a re-fetch of the same values leaves the row, and its ``ingested_at``, alone,
-    so gold sees no change."""
+    """Upsert ``df`` into silver ``name`` by ``keys``; a row is replaced only by a newer ingestion."""
     if not table_exists(spark, lake, "silver", name):
         overwrite(df, lake, "silver", name)
         return
     condition = " AND ".join(f"t.{key} = s.{key}" for key in keys)
-    values = [c for c in df.columns if c not in keys and c != "ingested_at"]
-    same = " AND ".join(f"s.{c} <=> t.{c}" for c in values) or "true"
     (
         _delta(spark, lake, "silver", name).alias("t")
         .merge(df.alias("s"), condition)
-        .whenMatchedUpdateAll(condition=f"s.ingested_at > t.ingested_at AND NOT ({same})")
+        .whenMatchedUpdateAll(condition="s.ingested_at > t.ingested_at")
         .whenNotMatchedInsertAll()
         .execute()
     )  # fmt: skip
@@ -289,20 +286,44 @@ def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dic
 
 
 WATERMARK = "anthill.silverWatermark"
+SPLITS_FINGERPRINT = "anthill.splitsFingerprint"
 
 
-def gold_watermark(spark: SparkSession, lake: Lake, name: str) -> datetime.datetime | None:
-    """The silver watermark the gold table was last built to, from its last commit (None: unknown)."""
+@dataclass(frozen=True)
+class BuiltFrom:
+    """What a gold table was last built from: silver up to ``watermark``, and splits as they were then."""
+
+    watermark: datetime.datetime
+    splits: str
+
+    def metadata(self) -> dict[str, str]:
+        return {WATERMARK: self.watermark.isoformat(), SPLITS_FINGERPRINT: self.splits}
+
+
+def built_from(spark: SparkSession, lake: Lake, name: str) -> BuiltFrom | None:
+    """What the gold table was last built from, read from its last commit (None: unknown)."""
     if not table_exists(spark, lake, "gold", name):
         return None
     last = _delta(spark, lake, "gold", name).history(1).select("userMetadata").first()
     if last is None or not last["userMetadata"]:
         return None  # written by something else (OPTIMIZE, a person): rebuild rather than guess
     try:
-        raw = json.loads(last["userMetadata"]).get(WATERMARK)
-    except (ValueError, AttributeError):
+        recorded = json.loads(last["userMetadata"])
+        return BuiltFrom(datetime.datetime.fromisoformat(recorded[WATERMARK]), recorded[SPLITS_FINGERPRINT])
+    except (ValueError, KeyError, TypeError):
         return None
-    return datetime.datetime.fromisoformat(raw) if raw else None
+
+
+def splits_fingerprint(spark: SparkSession, lake: Lake) -> str:
+    """A digest of every split's values: a re-fetch of the same splits leaves it as it was."""
+    if not table_exists(spark, lake, "silver", "splits"):
+        return ""
+    columns = ("id", "ticker", "execution_date", "split_from", "split_to")
+    rows = read_table(spark, lake, "silver", "splits").select(
+        F.concat_ws(",", *(F.col(c).cast("string") for c in columns)).alias("split")
+    )
+    digest: str | None = _scalar(rows, F.sha2(F.concat_ws("|", F.sort_array(F.collect_list("split"))), 256))
+    return digest or ""
 
 
 def _rows_written(spark: SparkSession, lake: Lake, name: str) -> int:
@@ -319,30 +340,30 @@ def read_silver_inputs(spark: SparkSession, lake: Lake) -> SilverInputs:
     return SilverInputs(daily_df, read_table(spark, lake, "silver", "dividends") if has_dividends else None)
 
 
-Since = datetime.date | Literal["unchanged"] | None
-"""Where a gold build starts: a trading day, "unchanged" (nothing to do), or None (the whole table)."""
+@dataclass(frozen=True)
+class Changes:
+    """What silver changed since a gold build: the first day with a changed bar, the first ex-date with a
+    changed dividend (only dividend-based tables care), and whether the splits differ."""
+
+    bars: datetime.date | None
+    dividends: datetime.date | None
+    splits: bool
+
+    def since(self, table: GoldTable) -> datetime.date | None:
+        days = [self.bars, self.dividends if table.uses_dividends else None]
+        known = [day for day in days if day is not None]
+        return min(known) if known else None
 
 
-def changed_since(
-    spark: SparkSession, lake: Lake, inputs: SilverInputs, watermark: datetime.datetime
-) -> Since:
-    """The first trading day whose gold rows silver changes since ``watermark`` affect: "unchanged" when
-    nothing did, None (rebuild everything) when a split arrived, since it restates all earlier bars.
-
-    Strictly after: the gold build at ``watermark`` read a silver snapshot that already held every row
-    ingested at that instant (two bronze files sharing one modification time across silver runs is the
-    one case this misses; ``--full-refresh`` settles it).
-    """
-    if table_exists(spark, lake, "silver", "splits"):
-        splits = read_table(spark, lake, "silver", "splits")
-        if splits.where(F.col("ingested_at") > F.lit(watermark)).limit(1).count():
-            return None
-    firsts = [_scalar(inputs.daily.where(F.col("ingested_at") > F.lit(watermark)), F.min("date"))]
+def changes_since(inputs: SilverInputs, previous: BuiltFrom, splits: str) -> Changes:
+    """Silver rows ingested strictly after the build's watermark: the build read a silver snapshot that
+    held every row ingested up to that instant. (Two bronze files sharing one modification time across
+    silver runs is the one case this misses; ``--full-refresh`` settles it.)"""
+    newer = F.col("ingested_at") > F.lit(previous.watermark)
+    dividends = None
     if inputs.dividends is not None:
-        changed = inputs.dividends.where(F.col("ingested_at") > F.lit(watermark))
-        firsts.append(_scalar(changed, F.min("ex_dividend_date")))
-    known = [day for day in firsts if day is not None]
-    return min(known) if known else "unchanged"
+        dividends = _scalar(inputs.dividends.where(newer), F.min("ex_dividend_date"))
+    return Changes(_scalar(inputs.daily.where(newer), F.min("date")), dividends, splits != previous.splits)
 
 
 def with_lookback(daily_df: DataFrame, since: datetime.date, lookback: int | None) -> DataFrame:
@@ -376,23 +397,21 @@ def silver_to_gold(
         for name in ("dividends", "splits")
         if table_exists(spark, lake, "silver", name)
     ]
-    watermark = max(value for value in newest if value is not None)
-    metadata = {WATERMARK: watermark.isoformat()}
-    plans: dict[datetime.datetime | None, Since] = {}
+    now = BuiltFrom(max(value for value in newest if value is not None), splits_fingerprint(spark, lake))
+    changes: dict[BuiltFrom, Changes] = {}
     results: dict[str, GoldResult] = {}
     for name in tables:
         table = GOLD_TABLES[name]
-        previous = None if full else gold_watermark(spark, lake, name)
-        if previous not in plans:
-            plans[previous] = None if previous is None else changed_since(spark, lake, inputs, previous)
-        since = plans[previous]
-        if since == "unchanged":
-            results[name] = GoldResult(0, None, skipped=True)
-        elif since is None:
-            write_table(table.build(inputs), lake, "gold", name, metadata=metadata)
+        previous = None if full else built_from(spark, lake, name)
+        if previous is not None and previous not in changes:
+            changes[previous] = changes_since(inputs, previous, now.splits)
+        if previous is None or changes[previous].splits:  # a new split restates every earlier raw bar
+            write_table(table.build(inputs), lake, "gold", name, metadata=now.metadata())
             results[name] = GoldResult(_rows_written(spark, lake, name), None)
+        elif (since := changes[previous].since(table)) is None:
+            results[name] = GoldResult(0, None, skipped=True)
         else:
-            results[name] = _rebuild_from(spark, lake, name, inputs, since, metadata)
+            results[name] = _rebuild_from(spark, lake, name, inputs, since, now.metadata())
         if on_table:
             on_table(name, results[name])
     inputs.daily.unpersist()

@@ -94,13 +94,13 @@ def test_a_broken_correction_is_quarantined_and_the_last_good_bar_stays(spark: S
     assertDataFrameEqual(rejected, spark.createDataFrame([("AAPL", 10.7, LATER)], columns))
 
 
-def test_splits_are_one_row_per_id_and_drop_impossible_ratios(spark: SparkSession) -> None:
+def test_splits_keep_the_latest_ingestion_and_drop_impossible_ratios(spark: SparkSession) -> None:
     rows = [("s1", "NVDA", datetime.date(2024, 6, 10), 1.0, 10.0, MONDAY),
             ("s1", "NVDA", datetime.date(2024, 6, 10), 1.0, 10.0, LATER),
             ("s2", "AAPL", datetime.date(2020, 8, 31), 0.0, 4.0, MONDAY)]  # fmt: skip
     schema = "id string, ticker string, execution_date date, split_from double, split_to double, ingested_at timestamp"
     result = spark.createDataFrame(rows, schema).transform(with_silver_splits)
-    assertDataFrameEqual(result, spark.createDataFrame([rows[0]], schema))  # a re-fetch is no change
+    assertDataFrameEqual(result, spark.createDataFrame([rows[1]], schema))
 
 
 def test_market_holidays_keep_history_and_the_latest_status(spark: SparkSession) -> None:
@@ -116,16 +116,3 @@ def test_market_holidays_keep_history_and_the_latest_status(spark: SparkSession)
         [(datetime.date(2024, 5, 27), "closed"), (july4, "early-close")], "date date, status string"
     )
     assertDataFrameEqual(result, expected)
-
-
-def test_a_refetch_with_the_same_values_keeps_the_first_ingestion(spark: SparkSession) -> None:
-    """Values A, then B, then A twice: the row is A, stamped when A came back, not when it was re-fetched."""
-    t3, t4 = LATER + datetime.timedelta(days=1), LATER + datetime.timedelta(days=2)
-    df = bronze(spark, [
-        ("AAPL", 1, "day", T1, 10.0, 11.0, 9.5, 10.5, 1000.0, None, None, True, MONDAY),
-        ("AAPL", 1, "day", T1, 10.0, 11.0, 9.5, 10.7, 1000.0, None, None, True, LATER),
-        ("AAPL", 1, "day", T1, 10.0, 11.0, 9.5, 10.5, 1000.0, None, None, True, t3),
-        ("AAPL", 1, "day", T1, 10.0, 11.0, 9.5, 10.5, 1000.0, None, None, True, t4),
-    ])  # fmt: skip
-    kept = df.transform(with_silver_columns).transform(with_latest_ingestion).select("close", "ingested_at")
-    assertDataFrameEqual(kept, spark.createDataFrame([(10.5, t3)], "close double, ingested_at timestamp"))

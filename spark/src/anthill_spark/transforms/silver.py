@@ -7,8 +7,15 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+from pyspark.sql.types import StructType
 
-from anthill_spark.schemas import BAR_KEY, SILVER_BARS
+from anthill_spark.schemas import (
+    BAR_KEY,
+    SILVER_BARS,
+    SILVER_DIVIDENDS,
+    SILVER_MARKET_HOLIDAYS,
+    SILVER_SPLITS,
+)
 
 
 def invalid_reason() -> Column:
@@ -38,27 +45,10 @@ def with_silver_columns(bronze_df: DataFrame) -> DataFrame:
 
 
 def _latest_per(df: DataFrame, keys: list[str]) -> DataFrame:
-    """One row per ``keys``: the newest ingestion's values, stamped with the first ingestion that has
-    carried them since they last changed.
-
-    A re-fetch that returns the same values is not a change: the row keeps its earlier ``ingested_at``.
-    That is also what MERGE does when such a re-fetch arrives in a later run, so one run over every
-    bronze file and any sequence of runs over the same files give the same rows.
-    """
-    values = F.struct(*(c for c in df.columns if c not in keys and c != "ingested_at"))
+    """One row per ``keys``: the most recently ingested (bronze keeps only the newest file of a partition,
+    so this is what a full rebuild can reproduce)."""
     newest_first = Window.partitionBy(*keys).orderBy(F.col("ingested_at").desc())
-    so_far = newest_first.rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    ranked = (
-        df.withColumn("_rank", F.row_number().over(newest_first))
-        .withColumn("_same", values.eqNullSafe(F.first(values).over(so_far)).cast("int"))
-        # Still in the newest run of identical values: every newer version had them too.
-        .withColumn("_run", F.min("_same").over(so_far) == 1)
-        .withColumn(
-            "_since", F.min(F.when(F.col("_run"), F.col("ingested_at"))).over(Window.partitionBy(*keys))
-        )
-    )
-    newest = ranked.where("_rank = 1").withColumn("ingested_at", F.col("_since"))
-    return newest.drop("_rank", "_same", "_run", "_since")
+    return df.withColumn("_rank", F.row_number().over(newest_first)).where("_rank = 1").drop("_rank")
 
 
 def with_latest_ingestion(bars_df: DataFrame) -> DataFrame:
@@ -72,8 +62,7 @@ def with_reason(bars_df: DataFrame) -> DataFrame:
 
 def valid_bars(checked_df: DataFrame) -> DataFrame:
     """Rows without a reason, in silver's schema."""
-    rows = checked_df.where(F.col("reason").isNull()).drop("reason")
-    return rows.select(*(F.col(f.name).cast(f.dataType) for f in SILVER_BARS.fields))
+    return typed(checked_df.where(F.col("reason").isNull()), SILVER_BARS)
 
 
 def quarantined_bars(checked_df: DataFrame) -> DataFrame:
@@ -90,32 +79,20 @@ def latest_valid_bars(checked_df: DataFrame) -> DataFrame:
     return with_latest_ingestion(valid_bars(checked_df))
 
 
+def typed(df: DataFrame, schema: StructType) -> DataFrame:
+    """``df``'s columns named in ``schema``, in its order, cast to its types."""
+    return df.select(*(F.col(field.name).cast(field.dataType).alias(field.name) for field in schema.fields))
+
+
 def with_silver_dividends(bronze_df: DataFrame) -> DataFrame:
     """Bronze dividends typed, one row per dividend id (the latest ingestion)."""
-    typed = bronze_df.select(
-        F.col("id").cast("string").alias("id"),
-        F.col("ticker").cast("string").alias("ticker"),
-        F.col("ex_dividend_date").cast("date").alias("ex_dividend_date"),
-        F.col("pay_date").cast("date").alias("pay_date"),
-        F.col("cash_amount").cast("double").alias("cash_amount"),
-        F.col("currency").cast("string").alias("currency"),
-        F.col("ingested_at").cast("timestamp").alias("ingested_at"),
-    )
-    return _latest_per(typed, ["id"])
+    return _latest_per(typed(bronze_df, SILVER_DIVIDENDS), ["id"])
 
 
 def with_silver_splits(bronze_df: DataFrame) -> DataFrame:
-    """Bronze splits typed, one row per split id (the latest ingestion). ``split_from`` old shares become
-    ``split_to`` new ones on ``execution_date``: a 4-for-1 split is from 1 to 4."""
-    typed = bronze_df.select(
-        F.col("id").cast("string").alias("id"),
-        F.col("ticker").cast("string").alias("ticker"),
-        F.col("execution_date").cast("date").alias("execution_date"),
-        F.col("split_from").cast("double").alias("split_from"),
-        F.col("split_to").cast("double").alias("split_to"),
-        F.col("ingested_at").cast("timestamp").alias("ingested_at"),
-    )
-    return _latest_per(typed.where((F.col("split_from") > 0) & (F.col("split_to") > 0)), ["id"])
+    """Bronze splits typed, one row per split id (the latest ingestion); impossible ratios are dropped."""
+    splits = typed(bronze_df, SILVER_SPLITS)
+    return _latest_per(splits.where((F.col("split_from") > 0) & (F.col("split_to") > 0)), ["id"])
 
 
 def with_silver_market_holidays(bronze_df: DataFrame) -> DataFrame:
@@ -123,11 +100,4 @@ def with_silver_market_holidays(bronze_df: DataFrame) -> DataFrame:
 
     Each snapshot lists upcoming holidays only; silver keeps the ones that have passed as history.
     """
-    typed = bronze_df.select(
-        F.col("date").cast("date").alias("date"),
-        F.col("exchange").cast("string").alias("exchange"),
-        F.col("name").cast("string").alias("name"),
-        F.col("status").cast("string").alias("status"),
-        F.col("ingested_at").cast("timestamp").alias("ingested_at"),
-    )
-    return _latest_per(typed, ["date", "exchange"])
+    return _latest_per(typed(bronze_df, SILVER_MARKET_HOLIDAYS), ["date", "exchange"])
