@@ -581,7 +581,8 @@ class Handler(BaseHTTPRequestHandler):
             if url.path.startswith("/api/"):
                 self._send(HTTPStatus.OK, self._api(method, url.path, url.query, raw))
             elif (method, url.path) == ("GET", "/_sandbox/stats"):
-                requests = dict(self.server.state.requests)
+                with self.server.state.lock:
+                    requests = dict(self.server.state.requests)
                 self._send(HTTPStatus.OK, {"requests": requests, "total": sum(requests.values())})
             elif (method, url.path) == ("GET", "/.well-known/databricks-config"):
                 self._send(HTTPStatus.OK, {"oidc_endpoint": f"{self.server.url}/oidc"})
@@ -601,7 +602,8 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         match = re.fullmatch(r"/api/2\.2/(jobs/.+)", path)
         endpoint = match.group(1) if match else path
-        state.requests[endpoint] += 1
+        with state.lock:
+            state.requests[endpoint] += 1
         principal = self._authenticate()
         if state.faults.delay:
             time.sleep(state.faults.delay)  # an injected slow response: the delay is the point
