@@ -1,4 +1,4 @@
-"""``anthill sandbox market-data``: the local market-data server, for demos and tests without an API key."""
+"""``anthill sandbox market-data`` and ``anthill sandbox databricks``: local servers for demos and tests."""
 
 from __future__ import annotations
 
@@ -39,6 +39,51 @@ def market_data(
     server = SandboxServer(port, state)
     err.print(f"sandbox market data at {server.url} (API keys: {', '.join(sorted(state.api_keys))})")
     err.print(f"  export ANTHILL_MARKET_DATA_URL={server.url} MASSIVE_API_KEY={sorted(state.api_keys)[0]}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        err.print("stopped")
+    finally:
+        server.server_close()
+
+
+@app.command("databricks")
+def databricks(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8766,
+    token: Annotated[
+        list[str] | None, typer.Option(help="Accepted personal access tokens (repeatable).")
+    ] = None,
+    throttle_rate: Annotated[float, typer.Option(help="Fraction of API requests answered 429.")] = 0.0,
+    retry_after: Annotated[int, typer.Option(help="Retry-After seconds sent with each 429.")] = 1,
+    server_error_rate: Annotated[float, typer.Option(help="Fraction of API requests answered 500.")] = 0.0,
+    delay: Annotated[float, typer.Option(help="Seconds added to every API response.")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed of the fault schedule.")] = 0,
+    hold_runs: Annotated[
+        bool, typer.Option(help="Keep runs RUNNING instead of ending them at once.")
+    ] = False,
+) -> None:
+    """Serve a local Databricks Jobs API (2.2) for databricks-sdk clients until Ctrl-C."""
+    # The SDK is imported here, not at module level: `anthill` stays light for the other commands.
+    from anthill_ingest.sandbox.databricks import (  # noqa: PLC0415
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        DEFAULT_USER,
+        DatabricksFaults,
+        DatabricksServer,
+        WorkspaceState,
+    )
+
+    faults = DatabricksFaults(throttle_rate=throttle_rate, retry_after=retry_after,
+                              server_error_rate=server_error_rate, delay=delay, seed=seed)  # fmt: skip
+    state = WorkspaceState(faults=faults, finish_runs=not hold_runs)
+    if token:
+        state.tokens = dict.fromkeys(token, DEFAULT_USER)
+    server = DatabricksServer(port, state)
+    err.print(f"sandbox Databricks Jobs API at {server.url}")
+    err.print(f"  export DATABRICKS_HOST={server.url} DATABRICKS_TOKEN={sorted(state.tokens)[0]}")
+    err.print(
+        f"  OAuth M2M: DATABRICKS_CLIENT_ID={DEFAULT_CLIENT_ID} DATABRICKS_CLIENT_SECRET={DEFAULT_CLIENT_SECRET}"
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

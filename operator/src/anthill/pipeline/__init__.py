@@ -1,0 +1,1 @@
+"""MedallionPipeline on Databricks: the desired job (pure), its comparison with what is there, the Jobs client."""

@@ -1,0 +1,316 @@
+"""The Databricks Jobs API behind a small Protocol, with the SDK's errors turned into four the operator acts on.
+
+| error | from | what the operator does |
+|---|---|---|
+| :class:`UnauthorizedError` | 401/403, a failed OAuth token exchange | ``Ready=False``; retried slowly (someone must fix the Secret) |
+| :class:`InvalidSpecError` | 400 (Databricks' message kept) | ``Ready=False, reason=InvalidSpec``; not retried until the spec changes |
+| :class:`ThrottledError` | 429 | retried after ``retry_after`` seconds (the server's ``Retry-After``) |
+| :class:`UpstreamError` | 5xx, other API errors, the workspace unreachable | retried with backoff; ``Synced=False`` |
+
+The SDK retries 429, 503 and connection errors itself, sleeping inside the call for up to
+``retry_timeout_seconds`` (300 s by default). A reconcile would then hold its worker for minutes with nothing in
+status. So the client gives the SDK a clock whose ``sleep`` refuses: the first failure surfaces at once as a typed
+error and the operator's own backoff, which honours ``Retry-After``, is the only one in charge.
+
+Secrets never reach a message: the SDK masks them in its debug text and every message is scrubbed of the
+credential values before it is raised.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+import requests
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.clock import Clock
+from databricks.sdk.config import Config
+from databricks.sdk.errors import BadRequest, NotFound, PermissionDenied, TooManyRequests, Unauthenticated
+from databricks.sdk.errors.base import DatabricksError
+from databricks.sdk.service.jobs import BaseRun, JobSettings, RunNowResponse
+
+from anthill.pipeline.desired import PIPELINE_TAG
+
+DEFAULT_RETRY_AFTER = 1.0  # seconds, when a 429 comes without Retry-After
+HTTP_TIMEOUT = 30.0
+# Config() probes the host's /.well-known/databricks-config with a client of its own (not our clock), retrying
+# connection errors for retry_timeout_seconds: the default 300 s would stall the operator on a host that is down.
+PROBE_RETRY_SECONDS = 1
+LIST_PAGE = 100
+MIN_SECRET = 8  # shorter values are no real credential, and replacing them would garble messages  # the most jobs/list returns per page
+GONE = re.compile(r"(Job|Run) \S+ does not exist")
+
+
+class JobsError(Exception):
+    """A Jobs API call failed; the subclass says how the operator should react."""
+
+
+class UnauthorizedError(JobsError):
+    """The credentials were refused (bad or expired PAT, unknown OAuth client, missing permission)."""
+
+
+class InvalidSpecError(JobsError):
+    """Databricks rejected the job settings (400); the message is Databricks' own. Retrying cannot help."""
+
+
+class ThrottledError(JobsError):
+    """Databricks asked to slow down (429); retry after :attr:`retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UpstreamError(JobsError):
+    """Databricks failed (5xx) or could not be reached; retry with backoff."""
+
+
+@dataclass(frozen=True)
+class ObservedJob:
+    """A job as Databricks reports it."""
+
+    job_id: int
+    settings: JobSettings
+    creator: str | None = None
+
+
+@dataclass(frozen=True)
+class ObservedRun:
+    """The parts of a run ``status.atProvider.lastRun`` shows."""
+
+    run_id: int
+    state: str | None
+    result_state: str | None
+    start_time: datetime.datetime | None
+    end_time: datetime.datetime | None
+
+
+class JobsClient(Protocol):
+    """What the MedallionPipeline reconciler needs from Databricks. A missing job is ``None``, never an error."""
+
+    def get(self, job_id: int) -> ObservedJob | None:
+        """The job, or None when it does not exist."""
+        ...
+
+    def find_by_tag(self, pipeline_key: str) -> list[int]:
+        """Ids of the jobs tagged ``anthill.io/pipeline: <pipeline_key>`` (the create-pending guard's lookup)."""
+        ...
+
+    def find_by_name(self, name: str) -> list[int]:
+        """Ids of the jobs named ``name`` (case-insensitive, as Databricks filters)."""
+        ...
+
+    def create(self, settings: JobSettings) -> int:
+        """Create a job; its id."""
+        ...
+
+    def reset(self, job_id: int, settings: JobSettings) -> None:
+        """Replace every setting of the job."""
+        ...
+
+    def delete(self, job_id: int) -> None:
+        """Delete the job; a job already gone is not an error."""
+        ...
+
+    def run_now(self, job_id: int, idempotency_token: str) -> int:
+        """Trigger a run; the same token returns the run it started before instead of a second one."""
+        ...
+
+    def last_run(self, job_id: int) -> ObservedRun | None:
+        """The job's most recent run, or None when it never ran."""
+        ...
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A personal access token, or an OAuth machine-to-machine client id and secret (values never printed)."""
+
+    token: str | None = field(default=None, repr=False)
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(value for value in (self.token, self.client_secret) if value)
+
+
+class _RetryDeclinedError(Exception):
+    """Raised where the SDK would sleep before a retry; the failure it would retry is its ``__context__``."""
+
+
+class _NoRetryClock(Clock):
+    """Real time, but no sleeping: the SDK's retry loop ends at its first failure."""
+
+    def time(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        raise _RetryDeclinedError
+
+
+def _redact(message: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if len(secret) >= MIN_SECRET:
+            message = message.replace(secret, "***")
+    return message
+
+
+def translate(exc: BaseException, secrets: tuple[str, ...] = ()) -> JobsError:
+    """The typed error for an exception from the SDK (or its HTTP stack), secrets scrubbed from the message."""
+    while isinstance(exc, _RetryDeclinedError | TimeoutError) and (exc.__cause__ or exc.__context__):
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    message = _redact(str(exc), secrets)
+    if isinstance(exc, TooManyRequests):
+        retry_after = float(exc.retry_after_secs) if exc.retry_after_secs is not None else DEFAULT_RETRY_AFTER
+        return ThrottledError(f"Databricks throttled the request: {message}", retry_after)
+    for kinds, error, prefix in _TRANSLATIONS:
+        if isinstance(exc, kinds):
+            return error(prefix + message)
+    return UpstreamError(f"Databricks call failed: {type(exc).__name__}: {message}")
+
+
+# Checked in order: a subclass before its base.
+_TRANSLATIONS: list[tuple[type[BaseException] | tuple[type[BaseException], ...], type[JobsError], str]] = [
+    ((Unauthenticated, PermissionDenied), UnauthorizedError, "Databricks refused the credentials: "),
+    (BadRequest, InvalidSpecError, ""),
+    (DatabricksError, UpstreamError, "Databricks failed: "),
+    (requests.RequestException, UpstreamError, "cannot reach Databricks: "),
+    # the SDK's OAuth token exchange reports a refused client as a ValueError
+    (ValueError, UnauthorizedError, "Databricks authentication failed: "),
+]
+
+
+def workspace_client(
+    host: str, credentials: Credentials, http_timeout: float = HTTP_TIMEOUT
+) -> WorkspaceClient:
+    """A WorkspaceClient for ``host`` with exactly these credentials and no retries of its own.
+
+    ``auth_type`` is pinned so that credentials in the environment or ``~/.databrickscfg`` cannot mix in.
+    """
+    try:
+        if credentials.token:
+            config = Config(
+                host=host,
+                auth_type="pat",
+                token=credentials.token,
+                clock=_NoRetryClock(),
+                http_timeout_seconds=http_timeout,
+                retry_timeout_seconds=PROBE_RETRY_SECONDS,
+            )
+        else:
+            config = Config(
+                host=host,
+                auth_type="oauth-m2m",
+                client_id=credentials.client_id,
+                client_secret=credentials.client_secret,
+                clock=_NoRetryClock(),
+                http_timeout_seconds=http_timeout,
+                retry_timeout_seconds=PROBE_RETRY_SECONDS,
+            )
+    except Exception as exc:
+        raise translate(exc, credentials.secrets()) from exc
+    return WorkspaceClient(config=config)
+
+
+def _when(millis: int | None) -> datetime.datetime | None:
+    """Databricks' epoch milliseconds as UTC; 0 means "not yet"."""
+    return datetime.datetime.fromtimestamp(millis / 1000, datetime.UTC) if millis else None
+
+
+def observed_run(run: BaseRun) -> ObservedRun:
+    state = run.state
+    return ObservedRun(
+        run_id=run.run_id or 0,
+        state=state.life_cycle_state.value if state and state.life_cycle_state else None,
+        result_state=state.result_state.value if state and state.result_state else None,
+        start_time=_when(run.start_time),
+        end_time=_when(run.end_time),
+    )
+
+
+class DatabricksJobs:
+    """:class:`JobsClient` over the real SDK; every SDK error leaves as a :class:`JobsError`."""
+
+    def __init__(self, client: WorkspaceClient, secrets: tuple[str, ...] = ()) -> None:
+        self._jobs = client.jobs
+        self._secrets = secrets
+
+    @classmethod
+    def connect(cls, host: str, credentials: Credentials) -> DatabricksJobs:
+        return cls(workspace_client(host, credentials), credentials.secrets())
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except JobsError:
+            raise
+        except Exception as exc:
+            raise translate(exc, self._secrets) from exc
+
+    def get(self, job_id: int) -> ObservedJob | None:
+        with self._errors():
+            try:
+                job = self._jobs.get(job_id)
+            except NotFound:
+                return None
+        return ObservedJob(job.job_id or job_id, job.settings or JobSettings(), job.creator_user_name)
+
+    def find_by_tag(self, pipeline_key: str) -> list[int]:
+        # Databricks filters jobs by name only; a tag lookup reads every job. It runs only after a crash
+        # between "create pending" and recording the id, so its cost is paid rarely.
+        with self._errors():
+            return sorted(
+                job.job_id
+                for job in self._jobs.list(limit=LIST_PAGE)
+                if job.job_id is not None
+                and job.settings is not None
+                and (job.settings.tags or {}).get(PIPELINE_TAG) == pipeline_key
+            )
+
+    def find_by_name(self, name: str) -> list[int]:
+        with self._errors():
+            return sorted(job.job_id for job in self._jobs.list(name=name, limit=LIST_PAGE) if job.job_id)
+
+    def create(self, settings: JobSettings) -> int:
+        with self._errors():
+            created = self._jobs.create(**_create_arguments(settings))
+        if created.job_id is None:
+            raise UpstreamError("Databricks created a job but returned no job_id")
+        return created.job_id
+
+    def reset(self, job_id: int, settings: JobSettings) -> None:
+        with self._errors():
+            self._jobs.reset(job_id, settings)
+
+    def delete(self, job_id: int) -> None:
+        with self._errors():
+            try:
+                self._jobs.delete(job_id)
+            except NotFound:
+                return
+            except BadRequest as exc:
+                if not GONE.search(str(exc)):  # Databricks answers a delete of a missing job with a 400
+                    raise
+
+    def run_now(self, job_id: int, idempotency_token: str) -> int:
+        with self._errors():
+            wait = self._jobs.run_now(job_id, idempotency_token=idempotency_token)
+        started = cast(RunNowResponse, wait.response)
+        if started.run_id is None:
+            raise UpstreamError("Databricks started a run but returned no run_id")
+        return int(started.run_id)
+
+    def last_run(self, job_id: int) -> ObservedRun | None:
+        with self._errors():
+            run = next(iter(self._jobs.list_runs(job_id=job_id, limit=1)), None)
+        return observed_run(run) if run is not None else None
+
+
+def _create_arguments(settings: JobSettings) -> dict[str, Any]:
+    """``jobs.create`` takes the settings as keyword arguments; only those that are set."""
+    return {name: getattr(settings, name) for name in settings.as_dict()}
