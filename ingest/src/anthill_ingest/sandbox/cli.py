@@ -64,14 +64,19 @@ def databricks(
 ) -> None:
     """Serve a local Databricks Jobs API (2.2) for databricks-sdk clients until Ctrl-C."""
     # The SDK is imported here, not at module level: `anthill` stays light for the other commands.
-    from anthill_ingest.sandbox.databricks import (  # noqa: PLC0415
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        DEFAULT_USER,
-        DatabricksFaults,
-        DatabricksServer,
-        WorkspaceState,
-    )
+    try:
+        from anthill_ingest.sandbox.databricks import (  # noqa: PLC0415
+            DEFAULT_CLIENT_ID,
+            DEFAULT_CLIENT_SECRET,
+            DEFAULT_USER,
+            DatabricksFaults,
+            DatabricksServer,
+            WorkspaceState,
+        )
+    except ModuleNotFoundError as exc:  # an ingest-only install (the ingest image) has no databricks-sdk
+        err.print(f"[red]error:[/] the Databricks sandbox checks requests with databricks-sdk, which is not "
+                  f"installed here ({exc.name}): install anthill[operator] beside anthill-ingest")  # fmt: skip
+        raise typer.Exit(2) from None
 
     faults = DatabricksFaults(throttle_rate=throttle_rate, retry_after=retry_after,
                               server_error_rate=server_error_rate, delay=delay, seed=seed)  # fmt: skip
