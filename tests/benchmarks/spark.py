@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -72,6 +73,19 @@ def ingest(api: MarketData, lake: Path, feeds: list[FeedConfig], today: datetime
     for config in feeds:
         rows += Run(config, api, FileSink(f"file://{lake}"), now).execute().rows
     return rows
+
+
+class TableClock:
+    """Seconds per gold table, from silver_to_gold's per-table callback."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str, _result: Any) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = now - self.started
+        self.started = now
 
 
 def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
@@ -161,6 +175,8 @@ def agreement(spark: Any, lake: Lake, connection: duckdb.DuckDBPyConnection) -> 
     for name, column in (("volatility", "volatility_20d"), ("drawdowns", "max_drawdown")):
         ours = read_table(spark, lake, "gold", name).select("ticker", "date", column).toPandas()
         theirs = connection.execute(f"SELECT ticker, date, {column} FROM {name}").df()  # noqa: S608
+        for frame in (ours, theirs):
+            frame["date"] = pd.to_datetime(frame["date"])
         merged = ours.merge(theirs, on=["ticker", "date"], suffixes=("_spark", "_duckdb"))
         assert len(merged) == len(ours) == len(theirs), (name, len(merged), len(ours), len(theirs))
         check[f"{name}.{column}"] = float(
@@ -192,13 +208,18 @@ def measure(tickers: list[str], years: int) -> Figures:
             tables = list(GOLD_TABLES)
             with console.status("full build"):
                 silver_full, silver_full_s = timed(bronze_to_silver, spark, lake, True)
-                _, gold_full_s = timed(silver_to_gold, spark, lake, tables, True)
+                full_clock = TableClock()
+                _, gold_full_s = timed(silver_to_gold, spark, lake, tables, True, on_table=full_clock)
             console.print(f"full build: silver {silver_full_s:.1f}s, gold {gold_full_s:.1f}s")
             with console.status(f"ingesting {new_day}"):
                 new_rows = ingest(api, root, feeds, new_day + datetime.timedelta(days=1))
             with console.status("incremental run"):
                 silver_inc, silver_inc_s = timed(bronze_to_silver, spark, lake)
-                gold_inc, gold_inc_s = timed(silver_to_gold, spark, lake, tables)
+                inc_clock = TableClock()
+                gold_inc, gold_inc_s = timed(silver_to_gold, spark, lake, tables, on_table=inc_clock)
+            for name in tables:
+                console.print(f"  gold.{name}: full {full_clock.seconds[name]:.1f}s, "
+                              f"incremental {inc_clock.seconds[name]:.1f}s")  # fmt: skip
             modes = sorted({result.mode for result in gold_inc.values()})
             console.print(
                 f"incremental: silver {silver_inc_s:.1f}s {silver_inc}, gold {gold_inc_s:.1f}s {modes}"
