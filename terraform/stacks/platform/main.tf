@@ -78,7 +78,9 @@ module "eks" {
 
 module "databricks_workspace" {
   source = "../../modules/databricks-workspace"
+  # With a providers map, every provider the module needs is named, not only the aliased one.
   providers = {
+    aws        = aws
     databricks = databricks.account
   }
 
