@@ -14,6 +14,7 @@ from hcl2.utils import SerializationOptions
 REPO = Path(__file__).resolve().parents[3]
 TERRAFORM = REPO / "terraform"
 MODULES = TERRAFORM / "modules"
+STACKS = TERRAFORM / "stacks"
 ENVIRONMENTS = TERRAFORM / "environments"
 
 _OPTIONS = SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True)
@@ -85,7 +86,9 @@ def locals_of(directory: Path) -> Block:
 
 
 @dataclass(frozen=True)
-class Stack:
+class Root:
+    """One environment's root of one stack: ``environments/<environment>/<name>``."""
+
     environment: str
     name: str  # platform | innovation
     path: Path
@@ -99,14 +102,26 @@ def module_dirs() -> list[Path]:
     return sorted(path for path in MODULES.iterdir() if path.is_dir())
 
 
-def stacks() -> list[Stack]:
+def stack_dirs() -> list[Path]:
+    """The stack compositions under ``terraform/stacks``: modules that every environment's root calls."""
+    return sorted(path for path in STACKS.iterdir() if path.is_dir())
+
+
+def roots() -> list[Root]:
     return [
-        Stack(env.name, stack.name, stack)
+        Root(env.name, stack.name, stack)
         for env in sorted(ENVIRONMENTS.iterdir())
         if env.is_dir()
         for stack in sorted(env.iterdir())
         if stack.is_dir()
     ]
+
+
+def local_source(caller: Path, source: str) -> Path | None:
+    """The directory a module block's ``source`` points at, or None for a registry module."""
+    if not source.startswith("."):
+        return None
+    return (caller / source).resolve()
 
 
 def all_config_dirs() -> list[Path]:

@@ -10,21 +10,24 @@ import pytest
 from tests.unit.terraform.hcl import (
     ENVIRONMENTS,
     MODULES,
+    STACKS,
     TERRAFORM,
-    Stack,
     all_config_dirs,
     blocks,
     hard_coded_locations,
+    local_source,
     locals_of,
     module_dirs,
     required_providers,
     resources,
-    stacks,
+    roots,
+    stack_dirs,
     terraform_block,
 )
 
 MODULE_FILES = {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"}
 ENVIRONMENT_NAMES = ["dev", "staging", "prod"]
+# What each stack composition (terraform/stacks/<stack>) calls from terraform/modules.
 STACK_MODULES = {
     "platform": {
         "networking",
@@ -56,7 +59,13 @@ UNTAGGABLE = {
 }
 
 MODULES_BY_NAME = {path.name: path for path in module_dirs()}
-STACKS = {stack.id: stack for stack in stacks()}
+STACKS_BY_NAME = {path.name: path for path in stack_dirs()}
+# Every reusable module: the building blocks and the stack compositions made of them.
+REUSABLE = {
+    **{f"modules/{name}": path for name, path in MODULES_BY_NAME.items()},
+    **{f"stacks/{name}": path for name, path in STACKS_BY_NAME.items()},
+}
+ROOTS = {root.id: root for root in roots()}
 VARIABLES = [
     pytest.param(path, label, body, id=f"{path.relative_to(TERRAFORM)}:{label}")
     for directory in all_config_dirs()
@@ -69,32 +78,50 @@ OUTPUTS = [
 ]
 
 
-def _module_name(stack: Stack, source: str) -> str | None:
-    """The local module a stack's ``source`` points at, or None for a registry module."""
-    if not source.startswith("."):
-        return None
-    target = (stack.path / source).resolve()
-    assert target.parent == MODULES.resolve(), f"{stack.id}: {source} is not under terraform/modules"
-    return target.name
+def _called_modules(directory: Path, under: Path) -> dict[str, str]:
+    """Label -> directory name of every local module a directory calls; each must live in ``under``."""
+    called = {}
+    for _, label, body in blocks(directory, "module"):
+        target = local_source(directory, body["source"])
+        if target is not None:
+            assert target.parent == under.resolve(), f"{directory}: {body['source']} is not under {under}"
+            called[label] = target.name
+    return called
+
+
+def _stack_call(environment: str, stack: str) -> dict[str, object]:
+    """The one module block of a root: its call of terraform/stacks/<stack>."""
+    [(_, label, body)] = blocks(ENVIRONMENTS / environment / stack, "module")
+    assert label == stack
+    return body
+
+
+def _variables(directory: Path) -> dict[str, dict[str, object]]:
+    return {label: body for _, label, body in blocks(directory, "variable")}
+
+
+def _outputs(directory: Path) -> set[str]:
+    return {label for _, label, _ in blocks(directory, "output")}
 
 
 def test_the_layout_has_every_environment_and_stack() -> None:
-    assert sorted(STACKS) == sorted(f"{env}/{name}" for env in ENVIRONMENT_NAMES for name in STACK_MODULES)
+    assert sorted(ROOTS) == sorted(f"{env}/{name}" for env in ENVIRONMENT_NAMES for name in STACK_MODULES)
+    assert set(STACKS_BY_NAME) == set(STACK_MODULES)
     assert set(MODULES_BY_NAME) == set().union(*STACK_MODULES.values())
 
 
-@pytest.mark.parametrize("module", sorted(MODULES_BY_NAME))
+@pytest.mark.parametrize("module", sorted(REUSABLE))
 def test_module_has_the_standard_files(module: str) -> None:
-    present = {path.name for path in MODULES_BY_NAME[module].iterdir()}
+    present = {path.name for path in REUSABLE[module].iterdir()}
     assert present >= MODULE_FILES, f"missing: {MODULE_FILES - present}"
-    assert blocks(MODULES_BY_NAME[module], "output"), "a module exposes at least one output"
+    assert blocks(REUSABLE[module], "output"), "a module exposes at least one output"
 
 
-@pytest.mark.parametrize("module", sorted(MODULES_BY_NAME))
+@pytest.mark.parametrize("module", sorted(REUSABLE))
 def test_module_readme_documents_every_input_and_output(module: str) -> None:
-    readme = (MODULES_BY_NAME[module] / "README.md").read_text()
+    readme = (REUSABLE[module] / "README.md").read_text()
     for kind in ("variable", "output"):
-        for _, label, _ in blocks(MODULES_BY_NAME[module], kind):
+        for _, label, _ in blocks(REUSABLE[module], kind):
             assert f"| `{label}` |" in readme, f"{kind} {label} is missing from README.md"
 
 
@@ -112,7 +139,9 @@ def test_every_output_is_described(path: Path, label: str, body: dict[str, objec
     assert str(body.get("description", "")).strip(), "no description"
 
 
-@pytest.mark.parametrize(("path", "label", "body"), [p for p in OUTPUTS if MODULES in p.values[0].parents])
+@pytest.mark.parametrize(
+    ("path", "label", "body"), [p for p in OUTPUTS if {MODULES, STACKS} & set(p.values[0].parents)]
+)
 def test_module_outputs_never_fail(path: Path, label: str, body: dict[str, object]) -> None:
     """A module output reading a single resource goes through try(), as terraform-aws-modules do."""
     value = str(body["value"])
@@ -120,62 +149,93 @@ def test_module_outputs_never_fail(path: Path, label: str, body: dict[str, objec
     assert direct is None, f"wrap {value} in try(..., null)"
 
 
-@pytest.mark.parametrize("stack_id", sorted(STACKS))
-def test_stack_wires_the_modules_of_its_kind(stack_id: str) -> None:
-    stack = STACKS[stack_id]
-    wired = {_module_name(stack, body["source"]) for _, _, body in blocks(stack.path, "module")}
-    assert wired == STACK_MODULES[stack.name]
+@pytest.mark.parametrize("stack", sorted(STACK_MODULES))
+def test_stack_wires_the_modules_of_its_kind(stack: str) -> None:
+    assert set(_called_modules(STACKS_BY_NAME[stack], MODULES).values()) == STACK_MODULES[stack]
 
 
-@pytest.mark.parametrize("stack_id", sorted(STACKS))
-def test_stack_state_is_in_s3_with_native_locking(stack_id: str) -> None:
-    stack = STACKS[stack_id]
-    [backend] = terraform_block(stack.path)["backend"]
+@pytest.mark.parametrize("root_id", sorted(ROOTS))
+def test_root_calls_its_stack_and_nothing_else(root_id: str) -> None:
+    """A root is configuration (backend, providers, values): the composition is the stack's, written once."""
+    root = ROOTS[root_id]
+    assert _called_modules(root.path, STACKS) == {root.name: root.name}
+    assert resources(root.path) == [], "resources belong in a module, not in one environment's root"
+    data = {kind for _, kind, _ in blocks(root.path, "data")}
+    assert data <= {"terraform_remote_state"}, "a root only reads the state of another stack"
+
+
+@pytest.mark.parametrize("root_id", sorted(ROOTS))
+def test_root_passes_every_required_stack_input(root_id: str) -> None:
+    root = ROOTS[root_id]
+    call = _stack_call(root.environment, root.name)
+    inputs = _variables(STACKS_BY_NAME[root.name])
+    required = {name for name, body in inputs.items() if "default" not in body}
+    arguments = set(call) - {"source", "providers", "depends_on"}
+    assert required <= arguments, f"missing: {required - arguments}"
+    assert arguments <= set(inputs), f"not inputs of stacks/{root.name}: {arguments - set(inputs)}"
+    assert call["environment"] == "${local.environment}"
+
+
+@pytest.mark.parametrize("root_id", sorted(ROOTS))
+def test_root_re_exports_the_stack_outputs(root_id: str) -> None:
+    """One output per root, the stack module's whole output object: nothing to copy when the stack grows one."""
+    root = ROOTS[root_id]
+    [(_, label, body)] = blocks(root.path, "output")
+    assert (label, body["value"]) == (root.name, f"${{module.{root.name}}}")
+
+
+@pytest.mark.parametrize("root_id", sorted(ROOTS))
+def test_root_state_is_in_s3_with_native_locking(root_id: str) -> None:
+    root = ROOTS[root_id]
+    [backend] = terraform_block(root.path)["backend"]
     assert list(backend) == ["s3"]
     settings = backend["s3"]
     assert settings["use_lockfile"] is True
     assert settings["encrypt"] is True
     assert "dynamodb_table" not in settings, "native S3 locking replaces the DynamoDB table"
-    assert settings["bucket"] == f"anthill-terraform-state-{stack.environment}"
-    assert settings["key"] == f"{stack.name}/terraform.tfstate"
+    assert settings["bucket"] == f"anthill-terraform-state-{root.environment}"
+    assert settings["key"] == f"{root.name}/terraform.tfstate"
 
 
-@pytest.mark.parametrize("stack_id", sorted(STACKS))
-def test_stack_pins_providers_exactly(stack_id: str) -> None:
-    providers = required_providers(STACKS[stack_id].path)
+@pytest.mark.parametrize("root_id", sorted(ROOTS))
+def test_root_pins_providers_exactly(root_id: str) -> None:
+    providers = required_providers(ROOTS[root_id].path)
     assert providers
     for name, spec in providers.items():
         assert EXACT_VERSION.match(spec["version"]), f"{name}: {spec['version']} is not an exact pin"
 
 
-def test_every_stack_pins_the_same_provider_versions() -> None:
+def test_every_root_pins_the_same_provider_versions() -> None:
     """Promotion dev -> staging -> prod moves code, not provider versions."""
     pins: dict[str, set[str]] = {}
-    for stack in STACKS.values():
-        for spec in required_providers(stack.path).values():
+    for root in ROOTS.values():
+        for spec in required_providers(root.path).values():
             pins.setdefault(spec["source"], set()).add(spec["version"])
+        pins.setdefault("terraform", set()).add(terraform_block(root.path)["required_version"])
     assert {source: len(versions) for source, versions in pins.items()} == dict.fromkeys(pins, 1)
 
 
-@pytest.mark.parametrize("module", sorted(MODULES_BY_NAME))
-def test_modules_set_lower_bounds_and_leave_pins_to_stacks(module: str) -> None:
-    providers = required_providers(MODULES_BY_NAME[module])
+@pytest.mark.parametrize("module", sorted(REUSABLE))
+def test_modules_set_lower_bounds_and_leave_pins_to_roots(module: str) -> None:
+    providers = required_providers(REUSABLE[module])
     assert providers
     for name, spec in providers.items():
-        assert spec["version"].startswith(">="), f"{name}: modules state a minimum, stacks pin"
-    assert terraform_block(MODULES_BY_NAME[module])["required_version"].startswith(">=")
+        assert spec["version"].startswith(">="), f"{name}: modules state a minimum, roots pin"
+    assert terraform_block(REUSABLE[module])["required_version"].startswith(">=")
+    assert "backend" not in terraform_block(REUSABLE[module]), "state is the roots' business"
+    assert not blocks(REUSABLE[module], "provider"), "provider configurations belong in the roots"
 
 
-@pytest.mark.parametrize("directory", [*module_dirs(), *(s.path for s in stacks())], ids=lambda p: p.name)
+@pytest.mark.parametrize("directory", [*REUSABLE.values(), *(r.path for r in roots())], ids=str)
 def test_registry_modules_are_pinned_to_a_version(directory: Path) -> None:
     for _, label, body in blocks(directory, "module"):
         if not body["source"].startswith("."):
             assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", body.get("version", "")), label
 
 
-@pytest.mark.parametrize("module", sorted(MODULES_BY_NAME))
+@pytest.mark.parametrize("module", sorted(REUSABLE))
 def test_modules_hold_no_account_ids_or_regions(module: str) -> None:
-    for path in sorted(MODULES_BY_NAME[module].glob("*.tf")):
+    for path in sorted(REUSABLE[module].glob("*.tf")):
         assert hard_coded_locations(path.read_text()) == [], path.name
 
 
@@ -199,13 +259,11 @@ def test_hard_coded_location_detector(text: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(
     "module",
     sorted(
-        name
-        for name, path in MODULES_BY_NAME.items()
-        if any(k.startswith("aws_") for k, _, _ in resources(path))
+        name for name, path in REUSABLE.items() if any(k.startswith("aws_") for k, _, _ in resources(path))
     ),
 )
 def test_module_resources_are_tagged(module: str) -> None:
-    directory = MODULES_BY_NAME[module]
+    directory = REUSABLE[module]
     taggable = [(kind, name, body) for kind, name, body in resources(directory) if kind.startswith("aws_")]
     assert "tags" in {label for _, label, _ in blocks(directory, "variable")}
     for kind, name, body in taggable:
@@ -213,39 +271,49 @@ def test_module_resources_are_tagged(module: str) -> None:
             assert "var.tags" in str(body.get("tags", "")), f"{kind}.{name} is not tagged with var.tags"
 
 
-@pytest.mark.parametrize("stack_id", sorted(STACKS))
-def test_stacks_tag_everything(stack_id: str) -> None:
-    """AWS providers tag by default; every module that takes tags gets the stack's."""
-    stack = STACKS[stack_id]
-    tags = locals_of(stack.path)["tags"]
+@pytest.mark.parametrize("stack", sorted(STACK_MODULES))
+def test_stacks_pass_their_tags_to_every_module(stack: str) -> None:
+    directory = STACKS_BY_NAME[stack]
+    assert "tags" in _variables(directory)
+    for label, module in _called_modules(directory, MODULES).items():
+        [body] = [b for _, name, b in blocks(directory, "module") if name == label]
+        if "tags" in _variables(MODULES_BY_NAME[module]):
+            assert body.get("tags") == "${var.tags}", label
+
+
+@pytest.mark.parametrize("root_id", sorted(ROOTS))
+def test_roots_tag_everything(root_id: str) -> None:
+    """AWS providers tag by default; the stack gets the same tags for its modules."""
+    root = ROOTS[root_id]
+    tags = locals_of(root.path)["tags"]
     assert set(tags) == TAG_KEYS
-    assert tags["Stack"] == stack.name
-    assert locals_of(stack.path)["environment"] == stack.environment
-    for _, label, body in blocks(stack.path, "provider"):
+    assert tags["Stack"] == root.name
+    assert locals_of(root.path)["environment"] == root.environment
+    for _, label, body in blocks(root.path, "provider"):
         if label == "aws":
             assert body["default_tags"] == [{"tags": "${local.tags}"}]
-    for _, label, body in blocks(stack.path, "module"):
-        module = _module_name(stack, body["source"])
-        if module and "tags" in {name for _, name, _ in blocks(MODULES_BY_NAME[module], "variable")}:
-            assert body.get("tags") == "${local.tags}", label
+    assert _stack_call(root.environment, root.name).get("tags") == "${local.tags}"
 
 
 @pytest.mark.parametrize(
     ("environment", "one_nat"), [("dev", True), ("staging", True), ("prod", False)], ids=ENVIRONMENT_NAMES
 )
 def test_prod_has_a_nat_gateway_per_zone(environment: str, one_nat: bool) -> None:
-    [networking] = [
-        b
-        for _, label, b in blocks(ENVIRONMENTS / environment / "platform", "module")
-        if label == "networking"
-    ]
-    assert networking["single_nat_gateway"] is one_nat
+    assert _stack_call(environment, "platform")["single_nat_gateway"] is one_nat
+
+
+def test_the_platform_stack_takes_the_nat_choice_from_its_root() -> None:
+    """No default to fall back on: each root says it, and networking gets exactly what it said."""
+    platform = STACKS_BY_NAME["platform"]
+    assert "default" not in _variables(platform)["single_nat_gateway"]
+    [networking] = [b for _, label, b in blocks(platform, "module") if label == "networking"]
+    assert networking["single_nat_gateway"] == "${var.single_nat_gateway}"
 
 
 @pytest.mark.parametrize("environment", ["staging", "prod"])
 def test_only_dev_buckets_can_be_destroyed_with_their_data(environment: str) -> None:
-    for _, _, body in blocks(ENVIRONMENTS / environment / "platform", "module"):
-        assert body.get("force_destroy", False) is False
+    assert _variables(STACKS_BY_NAME["platform"])["force_destroy"]["default"] is False
+    assert _stack_call(environment, "platform").get("force_destroy", False) is False
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENT_NAMES)
@@ -262,6 +330,27 @@ def test_innovation_reads_the_platform_state_of_its_own_environment(environment:
         platform_backend["key"],
         platform_backend["region"],
     )
+    assert _stack_call(environment, "innovation")["platform"] == (
+        "${data.terraform_remote_state.platform.outputs.platform}"
+    )
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENT_NAMES)
+def test_innovation_reads_only_what_the_platform_stack_outputs(environment: str) -> None:
+    """Every `outputs.platform.<name>` the innovation root reads, and every attribute the innovation stack
+    takes from it, is an output of the platform stack (which its root re-exports as `platform`)."""
+    platform_outputs = _outputs(STACKS_BY_NAME["platform"])
+    root = ENVIRONMENTS / environment / "innovation"
+    read = {
+        name
+        for path in sorted(root.glob("*.tf"))
+        for name in re.findall(r"outputs\.platform\.(\w+)", path.read_text())
+    }
+    platform_type = str(_variables(STACKS_BY_NAME["innovation"])["platform"]["type"])
+    taken = set(re.findall(r"(\w+)\s*=", platform_type))
+    assert read
+    assert taken
+    assert (read | taken) <= platform_outputs, f"not platform outputs: {(read | taken) - platform_outputs}"
 
 
 def test_every_checkov_skip_says_why() -> None:
@@ -277,12 +366,12 @@ def test_every_checkov_skip_says_why() -> None:
 
 
 def test_outputs_the_bootstrap_docs_hand_on_exist() -> None:
-    """docs/terraform.md tells operators which outputs go where; each must be a real output of that stack."""
+    """docs/terraform.md tells operators which outputs go where; each must be a real output of that stack
+    (every root re-exports its stack's outputs, test_root_re_exports_the_stack_outputs)."""
     docs = (TERRAFORM.parent / "docs" / "terraform.md").read_text()
     rows = re.findall(r"^\s*\| (`[a-z_]+`(?:, `[a-z_]+`)*) \| (platform|innovation) \|", docs, re.MULTILINE)
     assert len(rows) >= 6
     for names, stack in rows:
-        for environment in ENVIRONMENT_NAMES:
-            outputs = {label for _, label, _ in blocks(ENVIRONMENTS / environment / stack, "output")}
-            for name in re.findall(r"`([a-z_]+)`", names):
-                assert name in outputs, f"{name} is not an output of {environment}/{stack}"
+        outputs = _outputs(STACKS_BY_NAME[stack])
+        for name in re.findall(r"`([a-z_]+)`", names):
+            assert name in outputs, f"{name} is not an output of stacks/{stack}"

@@ -1,19 +1,4 @@
-output "catalog_name" {
-  description = "Unity Catalog catalog of the environment: MedallionPipeline `spec.catalog.name`."
-  value       = module.unity_catalog.catalog_name
-}
-
-output "schema_names" {
-  description = "Bronze, silver and gold schemas: `spec.catalog.silverSchema` and `goldSchema`."
-  value       = module.unity_catalog.schema_names
-}
-
-output "job_service_principal_ids" {
-  description = "Application IDs of the jobs' service principals (their OAuth secrets go in DatabricksConnection Secrets)."
-  value       = module.unity_catalog.job_service_principal_ids
-}
-
-output "job_cluster_policy_id" {
-  description = "Cluster policy for the pipelines' job clusters."
-  value       = module.unity_catalog.job_cluster_policy_id
+output "innovation" {
+  description = "Every output of terraform/stacks/innovation (its outputs.tf describes them)."
+  value       = module.innovation
 }

@@ -1,5 +1,4 @@
-# Credentials of both: DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET of the analytics team's
-# service principal (account admin for the metastore assignment, workspace admin for the rest).
+# Both with the analytics team's service principal (DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET).
 provider "databricks" {
   alias      = "account"
   host       = "https://accounts.cloud.databricks.com"
@@ -8,5 +7,5 @@ provider "databricks" {
 
 provider "databricks" {
   alias = "workspace"
-  host  = data.terraform_remote_state.platform.outputs.databricks_workspace_url
+  host  = data.terraform_remote_state.platform.outputs.platform.databricks_workspace_url
 }

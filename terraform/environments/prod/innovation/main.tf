@@ -1,4 +1,5 @@
-# The platform stack's outputs (workspace, lake, storage role): this stack only reads them.
+# prod's innovation stack: terraform/stacks/innovation with prod's values, on top of prod's platform
+# stack, whose outputs this root only reads.
 data "terraform_remote_state" "platform" {
   backend = "s3"
 
@@ -11,7 +12,6 @@ data "terraform_remote_state" "platform" {
 
 locals {
   environment = "prod"
-  platform    = data.terraform_remote_state.platform.outputs
 
   # Databricks objects take no AWS tags; the cluster policy forces these onto every job cluster.
   tags = {
@@ -23,25 +23,18 @@ locals {
   }
 }
 
-module "unity_catalog" {
-  source = "../../../modules/databricks-unity-catalog"
+module "innovation" {
+  source = "../../../stacks/innovation"
   providers = {
     databricks.account   = databricks.account
     databricks.workspace = databricks.workspace
   }
 
-  environment      = local.environment
-  metastore_id     = var.databricks_metastore_id
-  workspace_id     = local.platform.databricks_workspace_id
-  storage_role_arn = local.platform.unity_catalog_role_arn
-  layer_uris       = local.platform.lake_layer_uris
-  engineers_group  = var.engineers_group
-  analysts_group   = var.analysts_group
-  cluster_policy = {
-    spark_version = var.spark_version
-    node_types    = ["m6i.xlarge", "m6i.2xlarge", "r6i.2xlarge"]
-    max_workers   = 16
-  }
+  environment             = local.environment
+  platform                = data.terraform_remote_state.platform.outputs.platform
+  databricks_metastore_id = var.databricks_metastore_id
+  job_node_types          = ["m6i.xlarge", "m6i.2xlarge", "r6i.2xlarge"]
+  job_max_workers         = 16
 
   tags = local.tags
 }

@@ -1,7 +1,7 @@
 terraform {
   required_version = ">= 1.10.0"
 
-  # Exact pins: `.terraform.lock.hcl` records their hashes; CI writes and checks it (docs/terraform.md).
+  # Exact pins, the same in every root (a test checks): `.terraform.lock.hcl` records their hashes.
   # The lock file also pins what the EKS registry module brings in (tls, time).
   required_providers {
     aws = {

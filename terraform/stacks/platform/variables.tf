@@ -1,0 +1,111 @@
+variable "environment" {
+  description = "Environment name (`dev`, `staging`, `prod`); every resource is named `anthill-<environment>`."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment is one of dev, staging, prod."
+  }
+}
+
+variable "availability_zone_ids" {
+  description = "Zone IDs (not names: the same physical zones in every account) of the three zones the VPC spans, in the provider's region."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.availability_zone_ids) == 3
+    error_message = "the platform spans three availability zones."
+  }
+}
+
+variable "cidr" {
+  description = "IPv4 CIDR block of the environment's VPC (distinct per environment, so they can be peered)."
+  type        = string
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway for all zones (cheaper, outside prod) instead of one per zone (prod). No default: every environment says which."
+  type        = bool
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete the lake's and the workspace's buckets with their objects (dev only)."
+  type        = bool
+  default     = false
+}
+
+variable "node_groups" {
+  description = "EKS managed node groups, by name (see modules/eks)."
+  type = map(object({
+    instance_types = list(string)
+    capacity_type  = optional(string, "ON_DEMAND")
+    min_size       = number
+    max_size       = number
+    desired_size   = number
+    disk_size      = optional(number, 50)
+    labels         = optional(map(string), {})
+  }))
+}
+
+variable "log_retention_days" {
+  description = "Days the cluster, flow and workload logs are kept in CloudWatch."
+  type        = number
+  default     = 365
+}
+
+variable "databricks_account_id" {
+  description = "Databricks account ID (a UUID): the workspace's account and the external ID of the lake's Unity Catalog role."
+  type        = string
+}
+
+variable "databricks_unity_catalog_principal_arn" {
+  description = "The Unity Catalog master role Databricks documents for the region's partition; the lake role trusts it. Databricks' account, so the root names it."
+  type        = string
+}
+
+variable "admin_role_arns" {
+  description = "IAM roles of the platform team and the CI apply role: EKS cluster admins and lake key administrators."
+  type        = list(string)
+}
+
+variable "eks_public_access_cidrs" {
+  description = "CIDRs allowed to the EKS API's public endpoint; empty keeps it private (reach it from inside the VPC)."
+  type        = list(string)
+  default     = []
+}
+
+variable "kubernetes_version" {
+  description = "Kubernetes minor version of the cluster."
+  type        = string
+  default     = "1.34"
+}
+
+variable "operator_image" {
+  description = "Anthill operator image the chart runs (`image.repository`, `image.tag`)."
+  type = object({
+    repository = string
+    tag        = string
+  })
+  default = {
+    repository = "ghcr.io/anthill-platform/anthill-operator"
+    tag        = "0.1.0"
+  }
+}
+
+variable "argocd_chart_version" {
+  description = "Exact version of the argo-cd Helm chart."
+  type        = string
+  default     = "9.1.0"
+}
+
+variable "alarm_emails" {
+  description = "Who the failure alarms e-mail."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Tags of every taggable resource (the root's provider also sets them as default tags)."
+  type        = map(string)
+  default     = {}
+}
