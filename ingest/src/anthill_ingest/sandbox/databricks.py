@@ -19,7 +19,6 @@ import json
 import random
 import re
 import secrets
-import sys
 import threading
 import time
 import types
@@ -29,11 +28,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from databricks.sdk.service import jobs
+
+from anthill_ingest.sandbox.loopback import LoopbackServer
 
 DEFAULT_TOKEN = "dapi-sandbox"  # noqa: S105 - a well-known sandbox credential, like the market-data key
 DEFAULT_USER = "sandbox@anthill.local"
@@ -668,14 +669,14 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(raw)
 
 
-class DatabricksServer(ThreadingHTTPServer):
+class DatabricksServer(LoopbackServer):
     """The Jobs API on ``127.0.0.1:port`` (0 picks a free port); run it with :meth:`start` or ``serve_forever``."""
 
-    daemon_threads = True
+    thread_name = "sandbox-databricks"
 
     def __init__(self, port: int = 0, state: WorkspaceState | None = None) -> None:
         self.state = state or WorkspaceState()
-        super().__init__(("127.0.0.1", port), Handler)
+        super().__init__(port, Handler)
         self.jobs = Jobs(self.state, lambda: self.url)
         self.routes: dict[tuple[str, str], Callable[[dict[str, Any], Principal], dict[str, Any]]] = {
             ("POST", "jobs/create"): self.jobs.create,
@@ -688,27 +689,3 @@ class DatabricksServer(ThreadingHTTPServer):
             ("GET", "jobs/runs/get"): self.jobs.get_run,
             ("GET", "jobs/runs/list"): self.jobs.list_runs,
         }
-        self._thread: threading.Thread | None = None
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up mid-response is not the server's error; anything else is printed."""
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            return
-        super().handle_error(request, client_address)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host}:{port}"
-
-    def start(self) -> DatabricksServer:
-        self._thread = threading.Thread(target=self.serve_forever, name="sandbox-databricks", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)

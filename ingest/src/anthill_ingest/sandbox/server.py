@@ -10,19 +10,19 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from anthill_ingest.calendar import holidays, is_trading_day
 from anthill_ingest.sandbox import data
+from anthill_ingest.sandbox.loopback import LoopbackServer
 
 TIMESPAN_MINUTES = {"minute": 1, "hour": 60}
 DEFAULT_KEYS = frozenset({"sandbox"})
@@ -336,35 +336,9 @@ def _upcoming_holidays(today: datetime.date | None = None) -> list[dict[str, str
     return out
 
 
-class SandboxServer(ThreadingHTTPServer):
-    """The sandbox on ``127.0.0.1:port`` (0 picks a free port); run it with :meth:`start` or ``serve_forever``."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up mid-response is not the server's error; anything else is printed."""
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            return
-        super().handle_error(request, client_address)
+class SandboxServer(LoopbackServer):
+    """The market-data sandbox on ``127.0.0.1:port`` (0 picks a free port)."""
 
     def __init__(self, port: int = 0, state: SandboxState | None = None) -> None:
         self.state = state or SandboxState()
-        super().__init__(("127.0.0.1", port), Handler)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host}:{port}"
-
-    def start(self) -> SandboxServer:
-        self._thread = threading.Thread(target=self.serve_forever, name="sandbox", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        super().__init__(port, Handler)
