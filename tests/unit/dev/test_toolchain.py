@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from anthill.dev.toolchain import (
+    HELM_KUBE_VERSION,
     TOOLS,
     GoTool,
     PythonTool,
@@ -181,6 +182,20 @@ def test_cache_path_follows_the_pinned_version(tmp_path: Path) -> None:
     toolchain = Toolchain(root=REPO, cache=tmp_path)
     path = toolchain.cached_path("kube-apiserver")
     assert path == tmp_path / "kubernetes" / toolchain.version("kube-apiserver") / "kube-apiserver"
+
+
+def test_helm_assumes_the_kubernetes_its_client_go_speaks(tmp_path: Path) -> None:
+    """With no cluster, helm renders for the Kubernetes its ldflags name: that of the client-go it links
+    (Helm's own build does the same). A changed build gets its own cache directory."""
+    client_go = pinned_version((REPO / "hack/tools/helm/go.mod").read_text(), "k8s.io/client-go")
+    major, minor = HELM_KUBE_VERSION
+    assert client_go.startswith(f"v0.{minor}.")
+    flags = TOOLS["helm"].ldflags("v3.19.5")
+    for pkg in ("helm.sh/helm/v3/pkg/chartutil", "helm.sh/helm/v3/pkg/lint/rules"):
+        assert f"-X {pkg}.k8sVersionMajor={major}" in flags
+        assert f"-X {pkg}.k8sVersionMinor={minor}" in flags
+    toolchain = Toolchain(root=REPO, cache=tmp_path)
+    assert toolchain.cached_path("helm").parent.name == f"{toolchain.version('helm')}+kube{major}.{minor}"
 
 
 def test_build_without_go_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -47,6 +47,9 @@ class GoTool:
     pinned_module: str
     ldflags: Callable[[str], list[str]]
     purpose: str
+    build_tag: str = ""
+    """How it is built beyond its version (ldflags that changed): part of its cache directory, so a
+    binary built the old way is never reused."""
 
 
 @dataclass(frozen=True)
@@ -81,9 +84,18 @@ def _etcd_ldflags(version: str) -> list[str]:
     return [f"-X go.etcd.io/etcd/api/v3/version.GitSHA={version}"]
 
 
+# The Kubernetes version helm assumes with no cluster (`helm template`, `helm lint`): Helm's own build sets
+# it from the client-go it links (v0.34 -> 1.34); left unset it is 1.20, below the chart's kubeVersion.
+HELM_KUBE_VERSION = ("1", "34")
+
+
 def _helm_ldflags(version: str) -> list[str]:
     pkg = "helm.sh/helm/v3/internal/version"
-    return [f"-X {pkg}.version={version}", f"-X {pkg}.gitTreeState=clean"]
+    major, minor = HELM_KUBE_VERSION
+    flags = [f"-X {pkg}.version={version}", f"-X {pkg}.gitTreeState=clean"]
+    for kube_pkg in ("helm.sh/helm/v3/pkg/chartutil", "helm.sh/helm/v3/pkg/lint/rules"):
+        flags += [f"-X {kube_pkg}.k8sVersionMajor={major}", f"-X {kube_pkg}.k8sVersionMinor={minor}"]
+    return flags
 
 
 def _kind_ldflags(version: str) -> list[str]:
@@ -144,6 +156,7 @@ TOOLS: Mapping[str, GoTool | PythonTool] = {
             "helm.sh/helm/v3",
             _helm_ldflags,
             "installs the Anthill chart",
+            build_tag="+kube1.34",
         ),
         GoTool(
             "actionlint",
@@ -259,7 +272,7 @@ class Toolchain:
         tool = _tool(name)
         if isinstance(tool, PythonTool):
             return self._venv(tool) / "bin" / tool.name
-        return self.cache / tool.module_dir / self.version(name) / tool.name
+        return self.cache / tool.module_dir / f"{self.version(name)}{tool.build_tag}" / tool.name
 
     def find(self, name: str) -> Path | None:
         """The binary if it is available without building."""
