@@ -59,7 +59,7 @@ GOLD_TABLES: dict[str, GoldTable] = {
     "anomalies": GoldTable(lambda s: s.daily.transform(gold.with_anomalies), gold.ANOMALY_WINDOW + 1),
     "market_breadth": GoldTable(lambda s: s.daily.transform(gold.with_market_breadth), gold.BREADTH_WINDOW),
     "yearly_performance": GoldTable(
-        lambda s: gold.with_yearly_performance(s.daily, s.dividends), 1, by_year=True
+        lambda s: gold.with_yearly_performance(s.daily, s.dividends), 1, by_year=True, uses_dividends=True
     ),
 }
 
