@@ -249,7 +249,11 @@ def main() -> None:
     table.add_row("full build: bronze -> silver", f"{f.silver_full_s:.1f}", f"rows: {f.silver_full}")
     table.add_row("full build: silver -> gold", f"{f.gold_full_s:.1f}", f"{len(GOLD_TABLES)} tables")
     table.add_row("full build", f"{full_s:.1f}", "")
-    table.add_row("incremental: bronze -> silver", f"{f.silver_inc_s:.1f}", f"{f.new_rows:,} new bronze rows")
+    table.add_row(
+        "incremental: bronze -> silver",
+        f"{f.silver_inc_s:.1f}",
+        f"{f.new_rows:,} bronze rows ingested (the new day and the re-fetched days before it)",
+    )
     table.add_row("incremental: silver -> gold", f"{f.gold_inc_s:.1f}", ", ".join(f.modes))
     table.add_row(
         "incremental run", f"{incremental_s:.1f}", f"{100 * incremental_s / full_s:.0f}% of the full build"

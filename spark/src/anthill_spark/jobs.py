@@ -161,10 +161,6 @@ def write_table(
     writer.saveAsTable(where) if lake.catalog else writer.save(where)
 
 
-def overwrite(df: DataFrame, lake: Lake, layer: str, name: str) -> None:
-    write_table(df, lake, layer, name)
-
-
 def read_bronze(
     spark: SparkSession, lake: Lake, datasets: Sequence[str], since: datetime.datetime | None = None
 ) -> DataFrame | None:
@@ -201,7 +197,7 @@ def read_bronze(
 def merge_by_key(spark: SparkSession, lake: Lake, name: str, df: DataFrame, keys: Sequence[str]) -> None:
     """Upsert ``df`` into silver ``name`` by ``keys``; a row is replaced only by a newer ingestion."""
     if not table_exists(spark, lake, "silver", name):
-        overwrite(df, lake, "silver", name)
+        write_table(df, lake, "silver", name)
         return
     condition = " AND ".join(f"t.{key} = s.{key}" for key in keys)
     (
@@ -314,16 +310,19 @@ def built_from(spark: SparkSession, lake: Lake, name: str) -> BuiltFrom | None:
         return None
 
 
-def splits_fingerprint(spark: SparkSession, lake: Lake) -> str:
-    """A digest of every split's values: a re-fetch of the same splits leaves it as it was."""
+def splits_state(spark: SparkSession, lake: Lake) -> tuple[datetime.datetime | None, str]:
+    """The newest ingestion in silver.splits, and a digest of every split's values (a re-fetch of the same
+    splits leaves the digest as it was); (None, "") without splits. One pass over the table."""
     if not table_exists(spark, lake, "silver", "splits"):
-        return ""
+        return None, ""
     columns = ("id", "ticker", "execution_date", "split_from", "split_to")
-    rows = read_table(spark, lake, "silver", "splits").select(
-        F.concat_ws(",", *(F.col(c).cast("string") for c in columns)).alias("split")
+    split = F.concat_ws(",", *(F.col(c).cast("string") for c in columns))
+    row = (
+        read_table(spark, lake, "silver", "splits")
+        .agg(F.max("ingested_at"), F.sha2(F.concat_ws("|", F.sort_array(F.collect_list(split))), 256))
+        .first()
     )
-    digest: str | None = _scalar(rows, F.sha2(F.concat_ws("|", F.sort_array(F.collect_list("split"))), 256))
-    return digest or ""
+    return (row[0], row[1] or "") if row is not None else (None, "")
 
 
 def _rows_written(spark: SparkSession, lake: Lake, name: str) -> int:
@@ -391,13 +390,11 @@ def silver_to_gold(
         raise ValueError(f"unknown gold tables {unknown}; available: {sorted(GOLD_TABLES)}")
     inputs = read_silver_inputs(spark, lake)
     inputs = SilverInputs(inputs.daily.cache(), inputs.dividends)
-    newest = [_scalar(inputs.daily, F.max("ingested_at"))]
-    newest += [
-        _scalar(read_table(spark, lake, "silver", name), F.max("ingested_at"))
-        for name in ("dividends", "splits")
-        if table_exists(spark, lake, "silver", name)
-    ]
-    now = BuiltFrom(max(value for value in newest if value is not None), splits_fingerprint(spark, lake))
+    splits_newest, splits = splits_state(spark, lake)
+    newest = [_scalar(inputs.daily, F.max("ingested_at")), splits_newest]
+    if inputs.dividends is not None:
+        newest.append(_scalar(inputs.dividends, F.max("ingested_at")))
+    now = BuiltFrom(max(value for value in newest if value is not None), splits)
     changes: dict[BuiltFrom, Changes] = {}
     results: dict[str, GoldResult] = {}
     for name in tables:
