@@ -39,12 +39,7 @@ def market_data(
     server = SandboxServer(port, state)
     err.print(f"sandbox market data at {server.url} (API keys: {', '.join(sorted(state.api_keys))})")
     err.print(f"  export ANTHILL_MARKET_DATA_URL={server.url} MASSIVE_API_KEY={sorted(state.api_keys)[0]}")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        err.print("stopped")
-    finally:
-        server.server_close()
+    server.serve_until_interrupted(err.print)
 
 
 @app.command("databricks")
@@ -89,9 +84,4 @@ def databricks(
     err.print(
         f"  OAuth M2M: DATABRICKS_CLIENT_ID={DEFAULT_CLIENT_ID} DATABRICKS_CLIENT_SECRET={DEFAULT_CLIENT_SECRET}"
     )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        err.print("stopped")
-    finally:
-        server.server_close()
+    server.serve_until_interrupted(err.print)

@@ -28,13 +28,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from databricks.sdk.service import jobs
 
-from anthill_ingest.sandbox.loopback import LoopbackServer
+from anthill_ingest.sandbox.loopback import JsonHandler, LoopbackServer
 
 DEFAULT_TOKEN = "dapi-sandbox"  # noqa: S105 - a well-known sandbox credential, like the market-data key
 DEFAULT_USER = "sandbox@anthill.local"
@@ -562,17 +561,17 @@ def parse_query(endpoint: str, raw: str) -> dict[str, Any]:
     return out
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(JsonHandler):
     server: DatabricksServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: tests read the stats endpoint instead
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server names it
         self._handle("GET")
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802 - http.server names it
         self._handle("POST")
 
     def _handle(self, method: str) -> None:
@@ -657,16 +656,6 @@ class Handler(BaseHTTPRequestHandler):
         token = self.server.state.issue_token(Principal(client_id, service_principal=True))
         self._send(HTTPStatus.OK, {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME,
                                    "scope": form.get("scope", "all-apis")})  # fmt: skip
-
-    def _send(self, status: HTTPStatus, body: Any, headers: dict[str, str] | None = None) -> None:
-        raw = json.dumps(body, separators=(",", ":")).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(raw)
 
 
 class DatabricksServer(LoopbackServer):

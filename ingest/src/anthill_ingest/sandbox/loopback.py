@@ -1,9 +1,13 @@
-"""What the sandbox servers share: a threaded HTTP server on 127.0.0.1, started in a background thread."""
+"""What the sandbox servers share: a threaded HTTP server on 127.0.0.1, started in a background thread,
+and a handler that answers JSON."""
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
+from collections.abc import Callable
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
@@ -41,3 +45,28 @@ class LoopbackServer(ThreadingHTTPServer):
         self.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def serve_until_interrupted(self, say: Callable[[str], None]) -> None:
+        """Serve in this thread until Ctrl-C (the command-line servers)."""
+        try:
+            self.serve_forever()
+        except KeyboardInterrupt:
+            say("stopped")
+        finally:
+            self.server_close()
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """A request handler whose answers are JSON documents."""
+
+    def _send(self, status: HTTPStatus, body: Any, headers: dict[str, str] | None = None) -> None:
+        self._send_raw(status, json.dumps(body, separators=(",", ":")).encode(), headers)
+
+    def _send_raw(self, status: HTTPStatus, raw: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(raw)

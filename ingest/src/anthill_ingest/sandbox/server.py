@@ -16,13 +16,12 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from anthill_ingest.calendar import holidays, is_trading_day
 from anthill_ingest.sandbox import data
-from anthill_ingest.sandbox.loopback import LoopbackServer
+from anthill_ingest.sandbox.loopback import JsonHandler, LoopbackServer
 
 TIMESPAN_MINUTES = {"minute": 1, "hour": 60}
 DEFAULT_KEYS = frozenset({"sandbox"})
@@ -139,14 +138,14 @@ def _merge(bars: list[tuple[int, data.DailyBar]]) -> dict[str, Any]:
     return _bar_json(bars[0][0], merged)
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(JsonHandler):
     server: SandboxServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: tests and the demo read the stats endpoint instead
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server names it
         state = self.server.state
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
@@ -286,18 +285,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def _base(self) -> str:
         return self.server.url
-
-    def _send(self, status: HTTPStatus, body: Any, headers: dict[str, str] | None = None) -> None:
-        self._send_raw(status, json.dumps(body, separators=(",", ":")).encode(), headers)
-
-    def _send_raw(self, status: HTTPStatus, raw: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(raw)
 
 
 def _hit(number: int, first: int, every: int) -> bool:
