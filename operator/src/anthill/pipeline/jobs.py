@@ -41,8 +41,8 @@ HTTP_TIMEOUT = 30.0
 # Config() probes the host's /.well-known/databricks-config with a client of its own (not our clock), retrying
 # connection errors for retry_timeout_seconds: the default 300 s would stall the operator on a host that is down.
 PROBE_RETRY_SECONDS = 1
-LIST_PAGE = 100
-MIN_SECRET = 8  # shorter values are no real credential, and replacing them would garble messages  # the most jobs/list returns per page
+LIST_PAGE = 100  # the most jobs/list returns per page
+MIN_SECRET = 8  # shorter values are no real credential, and replacing them would garble messages
 GONE = re.compile(r"(Job|Run) \S+ does not exist")
 
 
