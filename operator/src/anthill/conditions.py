@@ -16,6 +16,11 @@ SECRET_NOT_FOUND = "SecretNotFound"  # noqa: S105 - a condition reason, not a se
 RECONCILE_SUCCESS = "ReconcileSuccess"
 RECONCILE_ERROR = "ReconcileError"
 RECONCILE_PAUSED = "ReconcilePaused"
+CONNECTION_NOT_FOUND = "ConnectionNotFound"
+UNAUTHORIZED = "Unauthorized"
+THROTTLED = "Throttled"
+JOB_NOT_FOUND = "JobNotFound"
+DELETING = "Deleting"
 
 
 def condition(type_: str, status: bool, reason: str, message: str, generation: int | None) -> dict[str, Any]:

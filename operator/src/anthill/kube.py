@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from kubernetes import client, config
@@ -23,6 +25,14 @@ def connect() -> client.ApiClient:
     except config.ConfigException:
         api: client.ApiClient = config.new_client_from_config()  # type: ignore[no-untyped-call]
         return api
+
+
+@dataclass(frozen=True)
+class SecretData:
+    """A Secret's resourceVersion and decoded values (kept out of repr)."""
+
+    resource_version: str
+    values: dict[str, str] = field(repr=False)
 
 
 class Store:
@@ -48,6 +58,38 @@ class Store:
             raise
         present = key in (secret.data or {}) or key in (secret.string_data or {})
         return "ok" if present else "key-missing"
+
+    def read_secret(self, namespace: str, name: str) -> SecretData | None:
+        """A Secret's values (decoded) and resourceVersion, or None when it does not exist.
+
+        Only for credentials the operator itself must present (a DatabricksConnection's); callers keep the
+        values in memory and never log them.
+        """
+        try:
+            secret = self.core.read_namespaced_secret(name, namespace)
+        except ApiException as exc:
+            if exc.status == NOT_FOUND:
+                return None
+            raise
+        values = {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
+        version = secret.metadata.resource_version if secret.metadata else None
+        return SecretData(str(version or ""), values)
+
+    def get_custom(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        return _or_none(lambda: cast("dict[str, Any]", self.custom.get_namespaced_custom_object(
+            GROUP, VERSION, namespace, plural, name)))  # fmt: skip
+
+    def patch_annotations(
+        self, plural: str, namespace: str, name: str, annotations: dict[str, str | None]
+    ) -> dict[str, Any]:
+        """Merge-patch annotations (None removes one); the object as stored."""
+        return cast("dict[str, Any]", self.custom.patch_namespaced_custom_object(
+            GROUP, VERSION, namespace, plural, name, {"metadata": {"annotations": annotations}}))  # fmt: skip
+
+    def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
+        self.custom.patch_namespaced_custom_object_status(
+            GROUP, VERSION, namespace, plural, name, {"status": status}
+        )
 
     def get_feed(self, namespace: str, name: str) -> dict[str, Any] | None:
         return _or_none(lambda: cast("dict[str, Any]", self.custom.get_namespaced_custom_object(

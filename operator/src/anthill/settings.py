@@ -30,6 +30,23 @@ class OperatorSettings(BaseSettings):
     secret_retry: float = Field(
         default=15.0, gt=0, description="Seconds between checks for a missing API-key Secret."
     )
+    spark_wheel: str = Field(
+        default="/Volumes/anthill/default/wheels/anthill_spark-0.1.0-py3-none-any.whl",
+        description="The anthill-spark wheel Databricks jobs install when a pipeline names none.",
+    )
+    connection_check_interval: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds between checks that a DatabricksConnection's credentials work.",
+    )
+    unauthorized_retry: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds before a pipeline whose credentials were refused calls Databricks again.",
+    )
+    backoff_max: float = Field(
+        default=60.0, gt=0, description="Longest wait between retries after Databricks failed (5xx)."
+    )
     log_format: Literal["json", "text"] = Field(
         default="json", description="Log lines as JSON or plain text."
     )

@@ -1,6 +1,7 @@
 """A local Databricks Jobs API (2.2) server for the endpoints the operator calls through ``databricks-sdk``.
 
-Jobs create/reset/update/get/list/delete and run-now, runs get/list, with Databricks' error bodies
+Jobs create/reset/update/get/list/delete and run-now, runs get/list, the caller's identity (SCIM ``Me``, with
+the workspace id in ``X-Databricks-Org-Id``), with Databricks' error bodies
 (``{"error_code", "message"}``), bearer-token auth (personal access tokens, or OAuth machine-to-machine tokens
 from ``/oidc/v1/token``), and request bodies checked against the SDK's own dataclasses, so a field the real
 API would not know is a 400 here too. Server-side defaults are filled in on create and reset, as Databricks
@@ -23,6 +24,7 @@ import threading
 import time
 import types
 import typing
+import zlib
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable
@@ -40,6 +42,8 @@ DEFAULT_USER = "sandbox@anthill.local"
 DEFAULT_CLIENT_ID = "anthill-operator"
 DEFAULT_CLIENT_SECRET = "sandbox-secret"  # noqa: S105
 TOKEN_LIFETIME = 3600
+DEFAULT_WORKSPACE_ID = 1234567890123456
+ME_PATH = "/api/2.0/preview/scim/v2/Me"
 JOBS_PAGE_MAX = 100
 JOBS_PAGE_DEFAULT = 20
 RUNS_PAGE_MAX = 25
@@ -93,6 +97,7 @@ class WorkspaceState:
     faults: DatabricksFaults = field(default_factory=DatabricksFaults)
     tokens: dict[str, str] = field(default_factory=lambda: {DEFAULT_TOKEN: DEFAULT_USER})
     oauth_clients: dict[str, str] = field(default_factory=lambda: {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET})
+    workspace_id: int = DEFAULT_WORKSPACE_ID
     finish_runs: bool = True  # run-now's runs end at once with SUCCESS; False keeps them RUNNING
     clock: Callable[[], float] = time.time
     jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -504,6 +509,16 @@ class Jobs:
         return job
 
 
+def me(query: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """SCIM ``Me``: who the credentials act as (the workspace id travels in a response header)."""
+    return {
+        "id": str(zlib.crc32(principal.name.encode())),
+        "userName": principal.name,
+        "displayName": principal.name,
+        "active": True,
+    }
+
+
 def _run_state(life_cycle: str, result: str | None = None) -> dict[str, Any]:
     state: dict[str, Any] = {
         "life_cycle_state": life_cycle,
@@ -532,6 +547,7 @@ GET_PARAMS: dict[str, dict[str, type]] = {
     "jobs/runs/list": {"active_only": bool, "completed_only": bool, "expand_tasks": bool, "job_id": int,
                        "limit": int, "offset": int, "page_token": str, "run_type": str,
                        "start_time_from": int, "start_time_to": int},
+    ME_PATH: {"attributes": str, "excludedAttributes": str},
 }  # fmt: skip
 REQUIRED_PARAMS = {"jobs/get": "job_id", "jobs/runs/get": "run_id"}
 
@@ -579,7 +595,9 @@ class Handler(JsonHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             if url.path.startswith("/api/"):
-                self._send(HTTPStatus.OK, self._api(method, url.path, url.query, raw))
+                body = self._api(method, url.path, url.query, raw)
+                org = {"X-Databricks-Org-Id": str(self.server.state.workspace_id)}
+                self._send(HTTPStatus.OK, body, org if url.path == ME_PATH else None)
             elif (method, url.path) == ("GET", "/_sandbox/stats"):
                 with self.server.state.lock:
                     requests = dict(self.server.state.requests)
@@ -677,4 +695,5 @@ class DatabricksServer(LoopbackServer):
             ("GET", "jobs/list"): self.jobs.list,
             ("GET", "jobs/runs/get"): self.jobs.get_run,
             ("GET", "jobs/runs/list"): self.jobs.list_runs,
+            ("GET", ME_PATH): me,
         }

@@ -58,6 +58,9 @@ class DatabricksConnectionStatus(Model):
     observed_generation: int | None = Field(default=None, description="metadata.generation last checked.")
     conditions: list[Condition] = conditions_field("Ready: the credentials work.")
     workspace_id: int | None = Field(default=None, description="Workspace id the credentials reach.")
+    principal: str | None = Field(
+        default=None, description="The user or service principal the credentials act as."
+    )
 
 
 DATABRICKSCONNECTION_PRINTER_COLUMNS: list[dict[str, Any]] = [

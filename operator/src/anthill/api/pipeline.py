@@ -103,6 +103,13 @@ class Cluster(Model):
 class DatabricksRuntime(Model):
     """Run as a Databricks job (python_wheel_task on the anthill-spark wheel)."""
 
+    cel_rules: ClassVar[list[dict[str, str]]] = [
+        cel(
+            "self.connectionRef.name == oldSelf.connectionRef.name",
+            "connectionRef is immutable: the job lives in that workspace; create a new MedallionPipeline",
+            ".connectionRef",
+        )
+    ]
     connection_ref: LocalObjectReference = Field(description="DatabricksConnection in the same namespace.")
     cluster: Cluster = Field(description="Job cluster specification.")
     wheel: str | None = Field(
@@ -130,6 +137,12 @@ class KubernetesRuntime(Model):
 
     image: str = Field(description="The anthill-spark image.", max_length=512)
     resources: Resources | None = Field(default=None, description="Driver pod resources.")
+    service_account_name: str | None = Field(
+        default=None,
+        description="ServiceAccount the Spark pod runs as (e.g. one bound to an IAM role for the lake's bucket).",
+        max_length=253,
+        pattern=DNS_SUBDOMAIN,
+    )
 
 
 class Runtime(Model):
@@ -140,7 +153,12 @@ class Runtime(Model):
             "has(self.databricks) != has(self.kubernetes)",
             "set exactly one of runtime.databricks and runtime.kubernetes",
             reason="FieldValueInvalid",
-        )
+        ),
+        cel(
+            "has(self.databricks) == has(oldSelf.databricks)",
+            "the runtime cannot switch between databricks and kubernetes; create a new MedallionPipeline",
+            reason="FieldValueForbidden",
+        ),
     ]
     databricks: DatabricksRuntime | None = Field(default=None, description="Run on Databricks.")
     kubernetes: KubernetesRuntime | None = Field(default=None, description="Run on this cluster.")
@@ -203,6 +221,15 @@ class AtProvider(Model):
     job_id: int | None = Field(default=None, description="Databricks job id.")
     job_url: str | None = Field(default=None, description="Link to the job.")
     last_run: LastPipelineRun | None = Field(default=None, description="The most recent run.")
+    run_now_token: str | None = Field(
+        default=None, description="The anthill.io/run-now annotation value last acted on.", max_length=64
+    )
+    last_run_now: int | None = Field(default=None, description="Run id the last run-now request started.")
+    drift_corrected_at: datetime.datetime | None = Field(
+        default=None,
+        description="When the job was last reset because its settings had drifted from the spec.",
+    )
+    cron_job_name: str | None = Field(default=None, description="The owned CronJob (Kubernetes runtime).")
 
 
 class MedallionPipelineStatus(Model):

@@ -11,9 +11,11 @@ from typing import Any
 import kopf
 from prometheus_client import start_http_server
 
-from anthill.controller import marketfeed
+from anthill.controller import marketfeed, pipeline
 from anthill.kube import Store, connect
 from anthill.marketfeed.reconcile import Reconciler
+from anthill.pipeline.connections import Connections
+from anthill.pipeline.reconcile import ConnectionReconciler, PipelineReconciler
 from anthill.settings import OperatorSettings
 
 KOPF_PREFIX = "kopf.anthill.io"
@@ -27,6 +29,7 @@ def ensure_peering(store: Store, settings: OperatorSettings) -> None:
 
 
 def build_registry(operator_settings: OperatorSettings, reconciler: Reconciler) -> kopf.OperatorRegistry:
+    """Every handler, around one Store: MarketFeeds, MedallionPipelines and DatabricksConnections."""
     registry = kopf.OperatorRegistry()
 
     @kopf.on.login(registry=registry)
@@ -51,6 +54,13 @@ def build_registry(operator_settings: OperatorSettings, reconciler: Reconciler) 
         settings.peering.lifetime = operator_settings.peering_lifetime
 
     marketfeed.register(registry, reconciler, operator_settings)
+    clients = Connections(reconciler.store)
+    pipeline.register(
+        registry,
+        PipelineReconciler(reconciler.store, operator_settings, clients),
+        ConnectionReconciler(reconciler.store, operator_settings, clients),
+        operator_settings,
+    )
     return registry
 
 

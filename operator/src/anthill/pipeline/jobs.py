@@ -43,6 +43,9 @@ HTTP_TIMEOUT = 30.0
 PROBE_RETRY_SECONDS = 1
 LIST_PAGE = 100  # the most jobs/list returns per page
 MIN_SECRET = 8  # shorter values are no real credential, and replacing them would garble messages
+ME_PATH = "/api/2.0/preview/scim/v2/Me"  # SCIM "who am I"; the workspace id comes back as a header
+ORG_ID_HEADER = "X-Databricks-Org-Id"
+SDK_CONFIG = re.compile(r"\s*Config: \S+=.*$", re.DOTALL)
 GONE = re.compile(r"(Job|Run) \S+ does not exist")
 
 
@@ -90,6 +93,14 @@ class ObservedRun:
     end_time: datetime.datetime | None
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who a set of credentials acts as, and in which workspace."""
+
+    workspace_id: int | None
+    principal: str | None
+
+
 class JobsClient(Protocol):
     """What the MedallionPipeline reconciler needs from Databricks. A missing job is ``None``, never an error."""
 
@@ -125,6 +136,10 @@ class JobsClient(Protocol):
         """The job's most recent run, or None when it never ran."""
         ...
 
+    def identity(self) -> Identity:
+        """Who the credentials act as (one call; proves they work)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -153,6 +168,7 @@ class _NoRetryClock(Clock):
 
 
 def _redact(message: str, secrets: tuple[str, ...]) -> str:
+    message = SDK_CONFIG.sub("", message)  # the SDK appends its (masked) configuration: noise in a condition
     for secret in secrets:
         if len(secret) >= MIN_SECRET:
             message = message.replace(secret, "***")
@@ -236,6 +252,7 @@ class DatabricksJobs:
     """:class:`JobsClient` over the real SDK; every SDK error leaves as a :class:`JobsError`."""
 
     def __init__(self, client: WorkspaceClient, secrets: tuple[str, ...] = ()) -> None:
+        self._client = client
         self._jobs = client.jobs
         self._secrets = secrets
 
@@ -309,6 +326,15 @@ class DatabricksJobs:
         with self._errors():
             run = next(iter(self._jobs.list_runs(job_id=job_id, limit=1)), None)
         return observed_run(run) if run is not None else None
+
+    def identity(self) -> Identity:
+        with self._errors():
+            answer = self._client.api_client.do("GET", ME_PATH, response_headers=[ORG_ID_HEADER])
+        if not isinstance(answer, dict):
+            return Identity(None, None)
+        org = answer.get(ORG_ID_HEADER)
+        name = answer.get("userName")
+        return Identity(int(org) if org and str(org).isdigit() else None, str(name) if name else None)
 
 
 def _create_arguments(settings: JobSettings) -> dict[str, Any]:

@@ -1,0 +1,162 @@
+"""kopf handlers for MedallionPipeline and DatabricksConnection: they route to the reconcilers, post their
+events, and turn :class:`RetryLaterError` into kopf's retry with the delay the failure asked for."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from anthill.api.common import GROUP, VERSION
+from anthill.controller.metrics import observe_reconcile
+from anthill.marketfeed.reconcile import is_paused
+from anthill.pipeline.kubernetes import PIPELINE_LABEL
+from anthill.pipeline.reconcile import (
+    CONNECTIONS,
+    PIPELINES,
+    ConnectionReconciler,
+    PipelineReconciler,
+    Result,
+    RetryLaterError,
+)
+from anthill.settings import OperatorSettings
+
+PIPELINE_KIND = "MedallionPipeline"
+CONNECTION_KIND = "DatabricksConnection"
+log = logging.getLogger(__name__)
+
+
+def _not_paused(meta: kopf.Meta, **_: Any) -> bool:
+    return not is_paused(dict(meta))
+
+
+def _paused(meta: kopf.Meta, **_: Any) -> bool:
+    return is_paused(dict(meta))
+
+
+def backoff(retry: int, most: float) -> float:
+    """Seconds before retry number ``retry`` (0-based) after a failure that named no delay: 1, 2, 4 ... ``most``."""
+    return float(min(2.0 ** min(retry, 16), most))
+
+
+def _post(body: kopf.Body, result: Result) -> None:
+    for event in result.events:
+        if event.type == "Warning":
+            kopf.warn(body, reason=event.reason, message=event.message)
+        else:
+            kopf.info(body, reason=event.reason, message=event.message)
+
+
+def register(
+    registry: kopf.OperatorRegistry,
+    pipelines: PipelineReconciler,
+    connections: ConnectionReconciler,
+    settings: OperatorSettings,
+) -> None:
+    """Attach the MedallionPipeline and DatabricksConnection handlers to ``registry``."""
+
+    def run(kind: str, reconcile: Any, body: kopf.Body, trigger: str, retry: int) -> None:
+        with observe_reconcile(kind, trigger) as outcome:
+            try:
+                result: Result = reconcile(dict(body))
+            except RetryLaterError as exc:
+                outcome.reason = exc.reason
+                if trigger == "timer":
+                    log.info("%s %s: %s", kind, body.get("metadata", {}).get("name"), exc)
+                    return  # the next tick tries again (and waits out any Retry-After first)
+                delay = exc.delay if exc.delay is not None else backoff(retry, settings.backoff_max)
+                raise kopf.TemporaryError(str(exc), delay=delay) from exc
+            outcome.reason = result.reason
+            outcome.writes = result.writes
+            _post(body, result)
+
+    # -- MedallionPipeline --------------------------------------------------------------------------------
+
+    @kopf.on.resume(GROUP, VERSION, PIPELINES, id="reconcile", when=_not_paused, registry=registry)
+    @kopf.on.create(GROUP, VERSION, PIPELINES, id="reconcile", when=_not_paused, registry=registry)
+    @kopf.on.update(GROUP, VERSION, PIPELINES, id="reconcile", when=_not_paused, registry=registry)
+    def reconcile_pipeline(body: kopf.Body, reason: str, retry: int, **_: Any) -> None:
+        run(PIPELINE_KIND, pipelines.reconcile, body, str(reason), retry)
+
+    @kopf.timer(
+        GROUP,
+        VERSION,
+        PIPELINES,
+        id="poll",
+        interval=settings.drift_interval,
+        initial_delay=settings.drift_interval,
+        when=_not_paused,
+        registry=registry,
+    )
+    def poll_pipeline(body: kopf.Body, **_: Any) -> None:
+        """Drift, deleted jobs and the last run are observed on this tick."""
+        run(PIPELINE_KIND, pipelines.reconcile, body, "timer", 0)
+
+    @kopf.on.resume(GROUP, VERSION, PIPELINES, id="paused", when=_paused, registry=registry)
+    @kopf.on.update(GROUP, VERSION, PIPELINES, id="paused", when=_paused, registry=registry)
+    def report_pipeline_paused(body: kopf.Body, **_: Any) -> None:
+        pipelines.mark_paused(dict(body))
+
+    # Not filtered by the paused annotation: a paused (or suspended) pipeline can still be deleted.
+    @kopf.on.delete(GROUP, VERSION, PIPELINES, id="delete", registry=registry)
+    def delete_pipeline(body: kopf.Body, retry: int, **_: Any) -> None:
+        with observe_reconcile(PIPELINE_KIND, "delete") as outcome:
+            try:
+                result = pipelines.delete(dict(body))
+            except RetryLaterError as exc:
+                outcome.reason = exc.reason
+                delay = exc.delay if exc.delay is not None else backoff(retry, settings.backoff_max)
+                raise kopf.TemporaryError(str(exc), delay=delay) from exc
+            outcome.reason = result.reason
+
+    @kopf.on.event(
+        "batch",
+        "v1",
+        "cronjobs",
+        id="pipeline-cronjob",
+        labels={PIPELINE_LABEL: kopf.PRESENT},
+        registry=registry,
+    )
+    @kopf.on.event(
+        "batch", "v1", "jobs", id="pipeline-job", labels={PIPELINE_LABEL: kopf.PRESENT}, registry=registry
+    )
+    def pipeline_child_changed(labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
+        """The owned CronJob was edited or deleted, or a run progressed: refresh the pipeline."""
+        if namespace is None:
+            return
+        with observe_reconcile(PIPELINE_KIND, "child-event") as outcome:
+            try:
+                result = pipelines.reconcile_by_name(namespace, labels[PIPELINE_LABEL])
+            except RetryLaterError as exc:
+                outcome.reason = exc.reason
+                log.info("pipeline %s/%s not refreshed: %s", namespace, labels[PIPELINE_LABEL], exc)
+                return
+            if result is not None:
+                outcome.reason = result.reason
+                outcome.writes = result.writes
+
+    # -- DatabricksConnection -----------------------------------------------------------------------------
+
+    @kopf.on.resume(GROUP, VERSION, CONNECTIONS, id="check", registry=registry)
+    @kopf.on.create(GROUP, VERSION, CONNECTIONS, id="check", registry=registry)
+    @kopf.on.update(GROUP, VERSION, CONNECTIONS, id="check", registry=registry)
+    def check_connection(body: kopf.Body, reason: str, retry: int, **_: Any) -> None:
+        run(CONNECTION_KIND, connections.reconcile, body, str(reason), retry)
+
+    @kopf.timer(
+        GROUP,
+        VERSION,
+        CONNECTIONS,
+        id="recheck",
+        interval=settings.connection_check_interval,
+        initial_delay=settings.connection_check_interval,
+        registry=registry,
+    )
+    def recheck_connection(body: kopf.Body, **_: Any) -> None:
+        run(CONNECTION_KIND, connections.reconcile, body, "timer", 0)
+
+    @kopf.on.delete(GROUP, VERSION, CONNECTIONS, id="forget", optional=True, registry=registry)
+    def forget_connection(name: str, namespace: str | None, **_: Any) -> None:
+        if namespace is not None:
+            connections.connections.forget(namespace, name)

@@ -1,0 +1,134 @@
+"""What a MedallionPipeline on the Kubernetes runtime should produce: one CronJob running Spark in local mode.
+
+Pure: no client, no environment, no clock. The pod runs the anthill-spark image's ``anthill spark run`` against
+the lake, the same jobs a Databricks run starts through the wheel's entry points. The owner reference is added
+by the caller (it needs the uid).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anthill.marketfeed.desired import NONROOT_UID, child_name
+from anthill.pipeline.desired import PIPELINE_TAG, Pipeline, gold_tables
+
+PIPELINE_LABEL = PIPELINE_TAG
+CONTAINER = "spark"
+SPARK_TMP = "/tmp"  # noqa: S108 - an emptyDir: the root fs is read-only
+DEFAULT_RESOURCES = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}
+
+
+def labels(pipeline: Pipeline) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": "anthill-spark",
+        "app.kubernetes.io/instance": pipeline.name,
+        "app.kubernetes.io/component": "medallion",
+        "app.kubernetes.io/part-of": "anthill",
+        "app.kubernetes.io/managed-by": "anthill-operator",
+        PIPELINE_LABEL: pipeline.name,
+    }
+
+
+def _resources(pipeline: Pipeline) -> dict[str, Any]:
+    runtime = pipeline.spec.runtime.kubernetes
+    chosen = runtime.resources if runtime is not None else None
+    if chosen is None:
+        return {key: dict(value) for key, value in DEFAULT_RESOURCES.items()}
+    return chosen.to_k8s()
+
+
+def _container(pipeline: Pipeline, image: str) -> dict[str, Any]:
+    spec = pipeline.spec
+    return {
+        "name": CONTAINER,
+        "image": image,
+        "command": ["anthill", "spark", "run"],
+        "args": ["--lake", spec.lake.uri, "--layer", "all", "--gold", gold_tables(spec)],
+        "env": [
+            {"name": "ANTHILL_PIPELINE", "value": pipeline.key},
+            # Spark's scratch space and the JVM's temp files go to the writable emptyDir.
+            {"name": "SPARK_LOCAL_DIRS", "value": SPARK_TMP},
+            {"name": "HOME", "value": SPARK_TMP},
+            {"name": "JAVA_TOOL_OPTIONS", "value": f"-Djava.io.tmpdir={SPARK_TMP}"},
+        ],
+        "volumeMounts": [{"name": "tmp", "mountPath": SPARK_TMP}],
+        "resources": _resources(pipeline),
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+
+
+def desired_spark_cronjob(pipeline: Pipeline) -> dict[str, Any]:
+    """The CronJob that runs bronze -> silver -> gold for ``pipeline`` on its schedule.
+
+    Raises ``ValueError`` when the pipeline has no Kubernetes runtime.
+    """
+    spec = pipeline.spec
+    runtime = spec.runtime.kubernetes
+    if runtime is None:
+        raise ValueError(f"MedallionPipeline {pipeline.key} has no Kubernetes runtime")
+    meta_labels = labels(pipeline)
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "enableServiceLinks": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": NONROOT_UID,
+            "runAsGroup": NONROOT_UID,
+            "fsGroup": NONROOT_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [_container(pipeline, runtime.image)],
+        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "8Gi"}}],
+    }
+    if runtime.service_account_name:
+        # The pod needs a token only to assume the ServiceAccount's cloud role for the lake.
+        pod_spec["serviceAccountName"] = runtime.service_account_name
+    else:
+        pod_spec["automountServiceAccountToken"] = False
+    cron_spec: dict[str, Any] = {
+        "schedule": spec.schedule,
+        "suspend": spec.suspend,
+        # Two runs writing the same Delta tables would only conflict: a late run waits for the next slot.
+        "concurrencyPolicy": "Forbid",
+        "successfulJobsHistoryLimit": 3,
+        "failedJobsHistoryLimit": 3,
+        "startingDeadlineSeconds": 600,
+        "jobTemplate": {
+            "metadata": {"labels": meta_labels},
+            "spec": {
+                "backoffLimit": 1,
+                "template": {"metadata": {"labels": meta_labels}, "spec": pod_spec},
+            },
+        },
+    }
+    if spec.time_zone:
+        cron_spec["timeZone"] = spec.time_zone
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {
+            "name": child_name(pipeline.name),
+            "namespace": pipeline.namespace,
+            "labels": meta_labels,
+        },
+        "spec": cron_spec,
+    }
+
+
+def owner_reference(pipeline: Pipeline) -> dict[str, Any]:
+    """The pipeline as controller owner of its CronJob: garbage collection removes it with the pipeline."""
+    return {
+        "apiVersion": "anthill.io/v1alpha1",
+        "kind": "MedallionPipeline",
+        "name": pipeline.name,
+        "uid": pipeline.uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }

@@ -1,0 +1,668 @@
+"""Reconcile MedallionPipelines (a Databricks job, or an owned Spark CronJob) and DatabricksConnections.
+
+The Databricks path is Crossplane's managed-resource loop:
+
+1. **Observe.** The job id lives in the ``anthill.io/external-name`` annotation. Without one, an
+   ``anthill.io/external-create-pending`` annotation means an earlier create may have reached Databricks
+   without its id being recorded (the operator died in between): the job is looked up by its
+   ``anthill.io/pipeline`` tag instead of being created twice.
+2. **Create** when nothing exists: "create pending" is recorded *before* ``jobs/create`` and the id after.
+3. **Update** with ``jobs/reset`` when the job differs from the desired settings in anything they set (server
+   defaults are late-initialised, so they never count as a difference). A difference at an unchanged
+   generation is drift, someone editing the job in the UI; it is reset and recorded in
+   ``status.atProvider.driftCorrectedAt``.
+4. **Delete** through the finalizer when ``deletionPolicy`` is ``Delete`` and the management policies allow it.
+
+``managementPolicies`` follow Crossplane: ``["*"]`` does everything; ``["Observe"]`` adopts an existing job (by
+the external-name annotation, else by the job's name ``<namespace>/<name>``) and never writes to it. Each
+failure ends as a condition, with the retry it deserves: refused credentials wait
+:attr:`OperatorSettings.unauthorized_retry`, a 429 waits its ``Retry-After``, a 400 (Databricks rejected the
+settings) is not retried until the spec changes, 5xx back off exponentially.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from databricks.sdk.service.jobs import JobSettings
+from kubernetes.client.exceptions import ApiException
+from pydantic import ValidationError
+
+from anthill import conditions as cond
+from anthill.api.errors import describe_validation_error
+from anthill.api.pipeline import MedallionPipelineSpec
+from anthill.kube import CONFLICT, Store
+from anthill.marketfeed import observe
+from anthill.marketfeed.desired import child_name, is_up_to_date
+from anthill.marketfeed.reconcile import PAUSED_ANNOTATION, is_paused, rfc3339
+from anthill.pipeline.compare import needs_update, settings_to_apply
+from anthill.pipeline.connections import Connection, ConnectionNotReadyError, Connections
+from anthill.pipeline.desired import Pipeline, UnsupportedScheduleError, desired_job_settings, quartz_cron
+from anthill.pipeline.jobs import (
+    InvalidSpecError,
+    JobsClient,
+    JobsError,
+    ObservedJob,
+    ObservedRun,
+    ThrottledError,
+    UnauthorizedError,
+)
+from anthill.pipeline.kubernetes import PIPELINE_LABEL, desired_spark_cronjob, owner_reference
+from anthill.settings import OperatorSettings
+
+PIPELINES = "medallionpipelines"
+CONNECTIONS = "databricksconnections"
+EXTERNAL_NAME = "anthill.io/external-name"
+CREATE_PENDING = "anthill.io/external-create-pending"
+CREATE_SUCCEEDED = "anthill.io/external-create-succeeded"
+RUN_NOW = "anthill.io/run-now"
+RUN_NOW_TOKEN_MAX = 64  # Databricks' limit on an idempotency token
+PIPELINE_STATUS_KEYS = ("observedGeneration", "conditions", "atProvider")
+CONNECTION_STATUS_KEYS = ("observedGeneration", "conditions", "workspaceId", "principal")
+log = logging.getLogger(__name__)
+
+
+class RetryLaterError(Exception):
+    """The reconcile could not finish; try again after :attr:`delay` seconds (None: the caller's backoff)."""
+
+    def __init__(self, reason: str, message: str, delay: float | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.delay = delay
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something worth a Kubernetes Event on the object."""
+
+    type: str  # Normal or Warning
+    reason: str
+    message: str
+
+
+@dataclass
+class Result:
+    """What one reconcile did: its Ready reason, the API writes it made, events to post."""
+
+    reason: str
+    writes: int = 0
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Policies:
+    """What ``spec.managementPolicies`` allow."""
+
+    names: frozenset[str]
+
+    def allows(self, action: str) -> bool:
+        return "*" in self.names or action in self.names
+
+    @property
+    def create(self) -> bool:
+        return self.allows("Create")
+
+    @property
+    def update(self) -> bool:
+        return self.allows("Update")
+
+    @property
+    def delete(self) -> bool:
+        return self.allows("Delete")
+
+
+def job_url(host: str, job_id: int) -> str:
+    return f"{host.rstrip('/')}/jobs/{job_id}"
+
+
+def external_id(annotations: dict[str, str]) -> int | None:
+    """The job id from the external-name annotation; ValueError when it is not one."""
+    raw = annotations.get(EXTERNAL_NAME)
+    if raw is None or raw == "":
+        return None
+    if not raw.strip().isdigit():
+        raise ValueError(f"annotation {EXTERNAL_NAME} must be a Databricks job id, not {raw!r}")
+    return int(raw.strip())
+
+
+def run_status(run: ObservedRun | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    status: dict[str, Any] = {"runId": run.run_id}
+    for key, value in (("state", run.state), ("resultState", run.result_state)):
+        if value:
+            status[key] = value
+    for key, moment in (("startTime", run.start_time), ("endTime", run.end_time)):
+        if moment is not None:
+            status[key] = rfc3339(moment)
+    return status
+
+
+def kubernetes_last_run(jobs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """``atProvider.lastRun`` from the newest Job of the pipeline's CronJob, in Databricks' vocabulary."""
+    latest = observe.latest_job(jobs)
+    if latest is None:
+        return None
+    result = observe.job_result(latest)
+    run: dict[str, Any] = {"state": "RUNNING" if result == "Running" else "TERMINATED"}
+    if result != "Running":
+        run["resultState"] = "SUCCESS" if result == "Succeeded" else "FAILED"
+    last = observe.build_last_run(latest, [])
+    for source, target in (("startedAt", "startTime"), ("finishedAt", "endTime")):
+        if last.get(source):
+            run[target] = rfc3339(last[source])
+    return run
+
+
+def write_status(
+    store: Store,
+    plural: str,
+    body: dict[str, Any],
+    status: dict[str, Any],
+    updates: list[dict[str, Any]],
+    now: datetime.datetime,
+    keys: tuple[str, ...],
+    keep_others: bool = False,
+) -> int:
+    """Patch the status when it differs from what ``body`` shows; the number of writes (0 or 1)."""
+    current = body.get("status") or {}
+    merged = cond.merge_conditions(current.get("conditions") or [], updates, now)
+    new = {
+        **({k: v for k, v in current.items() if k in keys} if keep_others else {}),
+        **status,
+        "conditions": merged,
+    }
+    old = {k: v for k, v in current.items() if k in keys}
+    if new == old:
+        return 0
+    patch: dict[str, Any] = {key: None for key in old if key not in new}
+    patch.update(new)
+    meta = body["metadata"]
+    store.patch_status(plural, meta["namespace"], meta["name"], patch)
+    body["status"] = new
+    return 1
+
+
+@dataclass
+class _Backoff:
+    """Databricks said "not now": no calls for this pipeline before ``until`` (monotonic seconds)."""
+
+    until: float
+    reason: str
+    message: str
+    fingerprint: tuple[str, ...] | None = None  # refused credentials: a Secret edit lifts the wait
+
+
+@dataclass
+class PipelineReconciler:
+    """Reconciles MedallionPipelines; one instance per operator process."""
+
+    store: Store
+    settings: OperatorSettings
+    connections: Connections
+    clock: Callable[[], datetime.datetime] = field(default=lambda: datetime.datetime.now(datetime.UTC))
+    monotonic: Callable[[], float] = time.monotonic
+    _locks: defaultdict[tuple[str, str], threading.Lock] = field(
+        default_factory=lambda: defaultdict(threading.Lock)
+    )
+    _backoff: dict[str, _Backoff] = field(default_factory=dict)
+    _rejected: dict[str, tuple[int | None, str]] = field(default_factory=dict)
+
+    # -- entry points -------------------------------------------------------------------------------------
+
+    def reconcile(self, body: dict[str, Any]) -> Result:
+        """Bring the pipeline's job or CronJob in line with its spec and write its status.
+
+        Reads the pipeline again under its lock: a handler and the poll timer may run at once, and the body
+        kopf hands over can predate an annotation the other one just wrote. Raises :class:`RetryLaterError`.
+        """
+        meta = body["metadata"]
+        with self._locks[(meta["namespace"], meta["name"])]:
+            fresh = self.store.get_custom(PIPELINES, meta["namespace"], meta["name"])
+            if fresh is None or fresh["metadata"].get("deletionTimestamp") or is_paused(fresh["metadata"]):
+                return Result("Gone")
+            return self._reconcile(fresh)
+
+    def reconcile_by_name(self, namespace: str, name: str) -> Result | None:
+        """For events on an owned CronJob or its Jobs."""
+        return self.reconcile({"metadata": {"namespace": namespace, "name": name}})
+
+    def delete(self, body: dict[str, Any]) -> Result:
+        """Remove the external job when the policies say so; raises :class:`RetryLaterError` if it cannot."""
+        meta = body["metadata"]
+        with self._locks[(meta["namespace"], meta["name"])]:
+            fresh = self.store.get_custom(PIPELINES, meta["namespace"], meta["name"]) or body
+            result = self._delete(fresh)
+        self._forget(meta.get("uid", ""))
+        return result
+
+    def mark_paused(self, body: dict[str, Any]) -> Result:
+        generation = body["metadata"].get("generation")
+        message = f"reconciliation is paused by the {PAUSED_ANNOTATION} annotation"
+        update = [cond.condition(cond.SYNCED, False, cond.RECONCILE_PAUSED, message, generation)]
+        return Result(cond.RECONCILE_PAUSED, self._status(body, {}, update, keep_others=True))
+
+    # -- the loop -----------------------------------------------------------------------------------------
+
+    def _reconcile(self, body: dict[str, Any]) -> Result:
+        meta = body["metadata"]
+        generation = meta.get("generation")
+        try:
+            spec = MedallionPipelineSpec.model_validate(body.get("spec") or {})
+        except ValidationError as exc:
+            return self._invalid(body, describe_validation_error(exc))
+        pipeline = Pipeline(meta["name"], meta["namespace"], spec, meta["uid"], generation)
+        if spec.runtime.kubernetes is not None:
+            return self._reconcile_kubernetes(body, pipeline)
+        return self._reconcile_databricks(body, pipeline)
+
+    def _reconcile_databricks(self, body: dict[str, Any], pipeline: Pipeline) -> Result:
+        meta = body["metadata"]
+        generation = pipeline.generation
+        spec = pipeline.spec
+        try:
+            desired = desired_job_settings(pipeline, self.settings.spark_wheel)
+            job_id = external_id(meta.get("annotations") or {})
+        except (UnsupportedScheduleError, ValueError) as exc:
+            return self._invalid(body, str(exc))
+        rejected = self._rejected.get(pipeline.uid)
+        if rejected is not None and rejected[0] == generation:
+            return Result(cond.INVALID_SPEC)  # Databricks refused this generation; a spec edit retries
+        self._rejected.pop(pipeline.uid, None)
+        runtime = spec.runtime.databricks
+        if runtime is None:  # the CRD's CEL rule makes one runtime required
+            return self._invalid(body, "set exactly one of runtime.databricks and runtime.kubernetes")
+        connection: Connection | None = None
+        try:
+            connection = self.connections.resolve(pipeline.namespace, runtime.connection_ref.name)
+            self._check_backoff(pipeline.uid, connection)
+            return self._reconcile_job(body, pipeline, connection, desired, job_id)
+        except ConnectionNotReadyError as exc:
+            self._not_synced(body, exc.reason, str(exc), ready_if_unset=True)
+            raise RetryLaterError(exc.reason, str(exc), self.settings.secret_retry) from exc
+        except InvalidSpecError as exc:
+            self._rejected[pipeline.uid] = (generation, str(exc))
+            return self._invalid(body, str(exc))
+        except UnauthorizedError as exc:
+            fingerprint = connection.fingerprint if connection is not None else None
+            self._defer(
+                body, pipeline, cond.UNAUTHORIZED, str(exc), self.settings.unauthorized_retry, fingerprint
+            )
+        except ThrottledError as exc:
+            self._defer(body, pipeline, cond.THROTTLED, str(exc), exc.retry_after)
+        except JobsError as exc:
+            self._not_synced(body, cond.RECONCILE_ERROR, str(exc), ready_if_unset=True)
+            raise RetryLaterError(cond.RECONCILE_ERROR, str(exc)) from exc
+
+    def _reconcile_job(
+        self,
+        body: dict[str, Any],
+        pipeline: Pipeline,
+        connection: Connection,
+        desired: JobSettings,
+        job_id: int | None,
+    ) -> Result:
+        client = connection.client
+        policies = Policies(frozenset(pipeline.spec.management_policies))
+        result = Result(cond.AVAILABLE)
+        previous = (body.get("status") or {}).get("atProvider") or {}
+        at_provider: dict[str, Any] = {
+            k: v for k, v in previous.items() if k in ("runNowToken", "lastRunNow", "driftCorrectedAt")
+        }
+        job_id, observed = self._observe(body, pipeline, client, policies, job_id, result)
+        if result.reason == cond.JOB_NOT_FOUND:
+            return result
+        if observed is None or job_id is None:
+            job_id = self._create(body, pipeline, client, desired)
+            result.events.append(Event("Normal", "CreatedExternal", f"created Databricks job {job_id}"))
+            result.writes += 2
+        elif policies.update and needs_update(desired, observed.settings):
+            client.reset(job_id, settings_to_apply(desired, observed.settings))
+            drifted = (body.get("status") or {}).get("observedGeneration") == pipeline.generation
+            if drifted:
+                at_provider["driftCorrectedAt"] = rfc3339(self.clock())
+                message = f"reset job {job_id}: its settings had drifted from the spec"
+                result.events.append(Event("Warning", "DriftCorrected", message))
+            log.info("reset job %s of %s (%s)", job_id, pipeline.key, "drift" if drifted else "spec changed")
+        self._run_now(body, client, job_id, at_provider, result)
+        at_provider["jobId"] = job_id
+        at_provider["jobUrl"] = job_url(connection.host, job_id)
+        last_run = run_status(client.last_run(job_id)) or previous.get("lastRun")
+        if last_run:
+            at_provider["lastRun"] = last_run
+        schedule = quartz_cron(pipeline.spec.schedule)
+        mode = (
+            "observed (Observe only)" if not policies.update else "paused" if pipeline.spec.suspend else "on"
+        )
+        message = f"Databricks job {job_id} runs on {schedule!r} ({pipeline.spec.time_zone or 'UTC'}), {mode}"
+        if not policies.update and observed is not None and needs_update(desired, observed.settings):
+            message += "; it differs from the spec, which the management policies do not let the operator fix"
+        updates = [
+            cond.condition(cond.READY, True, cond.AVAILABLE, message, pipeline.generation),
+            cond.condition(cond.SYNCED, True, cond.RECONCILE_SUCCESS, "", pipeline.generation),
+        ]
+        status = {"observedGeneration": pipeline.generation, "atProvider": at_provider}
+        result.writes += self._status(body, status, updates)
+        return result
+
+    def _observe(
+        self,
+        body: dict[str, Any],
+        pipeline: Pipeline,
+        client: JobsClient,
+        policies: Policies,
+        job_id: int | None,
+        result: Result,
+    ) -> tuple[int | None, ObservedJob | None]:
+        """The job and its id, or (None, None) when there is none; ``result.reason`` JobNotFound when there
+        is none and the policies forbid creating one."""
+        annotations: dict[str, str] = body["metadata"].get("annotations") or {}
+        observed: ObservedJob | None = None
+        if job_id is not None:
+            observed = client.get(job_id)
+            if observed is None:
+                log.info("job %s of %s no longer exists", job_id, pipeline.key)
+                result.events.append(Event("Warning", "ExternalDeleted", f"job {job_id} no longer exists"))
+        elif annotations.get(CREATE_PENDING):
+            job_id, observed = self._recover_pending(body, pipeline, client, result)
+        elif not policies.create:
+            job_id, observed = self._adopt_by_name(body, pipeline, client, result)
+        if observed is None and not policies.create and result.reason != cond.JOB_NOT_FOUND:
+            message = f"job {job_id} does not exist and the management policies forbid creating one"
+            self._not_found(body, result, message)
+        return (job_id, observed) if observed is not None else (None, None)
+
+    def _run_now(
+        self,
+        body: dict[str, Any],
+        client: JobsClient,
+        job_id: int,
+        at_provider: dict[str, Any],
+        result: Result,
+    ) -> None:
+        """Start one run per new ``anthill.io/run-now`` value (Databricks dedupes by the same token)."""
+        token = (body["metadata"].get("annotations") or {}).get(RUN_NOW, "").strip()
+        if not token or token == at_provider.get("runNowToken"):
+            return
+        if len(token) > RUN_NOW_TOKEN_MAX:
+            message = f"annotation {RUN_NOW} must be at most {RUN_NOW_TOKEN_MAX} characters"
+            result.events.append(Event("Warning", "InvalidRunNow", message))
+            return
+        at_provider["lastRunNow"] = client.run_now(job_id, token)
+        at_provider["runNowToken"] = token
+        result.events.append(Event("Normal", "RunStarted", f"run {at_provider['lastRunNow']} started"))
+
+    def _recover_pending(
+        self, body: dict[str, Any], pipeline: Pipeline, client: JobsClient, result: Result
+    ) -> tuple[int | None, ObservedJob | None]:
+        """A create may have happened without its id being recorded: find the job by tag instead."""
+        found = client.find_by_tag(pipeline.key)
+        if not found:
+            log.info("no job tagged %s: the pending create never reached Databricks", pipeline.key)
+            return None, None
+        job_id = found[0]
+        if len(found) > 1:
+            others = ", ".join(str(i) for i in found[1:])
+            result.events.append(Event("Warning", "DuplicateExternal", f"jobs {others} carry the same tag"))
+        self._annotate(body, {EXTERNAL_NAME: str(job_id), CREATE_PENDING: None,
+                              CREATE_SUCCEEDED: rfc3339(self.clock())})  # fmt: skip
+        result.writes += 1
+        result.events.append(
+            Event("Normal", "AdoptedPending", f"found job {job_id} from an interrupted create")
+        )
+        log.info("recovered job %s of %s after an interrupted create", job_id, pipeline.key)
+        return job_id, client.get(job_id)
+
+    def _adopt_by_name(
+        self, body: dict[str, Any], pipeline: Pipeline, client: JobsClient, result: Result
+    ) -> tuple[int | None, ObservedJob | None]:
+        """Observe without Create: an existing job named ``<namespace>/<name>`` becomes this pipeline's."""
+        found = client.find_by_name(pipeline.key)
+        if len(found) != 1:
+            what = "no job is" if not found else f"{len(found)} jobs are"
+            message = f"{what} named {pipeline.key!r}; set annotation {EXTERNAL_NAME} to the job id to adopt"
+            self._not_found(body, result, message)
+            return None, None
+        self._annotate(body, {EXTERNAL_NAME: str(found[0])})
+        result.writes += 1
+        result.events.append(Event("Normal", "Adopted", f"observing existing job {found[0]}"))
+        return found[0], client.get(found[0])
+
+    def _create(self, body: dict[str, Any], pipeline: Pipeline, client: JobsClient, desired: Any) -> int:
+        """Record "create pending", create, record the id. A failure Databricks surely refused clears the mark."""
+        self._annotate(body, {CREATE_PENDING: rfc3339(self.clock())})
+        try:
+            job_id = client.create(desired)
+        except (InvalidSpecError, UnauthorizedError, ThrottledError):
+            self._annotate(body, {CREATE_PENDING: None})  # refused before anything was created
+            raise
+        self._annotate(body, {EXTERNAL_NAME: str(job_id), CREATE_PENDING: None,
+                              CREATE_SUCCEEDED: rfc3339(self.clock())})  # fmt: skip
+        log.info("created job %s for %s", job_id, pipeline.key)
+        return job_id
+
+    def _delete(self, body: dict[str, Any]) -> Result:
+        meta = body["metadata"]
+        try:
+            spec = MedallionPipelineSpec.model_validate(body.get("spec") or {})
+        except ValidationError:
+            return Result("Deleted")  # nothing was ever created from a spec the operator cannot read
+        runtime = spec.runtime.databricks
+        policies = Policies(frozenset(spec.management_policies))
+        if runtime is None:
+            return Result("Deleted")  # the owned CronJob goes with the pipeline (garbage collection)
+        annotations = meta.get("annotations") or {}
+        if spec.deletion_policy == "Orphan" or not policies.delete:
+            log.info("leaving job %s of %s/%s (deletionPolicy %s, policies %s)", annotations.get(EXTERNAL_NAME),
+                     meta["namespace"], meta["name"], spec.deletion_policy, spec.management_policies)  # fmt: skip
+            return Result("Orphaned")
+        key = f"{meta['namespace']}/{meta['name']}"
+        try:
+            job_id = external_id(annotations)
+        except ValueError:
+            job_id = None
+        try:
+            connection = self.connections.resolve(meta["namespace"], runtime.connection_ref.name)
+            targets = [job_id] if job_id is not None else []
+            if job_id is None and annotations.get(CREATE_PENDING):
+                targets = connection.client.find_by_tag(key)
+            for target in targets:
+                connection.client.delete(target)
+                log.info("deleted job %s of %s", target, key)
+        except (ConnectionNotReadyError, JobsError) as exc:
+            reason = getattr(exc, "reason", None) or _reason(exc)
+            message = f"cannot delete the job yet: {exc} (set deletionPolicy: Orphan to leave it)"
+            update = [cond.condition(cond.READY, False, cond.DELETING, message, meta.get("generation"))]
+            update.append(cond.condition(cond.SYNCED, False, reason, str(exc), meta.get("generation")))
+            self._status(body, {}, update, keep_others=True)
+            delay = exc.retry_after if isinstance(exc, ThrottledError) else None
+            raise RetryLaterError(reason, message, delay) from exc
+        return Result("Deleted")
+
+    # -- Kubernetes runtime -------------------------------------------------------------------------------
+
+    def _reconcile_kubernetes(self, body: dict[str, Any], pipeline: Pipeline) -> Result:
+        desired = desired_spark_cronjob(pipeline)
+        desired["metadata"]["ownerReferences"] = [owner_reference(pipeline)]
+        name = desired["metadata"]["name"]
+        writes = 0
+        try:
+            observed = self.store.get_cronjob(pipeline.namespace, name)
+            if observed is None:
+                self.store.create_cronjob(desired)
+                writes += 1
+                log.info("created CronJob %s/%s", pipeline.namespace, name)
+            elif not is_up_to_date(desired, observed):
+                desired["metadata"]["resourceVersion"] = observed["metadata"]["resourceVersion"]
+                self.store.replace_cronjob(desired)
+                writes += 1
+                log.info("updated CronJob %s/%s to the pipeline's spec", pipeline.namespace, name)
+            jobs = self.store.list_jobs(pipeline.namespace, f"{PIPELINE_LABEL}={pipeline.name}")
+        except ApiException as exc:
+            if exc.status == CONFLICT:
+                raise RetryLaterError("Conflict", f"CronJob {name} changed concurrently", 1.0) from exc
+            message = f"{exc.status} {exc.reason}"
+            self._not_synced(body, cond.RECONCILE_ERROR, message, ready_if_unset=True)
+            raise RetryLaterError(cond.RECONCILE_ERROR, message) from exc
+        previous = (body.get("status") or {}).get("atProvider") or {}
+        at_provider: dict[str, Any] = {"cronJobName": child_name(pipeline.name)}
+        last_run = kubernetes_last_run(jobs) or previous.get("lastRun")
+        if last_run:
+            at_provider["lastRun"] = last_run
+        suspended = " (suspended)" if pipeline.spec.suspend else ""
+        message = f"CronJob {name} runs on {pipeline.spec.schedule!r}{suspended}"
+        updates = [
+            cond.condition(cond.READY, True, cond.AVAILABLE, message, pipeline.generation),
+            cond.condition(cond.SYNCED, True, cond.RECONCILE_SUCCESS, "", pipeline.generation),
+        ]
+        status = {"observedGeneration": pipeline.generation, "atProvider": at_provider}
+        return Result(cond.AVAILABLE, writes + self._status(body, status, updates))
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def _check_backoff(self, uid: str, connection: Connection) -> None:
+        wait = self._backoff.get(uid)
+        if wait is None:
+            return
+        remaining = wait.until - self.monotonic()
+        new_credentials = wait.fingerprint is not None and wait.fingerprint != connection.fingerprint
+        if remaining <= 0 or new_credentials:
+            del self._backoff[uid]
+            return
+        raise RetryLaterError(wait.reason, wait.message, remaining)
+
+    def _defer(
+        self,
+        body: dict[str, Any],
+        pipeline: Pipeline,
+        reason: str,
+        message: str,
+        delay: float,
+        fingerprint: tuple[str, ...] | None = None,
+    ) -> NoReturn:
+        """Call Databricks for this pipeline again only after ``delay`` seconds (or new credentials)."""
+        self._backoff[pipeline.uid] = _Backoff(self.monotonic() + delay, reason, message, fingerprint)
+        self._not_synced(body, reason, message, ready_if_unset=True)
+        raise RetryLaterError(reason, message, delay)
+
+    def _forget(self, uid: str) -> None:
+        self._backoff.pop(uid, None)
+        self._rejected.pop(uid, None)
+
+    def _annotate(self, body: dict[str, Any], annotations: dict[str, str | None]) -> None:
+        meta = body["metadata"]
+        stored = self.store.patch_annotations(PIPELINES, meta["namespace"], meta["name"], annotations)
+        meta["annotations"] = stored["metadata"].get("annotations") or {}
+        meta["resourceVersion"] = stored["metadata"].get("resourceVersion")
+
+    def _invalid(self, body: dict[str, Any], message: str) -> Result:
+        generation = body["metadata"].get("generation")
+        updates = [
+            cond.condition(cond.READY, False, cond.INVALID_SPEC, message, generation),
+            cond.condition(cond.SYNCED, False, cond.INVALID_SPEC, message, generation),
+        ]
+        keep = {"observedGeneration": generation}
+        return Result(cond.INVALID_SPEC, self._status(body, keep, updates, keep_others=True))
+
+    def _not_found(self, body: dict[str, Any], result: Result, message: str) -> Result:
+        generation = body["metadata"].get("generation")
+        updates = [
+            cond.condition(cond.READY, False, cond.JOB_NOT_FOUND, message, generation),
+            cond.condition(cond.SYNCED, True, cond.RECONCILE_SUCCESS, "", generation),
+        ]
+        result.reason = cond.JOB_NOT_FOUND
+        result.writes += self._status(body, {"observedGeneration": generation}, updates, keep_others=True)
+        return result
+
+    def _not_synced(self, body: dict[str, Any], reason: str, message: str, ready_if_unset: bool) -> None:
+        """Synced=False with ``reason``; Ready keeps what it said, or says the same when it said nothing."""
+        generation = body["metadata"].get("generation")
+        updates = [cond.condition(cond.SYNCED, False, reason, message, generation)]
+        conditions = (body.get("status") or {}).get("conditions") or []
+        if ready_if_unset and cond.find(conditions, cond.READY) is None:
+            updates.append(cond.condition(cond.READY, False, reason, message, generation))
+        self._status(body, {}, updates, keep_others=True)
+
+    def _status(
+        self,
+        body: dict[str, Any],
+        status: dict[str, Any],
+        updates: list[dict[str, Any]],
+        keep_others: bool = False,
+    ) -> int:
+        return write_status(self.store, PIPELINES, body, status, updates, self.clock(),
+                            PIPELINE_STATUS_KEYS, keep_others)  # fmt: skip
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, UnauthorizedError):
+        return cond.UNAUTHORIZED
+    if isinstance(exc, ThrottledError):
+        return cond.THROTTLED
+    if isinstance(exc, InvalidSpecError):
+        return cond.INVALID_SPEC
+    return cond.RECONCILE_ERROR
+
+
+@dataclass
+class ConnectionReconciler:
+    """Checks that a DatabricksConnection's credentials work, and reports who they act as."""
+
+    store: Store
+    settings: OperatorSettings
+    connections: Connections
+    clock: Callable[[], datetime.datetime] = field(default=lambda: datetime.datetime.now(datetime.UTC))
+
+    def reconcile(self, body: dict[str, Any]) -> Result:
+        """Ready=True with workspaceId and principal, or Ready=False with the reason; raises RetryLaterError."""
+        meta = body["metadata"]
+        generation = meta.get("generation")
+        try:
+            connection = self.connections.resolve_body(body)
+            identity = connection.client.identity()
+        except (ConnectionNotReadyError, JobsError) as exc:
+            reason = getattr(exc, "reason", None) or _reason(exc)
+            updates = [
+                cond.condition(cond.READY, False, reason, str(exc), generation),
+                cond.condition(cond.SYNCED, False, reason, str(exc), generation),
+            ]
+            self._status(body, {"observedGeneration": generation}, updates)
+            raise RetryLaterError(reason, str(exc), self._retry_delay(exc)) from exc
+        status: dict[str, Any] = {"observedGeneration": generation}
+        if identity.workspace_id is not None:
+            status["workspaceId"] = identity.workspace_id
+        if identity.principal:
+            status["principal"] = identity.principal
+        who = f" as {identity.principal}" if identity.principal else ""
+        updates = [
+            cond.condition(
+                cond.READY,
+                True,
+                cond.AVAILABLE,
+                f"{connection.host} accepts the credentials{who}",
+                generation,
+            ),
+            cond.condition(cond.SYNCED, True, cond.RECONCILE_SUCCESS, "", generation),
+        ]
+        return Result(cond.AVAILABLE, self._status(body, status, updates))
+
+    def _retry_delay(self, exc: Exception) -> float | None:
+        if isinstance(exc, ThrottledError):
+            return exc.retry_after
+        if isinstance(exc, UnauthorizedError):
+            return self.settings.unauthorized_retry
+        if isinstance(exc, ConnectionNotReadyError):
+            return self.settings.secret_retry
+        return None  # the controller's backoff
+
+    def _status(self, body: dict[str, Any], status: dict[str, Any], updates: list[dict[str, Any]]) -> int:
+        return write_status(
+            self.store, CONNECTIONS, body, status, updates, self.clock(), CONNECTION_STATUS_KEYS
+        )
