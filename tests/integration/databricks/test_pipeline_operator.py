@@ -191,7 +191,11 @@ def test_spec_edit_resets_the_job_and_a_ui_edit_is_reverted(
     sdk.jobs.update(
         job_id, new_settings=jobs.JobSettings(max_concurrent_runs=5, tags={"managed-by": "someone"})
     )
-    wait_for(lambda: sdk.jobs.get(job_id).settings.max_concurrent_runs == 1, TIMEOUT, "the drift to be reset")  # type: ignore[union-attr]
+
+    def reset_back() -> bool:
+        return (sdk.jobs.get(job_id).settings or jobs.JobSettings()).max_concurrent_runs == 1
+
+    wait_for(reset_back, TIMEOUT, "the drift to be reset")
     settings = sdk.jobs.get(job_id).settings
     assert settings is not None
     assert settings.tags == {PIPELINE_TAG: f"{ns}/edits", "managed-by": "anthill"}
@@ -216,6 +220,7 @@ def test_observe_adopts_an_existing_job_without_writing(
 ) -> None:
     ns = feed_namespace
     existing = sdk.jobs.create(name=f"{ns}/adopted", max_concurrent_runs=3).job_id
+    assert existing is not None
     before = stats(server)
     setup(kubectl, ns, server, pipeline_manifest("adopted", managementPolicies=["Observe"]))
     pipeline = wait_condition(kubectl, ns, "mp/adopted", "Ready", "Available")
