@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import datetime
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -14,6 +16,8 @@ from anthill.api.common import GROUP, VERSION
 
 SecretCheck = Literal["ok", "secret-missing", "key-missing"]
 NOT_FOUND = 404
+EVENT_COMPONENT = "anthill-operator"
+log = logging.getLogger(__name__)
 CONFLICT = 409
 
 
@@ -136,6 +140,27 @@ class Store:
         self.custom.patch_namespaced_custom_object_status(
             GROUP, VERSION, namespace, "marketfeeds", name, {"status": status}
         )
+
+    def post_event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
+        """A core/v1 Event about ``obj`` (what `kubectl describe` lists); failures are only logged."""
+        meta = obj["metadata"]
+        now = datetime.datetime.now(datetime.UTC)
+        event = client.CoreV1Event(
+            metadata=client.V1ObjectMeta(generate_name=f"{meta['name']}.", namespace=meta["namespace"]),
+            involved_object=client.V1ObjectReference(
+                api_version=obj.get("apiVersion"), kind=obj.get("kind"), name=meta["name"],
+                namespace=meta["namespace"], uid=meta.get("uid"), resource_version=meta.get("resourceVersion"),
+            ),
+            type=type_, reason=reason, message=message[:1024], first_timestamp=now, last_timestamp=now,
+            count=1, source=client.V1EventSource(component=EVENT_COMPONENT),
+            reporting_component=EVENT_COMPONENT, reporting_instance=EVENT_COMPONENT,
+        )  # fmt: skip
+        try:
+            self.core.create_namespaced_event(meta["namespace"], event)
+        except ApiException as exc:
+            log.warning(
+                "could not post event %s on %s/%s: %s", reason, meta["namespace"], meta["name"], exc.status
+            )
 
     def ensure_peering(self, name: str, namespace: str | None) -> None:
         """Create kopf's (Cluster)KopfPeering ``name`` unless it exists."""

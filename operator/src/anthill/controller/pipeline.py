@@ -40,14 +40,6 @@ def backoff(retry: int, most: float) -> float:
     return float(min(2.0 ** min(retry, 16), most))
 
 
-def _post(body: kopf.Body, result: Result) -> None:
-    for event in result.events:
-        if event.type == "Warning":
-            kopf.warn(body, reason=event.reason, message=event.message)
-        else:
-            kopf.info(body, reason=event.reason, message=event.message)
-
-
 def register(
     registry: kopf.OperatorRegistry,
     pipelines: PipelineReconciler,
@@ -69,7 +61,8 @@ def register(
                 raise kopf.TemporaryError(str(exc), delay=delay) from exc
             outcome.reason = result.reason
             outcome.writes = result.writes
-            _post(body, result)
+            for event in result.events:
+                pipelines.store.post_event(dict(body), event.type, event.reason, event.message)
 
     # -- MedallionPipeline --------------------------------------------------------------------------------
 
