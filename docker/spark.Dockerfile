@@ -11,12 +11,19 @@ ARG JRE_IMAGE=eclipse-temurin:17.0.20_8-jre-noble@sha256:76bf6d763e84e4d286d5ee3
 ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17-noble@sha256:42a3ac393abbc64dae6c96703e5ead2e921fe9103371ac58b5b404b0d6a26502
 ARG UV_VERSION=0.13.8
 ARG DELTA_VERSION=4.0.1
+ARG HADOOP_VERSION=3.4.1
+ARG AWS_SDK_VERSION=2.24.6
 
 FROM ${MAVEN_IMAGE} AS jars
 ARG DELTA_VERSION
-RUN for artifact in delta-spark_2.13 delta-storage; do \
+ARG HADOOP_VERSION
+ARG AWS_SDK_VERSION
+# Delta for the tables; hadoop-aws and the AWS SDK bundle for s3:// lakes (the versions PySpark's bundled
+# Hadoop was built against: anthill_spark.jars.s3a_artifacts).
+RUN for coordinate in "io.delta:delta-spark_2.13:${DELTA_VERSION}" "io.delta:delta-storage:${DELTA_VERSION}" \
+      "org.apache.hadoop:hadoop-aws:${HADOOP_VERSION}" "software.amazon.awssdk:bundle:${AWS_SDK_VERSION}"; do \
       mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
-        "-Dartifact=io.delta:${artifact}:${DELTA_VERSION}" -DoutputDirectory=/jars || exit 1; \
+        "-Dartifact=${coordinate}" -DoutputDirectory=/jars || exit 1; \
     done
 
 FROM ${JRE_IMAGE} AS python

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import typer
+import yaml
 from typer.testing import CliRunner
 
 from anthill import __version__
@@ -79,7 +80,18 @@ def test_render_names_the_bad_field() -> None:
     assert "spec.bars.multiplier" in result.output
 
 
-def test_render_refuses_kinds_without_children() -> None:
-    result = runner.invoke(app, ["render", str(REPO / "examples" / "medallion-kubernetes.yaml")])
+def test_render_refuses_kinds_it_does_not_know(tmp_path: Path) -> None:
+    manifest = tmp_path / "configmap.yaml"
+    manifest.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    result = runner.invoke(app, ["render", str(manifest)])
     assert result.exit_code == 1
-    assert "only anthill.io/v1alpha1 MarketFeeds" in result.output
+    assert "cannot render ConfigMap x" in result.output
+
+
+def test_render_prints_the_cronjob_of_a_kubernetes_pipeline_and_nothing_for_databricks() -> None:
+    local = runner.invoke(app, ["render", str(REPO / "examples" / "medallion-kubernetes.yaml")])
+    assert local.exit_code == 0, local.output
+    assert [doc["kind"] for doc in yaml.safe_load_all(local.output)] == ["CronJob"]
+    remote = runner.invoke(app, ["render", str(REPO / "examples" / "medallion-databricks.yaml")])
+    assert remote.exit_code == 0, remote.output
+    assert remote.output.strip() == ""

@@ -149,6 +149,22 @@ def test_spark_image_ships_the_delta_jars_where_the_session_looks() -> None:
     for coordinate in jars.ARTIFACTS:
         artifact = coordinate.split(":")[1]
         assert artifact in text
+    # s3:// lakes: the S3A jars for PySpark's own Hadoop, so a pod never fetches from Maven at run time.
+    hadoop_aws, sdk_bundle = jars.s3a_artifacts()
+    assert args["HADOOP_VERSION"] == hadoop_aws.split(":")[2]
+    assert args["AWS_SDK_VERSION"] == sdk_bundle.split(":")[2]
+    assert "org.apache.hadoop:hadoop-aws:${HADOOP_VERSION}" in text
+    assert "software.amazon.awssdk:bundle:${AWS_SDK_VERSION}" in text
+
+
+def test_pipeline_cronjob_runs_the_spark_image_command() -> None:
+    """A Kubernetes-runtime pipeline's CronJob runs `anthill spark run` as the spark image provides it."""
+    result = anthill("render", "examples/medallion-kubernetes.yaml", env=dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    [cronjob] = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    [container] = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["anthill", "spark", "run"]
+    assert 'ENTRYPOINT ["anthill"]' in dockerfile("spark")
 
 
 def test_operator_runs_the_ingest_image_the_workflow_builds() -> None:

@@ -14,11 +14,16 @@ from rich.console import Console
 from anthill.api.common import API_VERSION
 from anthill.api.errors import describe_validation_error
 from anthill.api.marketfeed import MarketFeedSpec
+from anthill.api.pipeline import MedallionPipelineSpec
 from anthill.marketfeed.desired import Feed, desired_configmap, desired_cronjob, owner_reference
+from anthill.pipeline.desired import Pipeline
+from anthill.pipeline.kubernetes import desired_spark_cronjob
+from anthill.pipeline.kubernetes import owner_reference as pipeline_owner
 from anthill.settings import OperatorSettings
 from anthill.yamlio import dump_all
 
 err = Console(stderr=True, soft_wrap=True)
+RENDERABLE = frozenset({"MarketFeed", "MedallionPipeline", "DatabricksConnection"})
 operator_app = typer.Typer(help="The Anthill operator.", no_args_is_help=True)
 
 
@@ -51,27 +56,46 @@ def run_operator(
 
 
 def render_documents(docs: list[dict[str, Any]], settings: OperatorSettings) -> list[dict[str, Any]]:
-    """The children the operator would create for each MarketFeed in ``docs``."""
+    """The Kubernetes objects the operator would create for each resource in ``docs``.
+
+    MarketFeeds give a ConfigMap and a CronJob, MedallionPipelines on the Kubernetes runtime a CronJob;
+    DatabricksConnections and pipelines on Databricks have no Kubernetes children and give nothing.
+    """
     children: list[dict[str, Any]] = []
     for doc in docs:
-        if doc.get("apiVersion") != API_VERSION or doc.get("kind") != "MarketFeed":
-            raise ValueError(
-                f"cannot render {doc.get('kind')} {doc.get('metadata', {}).get('name')}: "
-                "only anthill.io/v1alpha1 MarketFeeds have Kubernetes children"
-            )
+        kind = doc.get("kind")
         meta = doc.get("metadata") or {}
-        spec = MarketFeedSpec.model_validate(doc.get("spec") or {})
-        feed = Feed(meta.get("name", "unnamed"), meta.get("namespace", "default"), spec, uid="<uid>")
-        for child in (desired_configmap(feed), desired_cronjob(feed, settings)):
-            child["metadata"]["ownerReferences"] = [owner_reference(feed)]
-            children.append(child)
+        if doc.get("apiVersion") != API_VERSION or kind not in RENDERABLE:
+            raise ValueError(
+                f"cannot render {kind} {meta.get('name')}: not an anthill.io/v1alpha1 "
+                f"{', '.join(sorted(RENDERABLE))}"
+            )
+        name, namespace = meta.get("name", "unnamed"), meta.get("namespace", "default")
+        if kind == "MarketFeed":
+            feed = Feed(name, namespace, MarketFeedSpec.model_validate(doc.get("spec") or {}), uid="<uid>")
+            for child in (desired_configmap(feed), desired_cronjob(feed, settings)):
+                child["metadata"]["ownerReferences"] = [owner_reference(feed)]
+                children.append(child)
+        elif kind == "MedallionPipeline":
+            spec = MedallionPipelineSpec.model_validate(doc.get("spec") or {})
+            if spec.runtime.kubernetes is not None:
+                pipeline = Pipeline(name, namespace, spec, uid="<uid>")
+                cronjob = desired_spark_cronjob(pipeline)
+                cronjob["metadata"]["ownerReferences"] = [pipeline_owner(pipeline)]
+                children.append(cronjob)
     return children
 
 
 def render(
-    manifest: Annotated[Path, typer.Argument(help="MarketFeed YAML file (multi-document), or - for stdin.")],
+    manifest: Annotated[
+        Path, typer.Argument(help="Anthill resources as YAML (multi-document), or - for stdin.")
+    ],
 ) -> None:
-    """Print the objects a manifest would produce, without a cluster."""
+    """Print the Kubernetes objects a manifest would produce, without a cluster.
+
+    MarketFeeds and MedallionPipelines on the Kubernetes runtime have children; a pipeline on Databricks
+    becomes a Databricks job instead, and prints nothing.
+    """
     text = sys.stdin.read() if str(manifest) == "-" else manifest.read_text()
     docs = [doc for doc in yaml.safe_load_all(text) if doc]
     try:

@@ -1,0 +1,107 @@
+"""MedallionPipeline on the Kubernetes runtime: an owned Spark CronJob, on the real control plane; and the
+admission rules that keep a pipeline from changing runtime or workspace after creation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from anthill.dev.controlplane import wait_for
+from tests.helpers import anthill
+from tests.integration.conftest import OperatorProcess
+from tests.integration.kubectl import Kubectl
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+TIMEOUT = 30
+
+
+def manifest(name: str = "local", **spec: Any) -> str:
+    doc = yaml.safe_load((REPO / "examples" / "medallion-kubernetes.yaml").read_text())
+    doc["metadata"]["name"] = name
+    doc["spec"].update(spec)
+    return yaml.safe_dump(doc)
+
+
+def get(kubectl: Kubectl, ns: str, what: str) -> dict[str, Any] | None:
+    result = kubectl("get", what, "-n", ns, "-o", "json")
+    if result.returncode != 0:
+        assert "NotFound" in result.stderr, result.stderr
+        return None
+    loaded: dict[str, Any] = json.loads(result.stdout)
+    return loaded
+
+
+def ready_reason(obj: dict[str, Any] | None) -> str | None:
+    for cond in (obj or {}).get("status", {}).get("conditions", []):
+        if cond["type"] == "Ready":
+            return str(cond["reason"])
+    return None
+
+
+def test_pipeline_owns_a_spark_cronjob_that_follows_the_spec(
+    kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
+) -> None:
+    ns = feed_namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest())
+    wait_for(lambda: ready_reason(get(kubectl, ns, "mp/local")) == "Available", TIMEOUT, "the pipeline Ready")
+    pipeline = get(kubectl, ns, "mp/local")
+    cronjob = get(kubectl, ns, "cronjob/local")
+    assert pipeline is not None
+    assert cronjob is not None
+    assert pipeline["status"]["atProvider"]["cronJobName"] == "local"
+    owner = cronjob["metadata"]["ownerReferences"][0]
+    assert (owner["kind"], owner["uid"]) == ("MedallionPipeline", pipeline["metadata"]["uid"])
+    [container] = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["anthill", "spark", "run"]
+
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest(schedule="15 20 * * *", suspend=True))
+    wait_for(lambda: (get(kubectl, ns, "cronjob/local") or {}).get("spec", {}).get("schedule") == "15 20 * * *",
+             TIMEOUT, "the CronJob to follow the spec")  # fmt: skip
+    assert (get(kubectl, ns, "cronjob/local") or {})["spec"]["suspend"] is True
+
+    old_uid = (get(kubectl, ns, "cronjob/local") or {})["metadata"]["uid"]
+    kubectl.ok("delete", "cronjob", "local", "-n", ns)
+    wait_for(lambda: (get(kubectl, ns, "cronjob/local") or {}).get("metadata", {}).get("uid") not in (None, old_uid),
+             TIMEOUT, "the CronJob to be restored")  # fmt: skip
+
+    # Deleting the pipeline takes its CronJob with it (garbage collection after the finalizer).
+    kubectl.ok("delete", "mp", "local", "-n", ns, "--timeout=30s")
+    wait_for(lambda: get(kubectl, ns, "cronjob/local") is None, TIMEOUT, "the CronJob to be collected")
+
+
+def test_rendered_cronjob_passes_a_server_side_dry_run(kubectl: Kubectl, namespace: str) -> None:
+    rendered = anthill("render", "examples/medallion-kubernetes.yaml", env={"PATH": "/usr/bin:/bin"})
+    assert rendered.returncode == 0, rendered.stderr
+    [cronjob] = [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
+    cronjob["metadata"]["namespace"] = namespace
+    del cronjob["metadata"]["ownerReferences"]  # the owner would have to exist
+    result = kubectl("create", "--dry-run=server", "--validate=strict", "-f", "-", stdin=json.dumps(cronjob))
+    assert result.returncode == 0, result.stderr
+
+
+def test_runtime_and_connection_cannot_change_after_creation(kubectl: Kubectl, namespace: str) -> None:
+    ns = namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("fixed"))
+    databricks = {"databricks": {"connectionRef": {"name": "dev"},
+                                 "cluster": {"sparkVersion": "15.4.x-scala2.12", "nodeTypeId": "i3.xlarge"}}}  # fmt: skip
+    switched = kubectl("apply", "-n", ns, "-f", "-",
+                       stdin=manifest("fixed", runtime=databricks, catalog={"name": "anthill"}))  # fmt: skip
+    assert switched.returncode != 0
+    assert "the runtime cannot switch between databricks and kubernetes" in switched.stderr
+
+    kubectl.ok(
+        "apply", "-n", ns, "-f", "-", stdin=manifest("remote", runtime=databricks, catalog={"name": "a"})
+    )
+    databricks["databricks"]["connectionRef"] = {"name": "prod"}
+    moved = kubectl(
+        "apply", "-n", ns, "-f", "-", stdin=manifest("remote", runtime=databricks, catalog={"name": "a"})
+    )
+    assert moved.returncode != 0
+    assert "spec.runtime.databricks.connectionRef" in moved.stderr
+    assert "connectionRef is immutable" in moved.stderr
