@@ -338,6 +338,8 @@ def test_missing_connection_and_databricks_rejection_are_conditions(
     setup(kubectl, ns, server, pipeline_manifest("martian", timeZone="Mars/Olympus_Mons"))
     martian = wait_condition(kubectl, ns, "mp/martian", "Ready", "InvalidSpec")
     assert "Invalid timezone_id" in condition(martian, "Ready")["message"]
+    # "lonely" recovers once its connection exists.
+    wait_condition(kubectl, ns, "mp/lonely", "Ready", "Available")
     creates = stats(server).get("jobs/create", 0)
     polls = operator.metric("anthill_reconcile_total", kind="MedallionPipeline", trigger="timer")
     wait_for(lambda: operator.metric("anthill_reconcile_total", kind="MedallionPipeline", trigger="timer")
@@ -345,5 +347,3 @@ def test_missing_connection_and_databricks_rejection_are_conditions(
     assert stats(server).get("jobs/create", 0) == creates  # not retried until the spec changes
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("martian", timeZone="Europe/Berlin"))
     wait_condition(kubectl, ns, "mp/martian", "Ready", "Available")
-    # "lonely" recovers once its connection exists.
-    wait_condition(kubectl, ns, "mp/lonely", "Ready", "Available")
