@@ -261,6 +261,9 @@ def test_delete_removes_the_job_and_orphan_leaves_it(
     doomed = wait_condition(kubectl, ns, "mp/doomed", "Ready", "Available")["status"]["atProvider"]["jobId"]
     kept = wait_condition(kubectl, ns, "mp/kept", "Ready", "Available")["status"]["atProvider"]["jobId"]
 
+    # Suspended and paused: deletion still removes the job.
+    kubectl.ok("annotate", "mp", "doomed", "-n", ns, "anthill.io/paused=true")
+    wait_condition(kubectl, ns, "mp/doomed", "Synced", "ReconcilePaused")
     kubectl.ok("delete", "mp", "doomed", "kept", "-n", ns, "--timeout=30s")
     remaining = {job.job_id for job in sdk.jobs.list()}
     assert doomed not in remaining
