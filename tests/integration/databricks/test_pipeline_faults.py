@@ -132,7 +132,7 @@ def test_fifty_pipelines_converge_through_thirty_percent_faults_without_duplicat
 
         wait_for(lambda: ready() == len(names), 180, "all 50 pipelines to be Ready")
         served = stats(server)
-        assert served["jobs/create"] > len(names) * 0.5  # the faults did hit creates
+        assert served["jobs/create"] > len(names)  # failed creates were retried
         assert _tagged(server) == Counter({f"{NS}/{name}": 1 for name in names})
         for name in names:
             pipeline = get(kubectl, NS, f"mp/{name}") or {}
