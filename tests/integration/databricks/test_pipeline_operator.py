@@ -18,7 +18,7 @@ from databricks.sdk.service import jobs
 
 from anthill.dev.controlplane import wait_for
 from anthill.pipeline.desired import PIPELINE_TAG
-from anthill_ingest.sandbox.databricks import DatabricksServer
+from anthill_ingest.sandbox.databricks import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatabricksServer
 from tests.integration.conftest import OperatorProcess
 from tests.integration.databricks.conftest import PAT
 from tests.integration.kubectl import Kubectl
@@ -350,3 +350,22 @@ def test_missing_connection_and_databricks_rejection_are_conditions(
     assert stats(server).get("jobs/create", 0) == creates  # not retried until the spec changes
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("martian", timeZone="Europe/Berlin"))
     wait_condition(kubectl, ns, "mp/martian", "Ready", "Available")
+
+
+def test_oauth_machine_to_machine_connection(
+    kubectl: Kubectl, feed_namespace: str, server: DatabricksServer, operator: OperatorProcess
+) -> None:
+    ns = feed_namespace
+    kubectl.ok("create", "secret", "generic", "sp", "-n", ns, f"--from-literal=client-id={DEFAULT_CLIENT_ID}",
+               f"--from-literal=client-secret={DEFAULT_CLIENT_SECRET}")  # fmt: skip
+    connection = {"apiVersion": "anthill.io/v1alpha1", "kind": "DatabricksConnection", "metadata": {"name": "sp"},
+                  "spec": {"host": server.url, "authType": "oauth-m2m", "credentialsSecretRef": {"name": "sp"}}}  # fmt: skip
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=json.dumps(connection))
+    ready = wait_condition(kubectl, ns, "databricksconnection/sp", "Ready", "Available")
+    assert ready["status"]["principal"] == DEFAULT_CLIENT_ID
+    runtime = {"databricks": {"connectionRef": {"name": "sp"}, "cluster": CLUSTER}}
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("m2m", runtime=runtime))
+    pipeline = wait_condition(kubectl, ns, "mp/m2m", "Ready", "Available")
+    job = server.state.jobs[pipeline["status"]["atProvider"]["jobId"]]
+    assert job["creator_user_name"] == DEFAULT_CLIENT_ID
+    assert DEFAULT_CLIENT_SECRET not in json.dumps(pipeline) + json.dumps(ready) + operator.log.read_text()
