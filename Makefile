@@ -12,7 +12,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 ANTHILL := .venv/bin/anthill
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap sync tools lint lint-terraform test test-unit test-integration test-kind demo down clean
+.PHONY: help bootstrap sync tools lint lint-terraform test test-unit test-integration test-kind demo cluster down clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -52,10 +52,13 @@ test-integration: tools ## Only the tests against the real local control plane
 test-kind: tools ## Only the kind tests (needs Docker)
 	.venv/bin/pytest -m kind $(PYTEST_ARGS)
 
-demo: tools ## Start the local control plane and print how to reach it
+demo: sync ## Ingest the example feeds from the sandbox API, refine them with local Spark, print and report
+	@$(ANTHILL) demo
+
+cluster: tools ## Start the local control plane and print how to reach it
 	@$(ANTHILL) dev cluster up
 
-down: sync ## Stop the local control plane started by `make demo`
+down: sync ## Stop the local control plane started by `make cluster`
 	@$(ANTHILL) dev cluster down
 
 clean: ## Remove the virtualenv and caches kept in the repository (not the tool cache)

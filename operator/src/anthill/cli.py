@@ -15,6 +15,7 @@ import typer
 from anthill import __version__
 from anthill.api.cli import app as crds_app
 from anthill.controller.cli import operator_app, render
+from anthill.demo.cli import demo
 from anthill.dev.cli import app as dev_app
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(dev_app, name="dev")
 app.add_typer(crds_app, name="crds")
 app.add_typer(operator_app, name="operator")
 app.command("render")(render)
+app.command("demo")(demo)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,67 @@
+"""`anthill demo` end to end, as `make demo` runs it: sandbox API -> bronze -> silver -> gold -> summary and report.
+
+A smaller manifest than the example (three stocks and the indices since mid-2025) keeps it quick; the code
+path is the one the example takes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import REPO, anthill
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_demo_ingests_refines_summarises_and_reports(tmp_path: Path) -> None:
+    docs = list(yaml.safe_load_all((REPO / "examples" / "demo.yaml").read_text()))
+    for doc in docs:
+        spec = doc["spec"]
+        if "tickers" in spec and spec["assetClass"] == "stocks":
+            spec["tickers"] = ["AAPL", "NVDA", "KO"]
+        if "backfill" in spec:
+            spec["backfill"] = {"from": "2025-06-02"}
+    manifest = tmp_path / "demo.yaml"
+    manifest.write_text(yaml.safe_dump_all(docs))
+    env = {k: v for k, v in os.environ.items() if k not in ("MASSIVE_API_KEY", "POLYGON_API_KEY")}
+    lake = tmp_path / "lake"
+    args = [
+        "demo",
+        "--manifest",
+        str(manifest),
+        "--lake",
+        f"file://{lake}",
+        "--report",
+        str(tmp_path / "r.html"),
+    ]
+
+    first = anthill(*args, env=env, timeout=900)
+    assert first.returncode == 0, first.stderr[-3000:]
+    out = first.stderr
+    assert "the sandbox server" in out
+    assert re.search(r"bronze: [\d,]+ rows from \d+ API requests", out)
+    for ticker in ("AAPL", "NVDA", "KO", "I:NDX", "I:COMP"):
+        assert re.search(rf"│ {re.escape(ticker)} +│ +[\d,.]+ │", out), ticker
+    assert f"report: {tmp_path / 'r.html'}" in out.replace("\n", "")
+    report = (tmp_path / "r.html").read_text()
+    assert report.count("<svg") == 2 + 5  # breadth, drawdowns, one price chart per ticker
+    assert (lake / "gold" / "yearly_performance" / "_delta_log").is_dir()
+
+    # Again: nothing new to fetch, every table up to date, the same summary.
+    second = anthill(*args, env=env, timeout=900)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "bronze: 0 rows" in second.stderr
+    table = re.compile(r"┏.*┘", re.DOTALL)
+    assert table.findall(second.stderr) == table.findall(out)
+
+
+def test_demo_refuses_a_remote_lake_with_a_clear_error() -> None:
+    result = anthill("demo", "--lake", "s3://bucket/lake", env=dict(os.environ))
+    assert result.returncode == 1
+    assert "the demo runs on a local lake (file:///...), not s3://bucket/lake" in result.stderr
+    assert "Traceback" not in result.stderr
