@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from anthill.dev.controlplane import Binaries
 from tests.helpers import REPO, anthill
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -65,3 +66,19 @@ def test_demo_refuses_a_remote_lake_with_a_clear_error() -> None:
     assert result.returncode == 1
     assert "the demo runs on a local lake (file:///...), not s3://bucket/lake" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_on_the_cluster_shows_every_resource_ready(binaries: Binaries, tmp_path: Path) -> None:
+    env = {**os.environ, "ANTHILL_STATE_DIR": str(tmp_path / "state")}
+    env.pop("KUBECONFIG", None)
+    try:
+        result = anthill("demo", "--cluster", env=env, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        lines = [line.split() for line in result.stdout.splitlines() if "anthill.io/" in line]
+        names = [line[0] for line in lines]
+        assert names == [
+            f"marketfeed.anthill.io/demo-{feed}" for feed in ("dividends", "equities", "indices", "splits")
+        ] + ["medallionpipeline.anthill.io/demo"]
+        assert all(line[1:3] == ["True", "True"] for line in lines), result.stdout
+    finally:
+        anthill("dev", "cluster", "down", env=env)
