@@ -11,6 +11,7 @@ import yaml
 from anthill.api import KINDS
 from anthill.api.cli import crd_files
 from anthill.api.crdgen import build_crd, structural
+from anthill.api.reference import reference
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC_MODELS = {kind.kind: kind.spec for kind in KINDS}
@@ -19,6 +20,14 @@ SPEC_MODELS = {kind.kind: kind.spec for kind in KINDS}
 def test_committed_crds_match_the_models() -> None:
     for path, expected in crd_files(REPO / "crds").items():
         assert path.read_text() == expected, f"{path} is stale: run `anthill crds generate`"
+
+
+def test_api_reference_matches_the_models() -> None:
+    committed = (REPO / "docs" / "api-reference.md").read_text()
+    assert committed == reference(KINDS), "docs/api-reference.md is stale: run `anthill crds reference`"
+    for path in ("spec.runtime.databricks.connectionRef.name", "spec.tickers", "status.atProvider.lastRun.runId"):
+        assert f"`{path}`" in committed
+    assert "connectionRef is immutable" in committed  # the admission rules are listed with their messages
 
 
 def _undocumented(schema: dict[str, Any], path: str) -> list[str]:

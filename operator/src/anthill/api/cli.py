@@ -10,6 +10,7 @@ from rich.console import Console
 
 from anthill.api import KINDS
 from anthill.api.crdgen import render_crd
+from anthill.api.reference import reference
 
 err = Console(stderr=True, soft_wrap=True)
 app = typer.Typer(help="CustomResourceDefinitions, generated from the API models.", no_args_is_help=True)
@@ -43,3 +44,23 @@ def generate(
         raise typer.Exit(1)
     if not stale:
         err.print(f"CRDs in {out} are current")
+
+
+@app.command("reference")
+def write_reference(
+    out: Annotated[Path, typer.Option(help="Markdown file to write.")] = Path("docs/api-reference.md"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Only verify the file is current; exit 1 if not.")
+    ] = False,
+) -> None:
+    """Write the API reference (every field, constraint, default and admission rule) from the models."""
+    content = reference(KINDS)
+    if (out.read_text() if out.exists() else None) == content:
+        err.print(f"{out} is current")
+        return
+    if check:
+        err.print(f"[red]stale:[/] {out}; run `anthill crds reference`")
+        raise typer.Exit(1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(content)
+    err.print(f"wrote {out}")
