@@ -25,7 +25,11 @@ def test_committed_crds_match_the_models() -> None:
 def test_api_reference_matches_the_models() -> None:
     committed = (REPO / "docs" / "api-reference.md").read_text()
     assert committed == reference(KINDS), "docs/api-reference.md is stale: run `anthill crds reference`"
-    for path in ("spec.runtime.databricks.connectionRef.name", "spec.tickers", "status.atProvider.lastRun.runId"):
+    for path in (
+        "spec.runtime.databricks.connectionRef.name",
+        "spec.tickers",
+        "status.atProvider.lastRun.runId",
+    ):
         assert f"`{path}`" in committed
     assert "connectionRef is immutable" in committed  # the admission rules are listed with their messages
 

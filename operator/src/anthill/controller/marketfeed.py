@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 import kopf
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
 from anthill.api.common import GROUP, VERSION
 from anthill.controller.metrics import observe_reconcile
@@ -45,8 +47,9 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
         with observe_reconcile(KIND, trigger) as outcome:
             try:
                 result = reconciler.reconcile(dict(body))
-            except (SecretMissingError, ConflictError, UpstreamError) as exc:
-                outcome.reason, delay = retries[type(exc)]
+            except (SecretMissingError, ConflictError, UpstreamError, ApiException, HTTPError) as exc:
+                # ApiException/HTTPError: a read failed before any write (the API server restarting, say).
+                outcome.reason, delay = retries.get(type(exc), ("KubernetesApiError", settings.secret_retry))
                 if trigger != "timer":
                     raise kopf.TemporaryError(str(exc), delay=delay) from exc
                 return

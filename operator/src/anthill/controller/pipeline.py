@@ -7,6 +7,8 @@ import logging
 from typing import Any
 
 import kopf
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
 from anthill.api.common import GROUP, VERSION
 from anthill.controller.metrics import observe_reconcile
@@ -52,13 +54,16 @@ def register(
         with observe_reconcile(kind, trigger) as outcome:
             try:
                 result: Result = reconcile(dict(body))
-            except RetryLaterError as exc:
-                outcome.reason = exc.reason
+            except (RetryLaterError, ApiException, HTTPError) as exc:
+                # The API server itself failing (restarting, overloaded) is retried like any upstream failure.
+                outcome.reason = exc.reason if isinstance(exc, RetryLaterError) else "KubernetesApiError"
                 if trigger == "timer":
                     log.info("%s %s: %s", kind, body.get("metadata", {}).get("name"), exc)
                     return  # the next tick tries again (and waits out any Retry-After first)
-                delay = exc.delay if exc.delay is not None else backoff(retry, settings.backoff_max)
-                raise kopf.TemporaryError(str(exc), delay=delay) from exc
+                delay = getattr(exc, "delay", None)
+                raise kopf.TemporaryError(
+                    str(exc), delay=delay or backoff(retry, settings.backoff_max)
+                ) from exc
             outcome.reason = result.reason
             outcome.writes = result.writes
             for event in result.events:
@@ -97,10 +102,12 @@ def register(
         with observe_reconcile(PIPELINE_KIND, "delete") as outcome:
             try:
                 result = pipelines.delete(dict(body))
-            except RetryLaterError as exc:
-                outcome.reason = exc.reason
-                delay = exc.delay if exc.delay is not None else backoff(retry, settings.backoff_max)
-                raise kopf.TemporaryError(str(exc), delay=delay) from exc
+            except (RetryLaterError, ApiException, HTTPError) as exc:
+                outcome.reason = exc.reason if isinstance(exc, RetryLaterError) else "KubernetesApiError"
+                delay = getattr(exc, "delay", None)
+                raise kopf.TemporaryError(
+                    str(exc), delay=delay or backoff(retry, settings.backoff_max)
+                ) from exc
             outcome.reason = result.reason
 
     @kopf.on.event(

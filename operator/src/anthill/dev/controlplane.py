@@ -357,6 +357,18 @@ class ControlPlane:
             raise
         self.started_in = time.monotonic() - started
 
+    def restart_apiserver(self, timeout: float = 90.0) -> None:
+        """Stop kube-apiserver and start it again on the same port and data (what a control-plane upgrade or a
+        crash does to every client): watches break, requests fail until it is back."""
+        [old] = [proc for proc in self._processes if proc.name == "kube-apiserver"]
+        terminate(old.popen.pid)
+        old.popen.wait(timeout=15)
+        self._processes.remove(old)
+        api = self._spawn(
+            "kube-apiserver", apiserver_args(self.binaries.kube_apiserver, self.layout, self.ports)
+        )
+        self._wait_healthy(api, f"{self.server}/readyz", timeout)
+
     def stop(self) -> None:
         """Stop every process this control plane started (newest first) and remove the etcd data."""
         for proc in reversed(self._processes):
