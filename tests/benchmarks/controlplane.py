@@ -19,6 +19,7 @@ from rich.table import Table
 
 from anthill.dev.controlplane import Binaries, ControlPlane, rss_bytes
 from anthill.dev.toolchain import CONTROL_PLANE_TOOLS, Toolchain
+from tests.benchmarks.report import publish
 
 
 def main() -> None:
@@ -58,7 +59,7 @@ def main() -> None:
     for name, value in rss.items():
         table.add_row(f"RSS {name} (idle {args.idle:.0f}s)", f"{value / 2**20:.0f} MiB")
     table.add_row("RSS total", f"{sum(rss.values()) / 2**20:.0f} MiB")
-    Console().print(table)
+    publish(table)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from anthill_ingest.config import FeedConfig
 from anthill_ingest.runner import Run
 from anthill_ingest.sandbox import data
 from anthill_ingest.sink import FileSink
+from tests.benchmarks.report import publish
 
 TODAY = datetime.datetime(2025, 1, 2, 12, tzinfo=datetime.UTC)
 STOCKS = [t for t, i in data.INSTRUMENTS.items() if i.market == "stocks"]
@@ -84,7 +85,7 @@ def main() -> None:
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for name, rows, requests, seconds in results:
         table.add_row(name, f"{rows:,}", str(requests), f"{seconds:.1f}", f"{rows / seconds:,.0f}")
-    Console(width=130).print(table)
+    publish(table, width=130)
     Console(width=130).print(
         "groupedDaily costs one call per trading day whatever the size of the market; per-ticker calls grow "
         "with the number of tickers (the sandbox has few, the US market thousands)."

@@ -27,6 +27,7 @@ from rich.table import Table
 
 from anthill.dev.controlplane import Binaries, ControlPlane, free_ports, probe, rss_bytes, terminate, wait_for
 from anthill.dev.toolchain import CONTROL_PLANE_TOOLS, Toolchain
+from tests.benchmarks.report import publish
 
 REPO = Path(__file__).resolve().parents[2]
 WRITE_VERBS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -178,7 +179,7 @@ def main() -> None:
     table.add_row("reconcile duration, median bucket", p50)
     table.add_row("operator RSS, no feeds", f"{rss_empty / 2**20:.0f} MiB")
     table.add_row(f"operator RSS, {args.feeds} feeds", f"{rss / 2**20:.0f} MiB")
-    Console().print(table)
+    publish(table)
 
 
 def _reconcile_p50(url: str) -> str:

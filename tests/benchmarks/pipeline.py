@@ -28,6 +28,7 @@ from anthill.dev.controlplane import Binaries, ControlPlane, rss_bytes, terminat
 from anthill.dev.toolchain import CONTROL_PLANE_TOOLS, Toolchain
 from anthill_ingest.sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
 from tests.benchmarks.operator import WRITE_VERBS, metric, start_operator
+from tests.benchmarks.report import publish
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "bench"
@@ -173,7 +174,7 @@ def main() -> None:
     table.add_row("Kubernetes writes per idle poll of one pipeline", f"{idle['writes'] / polled:.2f}")
     table.add_row("one poll over all pipelines", f"{idle['pass_seconds']:.1f} s")
     table.add_row(f"operator RSS, {args.pipelines} pipelines", f"{rss / 2**20:.0f} MiB")
-    Console().print(table)
+    publish(table)
 
 
 if __name__ == "__main__":
