@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 
 class Kubectl:
@@ -21,3 +23,21 @@ class Kubectl:
         result = self(*args, stdin=stdin)
         assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr}"
         return result.stdout
+
+
+def get(kubectl: Kubectl, namespace: str, what: str) -> dict[str, Any] | None:
+    """``kubectl get <what> -o json`` in ``namespace``; None when it does not exist."""
+    result = kubectl("get", what, "-n", namespace, "-o", "json")
+    if result.returncode != 0:
+        assert "NotFound" in result.stderr, result.stderr
+        return None
+    loaded: dict[str, Any] = json.loads(result.stdout)
+    return loaded
+
+
+def condition(obj: dict[str, Any] | None, type_: str) -> dict[str, Any]:
+    """The object's condition of ``type_`` (empty when it has none yet)."""
+    for cond in (obj or {}).get("status", {}).get("conditions", []):
+        if cond["type"] == type_:
+            return dict(cond)
+    return {}

@@ -11,7 +11,7 @@ import yaml
 
 from anthill.dev.controlplane import wait_for
 from tests.integration.conftest import OperatorProcess
-from tests.integration.kubectl import Kubectl
+from tests.integration.kubectl import Kubectl, condition, get
 
 pytestmark = pytest.mark.integration
 
@@ -24,22 +24,6 @@ def feed_manifest(name: str, **spec: Any) -> str:
     doc["metadata"]["name"] = name
     doc["spec"].update(spec)
     return yaml.safe_dump(doc)
-
-
-def get(kubectl: Kubectl, ns: str, what: str) -> dict[str, Any] | None:
-    result = kubectl("get", what, "-n", ns, "-o", "json")
-    if result.returncode != 0:
-        assert "NotFound" in result.stderr, result.stderr
-        return None
-    loaded: dict[str, Any] = json.loads(result.stdout)
-    return loaded
-
-
-def condition(feed: dict[str, Any] | None, type_: str) -> dict[str, Any]:
-    for cond in (feed or {}).get("status", {}).get("conditions", []):
-        if cond["type"] == type_:
-            return dict(cond)
-    return {}
 
 
 def wait_ready(kubectl: Kubectl, ns: str, name: str, reason: str = "Available") -> dict[str, Any]:

@@ -13,7 +13,7 @@ import yaml
 from anthill.dev.controlplane import wait_for
 from tests.helpers import anthill
 from tests.integration.conftest import OperatorProcess
-from tests.integration.kubectl import Kubectl
+from tests.integration.kubectl import Kubectl, get
 
 pytestmark = pytest.mark.integration
 
@@ -26,15 +26,6 @@ def manifest(name: str = "local", **spec: Any) -> str:
     doc["metadata"]["name"] = name
     doc["spec"].update(spec)
     return yaml.safe_dump(doc)
-
-
-def get(kubectl: Kubectl, ns: str, what: str) -> dict[str, Any] | None:
-    result = kubectl("get", what, "-n", ns, "-o", "json")
-    if result.returncode != 0:
-        assert "NotFound" in result.stderr, result.stderr
-        return None
-    loaded: dict[str, Any] = json.loads(result.stdout)
-    return loaded
 
 
 def ready_reason(obj: dict[str, Any] | None) -> str | None:

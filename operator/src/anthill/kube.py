@@ -136,11 +136,6 @@ class Store:
         pods = self.core.list_namespaced_pod(namespace, label_selector=selector)
         return [self._sanitize(pod) for pod in pods.items]
 
-    def patch_feed_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
-        self.custom.patch_namespaced_custom_object_status(
-            GROUP, VERSION, namespace, "marketfeeds", name, {"status": status}
-        )
-
     def post_event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
         """A core/v1 Event about ``obj`` (what `kubectl describe` lists); failures are only logged."""
         meta = obj["metadata"]

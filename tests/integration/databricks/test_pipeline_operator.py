@@ -21,7 +21,7 @@ from anthill.pipeline.desired import PIPELINE_TAG
 from anthill_ingest.sandbox.databricks import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatabricksServer
 from tests.integration.conftest import OperatorProcess
 from tests.integration.databricks.conftest import PAT
-from tests.integration.kubectl import Kubectl
+from tests.integration.kubectl import Kubectl, condition, get
 
 pytestmark = pytest.mark.integration
 
@@ -58,22 +58,6 @@ def pipeline_manifest(name: str, annotations: dict[str, str] | None = None, **sp
         },
     }
     return yaml.safe_dump(doc)
-
-
-def get(kubectl: Kubectl, ns: str, what: str) -> dict[str, Any] | None:
-    result = kubectl("get", what, "-n", ns, "-o", "json")
-    if result.returncode != 0:
-        assert "NotFound" in result.stderr, result.stderr
-        return None
-    loaded: dict[str, Any] = json.loads(result.stdout)
-    return loaded
-
-
-def condition(obj: dict[str, Any] | None, type_: str) -> dict[str, Any]:
-    for cond in (obj or {}).get("status", {}).get("conditions", []):
-        if cond["type"] == type_:
-            return dict(cond)
-    return {}
 
 
 def wait_condition(kubectl: Kubectl, ns: str, what: str, type_: str, reason: str) -> dict[str, Any]:

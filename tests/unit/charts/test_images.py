@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from anthill.marketfeed.desired import NONROOT_UID
 from anthill.settings import OperatorSettings
+from anthill.workload import NONROOT_UID
 from tests.helpers import REPO, anthill
 
 DOCKER = REPO / "docker"

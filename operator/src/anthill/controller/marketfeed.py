@@ -10,6 +10,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from anthill.api.common import GROUP, VERSION
+from anthill.controller.filters import not_paused, paused
 from anthill.controller.metrics import observe_reconcile
 from anthill.marketfeed.desired import FEED_LABEL
 from anthill.marketfeed.reconcile import (
@@ -17,20 +18,11 @@ from anthill.marketfeed.reconcile import (
     Reconciler,
     SecretMissingError,
     UpstreamError,
-    is_paused,
 )
 from anthill.settings import OperatorSettings
 
 KIND = "MarketFeed"
 log = logging.getLogger(__name__)
-
-
-def _not_paused(meta: kopf.Meta, **_: Any) -> bool:
-    return not is_paused(dict(meta))
-
-
-def _paused(meta: kopf.Meta, **_: Any) -> bool:
-    return is_paused(dict(meta))
 
 
 def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: OperatorSettings) -> None:
@@ -56,9 +48,9 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
             outcome.reason = result.reason
             outcome.writes = result.writes
 
-    @kopf.on.resume(GROUP, VERSION, "marketfeeds", id="reconcile", when=_not_paused, registry=registry)
-    @kopf.on.create(GROUP, VERSION, "marketfeeds", id="reconcile", when=_not_paused, registry=registry)
-    @kopf.on.update(GROUP, VERSION, "marketfeeds", id="reconcile", when=_not_paused, registry=registry)
+    @kopf.on.resume(GROUP, VERSION, "marketfeeds", id="reconcile", when=not_paused, registry=registry)
+    @kopf.on.create(GROUP, VERSION, "marketfeeds", id="reconcile", when=not_paused, registry=registry)
+    @kopf.on.update(GROUP, VERSION, "marketfeeds", id="reconcile", when=not_paused, registry=registry)
     def reconcile_feed(body: kopf.Body, reason: str, **_: Any) -> None:
         run(body, str(reason))
 
@@ -68,15 +60,15 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
         "marketfeeds",
         id="drift",
         interval=settings.drift_interval,
-        when=_not_paused,
+        when=not_paused,
         initial_delay=settings.drift_interval,
         registry=registry,
     )
     def correct_drift(body: kopf.Body, **_: Any) -> None:
         run(body, "timer")
 
-    @kopf.on.resume(GROUP, VERSION, "marketfeeds", id="paused", when=_paused, registry=registry)
-    @kopf.on.update(GROUP, VERSION, "marketfeeds", id="paused", when=_paused, registry=registry)
+    @kopf.on.resume(GROUP, VERSION, "marketfeeds", id="paused", when=paused, registry=registry)
+    @kopf.on.update(GROUP, VERSION, "marketfeeds", id="paused", when=paused, registry=registry)
     def report_paused(body: kopf.Body, **_: Any) -> None:
         reconciler.mark_paused(dict(body))
 

@@ -11,8 +11,8 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from anthill.api.common import GROUP, VERSION
+from anthill.controller.filters import not_paused, paused
 from anthill.controller.metrics import observe_reconcile
-from anthill.marketfeed.reconcile import is_paused
 from anthill.pipeline.kubernetes import PIPELINE_LABEL
 from anthill.pipeline.reconcile import (
     CONNECTIONS,
@@ -29,17 +29,22 @@ CONNECTION_KIND = "DatabricksConnection"
 log = logging.getLogger(__name__)
 
 
-def _not_paused(meta: kopf.Meta, **_: Any) -> bool:
-    return not is_paused(dict(meta))
-
-
-def _paused(meta: kopf.Meta, **_: Any) -> bool:
-    return is_paused(dict(meta))
-
-
 def backoff(retry: int, most: float) -> float:
     """Seconds before retry number ``retry`` (0-based) after a failure that named no delay: 1, 2, 4 ... ``most``."""
     return float(min(2.0 ** min(retry, 16), most))
+
+
+def _temporary(
+    exc: RetryLaterError | ApiException | HTTPError, retry: int, most: float
+) -> kopf.TemporaryError:
+    """kopf's retry for ``exc``: after the delay it asked for, else after the backoff for attempt ``retry``."""
+    delay = exc.delay if isinstance(exc, RetryLaterError) else None
+    return kopf.TemporaryError(str(exc), delay=delay if delay is not None else backoff(retry, most))
+
+
+def _reason(exc: RetryLaterError | ApiException | HTTPError) -> str:
+    # ApiException/HTTPError: the API server itself failing (restarting, overloaded), retried like the rest
+    return exc.reason if isinstance(exc, RetryLaterError) else "KubernetesApiError"
 
 
 def register(
@@ -55,15 +60,11 @@ def register(
             try:
                 result: Result = reconcile(dict(body))
             except (RetryLaterError, ApiException, HTTPError) as exc:
-                # The API server itself failing (restarting, overloaded) is retried like any upstream failure.
-                outcome.reason = exc.reason if isinstance(exc, RetryLaterError) else "KubernetesApiError"
+                outcome.reason = _reason(exc)
                 if trigger == "timer":
                     log.info("%s %s: %s", kind, body.get("metadata", {}).get("name"), exc)
                     return  # the next tick tries again (and waits out any Retry-After first)
-                delay = getattr(exc, "delay", None)
-                raise kopf.TemporaryError(
-                    str(exc), delay=delay or backoff(retry, settings.backoff_max)
-                ) from exc
+                raise _temporary(exc, retry, settings.backoff_max) from exc
             outcome.reason = result.reason
             outcome.writes = result.writes
             for event in result.events:
@@ -71,9 +72,9 @@ def register(
 
     # -- MedallionPipeline --------------------------------------------------------------------------------
 
-    @kopf.on.resume(GROUP, VERSION, PIPELINES, id="reconcile", when=_not_paused, registry=registry)
-    @kopf.on.create(GROUP, VERSION, PIPELINES, id="reconcile", when=_not_paused, registry=registry)
-    @kopf.on.update(GROUP, VERSION, PIPELINES, id="reconcile", when=_not_paused, registry=registry)
+    @kopf.on.resume(GROUP, VERSION, PIPELINES, id="reconcile", when=not_paused, registry=registry)
+    @kopf.on.create(GROUP, VERSION, PIPELINES, id="reconcile", when=not_paused, registry=registry)
+    @kopf.on.update(GROUP, VERSION, PIPELINES, id="reconcile", when=not_paused, registry=registry)
     def reconcile_pipeline(body: kopf.Body, reason: str, retry: int, **_: Any) -> None:
         run(PIPELINE_KIND, pipelines.reconcile, body, str(reason), retry)
 
@@ -84,15 +85,15 @@ def register(
         id="poll",
         interval=settings.drift_interval,
         initial_delay=settings.drift_interval,
-        when=_not_paused,
+        when=not_paused,
         registry=registry,
     )
     def poll_pipeline(body: kopf.Body, **_: Any) -> None:
         """Drift, deleted jobs and the last run are observed on this tick."""
         run(PIPELINE_KIND, pipelines.reconcile, body, "timer", 0)
 
-    @kopf.on.resume(GROUP, VERSION, PIPELINES, id="paused", when=_paused, registry=registry)
-    @kopf.on.update(GROUP, VERSION, PIPELINES, id="paused", when=_paused, registry=registry)
+    @kopf.on.resume(GROUP, VERSION, PIPELINES, id="paused", when=paused, registry=registry)
+    @kopf.on.update(GROUP, VERSION, PIPELINES, id="paused", when=paused, registry=registry)
     def report_pipeline_paused(body: kopf.Body, **_: Any) -> None:
         pipelines.mark_paused(dict(body))
 
@@ -103,11 +104,8 @@ def register(
             try:
                 result = pipelines.delete(dict(body))
             except (RetryLaterError, ApiException, HTTPError) as exc:
-                outcome.reason = exc.reason if isinstance(exc, RetryLaterError) else "KubernetesApiError"
-                delay = getattr(exc, "delay", None)
-                raise kopf.TemporaryError(
-                    str(exc), delay=delay or backoff(retry, settings.backoff_max)
-                ) from exc
+                outcome.reason = _reason(exc)
+                raise _temporary(exc, retry, settings.backoff_max) from exc
             outcome.reason = result.reason
 
     @kopf.on.event(

@@ -12,13 +12,13 @@ from typing import Any
 
 from anthill.api.marketfeed import MarketFeedSpec
 from anthill.settings import OperatorSettings
+from anthill.workload import container_security, pod_security
 
 FEED_LABEL = "anthill.io/feed"
 SPEC_HASH_ANNOTATION = "anthill.io/spec-hash"
 CONFIG_DIR = "/etc/anthill"
 CONFIG_FILE = "feed.json"
 CONTAINER = "ingest"
-NONROOT_UID = 65532
 CRONJOB_NAME_MAX = 52  # the CronJob controller appends an 11-character suffix to Job names
 
 
@@ -97,13 +97,7 @@ def _container(feed: Feed, settings: OperatorSettings) -> dict[str, Any]:
             {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - an emptyDir: the root fs is read-only
         ],
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": container_security(),
         # The ingest process writes its run summary (rows, files, watermark) here; see status.lastRun.
         "terminationMessagePath": "/dev/termination-log",
         "terminationMessagePolicy": "FallbackToLogsOnError",
@@ -120,13 +114,7 @@ def desired_cronjob(feed: Feed, settings: OperatorSettings) -> dict[str, Any]:
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": NONROOT_UID,
-            "runAsGroup": NONROOT_UID,
-            "fsGroup": NONROOT_UID,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": pod_security(),
         "containers": [_container(feed, settings)],
         "volumes": [
             {"name": "feed", "configMap": {"name": name}},

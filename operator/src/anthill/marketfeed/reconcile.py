@@ -33,6 +33,7 @@ from anthill.marketfeed.desired import (
     owner_reference,
 )
 from anthill.settings import OperatorSettings
+from anthill.status import write_status
 
 PAUSED_ANNOTATION = "anthill.io/paused"
 log = logging.getLogger(__name__)
@@ -283,28 +284,9 @@ class Reconciler:
         updates: list[dict[str, Any]],
         keep_others: bool = False,
     ) -> int:
-        """Patch the status when it differs from what the body shows; return the number of writes (0 or 1)."""
-        current = body.get("status") or {}
-        merged = cond.merge_conditions(current.get("conditions") or [], updates, self.clock())
-        new = {
-            **({k: v for k, v in current.items() if k in STATUS_KEYS} if keep_others else {}),
-            **status,
-            "conditions": merged,
-        }
-        old = {k: v for k, v in current.items() if k in STATUS_KEYS}
-        if new == old:
-            return 0
-        patch: dict[str, Any] = {key: None for key in old if key not in new}
-        patch.update(new)
-        meta = body["metadata"]
-        self.store.patch_feed_status(meta["namespace"], meta["name"], patch)
-        log.debug(
-            "status of %s/%s: %s",
-            meta["namespace"],
-            meta["name"],
-            sorted(k for k in new if new[k] != old.get(k)),
+        return write_status(
+            self.store, "marketfeeds", body, status, updates, self.clock(), STATUS_KEYS, keep_others
         )
-        return 1
 
 
 def _api_message(exc: ApiException) -> str:

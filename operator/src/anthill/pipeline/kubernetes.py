@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from anthill.marketfeed.desired import NONROOT_UID, child_name
+from anthill.marketfeed.desired import child_name
 from anthill.pipeline.desired import PIPELINE_TAG, Pipeline, gold_tables
+from anthill.workload import container_security, pod_security
 
 PIPELINE_LABEL = PIPELINE_TAG
 CONTAINER = "spark"
@@ -53,13 +54,7 @@ def _container(pipeline: Pipeline, image: str) -> dict[str, Any]:
         ],
         "volumeMounts": [{"name": "tmp", "mountPath": SPARK_TMP}],
         "resources": _resources(pipeline),
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": container_security(),
         "terminationMessagePolicy": "FallbackToLogsOnError",
     }
 
@@ -77,13 +72,7 @@ def desired_spark_cronjob(pipeline: Pipeline) -> dict[str, Any]:
     pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "enableServiceLinks": False,
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": NONROOT_UID,
-            "runAsGroup": NONROOT_UID,
-            "fsGroup": NONROOT_UID,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": pod_security(),
         "containers": [_container(pipeline, runtime.image)],
         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "8Gi"}}],
     }

@@ -56,6 +56,7 @@ from anthill.pipeline.jobs import (
 )
 from anthill.pipeline.kubernetes import PIPELINE_LABEL, desired_spark_cronjob, owner_reference
 from anthill.settings import OperatorSettings
+from anthill.status import write_status
 
 PIPELINES = "medallionpipelines"
 CONNECTIONS = "databricksconnections"
@@ -159,35 +160,6 @@ def kubernetes_last_run(jobs: list[dict[str, Any]]) -> dict[str, Any] | None:
         if last.get(source):
             run[target] = rfc3339(last[source])
     return run
-
-
-def write_status(
-    store: Store,
-    plural: str,
-    body: dict[str, Any],
-    status: dict[str, Any],
-    updates: list[dict[str, Any]],
-    now: datetime.datetime,
-    keys: tuple[str, ...],
-    keep_others: bool = False,
-) -> int:
-    """Patch the status when it differs from what ``body`` shows; the number of writes (0 or 1)."""
-    current = body.get("status") or {}
-    merged = cond.merge_conditions(current.get("conditions") or [], updates, now)
-    new = {
-        **({k: v for k, v in current.items() if k in keys} if keep_others else {}),
-        **status,
-        "conditions": merged,
-    }
-    old = {k: v for k, v in current.items() if k in keys}
-    if new == old:
-        return 0
-    patch: dict[str, Any] = {key: None for key in old if key not in new}
-    patch.update(new)
-    meta = body["metadata"]
-    store.patch_status(plural, meta["namespace"], meta["name"], patch)
-    body["status"] = new
-    return 1
 
 
 @dataclass
