@@ -159,6 +159,7 @@ def refine(plan: DemoPlan, console: Console) -> dict[str, list[dict[str, Any]]]:
     from anthill_spark.jobs import Lake, bronze_to_silver, read_table, silver_to_gold  # noqa: PLC0415
     from anthill_spark.session import local_session  # noqa: PLC0415
 
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # everything is local: no need to look for a NIC
     with console.status("starting Spark (the first run fetches Delta's jars)"):
         session = local_session("anthill-demo")
         session.sparkContext.setLogLevel("ERROR")
