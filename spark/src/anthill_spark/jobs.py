@@ -39,14 +39,17 @@ class SilverInputs:
 class GoldTable:
     """How to build one gold table, and how much history before the first changed day a rebuilt row needs.
 
-    ``lookback`` counts trading days (rows per ticker); ``None`` means all of it (running peaks, EMAs).
-    Tables keyed by ``year`` are rebuilt from the start of the changed day's year.
+    ``lookback`` counts trading days (rows per ticker); ``None`` means all of it (running peaks).
+    Tables keyed by ``year`` are rebuilt from the start of the changed day's year. ``running`` computes,
+    from all history, the columns that need it (keyed by ticker and date); a rebuild takes those from it
+    and the rest from ``build`` over the lookback alone.
     """
 
     build: Callable[[SilverInputs], DataFrame]
     lookback: int | None
     by_year: bool = False
     uses_dividends: bool = False
+    running: Callable[[DataFrame], DataFrame] | None = None
 
 
 GOLD_TABLES: dict[str, GoldTable] = {
@@ -55,7 +58,11 @@ GOLD_TABLES: dict[str, GoldTable] = {
         lambda s: s.daily.transform(gold.with_daily_returns).transform(gold.with_volatility),
         max(gold.VOLATILITY_WINDOWS),
     ),
-    "moving_averages": GoldTable(lambda s: s.daily.transform(gold.with_moving_averages), None),
+    "moving_averages": GoldTable(
+        lambda s: s.daily.transform(gold.with_moving_averages),
+        max(gold.SMA_WINDOWS) - 1,
+        running=gold.with_exponential_moving_averages,
+    ),
     "drawdowns": GoldTable(lambda s: s.daily.transform(gold.with_drawdowns), None),
     "anomalies": GoldTable(lambda s: s.daily.transform(gold.with_anomalies), gold.ANOMALY_WINDOW + 1),
     "market_breadth": GoldTable(lambda s: s.daily.transform(gold.with_market_breadth), gold.BREADTH_WINDOW),
@@ -480,6 +487,11 @@ def _rebuild_from(
     start = datetime.date(since.year, 1, 1) if table.by_year else since
     window_df = inputs.daily.transform(with_lookback, start, table.lookback)
     rebuilt = table.build(SilverInputs(window_df, inputs.dividends)).where(F.col(column) >= F.lit(first))
+    if table.running is not None:
+        running = inputs.daily.transform(table.running).where(F.col(column) >= F.lit(first))
+        keys = ["ticker", "date"]
+        replaced = [c for c in running.columns if c not in keys]
+        rebuilt = rebuilt.drop(*replaced).join(running, keys).select(*rebuilt.columns)
     return GoldResult(_write_gold(rebuilt, lake, name, f"{column} >= '{first}'", built), start)
 
 
