@@ -12,7 +12,8 @@ import datetime
 import functools
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,14 +39,17 @@ class SilverInputs:
 class GoldTable:
     """How to build one gold table, and how much history before the first changed day a rebuilt row needs.
 
-    ``lookback`` counts trading days (rows per ticker); ``None`` means all of it (running peaks, EMAs).
-    Tables keyed by ``year`` are rebuilt from the start of the changed day's year.
+    ``lookback`` counts trading days (rows per ticker); ``None`` means all of it (running peaks).
+    Tables keyed by ``year`` are rebuilt from the start of the changed day's year. ``running`` computes,
+    from all history, the columns that need it (keyed by ticker and date); a rebuild takes those from it
+    and the rest from ``build`` over the lookback alone.
     """
 
     build: Callable[[SilverInputs], DataFrame]
     lookback: int | None
     by_year: bool = False
     uses_dividends: bool = False
+    running: Callable[[DataFrame], DataFrame] | None = None
 
 
 GOLD_TABLES: dict[str, GoldTable] = {
@@ -54,7 +58,11 @@ GOLD_TABLES: dict[str, GoldTable] = {
         lambda s: s.daily.transform(gold.with_daily_returns).transform(gold.with_volatility),
         max(gold.VOLATILITY_WINDOWS),
     ),
-    "moving_averages": GoldTable(lambda s: s.daily.transform(gold.with_moving_averages), None),
+    "moving_averages": GoldTable(
+        lambda s: s.daily.transform(gold.with_moving_averages),
+        max(gold.SMA_WINDOWS) - 1,
+        running=gold.with_exponential_moving_averages,
+    ),
     "drawdowns": GoldTable(lambda s: s.daily.transform(gold.with_drawdowns), None),
     "anomalies": GoldTable(lambda s: s.daily.transform(gold.with_anomalies), gold.ANOMALY_WINDOW + 1),
     "market_breadth": GoldTable(lambda s: s.daily.transform(gold.with_market_breadth), gold.BREADTH_WINDOW),
@@ -119,10 +127,15 @@ class GoldResult:
         return "full" if self.since is None else f"incremental from {self.since}"
 
 
+def _aggregates(df: DataFrame, *aggregates: Column) -> tuple[Any, ...]:
+    """The values of ``df.agg(*aggregates)``: one job, one row."""
+    row = df.agg(*aggregates).first()
+    return tuple(row) if row is not None else (None,) * len(aggregates)
+
+
 def _scalar(df: DataFrame, aggregate: Column) -> Any:
     """The one value of ``df.agg(aggregate)``."""
-    row = df.agg(aggregate).first()
-    return row[0] if row is not None else None
+    return _aggregates(df, aggregate)[0]
 
 
 def read_table(spark: SparkSession, lake: Lake, layer: str, name: str) -> DataFrame:
@@ -216,23 +229,27 @@ def _sql_name(lake: Lake, layer: str, name: str) -> str:
     return lake.table(layer, name) if lake.catalog else f"delta.`{lake.table(layer, name)}`"
 
 
+def table_properties(spark: SparkSession, lake: Lake, layer: str, name: str) -> dict[str, str]:
+    """The table's properties, from its metadata alone (no Spark job, unlike ``DeltaTable.detail``)."""
+    rows = spark.sql(f"SHOW TBLPROPERTIES {_sql_name(lake, layer, name)}").collect()
+    return {row["key"]: row["value"] for row in rows}
+
+
 def silver_watermark(spark: SparkSession, lake: Lake, name: str) -> datetime.datetime | None:
     """The write time of the newest bronze file silver ``name`` has read (a table property; for a table
     without one, its newest ``ingested_at``). Files written before it are done."""
     if not table_exists(spark, lake, "silver", name):
         return None
-    detail = _delta(spark, lake, "silver", name).detail().select("properties").first()
-    raw = (detail["properties"] or {}).get(BRONZE_WATERMARK) if detail else None
+    raw = table_properties(spark, lake, "silver", name).get(BRONZE_WATERMARK)
     if raw:
         return datetime.datetime.fromisoformat(raw)
     newest: datetime.datetime | None = _scalar(read_table(spark, lake, "silver", name), F.max("ingested_at"))
     return newest
 
 
-def _record_watermark(spark: SparkSession, lake: Lake, name: str, rows: DataFrame) -> None:
-    """After the data is in: remember the newest bronze file ``rows`` came from (a crash before this
-    only means those files are read again, and MERGE makes that a no-op)."""
-    newest: datetime.datetime | None = _scalar(rows, F.max("ingested_at"))
+def _record_watermark(spark: SparkSession, lake: Lake, name: str, newest: datetime.datetime | None) -> None:
+    """After the data is in: remember the newest bronze file read, ``newest`` (a crash before this only
+    means those files are read again, and MERGE makes that a no-op)."""
     if newest is not None:
         value = newest.replace(tzinfo=newest.tzinfo or datetime.UTC).isoformat()
         spark.sql(
@@ -258,12 +275,19 @@ def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dic
         valid_df = silver.latest_valid_bars(checked_df)
         # Keyed by ingestion too: each rejected version of a bar is kept once.
         rejected_df = silver.quarantined_bars(checked_df).dropDuplicates([*BAR_KEY, "ingested_at"])
-        counts["bars"], counts["quarantined"] = valid_df.count(), rejected_df.count()
+        # One pass for what the two counts and the watermark need: distinct keys, as the writes keep.
+        valid = F.col("reason").isNull()
+        counts["bars"], counts["quarantined"], newest = _aggregates(
+            checked_df,
+            F.count_distinct(F.when(valid, F.struct(*BAR_KEY))),
+            F.count_distinct(F.when(~valid, F.struct(*BAR_KEY, "ingested_at"))),
+            F.max("ingested_at"),
+        )
         if counts["bars"] or not table_exists(spark, lake, "silver", "bars"):
             merge_by_key(spark, lake, "bars", valid_df, BAR_KEY)
         if counts["quarantined"]:
             merge_by_key(spark, lake, "quarantine", rejected_df, [*BAR_KEY, "ingested_at"])
-        _record_watermark(spark, lake, "bars", checked_df)
+        _record_watermark(spark, lake, "bars", newest)
         checked_df.unpersist()
     else:
         counts["bars"] = counts["quarantined"] = 0
@@ -273,10 +297,10 @@ def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dic
         if bronze is None:
             continue
         refined = bronze.transform(table.refine).cache()
-        counts[table.name] = refined.count()
+        counts[table.name], newest = _aggregates(refined, F.count(F.lit(1)), F.max("ingested_at"))
         if counts[table.name]:
             merge_by_key(spark, lake, table.name, refined, table.keys)
-            _record_watermark(spark, lake, table.name, refined)
+            _record_watermark(spark, lake, table.name, newest)
         refined.unpersist()
     return counts
 
@@ -325,11 +349,6 @@ def splits_state(spark: SparkSession, lake: Lake) -> tuple[datetime.datetime | N
     return (row[0], row[1] or "") if row is not None else (None, "")
 
 
-def _rows_written(spark: SparkSession, lake: Lake, name: str) -> int:
-    metrics = _delta(spark, lake, "gold", name).history(1).select("operationMetrics").first()
-    return int((metrics["operationMetrics"] or {}).get("numOutputRows", 0)) if metrics else 0
-
-
 def read_silver_inputs(spark: SparkSession, lake: Lake) -> SilverInputs:
     """Daily silver bars with trading dates, restated for splits where unadjusted, and dividends."""
     daily_df = read_table(spark, lake, "silver", "bars").transform(gold.with_trading_date)
@@ -354,15 +373,35 @@ class Changes:
         return min(known) if known else None
 
 
-def changes_since(inputs: SilverInputs, previous: BuiltFrom, splits: str) -> Changes:
-    """Silver rows ingested strictly after the build's watermark: the build read a silver snapshot that
-    held every row ingested up to that instant. (Two bronze files sharing one modification time across
-    silver runs is the one case this misses; ``--full-refresh`` settles it.)"""
-    newer = F.col("ingested_at") > F.lit(previous.watermark)
-    dividends = None
+def _newest_and_firsts(
+    df: DataFrame, day: str, watermarks: Sequence[datetime.datetime]
+) -> tuple[datetime.datetime | None, list[datetime.date | None]]:
+    """``df``'s newest ``ingested_at``, and per watermark the first ``day`` among rows ingested strictly
+    after it: one pass however many builds are compared."""
+    firsts = [F.min(F.when(F.col("ingested_at") > F.lit(mark), F.col(day))) for mark in watermarks]
+    newest, *first = _aggregates(df, F.max("ingested_at"), *firsts)
+    return newest, first
+
+
+def changes_since(
+    inputs: SilverInputs, builds: Collection[BuiltFrom], splits: str
+) -> tuple[datetime.datetime | None, dict[BuiltFrom, Changes]]:
+    """Silver's newest ingestion, and per earlier build what changed since: rows ingested strictly after
+    its watermark (the build read a silver snapshot that held every row ingested up to that instant; two
+    bronze files sharing one modification time across silver runs is the one case this misses, and
+    ``--full-refresh`` settles it)."""
+    ordered = list(builds)
+    marks = [build.watermark for build in ordered]
+    newest, bars = _newest_and_firsts(inputs.daily, "date", marks)
+    dividends: list[datetime.date | None] = [None] * len(ordered)
     if inputs.dividends is not None:
-        dividends = _scalar(inputs.dividends.where(newer), F.min("ex_dividend_date"))
-    return Changes(_scalar(inputs.daily.where(newer), F.min("date")), dividends, splits != previous.splits)
+        newest_dividend, dividends = _newest_and_firsts(inputs.dividends, "ex_dividend_date", marks)
+        newest = max((t for t in (newest, newest_dividend) if t is not None), default=None)
+    changes = {
+        build: Changes(first_bar, first_dividend, splits != build.splits)
+        for build, first_bar, first_dividend in zip(ordered, bars, dividends, strict=True)
+    }
+    return newest, changes
 
 
 def with_lookback(daily_df: DataFrame, since: datetime.date, lookback: int | None) -> DataFrame:
@@ -375,53 +414,71 @@ def with_lookback(daily_df: DataFrame, since: datetime.date, lookback: int | Non
     return daily_df.where(F.col("date") >= F.lit(since)).unionByName(kept.drop("_back"))
 
 
+GOLD_PARALLELISM = 4
+
+
 def silver_to_gold(
     spark: SparkSession,
     lake: Lake,
     tables: Sequence[str],
     full: bool = False,
     on_table: Callable[[str, GoldResult], None] | None = None,
+    parallelism: int = GOLD_PARALLELISM,
 ) -> dict[str, GoldResult]:
     """Build the requested gold tables from silver, each from the first day silver changed since its last
     build (with the history its windows need), or whole when ``full``, when it has no watermark, or when
-    a split arrived. Any sequence of runs ends where one full build does."""
+    a split arrived. Any sequence of runs ends where one full build does.
+
+    Silver is read once (and cached) for every table; up to ``parallelism`` tables are written at a time
+    (separate tables, separate Delta commits), so one table's planning and commit overlap another's jobs.
+    ``on_table`` is called as each table finishes.
+    """
     unknown = sorted(set(tables) - set(GOLD_TABLES))
     if unknown:
         raise ValueError(f"unknown gold tables {unknown}; available: {sorted(GOLD_TABLES)}")
     inputs = read_silver_inputs(spark, lake)
     inputs = SilverInputs(inputs.daily.cache(), inputs.dividends)
-    splits_newest, splits = splits_state(spark, lake)
-    newest = [_scalar(inputs.daily, F.max("ingested_at")), splits_newest]
-    if inputs.dividends is not None:
-        newest.append(_scalar(inputs.dividends, F.max("ingested_at")))
-    now = BuiltFrom(max(value for value in newest if value is not None), splits)
-    changes: dict[BuiltFrom, Changes] = {}
-    results: dict[str, GoldResult] = {}
-    for name in tables:
-        table = GOLD_TABLES[name]
-        previous = None if full else built_from(spark, lake, name)
-        if previous is not None and previous not in changes:
-            changes[previous] = changes_since(inputs, previous, now.splits)
-        if previous is None or changes[previous].splits:  # a new split restates every earlier raw bar
-            write_table(table.build(inputs), lake, "gold", name, metadata=now.metadata())
-            results[name] = GoldResult(_rows_written(spark, lake, name), None)
-        elif (since := changes[previous].since(table)) is None:
-            results[name] = GoldResult(0, None, skipped=True)
-        else:
-            results[name] = _rebuild_from(spark, lake, name, inputs, since, now.metadata())
-        if on_table:
-            on_table(name, results[name])
-    inputs.daily.unpersist()
-    return results
+    try:
+        splits_newest, splits = splits_state(spark, lake)
+
+        def last_build(name: str) -> BuiltFrom | None:
+            return None if full else built_from(spark, lake, name)
+
+        with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="gold") as pool:
+            previous = dict(zip(tables, pool.map(last_build, tables), strict=True))
+            newest, changes = changes_since(inputs, {p for p in previous.values() if p is not None}, splits)
+            now = BuiltFrom(max(t for t in (newest, splits_newest) if t is not None), splits)
+
+            def build(name: str) -> GoldResult:
+                table, before = GOLD_TABLES[name], previous[name]
+                if before is None or changes[before].splits:  # a new split restates every earlier raw bar
+                    return GoldResult(_write_gold(table.build(inputs), lake, name, None, now), None)
+                since = changes[before].since(table)
+                if since is None:
+                    return GoldResult(0, None, skipped=True)
+                return _rebuild_from(lake, name, inputs, since, now)
+
+            futures = {pool.submit(build, name): name for name in tables}
+            done: dict[str, GoldResult] = {}
+            for future in as_completed(futures):
+                done[futures[future]] = future.result()
+                if on_table:
+                    on_table(futures[future], done[futures[future]])
+    finally:
+        inputs.daily.unpersist()
+    return {name: done[name] for name in tables}
+
+
+def _write_gold(df: DataFrame, lake: Lake, name: str, replace_where: str | None, built: BuiltFrom) -> int:
+    """Write gold ``name`` (see ``write_table``), recording what it was built from; the rows written."""
+    write_table(df, lake, "gold", name, replace_where=replace_where, metadata=built.metadata())
+    spark = df.sparkSession
+    metrics = _delta(spark, lake, "gold", name).history(1).select("operationMetrics").first()
+    return int((metrics["operationMetrics"] or {}).get("numOutputRows", 0)) if metrics else 0
 
 
 def _rebuild_from(
-    spark: SparkSession,
-    lake: Lake,
-    name: str,
-    inputs: SilverInputs,
-    since: datetime.date,
-    metadata: dict[str, str],
+    lake: Lake, name: str, inputs: SilverInputs, since: datetime.date, built: BuiltFrom
 ) -> GoldResult:
     """Rebuild gold ``name``'s rows from ``since`` (its year's start for yearly tables) in place."""
     table = GOLD_TABLES[name]
@@ -430,8 +487,12 @@ def _rebuild_from(
     start = datetime.date(since.year, 1, 1) if table.by_year else since
     window_df = inputs.daily.transform(with_lookback, start, table.lookback)
     rebuilt = table.build(SilverInputs(window_df, inputs.dividends)).where(F.col(column) >= F.lit(first))
-    write_table(rebuilt, lake, "gold", name, replace_where=f"{column} >= '{first}'", metadata=metadata)
-    return GoldResult(_rows_written(spark, lake, name), start)
+    if table.running is not None:
+        running = inputs.daily.transform(table.running).where(F.col(column) >= F.lit(first))
+        keys = ["ticker", "date"]
+        replaced = [c for c in running.columns if c not in keys]
+        rebuilt = rebuilt.drop(*replaced).join(running, keys).select(*rebuilt.columns)
+    return GoldResult(_write_gold(rebuilt, lake, name, f"{column} >= '{first}'", built), start)
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:

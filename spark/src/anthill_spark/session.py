@@ -60,5 +60,7 @@ def local_session(
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "2g")
         .config("spark.databricks.delta.snapshotPartitions", "2")
+        # Listing a bronze dataset's date directories: a few tasks, not one per directory.
+        .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", str(cores * 4))
         .getOrCreate()
     )

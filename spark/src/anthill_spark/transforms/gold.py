@@ -101,12 +101,24 @@ def _ema(span: int) -> Column:
     return F.sum(F.col("close") * weight).over(_to_date()) / F.sum(weight).over(_to_date())
 
 
+def _emas() -> list[Column]:
+    return [_ema(span).alias(f"ema_{span}") for span in EMA_SPANS]
+
+
+def _indexed(daily_df: DataFrame) -> DataFrame:
+    return daily_df.withColumn("_i", F.row_number().over(_by_ticker()) - 1)
+
+
 def with_moving_averages(daily_df: DataFrame) -> DataFrame:
     """gold.moving_averages: SMA 20/50/200 of close (null until full) and EMA 12/26 (pandas adjust=True)."""
-    indexed = daily_df.withColumn("_i", F.row_number().over(_by_ticker()) - 1)
     smas = [_full(days, F.avg("close").over(_trailing(days))).alias(f"sma_{days}") for days in SMA_WINDOWS]
-    emas = [_ema(span).alias(f"ema_{span}") for span in EMA_SPANS]
-    return indexed.select("ticker", "date", "close", *smas, *emas)
+    return daily_df.transform(_indexed).select("ticker", "date", "close", *smas, *_emas())
+
+
+def with_exponential_moving_averages(daily_df: DataFrame) -> DataFrame:
+    """The EMA columns of ``with_moving_averages`` alone, keyed by ticker and date: they weigh every earlier
+    row but only through running sums, so all history costs one pass (the SMAs' sliding frames do not)."""
+    return daily_df.transform(_indexed).select("ticker", "date", *_emas())
 
 
 def with_drawdowns(daily_df: DataFrame) -> DataFrame:
