@@ -35,6 +35,7 @@ from anthill_ingest.sandbox.server import SandboxServer
 from anthill_ingest.sink import FileSink
 from anthill_spark.jobs import GOLD_TABLES, Lake, bronze_to_silver, read_table, silver_to_gold
 from anthill_spark.session import local_session
+from tests.benchmarks.report import publish
 
 console = Console(stderr=True)
 INDICES = ["I:NDX", "I:COMP"]
@@ -260,7 +261,7 @@ def main() -> None:
     )
     table.add_row("DuckDB: bronze -> gold SQL", f"{f.duck_s:.1f}", "reference; max |Spark - DuckDB|: "
                   + ", ".join(f"{k} {v:.1e}" for k, v in f.check.items()))  # fmt: skip
-    Console().print(table)
+    publish(table)
 
 
 if __name__ == "__main__":
