@@ -33,6 +33,13 @@ BENCHMARKS = {
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _value(columns: list[str], row: list[str]) -> str:
+    """A two-column table's value as it is; a wider one's cells named by their headers."""
+    if len(row) == 2:
+        return row[1]
+    return ", ".join(f"{header} {cell}" for header, cell in zip(columns[1:], row[1:], strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -62,8 +69,9 @@ def main() -> None:
                 failed.append(name)
                 combined.add_row(name, "FAILED", f"exit {result.returncode}")
                 continue
-            for index, (figure, value) in enumerate(json.loads(figures.read_text())["rows"]):
-                combined.add_row(name if index == 0 else "", figure, value)
+            published = json.loads(figures.read_text())
+            for index, row in enumerate(published["rows"]):
+                combined.add_row(name if index == 0 else "", row[0], _value(published["columns"], row))
             combined.add_row("", "(benchmark wall time)", f"{seconds:.0f} s", end_section=True)
     Console().print(combined)
     if failed:

@@ -17,11 +17,14 @@ def _plain(cell: object) -> str:
 
 
 def publish(table: Table, width: int | None = None) -> None:
-    """Print ``table``; with $ANTHILL_BENCHMARK_FIGURES set, also write its rows there as [figure, value] pairs."""
+    """Print ``table``; with $ANTHILL_BENCHMARK_FIGURES set, also write its column headers and rows there."""
     Console(width=width).print(table)
     target = os.environ.get(FIGURES_ENV)
     if not target:
         return
     columns = [[_plain(cell) for cell in column.cells] for column in table.columns]
     rows = [list(row) for row in zip(*columns, strict=True)]
-    Path(target).write_text(json.dumps({"title": _plain(table.title or ""), "rows": rows}))
+    headers = [_plain(column.header) for column in table.columns]
+    Path(target).write_text(
+        json.dumps({"title": _plain(table.title or ""), "columns": headers, "rows": rows})
+    )
