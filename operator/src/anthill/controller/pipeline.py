@@ -13,9 +13,9 @@ from urllib3.exceptions import HTTPError
 from anthill.api.common import GROUP, VERSION
 from anthill.controller.filters import not_paused, paused
 from anthill.controller.metrics import observe_reconcile
+from anthill.pipeline.connections import CONNECTIONS
 from anthill.pipeline.kubernetes import PIPELINE_LABEL
 from anthill.pipeline.reconcile import (
-    CONNECTIONS,
     PIPELINES,
     ConnectionReconciler,
     PipelineReconciler,
@@ -126,13 +126,12 @@ def register(
         with observe_reconcile(PIPELINE_KIND, "child-event") as outcome:
             try:
                 result = pipelines.reconcile_by_name(namespace, labels[PIPELINE_LABEL])
-            except RetryLaterError as exc:
-                outcome.reason = exc.reason
+            except (RetryLaterError, ApiException, HTTPError) as exc:
+                outcome.reason = _reason(exc)
                 log.info("pipeline %s/%s not refreshed: %s", namespace, labels[PIPELINE_LABEL], exc)
                 return
-            if result is not None:
-                outcome.reason = result.reason
-                outcome.writes = result.writes
+            outcome.reason = result.reason
+            outcome.writes = result.writes
 
     # -- DatabricksConnection -----------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from anthill import conditions as cond
 from anthill.api.errors import describe_validation_error
 from anthill.api.marketfeed import MarketFeedSpec
+from anthill.children import ensure_child
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed import observe
 from anthill.marketfeed.desired import (
@@ -29,7 +30,6 @@ from anthill.marketfeed.desired import (
     child_name,
     desired_configmap,
     desired_cronjob,
-    is_up_to_date,
     owner_reference,
 )
 from anthill.settings import OperatorSettings
@@ -253,23 +253,8 @@ class Reconciler:
     ) -> tuple[int, dict[str, Any]]:
         """(writes made, the object as the server now holds it)."""
         desired["metadata"]["ownerReferences"] = [owner_reference(feed)]
-        observed = get(feed.namespace, desired["metadata"]["name"])
         try:
-            if observed is None:
-                stored = create(desired)
-                log.info("created %s %s/%s", desired["kind"], feed.namespace, desired["metadata"]["name"])
-                return 1, stored
-            if is_up_to_date(desired, observed):
-                return 0, observed
-            desired["metadata"]["resourceVersion"] = observed["metadata"]["resourceVersion"]
-            stored = replace(desired)
-            log.info(
-                "updated %s %s/%s to the feed's spec",
-                desired["kind"],
-                feed.namespace,
-                desired["metadata"]["name"],
-            )
-            return 1, stored
+            return ensure_child(desired, get, create, replace)
         except ApiException as exc:
             if exc.status == CONFLICT:
                 raise ConflictError(

@@ -38,12 +38,12 @@ from pydantic import ValidationError
 from anthill import conditions as cond
 from anthill.api.errors import describe_validation_error
 from anthill.api.pipeline import MedallionPipelineSpec
+from anthill.children import ensure_child
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed import observe
-from anthill.marketfeed.desired import child_name, is_up_to_date
 from anthill.marketfeed.reconcile import PAUSED_ANNOTATION, is_paused, rfc3339
 from anthill.pipeline.compare import needs_update, settings_to_apply
-from anthill.pipeline.connections import Connection, ConnectionNotReadyError, Connections
+from anthill.pipeline.connections import CONNECTIONS, Connection, ConnectionNotReadyError, Connections
 from anthill.pipeline.desired import Pipeline, UnsupportedScheduleError, desired_job_settings, quartz_cron
 from anthill.pipeline.jobs import (
     InvalidSpecError,
@@ -59,7 +59,6 @@ from anthill.settings import OperatorSettings
 from anthill.status import write_status
 
 PIPELINES = "medallionpipelines"
-CONNECTIONS = "databricksconnections"
 EXTERNAL_NAME = "anthill.io/external-name"
 CREATE_PENDING = "anthill.io/external-create-pending"
 CREATE_SUCCEEDED = "anthill.io/external-create-succeeded"
@@ -185,7 +184,7 @@ class PipelineReconciler:
         default_factory=lambda: defaultdict(threading.Lock)
     )
     _backoff: dict[str, _Backoff] = field(default_factory=dict)
-    _rejected: dict[str, tuple[int | None, str]] = field(default_factory=dict)
+    _rejected: dict[str, int | None] = field(default_factory=dict)  # uid -> the generation Databricks refused
 
     # -- entry points -------------------------------------------------------------------------------------
 
@@ -202,7 +201,7 @@ class PipelineReconciler:
                 return Result("Gone")
             return self._reconcile(fresh)
 
-    def reconcile_by_name(self, namespace: str, name: str) -> Result | None:
+    def reconcile_by_name(self, namespace: str, name: str) -> Result:
         """For events on an owned CronJob or its Jobs."""
         return self.reconcile({"metadata": {"namespace": namespace, "name": name}})
 
@@ -244,8 +243,7 @@ class PipelineReconciler:
             job_id = external_id(meta.get("annotations") or {})
         except (UnsupportedScheduleError, ValueError) as exc:
             return self._invalid(body, str(exc))
-        rejected = self._rejected.get(pipeline.uid)
-        if rejected is not None and rejected[0] == generation:
+        if pipeline.uid in self._rejected and self._rejected[pipeline.uid] == generation:
             return Result(cond.INVALID_SPEC)  # Databricks refused this generation; a spec edit retries
         self._rejected.pop(pipeline.uid, None)
         runtime = spec.runtime.databricks
@@ -260,7 +258,7 @@ class PipelineReconciler:
             self._not_synced(body, exc.reason, str(exc), ready_if_unset=True)
             raise RetryLaterError(exc.reason, str(exc), self.settings.secret_retry) from exc
         except InvalidSpecError as exc:
-            self._rejected[pipeline.uid] = (generation, str(exc))
+            self._rejected[pipeline.uid] = generation
             return self._invalid(body, str(exc))
         except UnauthorizedError as exc:
             fingerprint = connection.fingerprint if connection is not None else None
@@ -291,11 +289,12 @@ class PipelineReconciler:
         job_id, observed = self._observe(body, pipeline, client, policies, job_id, result)
         if result.reason == cond.JOB_NOT_FOUND:
             return result
+        differs = observed is not None and needs_update(desired, observed.settings)
         if observed is None or job_id is None:
             job_id = self._create(body, pipeline, client, desired)
             result.events.append(Event("Normal", "CreatedExternal", f"created Databricks job {job_id}"))
             result.writes += 2
-        elif policies.update and needs_update(desired, observed.settings):
+        elif policies.update and differs:
             client.reset(job_id, settings_to_apply(desired, observed.settings))
             drifted = (body.get("status") or {}).get("observedGeneration") == pipeline.generation
             if drifted:
@@ -314,7 +313,7 @@ class PipelineReconciler:
             "observed (Observe only)" if not policies.update else "paused" if pipeline.spec.suspend else "on"
         )
         message = f"Databricks job {job_id} runs on {schedule!r} ({pipeline.spec.time_zone or 'UTC'}), {mode}"
-        if not policies.update and observed is not None and needs_update(desired, observed.settings):
+        if not policies.update and differs:
             message += "; it differs from the spec, which the management policies do not let the operator fix"
         updates = [
             cond.condition(cond.READY, True, cond.AVAILABLE, message, pipeline.generation),
@@ -407,7 +406,9 @@ class PipelineReconciler:
         result.events.append(Event("Normal", "Adopted", f"observing existing job {found[0]}"))
         return found[0], client.get(found[0])
 
-    def _create(self, body: dict[str, Any], pipeline: Pipeline, client: JobsClient, desired: Any) -> int:
+    def _create(
+        self, body: dict[str, Any], pipeline: Pipeline, client: JobsClient, desired: JobSettings
+    ) -> int:
         """Record "create pending", create, record the id. A failure Databricks surely refused clears the mark."""
         self._annotate(body, {CREATE_PENDING: rfc3339(self.clock())})
         try:
@@ -449,7 +450,7 @@ class PipelineReconciler:
                 connection.client.delete(target)
                 log.info("deleted job %s of %s", target, key)
         except (ConnectionNotReadyError, JobsError) as exc:
-            reason = getattr(exc, "reason", None) or _reason(exc)
+            reason = _reason(exc)
             message = f"cannot delete the job yet: {exc} (set deletionPolicy: Orphan to leave it)"
             update = [cond.condition(cond.READY, False, cond.DELETING, message, meta.get("generation"))]
             update.append(cond.condition(cond.SYNCED, False, reason, str(exc), meta.get("generation")))
@@ -464,18 +465,10 @@ class PipelineReconciler:
         desired = desired_spark_cronjob(pipeline)
         desired["metadata"]["ownerReferences"] = [owner_reference(pipeline)]
         name = desired["metadata"]["name"]
-        writes = 0
         try:
-            observed = self.store.get_cronjob(pipeline.namespace, name)
-            if observed is None:
-                self.store.create_cronjob(desired)
-                writes += 1
-                log.info("created CronJob %s/%s", pipeline.namespace, name)
-            elif not is_up_to_date(desired, observed):
-                desired["metadata"]["resourceVersion"] = observed["metadata"]["resourceVersion"]
-                self.store.replace_cronjob(desired)
-                writes += 1
-                log.info("updated CronJob %s/%s to the pipeline's spec", pipeline.namespace, name)
+            writes, _ = ensure_child(
+                desired, self.store.get_cronjob, self.store.create_cronjob, self.store.replace_cronjob
+            )
             jobs = self.store.list_jobs(pipeline.namespace, f"{PIPELINE_LABEL}={pipeline.name}")
         except ApiException as exc:
             if exc.status == CONFLICT:
@@ -484,7 +477,7 @@ class PipelineReconciler:
             self._not_synced(body, cond.RECONCILE_ERROR, message, ready_if_unset=True)
             raise RetryLaterError(cond.RECONCILE_ERROR, message) from exc
         previous = (body.get("status") or {}).get("atProvider") or {}
-        at_provider: dict[str, Any] = {"cronJobName": child_name(pipeline.name)}
+        at_provider: dict[str, Any] = {"cronJobName": name}
         last_run = kubernetes_last_run(jobs) or previous.get("lastRun")
         if last_run:
             at_provider["lastRun"] = last_run
@@ -574,6 +567,9 @@ class PipelineReconciler:
 
 
 def _reason(exc: BaseException) -> str:
+    """The condition reason for a failure to reach Databricks."""
+    if isinstance(exc, ConnectionNotReadyError):
+        return exc.reason
     if isinstance(exc, UnauthorizedError):
         return cond.UNAUTHORIZED
     if isinstance(exc, ThrottledError):
@@ -600,7 +596,7 @@ class ConnectionReconciler:
             connection = self.connections.resolve_body(body)
             identity = connection.client.identity()
         except (ConnectionNotReadyError, JobsError) as exc:
-            reason = getattr(exc, "reason", None) or _reason(exc)
+            reason = _reason(exc)
             updates = [
                 cond.condition(cond.READY, False, reason, str(exc), generation),
                 cond.condition(cond.SYNCED, False, reason, str(exc), generation),
