@@ -579,10 +579,6 @@ def parse_query(endpoint: str, raw: str) -> dict[str, Any]:
 
 class Handler(JsonHandler):
     server: DatabricksServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # quiet: tests read the stats endpoint instead
 
     def do_GET(self) -> None:  # noqa: N802 - http.server names it
         self._handle("GET")

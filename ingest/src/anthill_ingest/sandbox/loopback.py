@@ -57,7 +57,13 @@ class LoopbackServer(ThreadingHTTPServer):
 
 
 class JsonHandler(BaseHTTPRequestHandler):
-    """A request handler whose answers are JSON documents."""
+    """A request handler whose answers are JSON documents, on keep-alive connections, logging nothing
+    (tests and the demo read each server's stats endpoint instead)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
 
     def _send(self, status: HTTPStatus, body: Any, headers: dict[str, str] | None = None) -> None:
         self._send_raw(status, json.dumps(body, separators=(",", ":")).encode(), headers)

@@ -140,10 +140,6 @@ def _merge(bars: list[tuple[int, data.DailyBar]]) -> dict[str, Any]:
 
 class Handler(JsonHandler):
     server: SandboxServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # quiet: tests and the demo read the stats endpoint instead
 
     def do_GET(self) -> None:  # noqa: N802 - http.server names it
         state = self.server.state
