@@ -47,8 +47,7 @@ def run(
     from py4j.protocol import Py4JJavaError  # noqa: PLC0415
     from pyspark.errors import PySparkException  # noqa: PLC0415
 
-    from anthill_spark.jobs import GOLD_TABLES, Lake  # noqa: PLC0415
-    from anthill_spark.session import S3_SCHEMES, local_session  # noqa: PLC0415
+    from anthill_spark.jobs import GOLD_TABLES, Lake, session_for  # noqa: PLC0415
 
     tables = list(GOLD_TABLES) if gold == "all" else gold.split(",")
     unknown = sorted(set(tables) - set(GOLD_TABLES))
@@ -58,7 +57,7 @@ def run(
 
     target = Lake(lake)
     with err.status("starting Spark"):
-        session = local_session(s3=lake.startswith(S3_SCHEMES))
+        session = session_for(lake)
         session.sparkContext.setLogLevel("ERROR")
     try:
         _run(session, target, layer, tables, full_refresh)
@@ -88,10 +87,9 @@ def _run(session: SparkSession, target: Lake, layer: Layer, tables: list[str], f
         started = time.monotonic()
 
         def report(name: str, result: GoldResult) -> None:
-            nonlocal started
+            # Tables are built several at a time: the time is since gold started, not this table's own.
             err.print(f"gold.{name}: {result.rows:,} rows written, {result.mode} "
-                      f"({time.monotonic() - started:.1f}s)")  # fmt: skip
-            started = time.monotonic()
+                      f"(done at +{time.monotonic() - started:.1f}s)")  # fmt: skip
 
         with err.status(f"silver -> gold ({len(tables)} tables)"):
             silver_to_gold(session, target, tables, full_refresh, on_table=report)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -133,11 +133,6 @@ def _aggregates(df: DataFrame, *aggregates: Column) -> tuple[Any, ...]:
     return tuple(row) if row is not None else (None,) * len(aggregates)
 
 
-def _scalar(df: DataFrame, aggregate: Column) -> Any:
-    """The one value of ``df.agg(aggregate)``."""
-    return _aggregates(df, aggregate)[0]
-
-
 def read_table(spark: SparkSession, lake: Lake, layer: str, name: str) -> DataFrame:
     where = lake.table(layer, name)
     return spark.read.table(where) if lake.catalog else spark.read.format("delta").load(where)
@@ -243,8 +238,8 @@ def silver_watermark(spark: SparkSession, lake: Lake, name: str) -> datetime.dat
     raw = table_properties(spark, lake, "silver", name).get(BRONZE_WATERMARK)
     if raw:
         return datetime.datetime.fromisoformat(raw)
-    newest: datetime.datetime | None = _scalar(read_table(spark, lake, "silver", name), F.max("ingested_at"))
-    return newest
+    (newest,) = _aggregates(read_table(spark, lake, "silver", name), F.max("ingested_at"))
+    return cast("datetime.datetime | None", newest)
 
 
 def _record_watermark(spark: SparkSession, lake: Lake, name: str, newest: datetime.datetime | None) -> None:
@@ -334,26 +329,24 @@ def built_from(spark: SparkSession, lake: Lake, name: str) -> BuiltFrom | None:
         return None
 
 
-def splits_state(spark: SparkSession, lake: Lake) -> tuple[datetime.datetime | None, str]:
+def splits_state(splits_df: DataFrame | None) -> tuple[datetime.datetime | None, str]:
     """The newest ingestion in silver.splits, and a digest of every split's values (a re-fetch of the same
     splits leaves the digest as it was); (None, "") without splits. One pass over the table."""
-    if not table_exists(spark, lake, "silver", "splits"):
+    if splits_df is None:
         return None, ""
     columns = ("id", "ticker", "execution_date", "split_from", "split_to")
     split = F.concat_ws(",", *(F.col(c).cast("string") for c in columns))
-    row = (
-        read_table(spark, lake, "silver", "splits")
-        .agg(F.max("ingested_at"), F.sha2(F.concat_ws("|", F.sort_array(F.collect_list(split))), 256))
-        .first()
-    )
-    return (row[0], row[1] or "") if row is not None else (None, "")
+    digest = F.sha2(F.concat_ws("|", F.sort_array(F.collect_list(split))), 256)
+    newest, value = _aggregates(splits_df, F.max("ingested_at"), digest)
+    return newest, value or ""
 
 
-def read_silver_inputs(spark: SparkSession, lake: Lake) -> SilverInputs:
-    """Daily silver bars with trading dates, restated for splits where unadjusted, and dividends."""
+def read_silver_inputs(spark: SparkSession, lake: Lake, splits_df: DataFrame | None) -> SilverInputs:
+    """Daily silver bars with trading dates, restated for ``splits_df`` (silver.splits, if any) where
+    unadjusted, and dividends."""
     daily_df = read_table(spark, lake, "silver", "bars").transform(gold.with_trading_date)
-    if table_exists(spark, lake, "silver", "splits"):
-        daily_df = gold.with_split_adjustment(daily_df, read_table(spark, lake, "silver", "splits"))
+    if splits_df is not None:
+        daily_df = gold.with_split_adjustment(daily_df, splits_df)
     has_dividends = table_exists(spark, lake, "silver", "dividends")
     return SilverInputs(daily_df, read_table(spark, lake, "silver", "dividends") if has_dividends else None)
 
@@ -436,10 +429,13 @@ def silver_to_gold(
     unknown = sorted(set(tables) - set(GOLD_TABLES))
     if unknown:
         raise ValueError(f"unknown gold tables {unknown}; available: {sorted(GOLD_TABLES)}")
-    inputs = read_silver_inputs(spark, lake)
+    splits_df = (
+        read_table(spark, lake, "silver", "splits") if table_exists(spark, lake, "silver", "splits") else None
+    )
+    inputs = read_silver_inputs(spark, lake, splits_df)
     inputs = SilverInputs(inputs.daily.cache(), inputs.dividends)
     try:
-        splits_newest, splits = splits_state(spark, lake)
+        splits_newest, splits = splits_state(splits_df)
 
         def last_build(name: str) -> BuiltFrom | None:
             return None if full else built_from(spark, lake, name)
@@ -514,7 +510,8 @@ def _lake(args: argparse.Namespace) -> Lake:
     return Lake(args.lake, args.catalog, args.silver_schema, args.gold_schema)
 
 
-def _session(lake_uri: str) -> SparkSession:
+def session_for(lake_uri: str) -> SparkSession:
+    """The active session (Databricks, or a caller's), else a local one with S3A when the lake needs it."""
     active = SparkSession.getActiveSession()
     if active is not None:  # Databricks, or a caller that configured its own
         return active
@@ -526,20 +523,21 @@ def _session(lake_uri: str) -> SparkSession:
 def main_bronze_to_silver(argv: Sequence[str] | None = None) -> None:
     """Entry point ``bronze_to_silver`` (Databricks python_wheel_task parameters are argv)."""
     args = _parser("bronze_to_silver").parse_args(argv)
-    log.info("silver: %s", bronze_to_silver(_session(args.lake), _lake(args), args.full_refresh))
+    log.info("silver: %s", bronze_to_silver(session_for(args.lake), _lake(args), args.full_refresh))
 
 
 def main_silver_to_gold(argv: Sequence[str] | None = None) -> None:
     """Entry point ``silver_to_gold``."""
     args = _parser("silver_to_gold").parse_args(argv)
     log.info(
-        "gold: %s", silver_to_gold(_session(args.lake), _lake(args), args.gold.split(","), args.full_refresh)
+        "gold: %s",
+        silver_to_gold(session_for(args.lake), _lake(args), args.gold.split(","), args.full_refresh),
     )
 
 
 def main_all(argv: Sequence[str] | None = None) -> None:
     """Entry point ``all``: silver then gold."""
     args = _parser("all").parse_args(argv)
-    spark, lake = _session(args.lake), _lake(args)
+    spark, lake = session_for(args.lake), _lake(args)
     log.info("silver: %s", bronze_to_silver(spark, lake, args.full_refresh))
     log.info("gold: %s", silver_to_gold(spark, lake, args.gold.split(","), args.full_refresh))
