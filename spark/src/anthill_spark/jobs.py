@@ -242,14 +242,28 @@ def silver_watermark(spark: SparkSession, lake: Lake, name: str) -> datetime.dat
     return cast("datetime.datetime | None", newest)
 
 
-def _record_watermark(spark: SparkSession, lake: Lake, name: str, newest: datetime.datetime | None) -> None:
+def _record_watermark(
+    spark: SparkSession,
+    lake: Lake,
+    name: str,
+    newest: datetime.datetime | None,
+    since: datetime.datetime | None,
+) -> None:
     """After the data is in: remember the newest bronze file read, ``newest`` (a crash before this only
-    means those files are read again, and MERGE makes that a no-op)."""
-    if newest is not None:
-        value = newest.replace(tzinfo=newest.tzinfo or datetime.UTC).isoformat()
-        spark.sql(
-            f"ALTER TABLE {_sql_name(lake, 'silver', name)} SET TBLPROPERTIES ('{BRONZE_WATERMARK}' = '{value}')"
-        )
+    means those files are read again, and MERGE makes that a no-op). Nothing newer than ``since``, the
+    watermark the run started from, costs no commit."""
+    if newest is None or (since is not None and utc(since) == utc(newest)):
+        return
+    value = utc(newest).isoformat()
+    spark.sql(
+        f"ALTER TABLE {_sql_name(lake, 'silver', name)} SET TBLPROPERTIES ('{BRONZE_WATERMARK}' = '{value}')"
+    )
+
+
+def utc(moment: datetime.datetime) -> datetime.datetime:
+    """``moment`` in UTC. PySpark returns timestamps as naive datetimes in the machine's local time zone,
+    which ``astimezone`` reads as exactly that."""
+    return moment.astimezone(datetime.UTC)
 
 
 def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dict[str, int]:
@@ -282,7 +296,7 @@ def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dic
             merge_by_key(spark, lake, "bars", valid_df, BAR_KEY)
         if counts["quarantined"]:
             merge_by_key(spark, lake, "quarantine", rejected_df, [*BAR_KEY, "ingested_at"])
-        _record_watermark(spark, lake, "bars", newest)
+        _record_watermark(spark, lake, "bars", newest, since)
         checked_df.unpersist()
     else:
         counts["bars"] = counts["quarantined"] = 0
@@ -295,7 +309,7 @@ def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dic
         counts[table.name], newest = _aggregates(refined, F.count(F.lit(1)), F.max("ingested_at"))
         if counts[table.name]:
             merge_by_key(spark, lake, table.name, refined, table.keys)
-            _record_watermark(spark, lake, table.name, newest)
+            _record_watermark(spark, lake, table.name, newest, table_since)
         refined.unpersist()
     return counts
 

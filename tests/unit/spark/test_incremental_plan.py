@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import os
+import time
 
-from anthill_spark.jobs import GOLD_TABLES, Changes
+from anthill_spark.jobs import GOLD_TABLES, Changes, utc
 
 D = datetime.date
 
@@ -20,3 +22,22 @@ def test_the_earliest_change_wins() -> None:
     assert changes.since(GOLD_TABLES["yearly_performance"]) == D(2024, 2, 1)
     assert changes.since(GOLD_TABLES["volatility"]) == D(2024, 3, 1)
     assert Changes(None, None, splits=False).since(GOLD_TABLES["drawdowns"]) is None
+
+
+def test_watermarks_are_recorded_in_utc_whatever_the_machine_zone() -> None:
+    """PySpark hands back naive local times; recorded as if they were UTC, a machine east of UTC would skip
+    an hour of bronze files on the next run."""
+    original = os.environ.get("TZ")
+    os.environ["TZ"] = "Europe/Berlin"
+    time.tzset()
+    try:
+        local_naive = datetime.datetime(2026, 1, 15, 13, 0)  # 13:00 in Berlin in winter
+        assert utc(local_naive) == datetime.datetime(2026, 1, 15, 12, 0, tzinfo=datetime.UTC)
+        aware = datetime.datetime(2026, 1, 15, 12, 0, tzinfo=datetime.UTC)
+        assert utc(aware) == aware
+    finally:
+        if original is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = original
+        time.tzset()
