@@ -21,8 +21,8 @@ from anthill.dev.controlplane import Binaries, ControlPlane, terminate, wait_for
 from anthill.pipeline.jobs import Credentials, workspace_client
 from anthill_ingest.sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
 from tests.integration.conftest import REPO, operator_kubeconfig, start_operator
-from tests.integration.databricks.test_pipeline_operator import connection_manifest, pipeline_manifest
-from tests.integration.kubectl import Kubectl
+from tests.integration.databricks.conftest import connection_manifest, pipeline_manifest
+from tests.integration.kubectl import Kubectl, condition
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -66,8 +66,7 @@ def items(kubectl: Kubectl, what: str, *selector: str) -> list[dict[str, Any]]:
 
 
 def ready(obj: dict[str, Any]) -> bool:
-    conditions = (obj.get("status") or {}).get("conditions") or []
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+    return condition(obj, "Ready").get("status") == "True"
 
 
 def stop(process: subprocess.Popen[bytes] | None) -> None:
@@ -88,7 +87,8 @@ def test_operator_killed_in_a_burst_converges_with_one_cronjob_per_feed(
         process.send_signal(signal.SIGKILL)
         process.wait()
         created_before = len(items(kubectl, "cronjobs"))
-        assert created_before < FEEDS, "the burst finished before the kill: nothing was interrupted"
+        if created_before == FEEDS:
+            pytest.skip("the burst finished before the kill landed: nothing was interrupted")
 
         process, _ = start_operator(kubeconfig, log)
         wait_for(

@@ -4,20 +4,18 @@ admission rules that keep a pipeline from changing runtime or workspace after cr
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from anthill.dev.controlplane import wait_for
-from tests.helpers import anthill
+from tests.helpers import REPO, anthill
 from tests.integration.conftest import OperatorProcess
-from tests.integration.kubectl import Kubectl, get
+from tests.integration.kubectl import Kubectl, condition, get
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 30
 
 
@@ -28,19 +26,16 @@ def manifest(name: str = "local", **spec: Any) -> str:
     return yaml.safe_dump(doc)
 
 
-def ready_reason(obj: dict[str, Any] | None) -> str | None:
-    for cond in (obj or {}).get("status", {}).get("conditions", []):
-        if cond["type"] == "Ready":
-            return str(cond["reason"])
-    return None
-
-
 def test_pipeline_owns_a_spark_cronjob_that_follows_the_spec(
     kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
 ) -> None:
     ns = feed_namespace
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest())
-    wait_for(lambda: ready_reason(get(kubectl, ns, "mp/local")) == "Available", TIMEOUT, "the pipeline Ready")
+    wait_for(
+        lambda: condition(get(kubectl, ns, "mp/local"), "Ready").get("reason") == "Available",
+        TIMEOUT,
+        "the pipeline Ready",
+    )
     pipeline = get(kubectl, ns, "mp/local")
     cronjob = get(kubectl, ns, "cronjob/local")
     assert pipeline is not None

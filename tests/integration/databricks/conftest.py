@@ -3,14 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import requests
+import yaml
 from databricks.sdk import WorkspaceClient
 
 from anthill.pipeline.jobs import Credentials, DatabricksJobs, workspace_client
 from anthill_ingest.sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
 
 PAT = DEFAULT_TOKEN
+CLUSTER = {"sparkVersion": "15.4.x-scala2.12", "nodeTypeId": "i3.xlarge", "numWorkers": 2}
+
+
+def connection_manifest(server: DatabricksServer, token: str = PAT, name: str = "sandbox") -> str:
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{name}-credentials"},
+              "stringData": {"token": token}}  # fmt: skip
+    connection = {
+        "apiVersion": "anthill.io/v1alpha1",
+        "kind": "DatabricksConnection",
+        "metadata": {"name": name},
+        "spec": {"host": server.url, "credentialsSecretRef": {"name": f"{name}-credentials"}},
+    }
+    return yaml.safe_dump_all([secret, connection])
+
+
+def pipeline_manifest(name: str, annotations: dict[str, str] | None = None, **spec: Any) -> str:
+    doc: dict[str, Any] = {
+        "apiVersion": "anthill.io/v1alpha1",
+        "kind": "MedallionPipeline",
+        "metadata": {"name": name, "annotations": annotations or {}},
+        "spec": {
+            "feeds": [{"name": "us-equities-daily"}],
+            "lake": {"uri": "s3://anthill-lake-dev/market"},
+            "catalog": {"name": "anthill_dev"},
+            "schedule": "0 19 * * 1-5",
+            "timeZone": "America/New_York",
+            "runtime": {"databricks": {"connectionRef": {"name": "sandbox"}, "cluster": CLUSTER}},
+            **spec,
+        },
+    }
+    return yaml.safe_dump(doc)
+
+
+def stats(server: DatabricksServer) -> dict[str, int]:
+    requests_: dict[str, int] = requests.get(f"{server.url}/_sandbox/stats", timeout=5).json()["requests"]
+    return requests_
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from anthill_ingest.sandbox.databricks import (
     DatabricksServer,
     WorkspaceState,
 )
-from tests.integration.databricks.conftest import PAT
+from tests.integration.databricks.conftest import PAT, stats
 
 pytestmark = pytest.mark.integration
 
@@ -51,11 +51,6 @@ SPEC: dict[str, Any] = {
 def _desired(name: str = "us-equities", **spec: Any) -> jobs.JobSettings:
     pipeline = Pipeline(name, "market", MedallionPipelineSpec.model_validate({**SPEC, **spec}))
     return desired_job_settings(pipeline, WHEEL)
-
-
-def _requests(server: DatabricksServer) -> dict[str, int]:
-    stats: dict[str, int] = requests.get(f"{server.url}/_sandbox/stats", timeout=5).json()["requests"]
-    return stats
 
 
 def test_create_then_get_returns_the_settings_with_server_defaults(client: DatabricksJobs) -> None:
@@ -122,7 +117,7 @@ def test_list_by_name_pages_through_every_match(
         client.create(jobs.JobSettings(name=f"other-{n}"))
     listed = [job.job_id or 0 for job in sdk.jobs.list(name="nightly", limit=7)]
     assert sorted(listed) == sorted(same)  # every page followed, each job once, the filter case-insensitive
-    assert _requests(server)["jobs/list"] == 4  # 7 + 7 + 7 + 4
+    assert stats(server)["jobs/list"] == 4  # 7 + 7 + 7 + 4
     assert client.find_by_name("NIGHTLY") == sorted(same)
     assert all(job.settings is not None and not job.settings.tasks for job in sdk.jobs.list(limit=3))
 
@@ -201,7 +196,7 @@ def test_a_429_is_throttled_with_retry_after_and_not_retried_by_the_sdk() -> Non
         with pytest.raises(ThrottledError) as caught:
             client.get(1)
         assert caught.value.retry_after == 30.0
-        assert _requests(server) == {"jobs/get": 1}  # the SDK did not sleep 30 s and try again
+        assert stats(server) == {"jobs/get": 1}  # the SDK did not sleep 30 s and try again
         assert client.get(1) is None  # the next call goes through
     finally:
         server.stop()
@@ -213,7 +208,7 @@ def test_a_500_is_upstream() -> None:
         client = DatabricksJobs.connect(server.url, Credentials(token=PAT))
         with pytest.raises(UpstreamError, match="failed to handle"):
             client.create(_desired())
-        assert _requests(server) == {"jobs/create": 1}
+        assert stats(server) == {"jobs/create": 1}
     finally:
         server.stop()
 

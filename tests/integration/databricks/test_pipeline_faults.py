@@ -19,7 +19,7 @@ from anthill.dev.controlplane import Binaries, ControlPlane, terminate, wait_for
 from anthill.pipeline.desired import PIPELINE_TAG
 from anthill_ingest.sandbox.databricks import DatabricksFaults, DatabricksServer, WorkspaceState
 from tests.integration.conftest import REPO, operator_kubeconfig, start_operator
-from tests.integration.databricks.test_pipeline_operator import connection_manifest, pipeline_manifest, stats
+from tests.integration.databricks.conftest import connection_manifest, pipeline_manifest, stats
 from tests.integration.kubectl import Kubectl, condition, get
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

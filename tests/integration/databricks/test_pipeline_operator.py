@@ -11,8 +11,6 @@ import json
 from typing import Any
 
 import pytest
-import requests
-import yaml
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import jobs
 
@@ -20,44 +18,13 @@ from anthill.dev.controlplane import wait_for
 from anthill.pipeline.desired import PIPELINE_TAG
 from anthill_ingest.sandbox.databricks import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatabricksServer
 from tests.integration.conftest import OperatorProcess
-from tests.integration.databricks.conftest import PAT
+from tests.integration.databricks.conftest import CLUSTER, connection_manifest, pipeline_manifest, stats
 from tests.integration.kubectl import Kubectl, condition, get
 
 pytestmark = pytest.mark.integration
 
 TIMEOUT = 30
 WRITES = ("jobs/create", "jobs/reset", "jobs/update", "jobs/delete", "jobs/run-now")
-CLUSTER = {"sparkVersion": "15.4.x-scala2.12", "nodeTypeId": "i3.xlarge", "numWorkers": 2}
-
-
-def connection_manifest(server: DatabricksServer, token: str = PAT, name: str = "sandbox") -> str:
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{name}-credentials"},
-              "stringData": {"token": token}}  # fmt: skip
-    connection = {
-        "apiVersion": "anthill.io/v1alpha1",
-        "kind": "DatabricksConnection",
-        "metadata": {"name": name},
-        "spec": {"host": server.url, "credentialsSecretRef": {"name": f"{name}-credentials"}},
-    }
-    return yaml.safe_dump_all([secret, connection])
-
-
-def pipeline_manifest(name: str, annotations: dict[str, str] | None = None, **spec: Any) -> str:
-    doc: dict[str, Any] = {
-        "apiVersion": "anthill.io/v1alpha1",
-        "kind": "MedallionPipeline",
-        "metadata": {"name": name, "annotations": annotations or {}},
-        "spec": {
-            "feeds": [{"name": "us-equities-daily"}],
-            "lake": {"uri": "s3://anthill-lake-dev/market"},
-            "catalog": {"name": "anthill_dev"},
-            "schedule": "0 19 * * 1-5",
-            "timeZone": "America/New_York",
-            "runtime": {"databricks": {"connectionRef": {"name": "sandbox"}, "cluster": CLUSTER}},
-            **spec,
-        },
-    }
-    return yaml.safe_dump(doc)
 
 
 def wait_condition(kubectl: Kubectl, ns: str, what: str, type_: str, reason: str) -> dict[str, Any]:
@@ -68,11 +35,6 @@ def wait_condition(kubectl: Kubectl, ns: str, what: str, type_: str, reason: str
     obj = get(kubectl, ns, what)
     assert obj is not None
     return obj
-
-
-def stats(server: DatabricksServer) -> dict[str, int]:
-    requests_: dict[str, int] = requests.get(f"{server.url}/_sandbox/stats", timeout=5).json()["requests"]
-    return requests_
 
 
 def jobs_tagged(sdk: WorkspaceClient, key: str) -> list[jobs.BaseJob]:
@@ -304,8 +266,13 @@ def test_bad_credentials_surface_as_unauthorized_and_a_fixed_secret_recovers(
     # No retry storm: polls every couple of seconds, but Databricks hears from this pipeline only after the
     # unauthorized back-off (a minute by default).
     calls = sum(stats(server).values())
-    wait_for(lambda: operator.metric("anthill_reconcile_total", kind="MedallionPipeline", reason="Unauthorized")
-             >= 3, TIMEOUT, "more polls")  # fmt: skip
+
+    def unauthorized_polls() -> float:
+        return operator.metric("anthill_reconcile_total", kind="MedallionPipeline", trigger="timer",
+                               reason="Unauthorized")  # fmt: skip
+
+    base = unauthorized_polls()
+    wait_for(lambda: unauthorized_polls() >= base + 3, TIMEOUT, "three more polls of the locked pipeline")
     assert sum(stats(server).values()) <= calls + 1
 
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection_manifest(server))
@@ -328,9 +295,13 @@ def test_missing_connection_and_databricks_rejection_are_conditions(
     # "lonely" recovers once its connection exists.
     wait_condition(kubectl, ns, "mp/lonely", "Ready", "Available")
     creates = stats(server).get("jobs/create", 0)
-    polls = operator.metric("anthill_reconcile_total", kind="MedallionPipeline", trigger="timer")
-    wait_for(lambda: operator.metric("anthill_reconcile_total", kind="MedallionPipeline", trigger="timer")
-             >= polls + 3, TIMEOUT, "more polls")  # fmt: skip
+
+    def rejected_polls() -> float:  # only this namespace has a pipeline Databricks refused
+        return operator.metric("anthill_reconcile_total", kind="MedallionPipeline", trigger="timer",
+                               reason="InvalidSpec")  # fmt: skip
+
+    base = rejected_polls()
+    wait_for(lambda: rejected_polls() >= base + 2, TIMEOUT, "two more polls of martian")
     assert stats(server).get("jobs/create", 0) == creates  # not retried until the spec changes
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("martian", timeZone="Europe/Berlin"))
     wait_condition(kubectl, ns, "mp/martian", "Ready", "Available")

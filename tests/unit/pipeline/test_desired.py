@@ -56,10 +56,6 @@ def test_example_matches_the_stored_json() -> None:
     assert _settings() == expected
 
 
-def test_builder_is_deterministic() -> None:
-    assert desired_job_settings(_pipeline(), WHEEL) == desired_job_settings(_pipeline(), WHEEL)
-
-
 @pytest.mark.parametrize(
     ("cron", "quartz"),
     [
