@@ -101,6 +101,8 @@ def test_settings_to_apply_are_up_to_date_after_a_reset() -> None:
     desired = JobSettings.from_dict(_settings())
     observed = JobSettings.from_dict(_edit(_set("job_clusters.0.new_cluster.node_type_id", "m5.large")))
     applied = settings_to_apply(desired, observed)
-    assert applied.as_dict()["job_clusters"][0]["new_cluster"]["node_type_id"] == "i3.xlarge"
+    assert (
+        applied.as_dict()["job_clusters"][0]["new_cluster"]["node_type_id"] == "m6i.xlarge"
+    )  # the spec's, not the UI's
     assert applied.timeout_seconds == 0
     assert not needs_update(desired, JobSettings.from_dict(_as_stored(applied.as_dict())))
