@@ -89,7 +89,10 @@ class Cluster(Model):
             ".autoscale",
         )
     ]
-    spark_version: str = Field(description="Databricks runtime with Spark 4 (the wheel needs it), e.g. 17.3.x-scala2.13.", max_length=64)
+    spark_version: str = Field(
+        description="Databricks runtime with Spark 4 (the wheel needs it), e.g. 17.3.x-scala2.13.",
+        max_length=64,
+    )
     node_type_id: str = Field(description="Instance type, e.g. m6i.xlarge.", max_length=64)
     num_workers: int | None = Field(default=None, ge=0, le=1000, description="Fixed worker count.")
     autoscale: Autoscale | None = Field(default=None, description="Autoscaling range instead of numWorkers.")
