@@ -1,13 +1,16 @@
 """Where bronze lands: ``file://`` paths or ``s3://`` buckets, behind one small interface.
 
 Writes are whole-object: a reader never sees half a file (local files are renamed into place, S3 objects
-appear only when the upload completes; large ones go multipart).
+appear only when the upload completes; large ones go multipart). A local writer killed mid-write leaves its
+hidden ``.<name>.partial-<host>-<pid>`` file behind; the next write of that key removes it.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import socket
+import time
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -17,6 +20,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 MULTIPART_THRESHOLD = 16 * 2**20
+# A partial file this old belongs to no live writer, whichever host wrote it (a partition takes seconds).
+STALE_PARTIAL_SECONDS = 3600
 
 
 class Sink(Protocol):
@@ -36,15 +41,40 @@ class FileSink:
     def write(self, key: str, data: bytes) -> None:
         path = self.root / key
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        partial = path.with_name(f".{path.name}.partial-{socket.gethostname()}-{os.getpid()}")
         partial.write_bytes(data)
         partial.replace(path)
+        self._remove_abandoned(path)
+
+    @staticmethod
+    def _remove_abandoned(path: Path) -> None:
+        """Remove partial files of ``path`` that no live writer owns: written on this host by a process that
+        has exited, or older than ``STALE_PARTIAL_SECONDS`` (a writer on a host that can't be checked)."""
+        host = socket.gethostname()
+        for partial in path.parent.glob(f".{path.name}.partial-*"):
+            writer_host, _, pid = partial.name.removeprefix(f".{path.name}.partial-").rpartition("-")
+            try:
+                stale = time.time() - partial.stat().st_mtime > STALE_PARTIAL_SECONDS
+                if stale or (writer_host == host and pid.isdigit() and not _alive(int(pid))):
+                    partial.unlink()
+            except FileNotFoundError:
+                continue  # its writer finished (renamed it) or another sweep got there first
 
     def read(self, key: str) -> bytes | None:
         try:
             return (self.root / key).read_bytes()
         except FileNotFoundError:
             return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 class S3Sink:
