@@ -7,6 +7,7 @@ hidden ``.<name>.partial-<host>-<pid>`` file behind; the next write of that key 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import socket
@@ -22,6 +23,7 @@ from botocore.exceptions import ClientError
 MULTIPART_THRESHOLD = 16 * 2**20
 # A partial file this old belongs to no live writer, whichever host wrote it (a partition takes seconds).
 STALE_PARTIAL_SECONDS = 3600
+DIGEST_METADATA = "sha256"  # x-amz-meta-sha256 on S3 objects
 
 
 class Sink(Protocol):
@@ -31,6 +33,9 @@ class Sink(Protocol):
 
     def write(self, key: str, data: bytes) -> None: ...
     def read(self, key: str) -> bytes | None: ...
+    def digest(self, key: str) -> str | None:
+        """The SHA-256 (hex) of the object's bytes; None when it is absent or its digest is not known."""
+        ...
 
 
 class FileSink:
@@ -66,6 +71,10 @@ class FileSink:
         except FileNotFoundError:
             return None
 
+    def digest(self, key: str) -> str | None:
+        data = self.read(key)
+        return None if data is None else hashlib.sha256(data).hexdigest()
+
 
 def _alive(pid: int) -> bool:
     try:
@@ -94,7 +103,22 @@ class S3Sink:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def write(self, key: str, data: bytes) -> None:
-        self.client.upload_fileobj(io.BytesIO(data), self.bucket, self._key(key), Config=self.transfer)
+        """Upload ``data``, recording its SHA-256 as object metadata (an ETag is no digest of a multipart
+        object's bytes)."""
+        extra = {"Metadata": {DIGEST_METADATA: hashlib.sha256(data).hexdigest()}}
+        self.client.upload_fileobj(
+            io.BytesIO(data), self.bucket, self._key(key), ExtraArgs=extra, Config=self.transfer
+        )
+
+    def digest(self, key: str) -> str | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        value: str | None = head.get("Metadata", {}).get(DIGEST_METADATA)
+        return value
 
     def read(self, key: str) -> bytes | None:
         try:

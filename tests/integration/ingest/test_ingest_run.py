@@ -65,6 +65,33 @@ def test_incremental_run_continues_from_the_watermark_with_a_lookback(tmp_path: 
     assert run_ingest(tmp_path, doc, sandbox, today="2024-07-09").summary["message"] == "up to date"
 
 
+def test_lookback_days_are_rewritten_only_when_their_bytes_changed(tmp_path: Path, sandbox: SandboxServer,
+                                                                   bucket: str) -> None:  # fmt: skip
+    """The days fetched again for late corrections are left alone when what is stored is what came back:
+    their write time still says when their bars arrived, and silver has nothing to re-read."""
+    doc = feed_doc("lookback", f"s3://{bucket}/market", backfill={"from": "2024-06-03"})
+    assert run_ingest(tmp_path, doc, sandbox, today="2024-07-01").summary["watermark"] == "2024-06-28"
+    s3 = boto3.client("s3")
+    key = "market/bronze/aggregates/1day/date={}/lookback.parquet"
+    original = s3.get_object(Bucket=bucket, Key=key.format("2024-06-27"))["Body"].read()
+    # A stored copy that differs from what the API now says (as after a provider correction) ...
+    s3.put_object(Bucket=bucket, Key=key.format("2024-06-27"), Body=b"stale")
+    # ... and an unchanged one, marked so that a rewrite would show.
+    unchanged = key.format("2024-06-28")
+    sha = s3.head_object(Bucket=bucket, Key=unchanged)["Metadata"]["sha256"]
+    s3.copy_object(Bucket=bucket, Key=unchanged, CopySource={"Bucket": bucket, "Key": unchanged},
+                   Metadata={"sha256": sha, "marker": "kept"}, MetadataDirective="REPLACE")  # fmt: skip
+
+    second = run_ingest(tmp_path, doc, sandbox, today="2024-07-09")
+    assert second.summary["window"] == {"from": "2024-06-26", "to": "2024-07-08"}
+    # 06-26 and 06-28 unchanged; 06-27 and the five new trading days (07-04 is a holiday) written.
+    assert (second.summary["unchanged"], second.summary["files"]) == (2, 6)
+    assert s3.get_object(Bucket=bucket, Key=key.format("2024-06-27"))["Body"].read() == original
+    assert s3.head_object(Bucket=bucket, Key=unchanged)["Metadata"]["marker"] == "kept"
+    manifest = json.loads(s3_objects(bucket)["market/_manifests/lookback/2024-06-26_2024-07-08.json"])
+    assert len(manifest["files"]) == 8  # the manifest lists the whole window
+
+
 def test_crash_between_data_and_watermark_is_redone_without_duplicates(
     tmp_path: Path, sandbox: SandboxServer, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -43,3 +44,10 @@ def test_the_next_write_removes_partials_no_live_writer_owns(tmp_path: Path) -> 
 
     left = sorted(p.name for p in directory.iterdir())
     assert left == sorted(["daily.parquet", live.name, elsewhere.name, other_key.name])
+
+
+def test_digest_is_the_sha256_of_the_stored_bytes(tmp_path: Path) -> None:
+    sink = FileSink(f"file://{tmp_path}")
+    assert sink.digest("bronze/x.parquet") is None
+    sink.write("bronze/x.parquet", b"bars")
+    assert sink.digest("bronze/x.parquet") == hashlib.sha256(b"bars").hexdigest()
