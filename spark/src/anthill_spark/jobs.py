@@ -51,6 +51,13 @@ class GoldTable:
     uses_dividends: bool = False
     running: Callable[[DataFrame], DataFrame] | None = None
 
+    def appends(self, since: datetime.date, through: datetime.date | None) -> bool:
+        """Whether rows rebuilt from ``since`` are all new to a table built through ``through`` (its last
+        day), so they can be appended instead of replacing rows in place."""
+        if through is None:
+            return False
+        return since.year > through.year if self.by_year else since > through
+
 
 GOLD_TABLES: dict[str, GoldTable] = {
     "daily_returns": GoldTable(lambda s: s.daily.transform(gold.with_daily_returns), 1),
@@ -155,25 +162,37 @@ def write_table(
     name: str,
     replace_where: str | None = None,
     metadata: dict[str, str] | None = None,
+    append: bool = False,
 ) -> None:
-    """Overwrite the table, or only the rows matching ``replace_where`` (Delta refuses rows outside it)."""
-    writer = df.write.format("delta").mode("overwrite")
-    writer = (
-        writer.option("replaceWhere", replace_where)
-        if replace_where
-        else writer.option("overwriteSchema", "true")
-    )
+    """Overwrite the table, or only the rows matching ``replace_where`` (Delta refuses rows outside it), or
+    with ``append`` add the rows to it."""
+    if append:
+        writer = df.write.format("delta").mode("append")
+    elif replace_where:
+        writer = df.write.format("delta").mode("overwrite").option("replaceWhere", replace_where)
+    else:
+        writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
     if metadata:
         writer = writer.option("userMetadata", json.dumps(metadata, sort_keys=True))
     where = lake.table(layer, name)
     writer.saveAsTable(where) if lake.catalog else writer.save(where)
 
 
+@dataclass(frozen=True)
+class BronzeMark:
+    """How far silver has read bronze: every file written before ``time``, and ``files``, the ones written
+    at exactly ``time`` (another file may yet appear with that same time: S3 keeps whole seconds)."""
+
+    time: datetime.datetime
+    files: frozenset[str] = frozenset()
+
+
 def read_bronze(
-    spark: SparkSession, lake: Lake, datasets: Sequence[str], since: datetime.datetime | None = None
+    spark: SparkSession, lake: Lake, datasets: Sequence[str], since: BronzeMark | None = None
 ) -> DataFrame | None:
-    """Bronze rows of ``datasets`` from files written at or after ``since`` (all when None), with the
-    time their file was written as ``ingested_at``; None when there are no such files."""
+    """Bronze rows of ``datasets`` from files not yet read as of ``since`` (all when None), with the time
+    their file was written as ``ingested_at`` and its path as ``bronze_file``; None when there are no
+    such files."""
     frames = []
     for dataset in datasets:
         path = f"{lake.bronze}/{dataset}"
@@ -181,7 +200,7 @@ def read_bronze(
         reader = spark.read.option("recursiveFileLookup", "true").option("timeZone", "UTC")
         if since is not None:
             # A coarse listing-time filter (whole seconds, strictly after), then the exact one below.
-            coarse = since.astimezone(datetime.UTC) - datetime.timedelta(seconds=1)
+            coarse = since.time.astimezone(datetime.UTC) - datetime.timedelta(seconds=1)
             reader = reader.option("modifiedAfter", coarse.strftime("%Y-%m-%dT%H:%M:%S"))
         try:
             df = reader.parquet(path)
@@ -193,9 +212,16 @@ def read_bronze(
             ):
                 continue
             raise
-        df = df.withColumn("ingested_at", F.col("_metadata.file_modification_time"))
+        df = df.withColumns(
+            {
+                "ingested_at": F.col("_metadata.file_modification_time"),
+                "bronze_file": F.col("_metadata.file_path"),
+            }
+        )
         if since is not None:
-            df = df.where(F.col("ingested_at") >= F.lit(since))
+            at_mark = F.col("ingested_at") == F.lit(since.time)
+            done = F.col("bronze_file").isin(*sorted(since.files)) if since.files else F.lit(False)
+            df = df.where((F.col("ingested_at") > F.lit(since.time)) | (at_mark & ~done))
         frames.append(df)
     if not frames:
         return None
@@ -218,6 +244,7 @@ def merge_by_key(spark: SparkSession, lake: Lake, name: str, df: DataFrame, keys
 
 
 BRONZE_WATERMARK = "anthill.bronzeWatermark"
+BRONZE_WATERMARK_FILES = "anthill.bronzeWatermarkFiles"
 
 
 def _sql_name(lake: Lake, layer: str, name: str) -> str:
@@ -230,34 +257,52 @@ def table_properties(spark: SparkSession, lake: Lake, layer: str, name: str) -> 
     return {row["key"]: row["value"] for row in rows}
 
 
-def silver_watermark(spark: SparkSession, lake: Lake, name: str) -> datetime.datetime | None:
-    """The write time of the newest bronze file silver ``name`` has read (a table property; for a table
-    without one, its newest ``ingested_at``). Files written before it are done."""
+def silver_watermark(spark: SparkSession, lake: Lake, name: str) -> BronzeMark | None:
+    """How far silver ``name`` has read bronze (table properties; for a table without them, its newest
+    ``ingested_at``, with the files of that time read again)."""
     if not table_exists(spark, lake, "silver", name):
         return None
-    raw = table_properties(spark, lake, "silver", name).get(BRONZE_WATERMARK)
+    properties = table_properties(spark, lake, "silver", name)
+    raw = properties.get(BRONZE_WATERMARK)
     if raw:
-        return datetime.datetime.fromisoformat(raw)
+        files = json.loads(properties.get(BRONZE_WATERMARK_FILES) or "[]")
+        return BronzeMark(datetime.datetime.fromisoformat(raw), frozenset(files))
     (newest,) = _aggregates(read_table(spark, lake, "silver", name), F.max("ingested_at"))
-    return cast("datetime.datetime | None", newest)
+    return None if newest is None else BronzeMark(cast("datetime.datetime", newest))
+
+
+def bronze_mark(bronze_df: DataFrame, newest: datetime.datetime | None) -> BronzeMark | None:
+    """The mark after reading ``bronze_df``, whose newest ``ingested_at`` is ``newest``: that time and
+    the files written at it (a job reading only those files)."""
+    if newest is None:
+        return None
+    at_newest = bronze_df.where(F.col("ingested_at") == F.lit(newest)).select("bronze_file").distinct()
+    return BronzeMark(newest, frozenset(row["bronze_file"] for row in at_newest.collect()))
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _record_watermark(
-    spark: SparkSession,
-    lake: Lake,
-    name: str,
-    newest: datetime.datetime | None,
-    since: datetime.datetime | None,
+    spark: SparkSession, lake: Lake, name: str, mark: BronzeMark | None, since: BronzeMark | None
 ) -> None:
-    """After the data is in: remember the newest bronze file read, ``newest`` (a crash before this only
-    means those files are read again, and MERGE makes that a no-op). Nothing newer than ``since``, the
-    watermark the run started from, costs no commit."""
-    if newest is None or (since is not None and utc(since) == utc(newest)):
+    """After the data is in: remember how far bronze was read (a crash before this only means those files
+    are read again, and MERGE makes that a no-op). A mark equal to ``since``, the one the run started
+    from, costs no commit."""
+    if mark is None:
         return
-    value = utc(newest).isoformat()
-    spark.sql(
-        f"ALTER TABLE {_sql_name(lake, 'silver', name)} SET TBLPROPERTIES ('{BRONZE_WATERMARK}' = '{value}')"
-    )
+    files = mark.files
+    if since is not None and utc(since.time) == utc(mark.time):
+        if since.files >= mark.files:
+            return
+        files |= since.files  # more files of the same second: all of them are done
+    properties = {
+        BRONZE_WATERMARK: utc(mark.time).isoformat(),
+        BRONZE_WATERMARK_FILES: json.dumps(sorted(files)),
+    }
+    assignments = ", ".join(f"{_sql_string(k)} = {_sql_string(v)}" for k, v in properties.items())
+    spark.sql(f"ALTER TABLE {_sql_name(lake, 'silver', name)} SET TBLPROPERTIES ({assignments})")
 
 
 def utc(moment: datetime.datetime) -> datetime.datetime:
@@ -269,8 +314,9 @@ def utc(moment: datetime.datetime) -> datetime.datetime:
 def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dict[str, int]:
     """Bronze -> silver.bars (MERGE) and silver.quarantine, then dividends, splits and market holidays.
 
-    Only bronze files written at or after each silver table's watermark are read (the newest one again:
-    equal times are not trusted to be the same file); ``full`` reads every file. MERGE keeps the newest
+    Only bronze files each silver table has not read yet are read: written after its watermark, or at it
+    but not among the files recorded with it (equal times are not trusted to be the same file); ``full``
+    reads every file. MERGE keeps the newest
     ingestion per key either way, so any sequence of runs ends where one full run does. Returns the rows
     read per table.
     """
@@ -296,7 +342,7 @@ def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dic
             merge_by_key(spark, lake, "bars", valid_df, BAR_KEY)
         if counts["quarantined"]:
             merge_by_key(spark, lake, "quarantine", rejected_df, [*BAR_KEY, "ingested_at"])
-        _record_watermark(spark, lake, "bars", newest, since)
+        _record_watermark(spark, lake, "bars", bronze_mark(bars, newest), since)
         checked_df.unpersist()
     else:
         counts["bars"] = counts["quarantined"] = 0
@@ -309,24 +355,28 @@ def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dic
         counts[table.name], newest = _aggregates(refined, F.count(F.lit(1)), F.max("ingested_at"))
         if counts[table.name]:
             merge_by_key(spark, lake, table.name, refined, table.keys)
-            _record_watermark(spark, lake, table.name, newest, table_since)
+            _record_watermark(spark, lake, table.name, bronze_mark(bronze, newest), table_since)
         refined.unpersist()
     return counts
 
 
 WATERMARK = "anthill.silverWatermark"
 SPLITS_FINGERPRINT = "anthill.splitsFingerprint"
+THROUGH = "anthill.through"
 
 
 @dataclass(frozen=True)
 class BuiltFrom:
-    """What a gold table was last built from: silver up to ``watermark``, and splits as they were then."""
+    """What a gold table was last built from: silver up to ``watermark``, splits as they were then, and
+    daily bars through ``through`` (the last day it holds; None when not recorded)."""
 
     watermark: datetime.datetime
     splits: str
+    through: datetime.date | None = None
 
     def metadata(self) -> dict[str, str]:
-        return {WATERMARK: self.watermark.isoformat(), SPLITS_FINGERPRINT: self.splits}
+        recorded = {WATERMARK: self.watermark.isoformat(), SPLITS_FINGERPRINT: self.splits}
+        return recorded | ({THROUGH: self.through.isoformat()} if self.through else {})
 
 
 def built_from(spark: SparkSession, lake: Lake, name: str) -> BuiltFrom | None:
@@ -338,8 +388,13 @@ def built_from(spark: SparkSession, lake: Lake, name: str) -> BuiltFrom | None:
         return None  # written by something else (OPTIMIZE, a person): rebuild rather than guess
     try:
         recorded = json.loads(last["userMetadata"])
-        return BuiltFrom(datetime.datetime.fromisoformat(recorded[WATERMARK]), recorded[SPLITS_FINGERPRINT])
-    except (ValueError, KeyError, TypeError):
+        through = recorded.get(THROUGH)
+        return BuiltFrom(
+            datetime.datetime.fromisoformat(recorded[WATERMARK]),
+            recorded[SPLITS_FINGERPRINT],
+            datetime.date.fromisoformat(through) if through else None,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -380,35 +435,43 @@ class Changes:
         return min(known) if known else None
 
 
-def _newest_and_firsts(
+def _newest_last_and_firsts(
     df: DataFrame, day: str, watermarks: Sequence[datetime.datetime]
-) -> tuple[datetime.datetime | None, list[datetime.date | None]]:
-    """``df``'s newest ``ingested_at``, and per watermark the first ``day`` among rows ingested strictly
-    after it: one pass however many builds are compared."""
+) -> tuple[datetime.datetime | None, datetime.date | None, list[datetime.date | None]]:
+    """``df``'s newest ``ingested_at`` and last ``day``, and per watermark the first ``day`` among rows
+    ingested strictly after it: one pass however many builds are compared."""
     firsts = [F.min(F.when(F.col("ingested_at") > F.lit(mark), F.col(day))) for mark in watermarks]
-    newest, *first = _aggregates(df, F.max("ingested_at"), *firsts)
-    return newest, first
+    newest, last, *first = _aggregates(df, F.max("ingested_at"), F.max(day), *firsts)
+    return newest, last, first
 
 
-def changes_since(
-    inputs: SilverInputs, builds: Collection[BuiltFrom], splits: str
-) -> tuple[datetime.datetime | None, dict[BuiltFrom, Changes]]:
-    """Silver's newest ingestion, and per earlier build what changed since: rows ingested strictly after
-    its watermark (the build read a silver snapshot that held every row ingested up to that instant; two
-    bronze files sharing one modification time across silver runs is the one case this misses, and
-    ``--full-refresh`` settles it)."""
+@dataclass(frozen=True)
+class SilverState:
+    """Silver as gold reads it: its newest ingestion and last trading day, and per earlier gold build
+    what changed since."""
+
+    newest: datetime.datetime | None
+    through: datetime.date | None
+    changes: dict[BuiltFrom, Changes]
+
+
+def changes_since(inputs: SilverInputs, builds: Collection[BuiltFrom], splits: str) -> SilverState:
+    """Silver's newest ingestion and last day, and per earlier build what changed since: rows ingested
+    strictly after its watermark (the build read a silver snapshot that held every row ingested up to that
+    instant; two bronze files sharing one modification time across silver runs is the one case this
+    misses, and ``--full-refresh`` settles it)."""
     ordered = list(builds)
     marks = [build.watermark for build in ordered]
-    newest, bars = _newest_and_firsts(inputs.daily, "date", marks)
+    newest, through, bars = _newest_last_and_firsts(inputs.daily, "date", marks)
     dividends: list[datetime.date | None] = [None] * len(ordered)
     if inputs.dividends is not None:
-        newest_dividend, dividends = _newest_and_firsts(inputs.dividends, "ex_dividend_date", marks)
+        newest_dividend, _, dividends = _newest_last_and_firsts(inputs.dividends, "ex_dividend_date", marks)
         newest = max((t for t in (newest, newest_dividend) if t is not None), default=None)
     changes = {
         build: Changes(first_bar, first_dividend, splits != build.splits)
         for build, first_bar, first_dividend in zip(ordered, bars, dividends, strict=True)
     }
-    return newest, changes
+    return SilverState(newest, through, changes)
 
 
 def with_lookback(daily_df: DataFrame, since: datetime.date, lookback: int | None) -> DataFrame:
@@ -456,8 +519,10 @@ def silver_to_gold(
 
         with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="gold") as pool:
             previous = dict(zip(tables, pool.map(last_build, tables), strict=True))
-            newest, changes = changes_since(inputs, {p for p in previous.values() if p is not None}, splits)
-            now = BuiltFrom(max(t for t in (newest, splits_newest) if t is not None), splits)
+            state = changes_since(inputs, {p for p in previous.values() if p is not None}, splits)
+            changes = state.changes
+            newest = max(t for t in (state.newest, splits_newest) if t is not None)
+            now = BuiltFrom(newest, splits, state.through)
 
             def build(name: str) -> GoldResult:
                 table, before = GOLD_TABLES[name], previous[name]
@@ -466,7 +531,9 @@ def silver_to_gold(
                 since = changes[before].since(table)
                 if since is None:
                     return GoldResult(0, None, skipped=True)
-                return _rebuild_from(lake, name, inputs, since, now)
+                return _rebuild_from(
+                    lake, name, inputs, since, now, append=table.appends(since, before.through)
+                )
 
             futures = {pool.submit(build, name): name for name in tables}
             done: dict[str, GoldResult] = {}
@@ -479,18 +546,22 @@ def silver_to_gold(
     return {name: done[name] for name in tables}
 
 
-def _write_gold(df: DataFrame, lake: Lake, name: str, replace_where: str | None, built: BuiltFrom) -> int:
+def _write_gold(
+    df: DataFrame, lake: Lake, name: str, replace_where: str | None, built: BuiltFrom, append: bool = False
+) -> int:
     """Write gold ``name`` (see ``write_table``), recording what it was built from; the rows written."""
-    write_table(df, lake, "gold", name, replace_where=replace_where, metadata=built.metadata())
+    write_table(df, lake, "gold", name, replace_where=replace_where, metadata=built.metadata(), append=append)
     spark = df.sparkSession
     metrics = _delta(spark, lake, "gold", name).history(1).select("operationMetrics").first()
     return int((metrics["operationMetrics"] or {}).get("numOutputRows", 0)) if metrics else 0
 
 
 def _rebuild_from(
-    lake: Lake, name: str, inputs: SilverInputs, since: datetime.date, built: BuiltFrom
+    lake: Lake, name: str, inputs: SilverInputs, since: datetime.date, built: BuiltFrom, append: bool = False
 ) -> GoldResult:
-    """Rebuild gold ``name``'s rows from ``since`` (its year's start for yearly tables) in place."""
+    """Rebuild gold ``name``'s rows from ``since`` (its year's start for yearly tables) in place, or with
+    ``append`` add them (they are all new: an append commits without reading or rewriting any file, where
+    a replaceWhere rewrites every file holding a replaced row)."""
     table = GOLD_TABLES[name]
     column = "year" if table.by_year else "date"
     first: datetime.date | int = since.year if table.by_year else since
@@ -502,7 +573,7 @@ def _rebuild_from(
         keys = ["ticker", "date"]
         replaced = [c for c in running.columns if c not in keys]
         rebuilt = rebuilt.drop(*replaced).join(running, keys).select(*rebuilt.columns)
-    return GoldResult(_write_gold(rebuilt, lake, name, f"{column} >= '{first}'", built), start)
+    return GoldResult(_write_gold(rebuilt, lake, name, f"{column} >= '{first}'", built, append), start)
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:

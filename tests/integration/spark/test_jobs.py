@@ -14,7 +14,7 @@ from pyspark.testing import assertDataFrameEqual
 
 from anthill_ingest.calendar import trading_days
 from anthill_ingest.sandbox.server import SandboxServer
-from anthill_spark.jobs import Lake, bronze_to_silver, read_table, silver_to_gold
+from anthill_spark.jobs import Lake, bronze_to_silver, read_table, silver_to_gold, silver_watermark
 from tests.integration.ingest.conftest import feed_doc, run_ingest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -45,9 +45,25 @@ def test_bronze_to_silver_is_idempotent_and_takes_late_corrections(spark: SparkS
     assert bronze_dividends >= 4  # AAPL and MSFT pay quarterly
     assert first == {"bars": 5 * days, "quarantined": 0, "dividends": bronze_dividends}
     before = read_table(spark, lake, "silver", "bars").collect()
-    again = bronze_to_silver(spark, lake)  # incremental: only the newest files are read again
-    assert 0 < again["bars"] < first["bars"]
+    again = bronze_to_silver(spark, lake)  # incremental: files already read are not read again
+    assert again["bars"] == 0
     assertDataFrameEqual(read_table(spark, lake, "silver", "bars"), before)  # and nothing changes
+
+    # Another feed's file written in the same instant as the newest file read (S3 keeps whole seconds):
+    # its time equals the watermark, yet it is new, so it is read.
+    mark = silver_watermark(spark, lake, "bars")
+    assert mark is not None
+    assert len(mark.files) == 1
+    root = Path(lake.uri.removeprefix("file://"))
+    same_second = root / "bronze/aggregates/1day/date=2024-06-28/other.parquet"
+    other = pq.read_table(root / "bronze/aggregates/1day/date=2024-06-28/equities.parquet")
+    other = other.set_column(other.schema.get_field_index("ticker"), "ticker", [["ZZZA", "ZZZB", "ZZZC"]])
+    pq.write_table(other, same_second)
+    at_mark = int(mark.time.timestamp()) * 10**9 + mark.time.microsecond * 1000
+    os.utime(same_second, ns=(at_mark, at_mark))
+    assert bronze_to_silver(spark, lake)["bars"] == 3
+    assert bronze_to_silver(spark, lake)["bars"] == 0  # and then it is done
+    assert read_table(spark, lake, "silver", "bars").count() == 5 * days + 3
 
     # A late correction: the day's file is rewritten (newer file time) with prices 1% higher.
     path = Path(lake.uri.removeprefix("file://")) / "bronze/aggregates/1day/date=2024-06-28/equities.parquet"
@@ -62,7 +78,7 @@ def test_bronze_to_silver_is_idempotent_and_takes_late_corrections(spark: SparkS
     os.utime(path, (stat.st_atime, stat.st_mtime + 60))
     bronze_to_silver(spark, lake)
     silver = read_table(spark, lake, "silver", "bars")
-    assert silver.count() == 5 * days
+    assert silver.count() == 5 * days + 3
     closes = {
         r["ticker"]: r["close"] for r in silver.where("ts >= '2024-06-28' and ts < '2024-06-29'").collect()
     }

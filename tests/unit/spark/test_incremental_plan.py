@@ -41,3 +41,13 @@ def test_watermarks_are_recorded_in_utc_whatever_the_machine_zone() -> None:
         else:
             os.environ["TZ"] = original
         time.tzset()
+
+
+def test_rows_after_the_last_built_day_are_appended_and_earlier_ones_replaced() -> None:
+    daily, yearly = GOLD_TABLES["volatility"], GOLD_TABLES["yearly_performance"]
+    through = D(2024, 12, 31)
+    assert daily.appends(D(2025, 1, 2), through)
+    assert not daily.appends(through, through)  # a correction of the last day replaces it
+    assert not daily.appends(D(2025, 1, 2), None)  # built before the last day was recorded
+    assert yearly.appends(D(2025, 1, 2), through)  # a new year: a new row per ticker
+    assert not yearly.appends(D(2025, 3, 3), D(2025, 2, 28))  # the year's row is restated
