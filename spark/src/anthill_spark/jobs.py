@@ -12,6 +12,7 @@ import datetime
 import functools
 import json
 import logging
+import re
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -191,8 +192,8 @@ def read_bronze(
     spark: SparkSession, lake: Lake, datasets: Sequence[str], since: BronzeMark | None = None
 ) -> DataFrame | None:
     """Bronze rows of ``datasets`` from files not yet read as of ``since`` (all when None), with the time
-    their file was written as ``ingested_at`` and its path as ``bronze_file``; None when there are no
-    such files."""
+    their file was written as ``ingested_at`` and its key under bronze as ``bronze_file``; None when there
+    are no such files."""
     frames = []
     for dataset in datasets:
         path = f"{lake.bronze}/{dataset}"
@@ -212,12 +213,9 @@ def read_bronze(
             ):
                 continue
             raise
-        df = df.withColumns(
-            {
-                "ingested_at": F.col("_metadata.file_modification_time"),
-                "bronze_file": F.col("_metadata.file_path"),
-            }
-        )
+        # The file's key under bronze (the same whether the lake is reached as s3:// or s3a://, or moved).
+        key = F.regexp_extract("_metadata.file_path", rf".*/bronze/({re.escape(dataset)}/.*)$", 1)
+        df = df.withColumns({"ingested_at": F.col("_metadata.file_modification_time"), "bronze_file": key})
         if since is not None:
             at_mark = F.col("ingested_at") == F.lit(since.time)
             done = F.col("bronze_file").isin(*sorted(since.files)) if since.files else F.lit(False)
