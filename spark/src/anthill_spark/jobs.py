@@ -314,9 +314,8 @@ def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dic
 
     Only bronze files each silver table has not read yet are read: written after its watermark, or at it
     but not among the files recorded with it (equal times are not trusted to be the same file); ``full``
-    reads every file. MERGE keeps the newest
-    ingestion per key either way, so any sequence of runs ends where one full run does. Returns the rows
-    read per table.
+    reads every file. MERGE keeps the newest ingestion per key either way, so any sequence of runs ends
+    where one full run does. Returns the rows read per table.
     """
     counts: dict[str, int] = {}
     since = None if full else silver_watermark(spark, lake, "bars")
