@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -64,12 +65,17 @@ def namespace(api_client: client.ApiClient) -> Iterator[str]:
     core.delete_namespace(name)
 
 
+def install_crds(kubectl: Kubectl) -> None:
+    """Apply Anthill's CRDs (and the operator's RBAC roles) and wait until they are served."""
+    kubectl.ok("apply", "--server-side", "-f", str(REPO / "crds"))
+    kubectl.ok("wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=anthill")
+
+
 @pytest.fixture(scope="session")
 def kubectl(control_plane: ControlPlane, binaries: Binaries) -> Kubectl:
     """kubectl with Anthill's CRDs (and the operator's RBAC roles) installed."""
     kubectl = Kubectl(binaries.kubectl, control_plane.kubeconfig)
-    kubectl.ok("apply", "--server-side", "-f", str(REPO / "crds"))
-    kubectl.ok("wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=anthill")
+    install_crds(kubectl)
     return kubectl
 
 
@@ -104,6 +110,22 @@ def operator_kubeconfig(kubectl: Kubectl, control_plane: ControlPlane, directory
     path = directory / "operator.kubeconfig"
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+@contextlib.contextmanager
+def private_plane(
+    binaries: Binaries, directory: Path, namespace: str
+) -> Iterator[tuple[ControlPlane, Kubectl, Path]]:
+    """A control plane of one test module's own, for tests that kill or restart parts of it: the CRDs,
+    the operator's RBAC and kubeconfig, and ``namespace``, whose Secrets the operator may read."""
+    with ControlPlane(binaries=binaries, workdir=directory / "plane") as plane:
+        kubectl = Kubectl(binaries.kubectl, plane.kubeconfig)
+        install_crds(kubectl)
+        kubeconfig = operator_kubeconfig(kubectl, plane, directory)
+        kubectl.ok("create", "namespace", namespace)
+        kubectl.ok("create", "rolebinding", "secrets", "-n", namespace, "--clusterrole=anthill-operator-secrets",
+                   f"--serviceaccount={OPERATOR_NAMESPACE}:{OPERATOR_SA}")  # fmt: skip
+        yield plane, kubectl, kubeconfig
 
 
 def start_operator(kubeconfig: Path, log: Path, extra_env: dict[str, str] | None = None) -> tuple[

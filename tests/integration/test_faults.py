@@ -20,7 +20,7 @@ from databricks.sdk.service import jobs
 from anthill.dev.controlplane import Binaries, ControlPlane, terminate, wait_for
 from anthill.pipeline.jobs import Credentials, workspace_client
 from anthill_ingest.sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
-from tests.integration.conftest import REPO, operator_kubeconfig, start_operator
+from tests.integration.conftest import REPO, private_plane, start_operator
 from tests.integration.databricks.conftest import connection_manifest, pipeline_manifest
 from tests.integration.kubectl import Kubectl, condition
 
@@ -35,15 +35,11 @@ TIMEOUT = 60
 def plane(
     binaries: Binaries, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ControlPlane, Kubectl, Path]]:
-    directory = tmp_path_factory.mktemp("faults")
-    with ControlPlane(binaries=binaries, workdir=directory / "plane") as control_plane:
-        kubectl = Kubectl(binaries.kubectl, control_plane.kubeconfig)
-        kubectl.ok("apply", "--server-side", "-f", str(REPO / "crds"))
-        kubectl.ok("wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=anthill")
-        kubeconfig = operator_kubeconfig(kubectl, control_plane, directory)
-        kubectl.ok("create", "namespace", NS)
-        kubectl.ok("create", "rolebinding", "secrets", "-n", NS, "--clusterrole=anthill-operator-secrets",
-                   "--serviceaccount=anthill-system:anthill-operator")  # fmt: skip
+    with private_plane(binaries, tmp_path_factory.mktemp("faults"), NS) as (
+        control_plane,
+        kubectl,
+        kubeconfig,
+    ):
         kubectl.ok("create", "secret", "generic", "massive-api", "-n", NS, "--from-literal=apiKey=k")
         yield control_plane, kubectl, kubeconfig
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from anthill.dev.controlplane import Binaries, ControlPlane, terminate, wait_for
+from anthill.dev.controlplane import Binaries, terminate, wait_for
 from anthill.pipeline.desired import PIPELINE_TAG
 from anthill_ingest.sandbox.databricks import DatabricksFaults, DatabricksServer, WorkspaceState
-from tests.integration.conftest import REPO, operator_kubeconfig, start_operator
+from tests.integration.conftest import private_plane, start_operator
 from tests.integration.databricks.conftest import connection_manifest, pipeline_manifest, stats
 from tests.integration.kubectl import Kubectl, condition, get
 
@@ -31,15 +31,7 @@ FAST_RETRIES = {"ANTHILL_BACKOFF_MAX": "4", "ANTHILL_UNAUTHORIZED_RETRY": "5"}
 @pytest.fixture(scope="module")
 def cluster(binaries: Binaries, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kubectl, Path]]:
     """A control plane with the CRDs, the operator's RBAC and a namespace whose Secrets it may read."""
-    directory = tmp_path_factory.mktemp("pipeline-faults")
-    with ControlPlane(binaries=binaries, workdir=directory / "plane") as plane:
-        kubectl = Kubectl(binaries.kubectl, plane.kubeconfig)
-        kubectl.ok("apply", "--server-side", "-f", str(REPO / "crds"))
-        kubectl.ok("wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=anthill")
-        kubeconfig = operator_kubeconfig(kubectl, plane, directory)
-        kubectl.ok("create", "namespace", NS)
-        kubectl.ok("create", "rolebinding", "secrets", "-n", NS, "--clusterrole=anthill-operator-secrets",
-                   "--serviceaccount=anthill-system:anthill-operator")  # fmt: skip
+    with private_plane(binaries, tmp_path_factory.mktemp("pipeline-faults"), NS) as (_, kubectl, kubeconfig):
         yield kubectl, kubeconfig
 
 
