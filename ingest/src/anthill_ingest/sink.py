@@ -12,8 +12,9 @@ import io
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 import boto3
@@ -110,25 +111,22 @@ class S3Sink:
             io.BytesIO(data), self.bucket, self._key(key), ExtraArgs=extra, Config=self.transfer
         )
 
-    def digest(self, key: str) -> str | None:
+    def _object(self, call: Callable[..., Any], key: str) -> Any:
+        """``call`` (get_object or head_object) on ``key``; None when there is no such object."""
         try:
-            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return call(Bucket=self.bucket, Key=self._key(key))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
             raise
-        value: str | None = head.get("Metadata", {}).get(DIGEST_METADATA)
-        return value
+
+    def digest(self, key: str) -> str | None:
+        head = self._object(self.client.head_object, key)
+        return None if head is None else cast("str | None", head.get("Metadata", {}).get(DIGEST_METADATA))
 
     def read(self, key: str) -> bytes | None:
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise
-        body: bytes = response["Body"].read()
-        return body
+        response = self._object(self.client.get_object, key)
+        return None if response is None else cast("bytes", response["Body"].read())
 
 
 def open_sink(uri: str) -> Sink:
