@@ -29,21 +29,7 @@ def generate(
     ] = False,
 ) -> None:
     """Write crds/<plural>.anthill.io.yaml from the pydantic models (or check they are current)."""
-    stale = []
-    for path, content in crd_files(out).items():
-        current = path.read_text() if path.exists() else None
-        if current == content:
-            continue
-        stale.append(path)
-        if not check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
-            err.print(f"wrote {path}")
-    if check and stale:
-        err.print(f"[red]stale:[/] {', '.join(map(str, stale))}; run `anthill crds generate`")
-        raise typer.Exit(1)
-    if not stale:
-        err.print(f"CRDs in {out} are current")
+    _write_or_check(crd_files(out), check, "anthill crds generate", f"CRDs in {out} are current")
 
 
 @app.command("reference")
@@ -54,13 +40,20 @@ def write_reference(
     ] = False,
 ) -> None:
     """Write the API reference (every field, constraint, default and admission rule) from the models."""
-    content = reference(KINDS)
-    if (out.read_text() if out.exists() else None) == content:
-        err.print(f"{out} is current")
-        return
-    if check:
-        err.print(f"[red]stale:[/] {out}; run `anthill crds reference`")
+    _write_or_check({out: reference(KINDS)}, check, "anthill crds reference", f"{out} is current")
+
+
+def _write_or_check(files: dict[Path, str], check: bool, command: str, current: str) -> None:
+    """Write the files whose content differs from ``files``; with ``check``, only name them and exit 1."""
+    stale = [
+        path for path, content in files.items() if (path.read_text() if path.exists() else None) != content
+    ]
+    if check and stale:
+        err.print(f"[red]stale:[/] {', '.join(map(str, stale))}; run `{command}`")
         raise typer.Exit(1)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(content)
-    err.print(f"wrote {out}")
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(files[path])
+        err.print(f"wrote {path}")
+    if not stale:
+        err.print(current)
