@@ -93,6 +93,40 @@ def test_spec_edit_updates_the_cronjob_and_observed_generation(kubectl: Kubectl,
     wait_for(generation_followed, TIMEOUT, "observedGeneration to follow")
 
 
+def test_pods_run_as_the_named_service_account_and_unnaming_it_reverts(
+    kubectl: Kubectl, feed_namespace: str
+) -> None:
+    """The Job the CronJob starts makes a pod that runs as the feed's ServiceAccount (the kube-controller-
+    manager creates it, so the API server's ServiceAccount admission has checked that it exists); dropping
+    the field puts the CronJob back on the namespace's default."""
+    ns = feed_namespace
+    with_secret(kubectl, ns)
+    kubectl.ok("create", "serviceaccount", "anthill-ingest", "-n", ns)
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest("irsa", serviceAccountName="anthill-ingest"))
+    wait_ready(kubectl, ns, "irsa")
+    kubectl.ok("create", "job", "irsa-now", "--from=cronjob/irsa", "-n", ns)
+
+    def pod_created() -> bool:
+        pods = json.loads(kubectl.ok("get", "pods", "-n", ns, "-l", "job-name=irsa-now", "-o", "json"))
+        return bool(pods["items"])
+
+    wait_for(pod_created, TIMEOUT, "the Job's pod")
+    pods = json.loads(kubectl.ok("get", "pods", "-n", ns, "-l", "job-name=irsa-now", "-o", "json"))
+    (pod,) = pods["items"]
+    assert pod["spec"]["serviceAccountName"] == "anthill-ingest"
+    assert pod["spec"]["automountServiceAccountToken"] is False
+    assert not [v for v in pod["spec"]["volumes"] if v.get("projected")]  # no API token mounted
+
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest("irsa"))
+
+    def back_to_default() -> bool:
+        cronjob = get(kubectl, ns, "cronjob/irsa") or {}
+        pod_spec = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        return bool(pod_spec.get("serviceAccountName") == "default")
+
+    wait_for(back_to_default, TIMEOUT, "the CronJob back on the default ServiceAccount")
+
+
 def test_deleted_cronjob_is_restored(kubectl: Kubectl, feed_namespace: str) -> None:
     ns = feed_namespace
     with_secret(kubectl, ns)

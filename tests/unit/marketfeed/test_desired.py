@@ -62,6 +62,19 @@ def test_pod_meets_the_restricted_profile() -> None:
     }
 
 
+def test_pods_run_as_the_named_service_account_without_its_api_token() -> None:
+    named = _pod(desired_cronjob(_feed(serviceAccountName="anthill-ingest"), SETTINGS))
+    assert named["serviceAccountName"] == "anthill-ingest"
+    assert named["automountServiceAccountToken"] is False
+    # Unset is spelled out too, so removing the field is drift that reconciling puts back to default.
+    unnamed = _pod(desired_cronjob(_feed(), SETTINGS))
+    assert unnamed["serviceAccountName"] == "default"
+    assert not is_up_to_date(
+        desired_cronjob(_feed(), SETTINGS),
+        desired_cronjob(_feed(serviceAccountName="anthill-ingest"), SETTINGS),
+    )
+
+
 def test_the_api_key_comes_from_the_secret_and_nowhere_else() -> None:
     cronjob = desired_cronjob(_feed(), SETTINGS)
     (container,) = _pod(cronjob)["containers"]

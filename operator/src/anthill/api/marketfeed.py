@@ -9,6 +9,7 @@ from pydantic import Field
 
 from anthill.api.common import (
     CRON,
+    DNS_SUBDOMAIN,
     IANA_TIME_ZONE,
     Condition,
     Model,
@@ -151,6 +152,14 @@ class MarketFeedSpec(Model):
     )
     rate_limit: RateLimit | None = Field(
         default=None, description="Client-side request budget (default: unlimited, paced by 429 responses)."
+    )
+    service_account_name: str | None = Field(
+        default=None,
+        description="ServiceAccount the ingest pods run as, in the feed's namespace: on EKS the one bound to "
+        "the IAM role that may write the destination bucket (default: the namespace's `default`). Its "
+        "Kubernetes API token is never mounted; IRSA and EKS Pod Identity inject their own.",
+        max_length=253,
+        pattern=DNS_SUBDOMAIN,
     )
 
 

@@ -112,6 +112,8 @@ def desired_cronjob(feed: Feed, settings: OperatorSettings) -> dict[str, Any]:
     annotations = {SPEC_HASH_ANNOTATION: _spec_hash(desired_configmap(feed))}
     pod_spec = {
         "restartPolicy": "Never",
+        # Always set, so that removing spec.serviceAccountName is drift the next reconcile corrects.
+        "serviceAccountName": spec.service_account_name or "default",
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "securityContext": pod_security(),
