@@ -150,10 +150,43 @@ def test_pod_meets_the_restricted_profile_and_has_resources(helm: Helm, values: 
 
 
 def test_service_account_carries_the_irsa_role(helm: Helm) -> None:
-    account = one(helm.render(ENV_VALUES["prod"]), "ServiceAccount")
+    account = one(helm.render(ENV_VALUES["prod"]), "ServiceAccount", "anthill-operator")
     assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
     assert account["automountServiceAccountToken"] is False
     assert "annotations" not in one(helm.render(), "ServiceAccount")["metadata"]
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_ingest_service_account_in_each_feed_namespace_carries_the_ingest_role(helm: Helm, env: str) -> None:
+    """The ServiceAccount the gitops feeds name: in `market`, with the role Terraform's eks module makes for
+    ingest pods (`<name>-ingest`, trusted for `market/anthill-ingest`), and no token or permissions."""
+    objects = helm.render(ENV_VALUES[env])
+    account = one(objects, "ServiceAccount", "anthill-ingest")
+    assert account["metadata"]["namespace"] == "market"
+    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
+        f":role/anthill-{env}-ingest"
+    )
+    assert account["automountServiceAccountToken"] is False
+    bound = [
+        s for b in find(objects, "RoleBinding") + find(objects, "ClusterRoleBinding") for s in b["subjects"]
+    ]
+    assert all(subject["name"] != "anthill-ingest" for subject in bound)
+    feeds = yaml.safe_load_all((REPO / "gitops" / "envs" / env / "marketfeeds.yaml").read_text())
+    assert {feed["spec"]["serviceAccountName"] for feed in feeds if feed} == {"anthill-ingest"}
+
+
+def test_ingest_service_account_is_off_by_default_and_needs_feed_namespaces(helm: Helm) -> None:
+    assert [a["metadata"]["name"] for a in find(helm.render(), "ServiceAccount")] == ["anthill-operator"]
+    spread = helm.render(
+        sets=("ingest.serviceAccount.create=true", "watchNamespaces={a}", "secretNamespaces={b,a}")
+    )
+    assert sorted(a["metadata"]["namespace"] for a in find(spread, "ServiceAccount", "anthill-ingest")) == [
+        "a",
+        "b",
+    ]
+    result = helm("template", "anthill", str(CHART), "--set", "ingest.serviceAccount.create=true")
+    assert result.returncode != 0
+    assert "needs the feeds' namespaces" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -232,6 +265,7 @@ def test_image_digest_wins_over_the_tag(helm: Helm) -> None:
         pytest.param(("logFormat=xml",), "logFormat", id="log format the operator does not know"),
         pytest.param(("watchNamespaces={Market}",), "watchNamespaces", id="not a namespace name"),
         pytest.param(("serviceAccount.roleArn=my-role",), "roleArn", id="not an IAM role ARN"),
+        pytest.param(("ingest.serviceAccount.name=Ingest",), "name", id="not a ServiceAccount name"),
         pytest.param(("image.digest=latest",), "digest", id="not a digest"),
         pytest.param(
             ("networkPolicy.extra=true",), "additional properties 'extra'", id="closed nested objects"
