@@ -56,6 +56,20 @@ app.kubernetes.io/component: operator
 {{- end }}
 {{- end }}
 
+{{/*
+A ServiceAccount's annotations from its values (`roleArn`, `annotations`): the IRSA role as
+eks.amazonaws.com/role-arn, then the rest; empty when there are none.
+*/}}
+{{- define "anthill.serviceAccountAnnotations" -}}
+{{- $annotations := .annotations | default dict }}
+{{- if .roleArn }}
+{{- $annotations = merge (dict "eks.amazonaws.com/role-arn" .roleArn) $annotations }}
+{{- end }}
+{{- with $annotations }}
+{{- toYaml . }}
+{{- end }}
+{{- end }}
+
 {{- define "anthill.image" -}}
 {{- if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
