@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -106,13 +106,12 @@ def test_pods_run_as_the_named_service_account_and_unnaming_it_reverts(
     wait_ready(kubectl, ns, "irsa")
     kubectl.ok("create", "job", "irsa-now", "--from=cronjob/irsa", "-n", ns)
 
-    def pod_created() -> bool:
+    def job_pods() -> list[dict[str, Any]]:
         pods = json.loads(kubectl.ok("get", "pods", "-n", ns, "-l", "job-name=irsa-now", "-o", "json"))
-        return bool(pods["items"])
+        return cast("list[dict[str, Any]]", pods["items"])
 
-    wait_for(pod_created, TIMEOUT, "the Job's pod")
-    pods = json.loads(kubectl.ok("get", "pods", "-n", ns, "-l", "job-name=irsa-now", "-o", "json"))
-    (pod,) = pods["items"]
+    wait_for(lambda: bool(job_pods()), TIMEOUT, "the Job's pod")
+    (pod,) = job_pods()
     assert pod["spec"]["serviceAccountName"] == "anthill-ingest"
     assert pod["spec"]["automountServiceAccountToken"] is False
     assert not [v for v in pod["spec"]["volumes"] if v.get("projected")]  # no API token mounted
