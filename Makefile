@@ -26,10 +26,11 @@ sync: bootstrap ## Create .venv from uv.lock (exactly; fails if the lock is stal
 tools: sync ## Build the pinned Go binaries that are missing from ~/.cache/anthill
 	@$(ANTHILL) dev tools build
 
-lint: tools lint-terraform ## ruff, mypy, actionlint and the Terraform checks
+lint: tools lint-terraform ## ruff, mypy, the import contracts, actionlint and the Terraform checks
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports --no-cache
 	"$$($(ANTHILL) dev tools path actionlint)" -no-color
 
 # Offline checks of terraform/ (providers cannot be fetched here; `terraform validate` runs in

@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1.7
 # The ingestion workload every MarketFeed CronJob runs: `anthill ingest run --feed /etc/anthill/feed.json`
-# (packages `anthill-ingest` and `anthill`). The operator sets the command; this image only provides it.
+# (packages `anthill-api` and `anthill-ingest`). The operator sets the command; this image only provides it.
 # Build from the repository root:  docker build -f docker/ingest.Dockerfile -t anthill-ingest .
 #
 # Base images are pinned by exact version and by the digest of their multi-platform index, as published
@@ -13,16 +13,25 @@ ARG UV_VERSION
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
 RUN python -m pip install --no-cache-dir "uv==${UV_VERSION}"
 WORKDIR /src
+# The workspace's packages this image runs, and only those (tests/unit/docker reads this line).
+ARG PACKAGES="anthill-api anthill-ingest"
+# uv reads every member's pyproject.toml to load the workspace; only the installed ones bring sources.
 COPY pyproject.toml uv.lock README.md ./
-COPY operator/ operator/
-COPY ingest/ ingest/
+COPY crds/pyproject.toml crds/pyproject.toml
+COPY operator/pyproject.toml operator/pyproject.toml
+COPY ingest/pyproject.toml ingest/pyproject.toml
 COPY spark/pyproject.toml spark/pyproject.toml
-RUN uv export --frozen --no-dev --no-emit-workspace --package anthill-ingest -o /tmp/requirements.txt \
- && uv build --package anthill --wheel --out-dir /dist \
- && uv build --package anthill-ingest --wheel --out-dir /dist \
+COPY sandbox/pyproject.toml sandbox/pyproject.toml
+COPY devkit/pyproject.toml devkit/pyproject.toml
+COPY crds/src/ crds/src/
+COPY ingest/src/ ingest/src/
+# Third-party dependencies exactly as locked (with hashes), then our own wheels.
+RUN uv export --frozen --no-dev --no-emit-workspace $(printf -- "--package %s " ${PACKAGES}) \
+      -o /tmp/requirements.txt \
+ && for package in ${PACKAGES}; do uv build --package "$package" --wheel --out-dir /dist || exit 1; done \
  && uv venv /opt/anthill --python /usr/local/bin/python3 \
  && uv pip install --python /opt/anthill/bin/python --require-hashes -r /tmp/requirements.txt \
- && uv pip install --python /opt/anthill/bin/python --no-deps /dist/anthill-*.whl /dist/anthill_ingest-*.whl
+ && uv pip install --python /opt/anthill/bin/python --no-deps /dist/*.whl
 
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="anthill-ingest" \

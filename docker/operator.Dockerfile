@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.7
-# The Anthill operator: `anthill operator run` (package `anthill` with the `operator` extra).
+# The Anthill operator: `anthill operator run` (packages `anthill-api` and `anthill-operator`).
 # Build from the repository root:  docker build -f docker/operator.Dockerfile -t anthill-operator .
 #
 # Base images are pinned by exact version and by the digest of their multi-platform index, as published
@@ -12,16 +12,25 @@ ARG UV_VERSION
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
 RUN python -m pip install --no-cache-dir "uv==${UV_VERSION}"
 WORKDIR /src
+# The workspace's packages this image runs, and only those (tests/unit/docker reads this line).
+ARG PACKAGES="anthill-api anthill-operator"
+# uv reads every member's pyproject.toml to load the workspace; only the installed ones bring sources.
 COPY pyproject.toml uv.lock README.md ./
-COPY operator/ operator/
+COPY crds/pyproject.toml crds/pyproject.toml
+COPY operator/pyproject.toml operator/pyproject.toml
 COPY ingest/pyproject.toml ingest/pyproject.toml
 COPY spark/pyproject.toml spark/pyproject.toml
-# Third-party dependencies exactly as locked (with hashes), then the operator's own wheel.
-RUN uv export --frozen --no-dev --no-emit-workspace --package anthill --extra operator -o /tmp/requirements.txt \
- && uv build --package anthill --wheel --out-dir /dist \
+COPY sandbox/pyproject.toml sandbox/pyproject.toml
+COPY devkit/pyproject.toml devkit/pyproject.toml
+COPY crds/src/ crds/src/
+COPY operator/src/ operator/src/
+# Third-party dependencies exactly as locked (with hashes), then our own wheels.
+RUN uv export --frozen --no-dev --no-emit-workspace $(printf -- "--package %s " ${PACKAGES}) \
+      -o /tmp/requirements.txt \
+ && for package in ${PACKAGES}; do uv build --package "$package" --wheel --out-dir /dist || exit 1; done \
  && uv venv /opt/anthill --python /usr/local/bin/python3 \
  && uv pip install --python /opt/anthill/bin/python --require-hashes -r /tmp/requirements.txt \
- && uv pip install --python /opt/anthill/bin/python --no-deps /dist/anthill-*.whl
+ && uv pip install --python /opt/anthill/bin/python --no-deps /dist/*.whl
 
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="anthill-operator" \

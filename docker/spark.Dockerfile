@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1.7
 # The medallion jobs for MedallionPipelines on the Kubernetes runtime: `anthill spark run --lake <uri>`, and
-# the wheel's console scripts `bronze_to_silver`, `silver_to_gold` and `all` (packages `anthill-spark` and
-# `anthill`). PySpark brings Spark itself; the JVM is Temurin 17; Delta's jars are fetched at build time
-# into the cache anthill_spark.jars reads (ANTHILL_TOOLS_DIR), so runs never need Maven or the network.
+# the wheel's console scripts `bronze_to_silver`, `silver_to_gold` and `all` (packages `anthill-spark`, and
+# `anthill-api` for the `anthill` command). PySpark brings Spark itself; the JVM is Temurin 17; Delta's jars
+# are fetched at build time into the cache anthill_spark.jars reads (ANTHILL_TOOLS_DIR), so runs never need
+# Maven or the network.
 # Build from the repository root:  docker build -f docker/spark.Dockerfile -t anthill-spark .
 #
 # Base images are pinned by exact version and by the digest of their multi-platform index, as published
@@ -39,16 +40,25 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && python3 -m pip install --no-cache-dir --break-system-packages "uv==${UV_VERSION}"
 WORKDIR /src
+# The workspace's packages this image runs, and only those (tests/unit/docker reads this line).
+ARG PACKAGES="anthill-api anthill-spark"
+# uv reads every member's pyproject.toml to load the workspace; only the installed ones bring sources.
 COPY pyproject.toml uv.lock README.md ./
-COPY operator/ operator/
-COPY spark/ spark/
+COPY crds/pyproject.toml crds/pyproject.toml
+COPY operator/pyproject.toml operator/pyproject.toml
 COPY ingest/pyproject.toml ingest/pyproject.toml
-RUN uv export --frozen --no-dev --no-emit-workspace --package anthill-spark --package anthill -o /tmp/requirements.txt \
- && uv build --package anthill --wheel --out-dir /dist \
- && uv build --package anthill-spark --wheel --out-dir /dist \
+COPY spark/pyproject.toml spark/pyproject.toml
+COPY sandbox/pyproject.toml sandbox/pyproject.toml
+COPY devkit/pyproject.toml devkit/pyproject.toml
+COPY crds/src/ crds/src/
+COPY spark/src/ spark/src/
+# Third-party dependencies exactly as locked (with hashes), then our own wheels.
+RUN uv export --frozen --no-dev --no-emit-workspace $(printf -- "--package %s " ${PACKAGES}) \
+      -o /tmp/requirements.txt \
+ && for package in ${PACKAGES}; do uv build --package "$package" --wheel --out-dir /dist || exit 1; done \
  && uv venv /opt/anthill --python /usr/bin/python3 \
  && uv pip install --python /opt/anthill/bin/python --require-hashes -r /tmp/requirements.txt \
- && uv pip install --python /opt/anthill/bin/python --no-deps /dist/anthill-*.whl /dist/anthill_spark-*.whl
+ && uv pip install --python /opt/anthill/bin/python --no-deps /dist/*.whl
 
 FROM python
 ARG DELTA_VERSION

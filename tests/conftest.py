@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from anthill.dev.cluster import kind_unavailable
+from anthill_devkit.cluster import kind_unavailable
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -17,8 +17,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from anthill.dev.controlplane import Binaries, ControlPlane, rss_bytes
-from anthill.dev.toolchain import CONTROL_PLANE_TOOLS, Toolchain
+from anthill_devkit.controlplane import Binaries, ControlPlane, rss_bytes
+from anthill_devkit.toolchain import CONTROL_PLANE_TOOLS, Toolchain
 from tests.benchmarks.report import publish
 
 

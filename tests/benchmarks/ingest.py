@@ -19,13 +19,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from anthill.api.marketfeed import MarketFeedSpec
-from anthill.dev.controlplane import free_ports, probe, terminate, wait_for
+from anthill_api.marketfeed import MarketFeedSpec
+from anthill_devkit.controlplane import free_ports, probe, terminate, wait_for
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import FeedConfig
 from anthill_ingest.runner import Run
-from anthill_ingest.sandbox import data
 from anthill_ingest.sink import FileSink
+from anthill_sandbox import data
 from tests.benchmarks.report import publish
 
 TODAY = datetime.datetime(2025, 1, 2, 12, tzinfo=datetime.UTC)

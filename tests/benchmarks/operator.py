@@ -25,8 +25,16 @@ from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.table import Table
 
-from anthill.dev.controlplane import Binaries, ControlPlane, free_ports, probe, rss_bytes, terminate, wait_for
-from anthill.dev.toolchain import CONTROL_PLANE_TOOLS, Toolchain
+from anthill_devkit.controlplane import (
+    Binaries,
+    ControlPlane,
+    free_ports,
+    probe,
+    rss_bytes,
+    terminate,
+    wait_for,
+)
+from anthill_devkit.toolchain import CONTROL_PLANE_TOOLS, Toolchain
 from tests.benchmarks.report import publish
 
 REPO = Path(__file__).resolve().parents[2]

@@ -24,9 +24,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.table import Table
 
-from anthill.dev.controlplane import Binaries, ControlPlane, rss_bytes, terminate, wait_for
-from anthill.dev.toolchain import CONTROL_PLANE_TOOLS, Toolchain
-from anthill_ingest.sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
+from anthill_devkit.controlplane import Binaries, ControlPlane, rss_bytes, terminate, wait_for
+from anthill_devkit.toolchain import CONTROL_PLANE_TOOLS, Toolchain
+from anthill_sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
 from tests.benchmarks.operator import WRITE_VERBS, metric, start_operator
 from tests.benchmarks.report import publish
 

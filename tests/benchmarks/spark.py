@@ -31,14 +31,14 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from anthill.api.marketfeed import MarketFeedSpec
+from anthill_api.marketfeed import MarketFeedSpec
 from anthill_ingest import calendar
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import FeedConfig
 from anthill_ingest.runner import Run
-from anthill_ingest.sandbox import data
-from anthill_ingest.sandbox.server import SandboxServer
 from anthill_ingest.sink import FileSink
+from anthill_sandbox import data
+from anthill_sandbox.server import SandboxServer
 from anthill_spark.jobs import (
     GOLD_PARALLELISM,
     GOLD_TABLES,

@@ -17,7 +17,7 @@ import yaml
 from kubernetes import client, config
 from prometheus_client.parser import text_string_to_metric_families
 
-from anthill.dev.controlplane import (
+from anthill_devkit.controlplane import (
     Binaries,
     ControlPlane,
     build_kubeconfig,
@@ -26,7 +26,7 @@ from anthill.dev.controlplane import (
     terminate,
     wait_for,
 )
-from anthill.dev.toolchain import CONTROL_PLANE_TOOLS, Toolchain
+from anthill_devkit.toolchain import CONTROL_PLANE_TOOLS, Toolchain
 from tests.integration.kubectl import Kubectl
 
 REPO = Path(__file__).resolve().parents[2]

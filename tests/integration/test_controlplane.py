@@ -8,7 +8,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from anthill.dev.controlplane import ControlPlane, wait_for
+from anthill_devkit.controlplane import ControlPlane, wait_for
 
 pytestmark = pytest.mark.integration
 

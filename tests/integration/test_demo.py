@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from anthill.dev.controlplane import Binaries
+from anthill_devkit.controlplane import Binaries
 from tests.helpers import REPO, anthill
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

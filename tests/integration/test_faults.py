@@ -17,9 +17,9 @@ import pytest
 import yaml
 from databricks.sdk.service import jobs
 
-from anthill.dev.controlplane import Binaries, ControlPlane, terminate, wait_for
 from anthill.pipeline.jobs import Credentials, workspace_client
-from anthill_ingest.sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
+from anthill_devkit.controlplane import Binaries, ControlPlane, terminate, wait_for
+from anthill_sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
 from tests.integration.conftest import REPO, private_plane, start_operator
 from tests.integration.databricks.conftest import connection_manifest, pipeline_manifest
 from tests.integration.kubectl import Kubectl, condition

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from anthill.dev.controlplane import ControlPlane, wait_for
+from anthill_devkit.controlplane import ControlPlane, wait_for
 from tests.helpers import REPO
 from tests.integration.kubectl import Kubectl
 from tests.unit.charts.helm import CHART, ENV_VALUES, ENVIRONMENTS, Helm

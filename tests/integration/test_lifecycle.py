@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from anthill.dev.controlplane import Binaries, ControlPlane, pid_alive, wait_for
+from anthill_devkit.controlplane import Binaries, ControlPlane, pid_alive, wait_for
 from tests.helpers import anthill
 
 pytestmark = pytest.mark.integration
@@ -50,7 +50,7 @@ def test_killed_parent_leaves_no_orphans(binaries: Binaries, tmp_path: Path) -> 
     script = textwrap.dedent(f"""
         import json, sys, threading
         from pathlib import Path
-        from anthill.dev.controlplane import Binaries, ControlPlane
+        from anthill_devkit.controlplane import Binaries, ControlPlane
         binaries = Binaries(*(Path(p) for p in {[str(p) for p in vars(binaries).values()]!r}))
         plane = ControlPlane(binaries=binaries, workdir=Path({str(tmp_path)!r}))
         plane.start()

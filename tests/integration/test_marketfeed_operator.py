@@ -9,7 +9,7 @@ from typing import Any, cast
 import pytest
 import yaml
 
-from anthill.dev.controlplane import wait_for
+from anthill_devkit.controlplane import wait_for
 from tests.integration.conftest import OperatorProcess
 from tests.integration.kubectl import Kubectl, condition, get
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from anthill.dev.controlplane import Binaries, ControlPlane, terminate, wait_for
+from anthill_devkit.controlplane import Binaries, ControlPlane, terminate, wait_for
 from tests.integration.conftest import REPO, operator_kubeconfig, start_operator
 from tests.integration.kubectl import Kubectl
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from anthill.dev.controlplane import wait_for
+from anthill_devkit.controlplane import wait_for
 from tests.helpers import REPO, anthill
 from tests.integration.conftest import OperatorProcess
 from tests.integration.kubectl import Kubectl, condition, get

@@ -11,10 +11,11 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from anthill import __version__
-from anthill.cli import app
+from anthill_api import __version__
+from anthill_api.command import build_app
 
 runner = CliRunner()
+app = build_app()
 REPO = Path(__file__).resolve().parents[2]
 
 

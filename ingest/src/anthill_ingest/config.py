@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from anthill.api.errors import describe_validation_error
-from anthill.api.marketfeed import MarketFeedSpec
+from anthill_api.errors import describe_validation_error
+from anthill_api.marketfeed import MarketFeedSpec
 from anthill_ingest.errors import IngestError
 
 

@@ -1,5 +1,5 @@
-"""Anthill's control side: the ``anthill`` CLI, the operator and the local control-plane harness."""
+"""Anthill's operator: reconcilers for MarketFeeds and MedallionPipelines, their external clients, settings."""
 
 from importlib.metadata import version
 
-__version__ = version("anthill")
+__version__ = version("anthill-operator")

@@ -12,7 +12,7 @@ from typing import Any, Literal, cast
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from anthill.api.common import GROUP, VERSION
+from anthill_api.common import GROUP, VERSION
 
 SecretCheck = Literal["ok", "secret-missing", "key-missing"]
 NOT_FOUND = 404

@@ -11,7 +11,7 @@ import yaml
 from databricks.sdk import WorkspaceClient
 
 from anthill.pipeline.jobs import Credentials, DatabricksJobs, workspace_client
-from anthill_ingest.sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
+from anthill_sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
 
 PAT = DEFAULT_TOKEN
 CLUSTER = {"sparkVersion": "15.4.x-scala2.12", "nodeTypeId": "i3.xlarge", "numWorkers": 2}

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from anthill.dev.controlplane import free_ports, wait_for
 from anthill.pipeline.jobs import Credentials, DatabricksJobs, UnauthorizedError
+from anthill_devkit.controlplane import free_ports, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,6 @@ import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import jobs
 
-from anthill.api.pipeline import MedallionPipelineSpec
 from anthill.pipeline.compare import needs_update, settings_to_apply
 from anthill.pipeline.desired import Pipeline, desired_job_settings
 from anthill.pipeline.jobs import (
@@ -23,7 +22,8 @@ from anthill.pipeline.jobs import (
     UnauthorizedError,
     UpstreamError,
 )
-from anthill_ingest.sandbox.databricks import (
+from anthill_api.pipeline import MedallionPipelineSpec
+from anthill_sandbox.databricks import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     DEFAULT_USER,

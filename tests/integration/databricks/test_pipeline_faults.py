@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from anthill.dev.controlplane import Binaries, terminate, wait_for
 from anthill.pipeline.desired import PIPELINE_TAG
-from anthill_ingest.sandbox.databricks import DatabricksFaults, DatabricksServer, WorkspaceState
+from anthill_devkit.controlplane import Binaries, terminate, wait_for
+from anthill_sandbox.databricks import DatabricksFaults, DatabricksServer, WorkspaceState
 from tests.integration.conftest import private_plane, start_operator
 from tests.integration.databricks.conftest import connection_manifest, pipeline_manifest, stats
 from tests.integration.kubectl import Kubectl, condition, get

@@ -14,9 +14,9 @@ import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import jobs
 
-from anthill.dev.controlplane import wait_for
 from anthill.pipeline.desired import PIPELINE_TAG
-from anthill_ingest.sandbox.databricks import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatabricksServer
+from anthill_devkit.controlplane import wait_for
+from anthill_sandbox.databricks import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatabricksServer
 from tests.integration.conftest import OperatorProcess
 from tests.integration.databricks.conftest import CLUSTER, connection_manifest, pipeline_manifest, stats
 from tests.integration.kubectl import Kubectl, condition, get

@@ -15,9 +15,9 @@ import yaml
 from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner
 
-from anthill.dev.controlplane import free_ports
+from anthill_devkit.controlplane import free_ports
 from anthill_ingest.cli import app
-from anthill_ingest.sandbox.server import SandboxServer
+from anthill_sandbox.server import SandboxServer
 
 S3_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from anthill.dev.controlplane import wait_for
-from anthill_ingest.sandbox.server import SandboxServer
+from anthill_devkit.controlplane import wait_for
+from anthill_sandbox.server import SandboxServer
 from tests.integration.ingest.conftest import feed_doc
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

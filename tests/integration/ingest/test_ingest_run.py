@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from anthill_ingest import runner
-from anthill_ingest.sandbox.server import SandboxServer
 from anthill_ingest.sink import MULTIPART_THRESHOLD, S3Sink
+from anthill_sandbox.server import SandboxServer
 from tests.integration.ingest.conftest import feed_doc, run_ingest, s3_objects
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,8 @@ from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.testing import assertDataFrameEqual
 
 from anthill_ingest import records
-from anthill_ingest.sandbox import data
-from anthill_ingest.sandbox.server import SandboxServer
+from anthill_sandbox import data
+from anthill_sandbox.server import SandboxServer
 from anthill_spark.jobs import (
     GOLD_TABLES,
     SILVER_TABLES,

@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from anthill_ingest.calendar import trading_days
-from anthill_ingest.sandbox.server import SandboxServer
+from anthill_sandbox.server import SandboxServer
 from anthill_spark.jobs import Lake, bronze_to_silver, read_table, silver_to_gold, silver_watermark
 from tests.integration.ingest.conftest import feed_doc, run_ingest
 

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from anthill_ingest.calendar import trading_days
-from anthill_ingest.sandbox.server import SandboxServer
+from anthill_sandbox.server import SandboxServer
 from tests.helpers import anthill
 from tests.integration.ingest.conftest import feed_doc, run_ingest
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from anthill.api import KINDS
-from anthill.api.cli import crd_files
-from anthill.api.crdgen import build_crd, structural
-from anthill.api.reference import reference
+from anthill_api import KINDS
+from anthill_api.cli import crd_files
+from anthill_api.crdgen import build_crd, structural
+from anthill_api.reference import reference
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC_MODELS = {kind.kind: kind.spec for kind in KINDS}

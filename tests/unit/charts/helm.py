@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from anthill.dev.toolchain import Toolchain
+from anthill_devkit.toolchain import Toolchain
 from tests.helpers import REPO
 
 CHART = REPO / "charts" / "anthill"

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from anthill.api.marketfeed import MarketFeedSpec
+from anthill_api.marketfeed import MarketFeedSpec
 from anthill_ingest.config import FeedConfig
 from anthill_ingest.runner import Window, plan_window
 

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import yaml
 
-from anthill.api.marketfeed import MarketFeedSpec
 from anthill.controller.cli import render_documents
 from anthill.marketfeed.desired import (
     CRONJOB_NAME_MAX,
@@ -20,6 +19,7 @@ from anthill.marketfeed.desired import (
     is_up_to_date,
 )
 from anthill.settings import OperatorSettings
+from anthill_api.marketfeed import MarketFeedSpec
 
 REPO = Path(__file__).resolve().parents[3]
 SETTINGS = OperatorSettings(_env_file=None)  # type: ignore[call-arg]

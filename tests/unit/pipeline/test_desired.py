@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
-from anthill.api.pipeline import MedallionPipelineSpec
 from anthill.pipeline.desired import (
     Pipeline,
     UnsupportedScheduleError,
     desired_job_settings,
     quartz_cron,
 )
+from anthill_api.pipeline import MedallionPipelineSpec
 
 REPO = Path(__file__).resolve().parents[3]
 WHEEL = "/Volumes/anthill/default/wheels/anthill_spark-0.1.0-py3-none-any.whl"

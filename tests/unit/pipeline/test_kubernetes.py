@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 import yaml
 
-from anthill.api.connection import DatabricksConnectionSpec
-from anthill.api.pipeline import MedallionPipelineSpec
 from anthill.conditions import SECRET_NOT_FOUND
 from anthill.controller.pipeline import backoff
 from anthill.pipeline.connections import ConnectionNotReadyError, credentials_from_secret
@@ -18,6 +16,8 @@ from anthill.pipeline.desired import Pipeline
 from anthill.pipeline.jobs import ObservedRun
 from anthill.pipeline.kubernetes import PIPELINE_LABEL, SPARK_TMP, desired_spark_cronjob, owner_reference
 from anthill.pipeline.reconcile import Policies, external_id, job_url, kubernetes_last_run, run_status
+from anthill_api.connection import DatabricksConnectionSpec
+from anthill_api.pipeline import MedallionPipelineSpec
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -11,7 +11,7 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from anthill_ingest.sandbox import data
+from anthill_sandbox import data
 from anthill_spark.transforms.gold import (
     with_anomalies,
     with_daily_returns,

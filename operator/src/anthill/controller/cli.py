@@ -11,16 +11,16 @@ import yaml
 from pydantic import ValidationError
 from rich.console import Console
 
-from anthill.api.common import API_VERSION
-from anthill.api.errors import describe_validation_error
-from anthill.api.marketfeed import MarketFeedSpec
-from anthill.api.pipeline import MedallionPipelineSpec
 from anthill.marketfeed.desired import Feed, desired_configmap, desired_cronjob, owner_reference
 from anthill.pipeline.desired import Pipeline
 from anthill.pipeline.kubernetes import desired_spark_cronjob
 from anthill.pipeline.kubernetes import owner_reference as pipeline_owner
 from anthill.settings import OperatorSettings
 from anthill.yamlio import dump_all
+from anthill_api.common import API_VERSION
+from anthill_api.errors import describe_validation_error
+from anthill_api.marketfeed import MarketFeedSpec
+from anthill_api.pipeline import MedallionPipelineSpec
 
 err = Console(stderr=True, soft_wrap=True)
 RENDERABLE = frozenset({"MarketFeed", "MedallionPipeline", "DatabricksConnection"})
@@ -40,11 +40,7 @@ def run_operator(
 
     Settings come from ANTHILL_* environment variables; flags override them.
     """
-    try:
-        from anthill.controller.run import run  # noqa: PLC0415 - kopf loads only when the operator runs
-    except ModuleNotFoundError as exc:
-        err.print(f"[red]error:[/] the operator needs the `anthill[operator]` extra ({exc.name} is missing)")
-        raise typer.Exit(1) from exc
+    from anthill.controller.run import run  # noqa: PLC0415 - kopf loads only when the operator runs
 
     overrides: dict[str, Any] = {}
     if standalone is not None:

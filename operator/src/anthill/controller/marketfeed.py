@@ -9,7 +9,6 @@ import kopf
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from anthill.api.common import GROUP, VERSION
 from anthill.controller.filters import not_paused, paused
 from anthill.controller.metrics import observe_reconcile
 from anthill.marketfeed.desired import FEED_LABEL
@@ -20,6 +19,7 @@ from anthill.marketfeed.reconcile import (
     UpstreamError,
 )
 from anthill.settings import OperatorSettings
+from anthill_api.common import GROUP, VERSION
 
 KIND = "MarketFeed"
 log = logging.getLogger(__name__)

@@ -10,7 +10,6 @@ import kopf
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from anthill.api.common import GROUP, VERSION
 from anthill.controller.filters import not_paused, paused
 from anthill.controller.metrics import observe_reconcile
 from anthill.pipeline.connections import CONNECTIONS
@@ -23,6 +22,7 @@ from anthill.pipeline.reconcile import (
     RetryLaterError,
 )
 from anthill.settings import OperatorSettings
+from anthill_api.common import GROUP, VERSION
 
 PIPELINE_KIND = "MedallionPipeline"
 CONNECTION_KIND = "DatabricksConnection"

@@ -10,9 +10,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from anthill.api.marketfeed import MarketFeedSpec
 from anthill.settings import OperatorSettings
 from anthill.workload import container_security, pod_security
+from anthill_api.marketfeed import MarketFeedSpec
 
 FEED_LABEL = "anthill.io/feed"
 SPEC_HASH_ANNOTATION = "anthill.io/spec-hash"

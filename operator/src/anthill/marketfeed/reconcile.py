@@ -19,8 +19,6 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from anthill import conditions as cond
-from anthill.api.errors import describe_validation_error
-from anthill.api.marketfeed import MarketFeedSpec
 from anthill.children import ensure_child
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed import observe
@@ -34,6 +32,8 @@ from anthill.marketfeed.desired import (
 )
 from anthill.settings import OperatorSettings
 from anthill.status import write_status
+from anthill_api.errors import describe_validation_error
+from anthill_api.marketfeed import MarketFeedSpec
 
 PAUSED_ANNOTATION = "anthill.io/paused"
 log = logging.getLogger(__name__)

@@ -16,10 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from anthill import conditions as cond
-from anthill.api.connection import DatabricksConnectionSpec
-from anthill.api.errors import describe_validation_error
 from anthill.kube import Store
 from anthill.pipeline.jobs import Credentials, DatabricksJobs, JobsClient
+from anthill_api.connection import DatabricksConnectionSpec
+from anthill_api.errors import describe_validation_error
 
 ClientFactory = Callable[[str, Credentials], JobsClient]
 CONNECTIONS = "databricksconnections"

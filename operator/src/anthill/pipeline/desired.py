@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from databricks.sdk.service import compute, jobs
 
-from anthill.api.pipeline import ALL_GOLD_TABLES, Cluster, MedallionPipelineSpec
+from anthill_api.pipeline import ALL_GOLD_TABLES, Cluster, MedallionPipelineSpec
 
 PIPELINE_TAG = "anthill.io/pipeline"
 MANAGED_BY_TAG = "managed-by"

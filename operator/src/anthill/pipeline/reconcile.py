@@ -36,8 +36,6 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from anthill import conditions as cond
-from anthill.api.errors import describe_validation_error
-from anthill.api.pipeline import MedallionPipelineSpec
 from anthill.children import ensure_child
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed import observe
@@ -57,6 +55,8 @@ from anthill.pipeline.jobs import (
 from anthill.pipeline.kubernetes import PIPELINE_LABEL, desired_spark_cronjob, owner_reference
 from anthill.settings import OperatorSettings
 from anthill.status import write_status
+from anthill_api.errors import describe_validation_error
+from anthill_api.pipeline import MedallionPipelineSpec
 
 PIPELINES = "medallionpipelines"
 EXTERNAL_NAME = "anthill.io/external-name"

@@ -1,0 +1,70 @@
+"""DatabricksConnection: a workspace host and the Secret holding its credentials."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from anthill_api.common import (
+    DNS_SUBDOMAIN,
+    KEY_NAME,
+    Condition,
+    Model,
+    cel,
+    conditions_field,
+    printer_columns_common,
+)
+
+
+class CredentialsSecretRef(Model):
+    """A Secret with either a personal access token or an OAuth machine-to-machine client id and secret."""
+
+    name: str = Field(
+        description="Name of the Secret, in the same namespace.", max_length=253, pattern=DNS_SUBDOMAIN
+    )
+    token_key: str = Field(default="token", description="Key of the PAT (authType pat).", pattern=KEY_NAME)
+    client_id_key: str = Field(
+        default="client-id", description="Key of the OAuth client id.", pattern=KEY_NAME
+    )
+    client_secret_key: str = Field(
+        default="client-secret", description="Key of the OAuth client secret.", pattern=KEY_NAME
+    )
+
+
+class DatabricksConnectionSpec(Model):
+    """Desired state of a DatabricksConnection."""
+
+    cel_rules: ClassVar[list[dict[str, str]]] = [
+        cel(
+            "self.host.startsWith('https://') || self.host.startsWith('http://127.0.0.1') || "
+            "self.host.startsWith('http://localhost')",
+            "spec.host must be https:// (plain http only on loopback)",
+            ".host",
+        ),
+    ]
+    host: str = Field(
+        description="Workspace URL, e.g. https://dbc-1234.cloud.databricks.com.",
+        max_length=512,
+        pattern=r"^https?://[^\s/?#]+/?$",
+    )
+    auth_type: Literal["pat", "oauth-m2m"] = Field(default="pat", description="pat or oauth-m2m.")
+    credentials_secret_ref: CredentialsSecretRef = Field(description="Secret with the credentials.")
+
+
+class DatabricksConnectionStatus(Model):
+    """Observed state of a DatabricksConnection."""
+
+    observed_generation: int | None = Field(default=None, description="metadata.generation last checked.")
+    conditions: list[Condition] = conditions_field("Ready: the credentials work.")
+    workspace_id: int | None = Field(default=None, description="Workspace id the credentials reach.")
+    principal: str | None = Field(
+        default=None, description="The user or service principal the credentials act as."
+    )
+
+
+DATABRICKSCONNECTION_PRINTER_COLUMNS: list[dict[str, Any]] = [
+    *printer_columns_common(),
+    {"name": "Host", "type": "string", "jsonPath": ".spec.host"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+]

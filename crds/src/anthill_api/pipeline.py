@@ -1,0 +1,256 @@
+"""MedallionPipeline: how bronze is refined into silver and gold, on Databricks or as a Kubernetes Spark job."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from anthill_api.common import (
+    CRON,
+    DNS_SUBDOMAIN,
+    IANA_TIME_ZONE,
+    Condition,
+    LocalObjectReference,
+    Model,
+    cel,
+    conditions_field,
+    printer_columns_common,
+)
+
+GoldTable = Literal[
+    "daily_returns",
+    "volatility",
+    "moving_averages",
+    "drawdowns",
+    "yearly_performance",
+    "anomalies",
+    "market_breadth",
+]
+ManagementPolicy = Literal["*", "Observe", "Create", "Update", "Delete", "LateInitialize"]
+ALL_GOLD_TABLES: list[GoldTable] = [
+    "daily_returns",
+    "volatility",
+    "moving_averages",
+    "drawdowns",
+    "yearly_performance",
+    "anomalies",
+    "market_breadth",
+]
+FULL_MANAGEMENT: list[ManagementPolicy] = ["*"]
+UC_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]{0,254}$"
+LAKE_URI = (
+    r"^(s3a?://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[^\s]*)?|file:///[^\s]*|abfss://[^\s]+|dbfs:/[^\s]*)$"
+)
+
+
+class FeedRef(Model):
+    """A MarketFeed in the same namespace whose bronze output this pipeline reads."""
+
+    name: str = Field(description="Name of the MarketFeed.", max_length=253, pattern=DNS_SUBDOMAIN)
+
+
+class Lake(Model):
+    """Where silver and gold Delta tables live when they are path-based (local runs, Kubernetes runtime)."""
+
+    uri: str = Field(
+        description="s3://bucket/prefix, file:///path (or abfss://, dbfs:/).",
+        max_length=1024,
+        pattern=LAKE_URI,
+    )
+
+
+class Catalog(Model):
+    """Unity Catalog names for the tables on Databricks: <name>.<silverSchema>.<table>."""
+
+    name: str = Field(description="Catalog name.", pattern=UC_NAME)
+    silver_schema: str = Field(default="silver", description="Schema holding silver tables.", pattern=UC_NAME)
+    gold_schema: str = Field(default="gold", description="Schema holding gold tables.", pattern=UC_NAME)
+
+
+class Autoscale(Model):
+    """Worker range for an autoscaling job cluster."""
+
+    cel_rules: ClassVar[list[dict[str, str]]] = [
+        cel("self.minWorkers <= self.maxWorkers", "minWorkers must not exceed maxWorkers", ".minWorkers")
+    ]
+    min_workers: int = Field(ge=0, le=1000, description="Fewest workers.")
+    max_workers: int = Field(ge=1, le=1000, description="Most workers.")
+
+
+class Cluster(Model):
+    """The shared job cluster both tasks run on."""
+
+    cel_rules: ClassVar[list[dict[str, str]]] = [
+        cel(
+            "!(has(self.numWorkers) && has(self.autoscale))",
+            "set numWorkers or autoscale, not both",
+            ".autoscale",
+        )
+    ]
+    spark_version: str = Field(
+        description="Databricks runtime with Spark 4 (the wheel needs it), e.g. 17.3.x-scala2.13.",
+        max_length=64,
+    )
+    node_type_id: str = Field(description="Instance type, e.g. m6i.xlarge.", max_length=64)
+    num_workers: int | None = Field(default=None, ge=0, le=1000, description="Fixed worker count.")
+    autoscale: Autoscale | None = Field(default=None, description="Autoscaling range instead of numWorkers.")
+    instance_profile_arn: str | None = Field(
+        default=None,
+        description="IAM instance profile for S3 access.",
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:instance-profile/.+$",
+    )
+
+
+class DatabricksRuntime(Model):
+    """Run as a Databricks job (python_wheel_task on the anthill-spark wheel)."""
+
+    cel_rules: ClassVar[list[dict[str, str]]] = [
+        cel(
+            "self.connectionRef.name == oldSelf.connectionRef.name",
+            "connectionRef is immutable: the job lives in that workspace; create a new MedallionPipeline",
+            ".connectionRef",
+        )
+    ]
+    connection_ref: LocalObjectReference = Field(description="DatabricksConnection in the same namespace.")
+    cluster: Cluster = Field(description="Job cluster specification.")
+    wheel: str | None = Field(
+        default=None,
+        max_length=1024,
+        description="Location of the anthill-spark wheel (a workspace file, volume or dbfs path).",
+    )
+    notification_emails: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="Addresses told when a run fails.",
+        json_schema_extra={"items": {"maxLength": 254, "pattern": r"^[^@\s]+@[^@\s]+$"}},
+    )
+
+
+class Resources(Model):
+    """Requests and limits for the Spark driver pod (Kubernetes quantities)."""
+
+    requests: dict[str, str] | None = Field(default=None, description="e.g. {cpu: '1', memory: 2Gi}.")
+    limits: dict[str, str] | None = Field(default=None, description="e.g. {memory: 4Gi}.")
+
+
+class KubernetesRuntime(Model):
+    """Run as a CronJob with Spark in local mode, for kind and clusters without Databricks."""
+
+    image: str = Field(description="The anthill-spark image.", max_length=512)
+    resources: Resources | None = Field(default=None, description="Driver pod resources.")
+    service_account_name: str | None = Field(
+        default=None,
+        description="ServiceAccount the Spark pod runs as (e.g. one bound to an IAM role for the lake's bucket).",
+        max_length=253,
+        pattern=DNS_SUBDOMAIN,
+    )
+
+
+class Runtime(Model):
+    """Exactly one of databricks or kubernetes."""
+
+    cel_rules: ClassVar[list[dict[str, str]]] = [
+        cel(
+            "has(self.databricks) != has(self.kubernetes)",
+            "set exactly one of runtime.databricks and runtime.kubernetes",
+            reason="FieldValueInvalid",
+        ),
+        cel(
+            "has(self.databricks) == has(oldSelf.databricks)",
+            "the runtime cannot switch between databricks and kubernetes; create a new MedallionPipeline",
+            reason="FieldValueForbidden",
+        ),
+    ]
+    databricks: DatabricksRuntime | None = Field(default=None, description="Run on Databricks.")
+    kubernetes: KubernetesRuntime | None = Field(default=None, description="Run on this cluster.")
+
+
+class MedallionPipelineSpec(Model):
+    """Desired state of a MedallionPipeline: bronze from its feeds -> silver -> the selected gold tables."""
+
+    cel_rules: ClassVar[list[dict[str, str]]] = [
+        cel(
+            "!has(self.runtime.databricks) || has(self.catalog)",
+            "spec.catalog is required with the Databricks runtime",
+            ".catalog",
+            "FieldValueRequired",
+        ),
+    ]
+    feeds: list[FeedRef] = Field(
+        min_length=1,
+        max_length=100,
+        description="MarketFeeds whose destinations are the bronze inputs.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+    )
+    lake: Lake = Field(description="Where silver and gold live.")
+    catalog: Catalog | None = Field(default=None, description="Unity Catalog names (Databricks).")
+    gold: list[GoldTable] = Field(
+        default=ALL_GOLD_TABLES,
+        min_length=1,
+        description="Gold tables to build.",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+    schedule: str = Field(description="5-field cron or @macro.", max_length=128, pattern=CRON)
+    time_zone: str | None = Field(
+        default=None, description="IANA time zone of the schedule.", max_length=64, pattern=IANA_TIME_ZONE
+    )
+    suspend: bool = Field(default=False, description="Pause the schedule.")
+    runtime: Runtime = Field(description="Where the Spark jobs run.")
+    management_policies: list[ManagementPolicy] = Field(
+        default=FULL_MANAGEMENT,
+        description="Crossplane semantics: ['*'] manages fully; ['Observe'] adopts an existing job read-only.",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+    deletion_policy: Literal["Delete", "Orphan"] = Field(
+        default="Delete", description="Delete removes the external job with the pipeline; Orphan leaves it."
+    )
+
+
+class LastPipelineRun(Model):
+    """The most recent run of the external job."""
+
+    run_id: int | None = Field(default=None, description="Databricks run id.")
+    state: str | None = Field(default=None, description="Life-cycle state, e.g. RUNNING, TERMINATED.")
+    result_state: str | None = Field(default=None, description="SUCCESS, FAILED, ...")
+    start_time: datetime.datetime | None = Field(default=None, description="When the run started.")
+    end_time: datetime.datetime | None = Field(default=None, description="When the run ended.")
+
+
+class AtProvider(Model):
+    """What was observed in the external system."""
+
+    job_id: int | None = Field(default=None, description="Databricks job id.")
+    job_url: str | None = Field(default=None, description="Link to the job.")
+    last_run: LastPipelineRun | None = Field(default=None, description="The most recent run.")
+    run_now_token: str | None = Field(
+        default=None, description="The anthill.io/run-now annotation value last acted on.", max_length=64
+    )
+    last_run_now: int | None = Field(default=None, description="Run id the last run-now request started.")
+    drift_corrected_at: datetime.datetime | None = Field(
+        default=None,
+        description="When the job was last reset because its settings had drifted from the spec.",
+    )
+    cron_job_name: str | None = Field(default=None, description="The owned CronJob (Kubernetes runtime).")
+
+
+class MedallionPipelineStatus(Model):
+    """Observed state of a MedallionPipeline."""
+
+    observed_generation: int | None = Field(default=None, description="metadata.generation last reconciled.")
+    conditions: list[Condition] = conditions_field("Ready and Synced.")
+    at_provider: AtProvider | None = Field(default=None, description="Observed external state.")
+
+
+MEDALLIONPIPELINE_PRINTER_COLUMNS: list[dict[str, Any]] = [
+    *printer_columns_common(),
+    {"name": "Schedule", "type": "string", "jsonPath": ".spec.schedule"},
+    {
+        "name": "External Name",
+        "type": "string",
+        "jsonPath": ".metadata.annotations.anthill\\.io/external-name",
+    },
+    {"name": "Last Run", "type": "string", "jsonPath": ".status.atProvider.lastRun.resultState"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+]

@@ -1,0 +1,327 @@
+"""A local market-data server speaking the Massive (Polygon.io) REST API for the endpoints Anthill uses.
+
+Same JSON shapes, ``next_url`` paging, bearer-token auth and error bodies, over :mod:`anthill_sandbox.data`.
+Faults can be injected (429 with Retry-After, 5xx, slow and malformed responses) to test clients against them.
+Serves on loopback only.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from anthill_ingest.calendar import holidays, is_trading_day
+from anthill_sandbox import data
+from anthill_sandbox.loopback import JsonHandler, LoopbackServer
+
+TIMESPAN_MINUTES = {"minute": 1, "hour": 60}
+DEFAULT_KEYS = frozenset({"sandbox"})
+MAX_LIMIT = 50_000
+SECONDS_PER_MINUTE = 60
+
+
+@dataclass
+class Faults:
+    """What the server does wrong, on purpose. Counters make the schedule deterministic."""
+
+    rate_limit_first: int = 0  # the first N requests get 429
+    rate_limit_every: int = 0  # then every N-th request gets 429
+    retry_after: float = 1.0  # seconds, sent as Retry-After with each 429
+    server_error_first: int = 0  # the first N requests (after any 429s) get 502
+    server_error_every: int = 0
+    malformed_every: int = 0  # every N-th 200 response has a truncated body
+    schema_surprise_every: int = 0  # every N-th aggregates page has bars without a close price
+    delay: float = 0.0  # seconds added to each response
+    requests_per_minute: int = 0  # enforce a plan's budget (0: unlimited)
+
+
+@dataclass
+class SandboxState:
+    faults: Faults = field(default_factory=Faults)
+    api_keys: frozenset[str] = DEFAULT_KEYS
+    page_size: int = MAX_LIMIT  # results per page before next_url, never more than the request's limit
+    requests: Counter[str] = field(default_factory=Counter)
+    credentials_in: Counter[str] = field(default_factory=Counter)  # "header" or "query": how keys arrived
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _served: int = 0
+    _window: list[float] = field(default_factory=list)
+
+    def next_number(self) -> int:
+        with self.lock:
+            self._served += 1
+            return self._served
+
+    def over_budget(self) -> bool:
+        if not self.faults.requests_per_minute:
+            return False
+        with self.lock:
+            now = time.monotonic()
+            self._window = [t for t in self._window if now - t < SECONDS_PER_MINUTE]
+            if len(self._window) >= self.faults.requests_per_minute:
+                return True
+            self._window.append(now)
+            return False
+
+
+class ApiError(Exception):
+    def __init__(self, status: HTTPStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _date(value: str) -> datetime.date:
+    if value.isdigit():  # epoch milliseconds
+        return datetime.datetime.fromtimestamp(int(value) / 1000, tz=datetime.UTC).date()
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(HTTPStatus.BAD_REQUEST, f"Could not parse the time parameter: {value!r}") from None
+
+
+def _bar_json(ts: int, bar: data.DailyBar, ticker: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"v": bar.volume, "vw": round(bar.vwap, 4), "o": round(bar.open, 4),
+                           "c": round(bar.close, 4), "h": round(bar.high, 4), "l": round(bar.low, 4),
+                           "t": ts, "n": bar.transactions}  # fmt: skip
+    if ticker is not None:
+        out = {"T": ticker, **out}
+    return out
+
+
+def _day_start_ms(day: datetime.date) -> int:
+    """Polygon stamps daily bars at midnight New York; the sandbox uses 05:00 UTC (EST)."""
+    return int(datetime.datetime(day.year, day.month, day.day, 5, tzinfo=datetime.UTC).timestamp() * 1000)
+
+
+def aggregate_bars(ticker: str, multiplier: int, timespan: str, start: datetime.date, end: datetime.date,
+                   adjusted: bool) -> list[dict[str, Any]]:  # fmt: skip
+    """Bars of ``multiplier`` x ``timespan`` between two dates (inclusive), oldest first."""
+    days = [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
+    if timespan in TIMESPAN_MINUTES:
+        size = TIMESPAN_MINUTES[timespan] * multiplier
+        out = []
+        for day in days:
+            minutes = data.minute_bars(ticker, day, adjusted)
+            for i in range(0, len(minutes), size):
+                out.append(_merge(minutes[i : i + size]))
+        return out
+    daily = [
+        (_day_start_ms(d), bar) for d in days if (bar := data.daily_bar(ticker, d, adjusted)) is not None
+    ]
+    if timespan == "day":
+        groups = [daily[i : i + multiplier] for i in range(0, len(daily), multiplier)]
+    else:  # week or month: group by calendar period, then by multiplier
+        key = (lambda d: d.isocalendar()[:2]) if timespan == "week" else (lambda d: (d.year, d.month))
+        periods: dict[Any, list[tuple[int, data.DailyBar]]] = {}
+        for ts, bar in daily:
+            periods.setdefault(key(bar.day), []).append((ts, bar))
+        ordered = list(periods.values())
+        groups = [list(itertools.chain.from_iterable(ordered[i : i + multiplier]))
+                  for i in range(0, len(ordered), multiplier)]  # fmt: skip
+    return [_merge(group) for group in groups if group]
+
+
+def _merge(bars: list[tuple[int, data.DailyBar]]) -> dict[str, Any]:
+    first, last = bars[0][1], bars[-1][1]
+    volume = sum(b.volume for _, b in bars)
+    vwap = sum(b.vwap * b.volume for _, b in bars) / volume if volume else first.vwap
+    merged = data.DailyBar(first.day, first.open, max(b.high for _, b in bars), min(b.low for _, b in bars),
+                           last.close, volume, vwap, sum(b.transactions for _, b in bars))  # fmt: skip
+    return _bar_json(bars[0][0], merged)
+
+
+class Handler(JsonHandler):
+    server: SandboxServer
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server names it
+        state = self.server.state
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        if url.path == "/_sandbox/stats":
+            self._send(
+                HTTPStatus.OK, {"requests": dict(state.requests), "total": sum(state.requests.values())}
+            )
+            return
+        state.requests[_route(url.path)] += 1
+        number = state.next_number()
+        faults = state.faults
+        if faults.delay:
+            time.sleep(faults.delay)  # an injected slow response: the delay is the point
+        try:
+            self._authorize(query)
+            if state.over_budget() or _hit(number, faults.rate_limit_first, faults.rate_limit_every):
+                self._send(HTTPStatus.TOO_MANY_REQUESTS, _error("You've exceeded the maximum requests per "
+                           "minute, please wait or upgrade your subscription to continue."),
+                           {"Retry-After": f"{faults.retry_after:g}"})  # fmt: skip
+                return
+            if _hit(number - faults.rate_limit_first, faults.server_error_first, faults.server_error_every):
+                self._send(HTTPStatus.BAD_GATEWAY, _error("Upstream unavailable, please retry."))
+                return
+            body = self._route(url.path, query, number)
+        except ApiError as exc:
+            self._send(exc.status, _error(str(exc)))
+            return
+        if faults.malformed_every and number % faults.malformed_every == 0:
+            raw = json.dumps(body).encode()
+            self._send_raw(HTTPStatus.OK, raw[: max(1, len(raw) // 2)])
+            return
+        self._send(HTTPStatus.OK, body)
+
+    def _authorize(self, query: dict[str, str]) -> None:
+        header = self.headers.get("Authorization", "")
+        key = (
+            header.removeprefix("Bearer ").strip()
+            if header.startswith("Bearer ")
+            else query.get("apiKey", "")
+        )
+        self.server.state.credentials_in["header" if header else "query" if key else "none"] += 1
+        if not key:
+            raise ApiError(HTTPStatus.UNAUTHORIZED, "API Key was not provided")
+        if key not in self.server.state.api_keys:
+            raise ApiError(HTTPStatus.UNAUTHORIZED, "Unknown API Key")
+
+    def _route(self, path: str, query: dict[str, str], number: int) -> Any:
+        parts = path.strip("/").split("/")
+        match parts:
+            case ["v2", "aggs", "ticker", ticker, "range", multiplier, timespan, start, end]:
+                return self._aggs(ticker, multiplier, timespan, start, end, query, number)
+            case ["v2", "aggs", "grouped", "locale", "us", "market", "stocks", day]:
+                return self._grouped(_date(day), query.get("adjusted", "true") != "false")
+            case ["v3", "reference", "dividends"]:
+                return self._reference(query, data.dividends, "ex_dividend_date")
+            case ["v3", "reference", "splits"]:
+                return self._reference(query, data.splits, "execution_date")
+            case ["v3", "reference", "tickers"]:
+                return self._tickers(query)
+            case ["v1", "marketstatus", "upcoming"]:
+                return _upcoming_holidays()
+        raise ApiError(HTTPStatus.NOT_FOUND, f"Route not found: {path}")
+
+    def _aggs(self, ticker: str, multiplier: str, timespan: str, start: str, end: str, query: dict[str, str],
+              number: int) -> dict[str, Any]:  # fmt: skip
+        if timespan not in (*TIMESPAN_MINUTES, "day", "week", "month"):
+            raise ApiError(HTTPStatus.BAD_REQUEST, f"Invalid timespan: {timespan}")
+        if not multiplier.isdigit() or int(multiplier) < 1:
+            raise ApiError(HTTPStatus.BAD_REQUEST, f"Invalid multiplier: {multiplier}")
+        adjusted = query.get("adjusted", "true") != "false"
+        limit = min(int(query.get("limit", "5000")), MAX_LIMIT)
+        request_id = uuid.uuid5(uuid.NAMESPACE_URL, self.path).hex
+        if ticker not in data.INSTRUMENTS:
+            return {"ticker": ticker, "queryCount": 0, "resultsCount": 0, "adjusted": adjusted, "status": "OK",
+                    "request_id": request_id}  # fmt: skip
+        bars = aggregate_bars(ticker, int(multiplier), timespan, _date(start), _date(end), adjusted)
+        offset = int(query.get("cursor", "0"))
+        size = min(limit, self.server.state.page_size)
+        page = bars[offset : offset + size]
+        faults = self.server.state.faults
+        if faults.schema_surprise_every and number % faults.schema_surprise_every == 0 and page:
+            page = [{k: v for k, v in bar.items() if k != "c"} for bar in page]
+        body: dict[str, Any] = {"ticker": ticker, "queryCount": len(page), "resultsCount": len(page),
+                                "adjusted": adjusted, "results": page, "status": "OK", "request_id": request_id,
+                                "count": len(page)}  # fmt: skip
+        if offset + size < len(bars):
+            next_query = {**query, "cursor": str(offset + size)}
+            next_query.pop("apiKey", None)
+            body["next_url"] = f"{self._base()}/v2/aggs/ticker/{ticker}/range/{multiplier}/{timespan}/{start}/{end}?" \
+                f"{urlencode(next_query)}"  # fmt: skip
+        return body
+
+    def _grouped(self, day: datetime.date, adjusted: bool) -> dict[str, Any]:
+        results = []
+        for ticker, instrument in data.INSTRUMENTS.items():
+            if instrument.market != "stocks":
+                continue
+            bar = data.daily_bar(ticker, day, adjusted)
+            if bar is not None:
+                results.append(_bar_json(_day_start_ms(day), bar, ticker))
+        body: dict[str, Any] = {"queryCount": len(results), "resultsCount": len(results), "adjusted": adjusted,
+                                "status": "OK", "request_id": uuid.uuid4().hex}  # fmt: skip
+        if results:
+            body["results"] = results
+        return body
+
+    def _reference(self, query: dict[str, str], source: Any, date_field: str) -> dict[str, Any]:
+        start = _date(query.get(f"{date_field}.gte", str(data.ORIGIN)))
+        # Events are known up to a quarter ahead (declared dividends), never further.
+        horizon = datetime.datetime.now(datetime.UTC).date() + datetime.timedelta(days=90)
+        end = min(_date(query.get(f"{date_field}.lte", str(horizon))), horizon)
+        tickers = [query["ticker"]] if "ticker" in query else list(data.INSTRUMENTS)
+        results = sorted((row for t in tickers for row in source(t, start, end)),
+                         key=lambda r: (r[date_field], r["ticker"]))  # fmt: skip
+        return self._paged(results, query, f"/{'/'.join(urlsplit(self.path).path.strip('/').split('/'))}")
+
+    def _tickers(self, query: dict[str, str]) -> dict[str, Any]:
+        market = query.get("market")
+        results = [{"ticker": i.ticker, "name": i.name, "market": i.market, "locale": "us" if i.market in
+                    ("stocks", "indices") else "global", "active": True, "currency_name": "usd",
+                    "primary_exchange": "XNAS" if i.market == "stocks" else None, "type": "CS" if
+                    i.market == "stocks" else None}
+                   for i in data.INSTRUMENTS.values() if market in (None, i.market)]  # fmt: skip
+        return self._paged(results, query, "/v3/reference/tickers")
+
+    def _paged(self, results: list[dict[str, Any]], query: dict[str, str], path: str) -> dict[str, Any]:
+        limit = min(int(query.get("limit", "10")), 1000)
+        offset = int(query.get("cursor", "0"))
+        size = min(limit, self.server.state.page_size)
+        body: dict[str, Any] = {"results": [{k: v for k, v in r.items() if v is not None}
+                                            for r in results[offset : offset + size]],
+                                "status": "OK", "request_id": uuid.uuid4().hex}  # fmt: skip
+        if offset + size < len(results):
+            next_query = {k: v for k, v in query.items() if k != "apiKey"} | {"cursor": str(offset + size)}
+            body["next_url"] = f"{self._base()}{path}?{urlencode(next_query)}"
+        return body
+
+    def _base(self) -> str:
+        return self.server.url
+
+
+def _hit(number: int, first: int, every: int) -> bool:
+    if number <= 0:
+        return False
+    if number <= first:
+        return True
+    return bool(every) and (number - first) % every == 0
+
+
+def _error(message: str) -> dict[str, str]:
+    return {"status": "ERROR", "request_id": uuid.uuid4().hex, "error": message}
+
+
+def _route(path: str) -> str:
+    """The endpoint family of a path, for request counting."""
+    parts = path.strip("/").split("/")
+    if parts[:3] == ["v2", "aggs", "ticker"]:
+        return "aggs"
+    if parts[:3] == ["v2", "aggs", "grouped"]:
+        return "groupedDaily"
+    return "/".join(parts[:3])
+
+
+def _upcoming_holidays(today: datetime.date | None = None) -> list[dict[str, str]]:
+    """Polygon's upcoming-holidays list: a bare JSON array. The sandbox lists the coming 12 months."""
+    today = today or datetime.datetime.now(datetime.UTC).date()
+    out = []
+    for year in (today.year, today.year + 1):
+        for day in sorted(holidays(year)):
+            if today <= day <= today + datetime.timedelta(days=365) and not is_trading_day(day):
+                for exchange in ("NYSE", "NASDAQ"):
+                    out.append(
+                        {"date": str(day), "exchange": exchange, "name": "Market Holiday", "status": "closed"}
+                    )
+    return out
+
+
+class SandboxServer(LoopbackServer):
+    """The market-data sandbox on ``127.0.0.1:port`` (0 picks a free port)."""
+
+    def __init__(self, port: int = 0, state: SandboxState | None = None) -> None:
+        self.state = state or SandboxState()
+        super().__init__(port, Handler)
