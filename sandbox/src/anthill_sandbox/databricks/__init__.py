@@ -1,0 +1,38 @@
+"""A local Databricks Jobs API (2.2) server for the endpoints the operator calls through ``databricks-sdk``.
+
+Jobs create/reset/update/get/list/delete and run-now, runs get/list, the caller's identity (SCIM ``Me``, with
+the workspace id in ``X-Databricks-Org-Id``), with Databricks' error bodies
+(``{"error_code", "message"}``), bearer-token auth (personal access tokens, or OAuth machine-to-machine tokens
+from ``/oidc/v1/token``), and request bodies checked against the SDK's own dataclasses, so a field the real
+API would not know is a 400 here too. Server-side defaults are filled in on create and reset, as Databricks
+does, so clients must late-initialise them. Faults can be injected (429 with Retry-After, 500, latency),
+with a seeded RNG so a run is repeatable. Serves on loopback only; state lives in memory.
+
+Where things are: ``state`` (the workspace, its credentials and faults), ``jobs`` (the Jobs API endpoints and
+paging), ``settings`` (Databricks' checks on job settings, its defaults, jobs/update's merge), ``validation``
+(bodies against the SDK's dataclasses), ``errors`` (the error answers), ``server`` (HTTP, auth, routing).
+"""
+
+from anthill_sandbox.databricks.server import DatabricksServer
+from anthill_sandbox.databricks.state import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_TOKEN,
+    DEFAULT_USER,
+    DEFAULT_WORKSPACE_ID,
+    DatabricksFaults,
+    Principal,
+    WorkspaceState,
+)
+
+__all__ = [
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_TOKEN",
+    "DEFAULT_USER",
+    "DEFAULT_WORKSPACE_ID",
+    "DatabricksFaults",
+    "DatabricksServer",
+    "Principal",
+    "WorkspaceState",
+]

@@ -1,0 +1,24 @@
+"""The errors the server answers with: an HTTP status and Databricks' ``{"error_code", "message"}`` body."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, Databricks error code and message."""
+
+    def __init__(self, status: HTTPStatus, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.headers = headers or {}
+
+
+def invalid(message: str) -> ApiError:
+    return ApiError(HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", message)
+
+
+def job_not_found(job_id: int) -> ApiError:
+    # The SDK turns exactly this 400 into ResourceDoesNotExist on jobs/get (its error overrides).
+    return invalid(f"Job {job_id} does not exist.")
