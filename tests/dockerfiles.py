@@ -1,0 +1,62 @@
+"""What each image in ``docker/`` installs: the workspace packages its Dockerfile names, and their closure.
+
+Each Dockerfile's build stage names the workspace packages it installs in one line, ``ARG PACKAGES="..."``;
+the third-party packages come from ``uv export`` of those packages, so the lock file says the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DOCKER = REPO / "docker"
+IMAGES = ("operator", "ingest", "spark")
+
+
+def dockerfile(image: str) -> str:
+    return (DOCKER / f"{image}.Dockerfile").read_text()
+
+
+def install_set(image: str) -> tuple[str, ...]:
+    """The workspace packages ``docker/<image>.Dockerfile`` builds and installs, as its PACKAGES line names them."""
+    found = re.findall(r'^ARG PACKAGES="([^"]*)"$', dockerfile(image), re.MULTILINE)
+    if len(found) != 1:
+        raise AssertionError(f"docker/{image}.Dockerfile must name its packages in exactly one ARG PACKAGES line")
+    return tuple(found[0].split())
+
+
+def copied_sources(image: str) -> set[str]:
+    """The workspace folders whose sources the Dockerfile copies into its build stage."""
+    return set(re.findall(r"^COPY (\w+)/src/ \1/src/$", dockerfile(image), re.MULTILINE))
+
+
+@cache
+def members() -> dict[str, str]:
+    """Workspace package name -> its folder."""
+    root = tomllib.loads((REPO / "pyproject.toml").read_text())
+    folders = root["tool"]["uv"]["workspace"]["members"]
+    return {tomllib.loads((REPO / f / "pyproject.toml").read_text())["project"]["name"]: f for f in folders}
+
+
+@cache
+def _locked() -> dict[str, dict[str, Any]]:
+    lock = tomllib.loads((REPO / "uv.lock").read_text())
+    return {package["name"]: package for package in lock["package"]}
+
+
+def closure(packages: tuple[str, ...]) -> set[str]:
+    """Every package the lock file installs with ``packages`` (no extras, no dev groups), themselves included."""
+    locked = _locked()
+    seen: set[str] = set()
+    todo = list(packages)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo.extend(dep["name"] for dep in locked[name].get("dependencies", []))
+    return seen
