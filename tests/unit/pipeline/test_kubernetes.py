@@ -13,9 +13,15 @@ from anthill.conditions import SECRET_NOT_FOUND
 from anthill.controller.pipeline import backoff
 from anthill.pipeline.connections import ConnectionNotReadyError, credentials_from_secret
 from anthill.pipeline.desired import Pipeline
+from anthill.pipeline.external import Policies, external_id, job_url, run_status
 from anthill.pipeline.jobs import ObservedRun
-from anthill.pipeline.kubernetes import PIPELINE_LABEL, SPARK_TMP, desired_spark_cronjob, owner_reference
-from anthill.pipeline.reconcile import Policies, external_id, job_url, kubernetes_last_run, run_status
+from anthill.pipeline.kubernetes import (
+    PIPELINE_LABEL,
+    SPARK_TMP,
+    desired_spark_cronjob,
+    kubernetes_last_run,
+    owner_reference,
+)
 from anthill_api.connection import DatabricksConnectionSpec
 from anthill_api.pipeline import MedallionPipelineSpec
 

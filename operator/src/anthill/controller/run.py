@@ -14,8 +14,9 @@ from prometheus_client import start_http_server
 from anthill.controller import marketfeed, pipeline
 from anthill.kube import Store, connect
 from anthill.marketfeed.reconcile import Reconciler
+from anthill.pipeline.connection_reconcile import ConnectionReconciler
 from anthill.pipeline.connections import Connections
-from anthill.pipeline.reconcile import ConnectionReconciler, PipelineReconciler
+from anthill.pipeline.reconcile import PipelineReconciler
 from anthill.settings import OperatorSettings
 
 KOPF_PREFIX = "kopf.anthill.io"

@@ -17,7 +17,14 @@ from pydantic import ValidationError
 
 from anthill import conditions as cond
 from anthill.kube import Store
-from anthill.pipeline.jobs import Credentials, DatabricksJobs, JobsClient
+from anthill.pipeline.jobs import (
+    Credentials,
+    DatabricksJobs,
+    InvalidSpecError,
+    JobsClient,
+    ThrottledError,
+    UnauthorizedError,
+)
 from anthill_api.connection import DatabricksConnectionSpec
 from anthill_api.errors import describe_validation_error
 
@@ -117,3 +124,16 @@ class Connections:
         """Drop a cached client (its connection was deleted)."""
         with self._lock:
             self._cache.pop((namespace, name), None)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The condition reason for a failure to reach Databricks."""
+    if isinstance(exc, ConnectionNotReadyError):
+        return exc.reason
+    if isinstance(exc, UnauthorizedError):
+        return cond.UNAUTHORIZED
+    if isinstance(exc, ThrottledError):
+        return cond.THROTTLED
+    if isinstance(exc, InvalidSpecError):
+        return cond.INVALID_SPEC
+    return cond.RECONCILE_ERROR

@@ -1,4 +1,5 @@
-"""What a MedallionPipeline on the Kubernetes runtime should produce: one CronJob running Spark in local mode.
+"""What a MedallionPipeline on the Kubernetes runtime should produce: one CronJob running Spark in local mode;
+and how the CronJob's newest Job reads in ``status.atProvider.lastRun``.
 
 Pure: no client, no environment, no clock. The pod runs the anthill-spark image's ``anthill spark run`` against
 the lake, the same jobs a Databricks run starts through the wheel's entry points. The owner reference is added
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from anthill.marketfeed import observe
 from anthill.marketfeed.desired import child_name
+from anthill.marketfeed.reconcile import rfc3339
 from anthill.pipeline.desired import PIPELINE_TAG, Pipeline, gold_tables
 from anthill.workload import container_security, pod_security
 
@@ -121,3 +124,19 @@ def owner_reference(pipeline: Pipeline) -> dict[str, Any]:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def kubernetes_last_run(jobs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """``atProvider.lastRun`` from the newest Job of the pipeline's CronJob, in Databricks' vocabulary."""
+    latest = observe.latest_job(jobs)
+    if latest is None:
+        return None
+    result = observe.job_result(latest)
+    run: dict[str, Any] = {"state": "RUNNING" if result == "Running" else "TERMINATED"}
+    if result != "Running":
+        run["resultState"] = "SUCCESS" if result == "Succeeded" else "FAILED"
+    last = observe.build_last_run(latest, [])
+    for source, target in (("startedAt", "startTime"), ("finishedAt", "endTime")):
+        if last.get(source):
+            run[target] = rfc3339(last[source])
+    return run

@@ -1,4 +1,4 @@
-"""Reconcile MedallionPipelines (a Databricks job, or an owned Spark CronJob) and DatabricksConnections.
+"""Reconcile MedallionPipelines (a Databricks job, or an owned Spark CronJob).
 
 The Databricks path is Crossplane's managed-resource loop:
 
@@ -38,127 +38,44 @@ from pydantic import ValidationError
 from anthill import conditions as cond
 from anthill.children import ensure_child
 from anthill.kube import CONFLICT, Store
-from anthill.marketfeed import observe
 from anthill.marketfeed.reconcile import PAUSED_ANNOTATION, is_paused, rfc3339
 from anthill.pipeline.compare import needs_update, settings_to_apply
-from anthill.pipeline.connections import CONNECTIONS, Connection, ConnectionNotReadyError, Connections
+from anthill.pipeline.connections import Connection, ConnectionNotReadyError, Connections, failure_reason
 from anthill.pipeline.desired import Pipeline, UnsupportedScheduleError, desired_job_settings, quartz_cron
+from anthill.pipeline.external import (
+    CREATE_PENDING,
+    CREATE_SUCCEEDED,
+    EXTERNAL_NAME,
+    RUN_NOW,
+    RUN_NOW_TOKEN_MAX,
+    Policies,
+    external_id,
+    job_url,
+    run_status,
+)
 from anthill.pipeline.jobs import (
     InvalidSpecError,
     JobsClient,
     JobsError,
     ObservedJob,
-    ObservedRun,
     ThrottledError,
     UnauthorizedError,
 )
-from anthill.pipeline.kubernetes import PIPELINE_LABEL, desired_spark_cronjob, owner_reference
+from anthill.pipeline.kubernetes import (
+    PIPELINE_LABEL,
+    desired_spark_cronjob,
+    kubernetes_last_run,
+    owner_reference,
+)
+from anthill.pipeline.results import Event, Result, RetryLaterError
 from anthill.settings import OperatorSettings
 from anthill.status import write_status
 from anthill_api.errors import describe_validation_error
 from anthill_api.pipeline import MedallionPipelineSpec
 
 PIPELINES = "medallionpipelines"
-EXTERNAL_NAME = "anthill.io/external-name"
-CREATE_PENDING = "anthill.io/external-create-pending"
-CREATE_SUCCEEDED = "anthill.io/external-create-succeeded"
-RUN_NOW = "anthill.io/run-now"
-RUN_NOW_TOKEN_MAX = 64  # Databricks' limit on an idempotency token
 PIPELINE_STATUS_KEYS = ("observedGeneration", "conditions", "atProvider")
-CONNECTION_STATUS_KEYS = ("observedGeneration", "conditions", "workspaceId", "principal")
 log = logging.getLogger(__name__)
-
-
-class RetryLaterError(Exception):
-    """The reconcile could not finish; try again after :attr:`delay` seconds (None: the caller's backoff)."""
-
-    def __init__(self, reason: str, message: str, delay: float | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.delay = delay
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something worth a Kubernetes Event on the object."""
-
-    type: str  # Normal or Warning
-    reason: str
-    message: str
-
-
-@dataclass
-class Result:
-    """What one reconcile did: its Ready reason, the API writes it made, events to post."""
-
-    reason: str
-    writes: int = 0
-    events: list[Event] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Policies:
-    """What ``spec.managementPolicies`` allow."""
-
-    names: frozenset[str]
-
-    def allows(self, action: str) -> bool:
-        return "*" in self.names or action in self.names
-
-    @property
-    def create(self) -> bool:
-        return self.allows("Create")
-
-    @property
-    def update(self) -> bool:
-        return self.allows("Update")
-
-    @property
-    def delete(self) -> bool:
-        return self.allows("Delete")
-
-
-def job_url(host: str, job_id: int) -> str:
-    return f"{host.rstrip('/')}/jobs/{job_id}"
-
-
-def external_id(annotations: dict[str, str]) -> int | None:
-    """The job id from the external-name annotation; ValueError when it is not one."""
-    raw = annotations.get(EXTERNAL_NAME)
-    if raw is None or raw == "":
-        return None
-    if not raw.strip().isdigit():
-        raise ValueError(f"annotation {EXTERNAL_NAME} must be a Databricks job id, not {raw!r}")
-    return int(raw.strip())
-
-
-def run_status(run: ObservedRun | None) -> dict[str, Any] | None:
-    if run is None:
-        return None
-    status: dict[str, Any] = {"runId": run.run_id}
-    for key, value in (("state", run.state), ("resultState", run.result_state)):
-        if value:
-            status[key] = value
-    for key, moment in (("startTime", run.start_time), ("endTime", run.end_time)):
-        if moment is not None:
-            status[key] = rfc3339(moment)
-    return status
-
-
-def kubernetes_last_run(jobs: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """``atProvider.lastRun`` from the newest Job of the pipeline's CronJob, in Databricks' vocabulary."""
-    latest = observe.latest_job(jobs)
-    if latest is None:
-        return None
-    result = observe.job_result(latest)
-    run: dict[str, Any] = {"state": "RUNNING" if result == "Running" else "TERMINATED"}
-    if result != "Running":
-        run["resultState"] = "SUCCESS" if result == "Succeeded" else "FAILED"
-    last = observe.build_last_run(latest, [])
-    for source, target in (("startedAt", "startTime"), ("finishedAt", "endTime")):
-        if last.get(source):
-            run[target] = rfc3339(last[source])
-    return run
 
 
 @dataclass
@@ -450,7 +367,7 @@ class PipelineReconciler:
                 connection.client.delete(target)
                 log.info("deleted job %s of %s", target, key)
         except (ConnectionNotReadyError, JobsError) as exc:
-            reason = _reason(exc)
+            reason = failure_reason(exc)
             message = f"cannot delete the job yet: {exc} (set deletionPolicy: Orphan to leave it)"
             update = [cond.condition(cond.READY, False, cond.DELETING, message, meta.get("generation"))]
             update.append(cond.condition(cond.SYNCED, False, reason, str(exc), meta.get("generation")))
@@ -564,73 +481,3 @@ class PipelineReconciler:
     ) -> int:
         return write_status(self.store, PIPELINES, body, status, updates, self.clock(),
                             PIPELINE_STATUS_KEYS, keep_others)  # fmt: skip
-
-
-def _reason(exc: BaseException) -> str:
-    """The condition reason for a failure to reach Databricks."""
-    if isinstance(exc, ConnectionNotReadyError):
-        return exc.reason
-    if isinstance(exc, UnauthorizedError):
-        return cond.UNAUTHORIZED
-    if isinstance(exc, ThrottledError):
-        return cond.THROTTLED
-    if isinstance(exc, InvalidSpecError):
-        return cond.INVALID_SPEC
-    return cond.RECONCILE_ERROR
-
-
-@dataclass
-class ConnectionReconciler:
-    """Checks that a DatabricksConnection's credentials work, and reports who they act as."""
-
-    store: Store
-    settings: OperatorSettings
-    connections: Connections
-    clock: Callable[[], datetime.datetime] = field(default=lambda: datetime.datetime.now(datetime.UTC))
-
-    def reconcile(self, body: dict[str, Any]) -> Result:
-        """Ready=True with workspaceId and principal, or Ready=False with the reason; raises RetryLaterError."""
-        meta = body["metadata"]
-        generation = meta.get("generation")
-        try:
-            connection = self.connections.resolve_body(body)
-            identity = connection.client.identity()
-        except (ConnectionNotReadyError, JobsError) as exc:
-            reason = _reason(exc)
-            updates = [
-                cond.condition(cond.READY, False, reason, str(exc), generation),
-                cond.condition(cond.SYNCED, False, reason, str(exc), generation),
-            ]
-            self._status(body, {"observedGeneration": generation}, updates)
-            raise RetryLaterError(reason, str(exc), self._retry_delay(exc)) from exc
-        status: dict[str, Any] = {"observedGeneration": generation}
-        if identity.workspace_id is not None:
-            status["workspaceId"] = identity.workspace_id
-        if identity.principal:
-            status["principal"] = identity.principal
-        who = f" as {identity.principal}" if identity.principal else ""
-        updates = [
-            cond.condition(
-                cond.READY,
-                True,
-                cond.AVAILABLE,
-                f"{connection.host} accepts the credentials{who}",
-                generation,
-            ),
-            cond.condition(cond.SYNCED, True, cond.RECONCILE_SUCCESS, "", generation),
-        ]
-        return Result(cond.AVAILABLE, self._status(body, status, updates))
-
-    def _retry_delay(self, exc: Exception) -> float | None:
-        if isinstance(exc, ThrottledError):
-            return exc.retry_after
-        if isinstance(exc, UnauthorizedError):
-            return self.settings.unauthorized_retry
-        if isinstance(exc, ConnectionNotReadyError):
-            return self.settings.secret_retry
-        return None  # the controller's backoff
-
-    def _status(self, body: dict[str, Any], status: dict[str, Any], updates: list[dict[str, Any]]) -> int:
-        return write_status(
-            self.store, CONNECTIONS, body, status, updates, self.clock(), CONNECTION_STATUS_KEYS
-        )
