@@ -24,6 +24,7 @@ from tests.integration.kubectl import Kubectl, condition, get
 pytestmark = pytest.mark.integration
 
 TIMEOUT = 30
+IN_FLIGHT_DELAY = 3.0  # seconds each Jobs API call takes while a deletion must wait for a poll to end
 WRITES = ("jobs/create", "jobs/reset", "jobs/update", "jobs/delete", "jobs/run-now")
 
 
@@ -176,7 +177,13 @@ def test_observe_adopts_an_existing_job_without_writing(
     assert "differs from the spec" in condition(pipeline, "Ready")["message"]
     # A few polls later, still nothing written; deletion leaves the job (Observe does not include Delete).
     wait_for(lambda: stats(server).get("jobs/get", 0) >= before.get("jobs/get", 0) + 3, TIMEOUT, "polls")
-    kubectl.ok("delete", "mp", "adopted", "-n", ns, "--timeout=30s")
+    # Delete while a poll is in flight (the server counts a request before its injected delay): the
+    # finalizer must go once that tick ends, not at kopf's next check of running timers a minute later.
+    server.state.faults.delay = IN_FLIGHT_DELAY
+    polled = stats(server).get("jobs/get", 0)
+    wait_for(lambda: stats(server).get("jobs/get", 0) > polled, TIMEOUT, "a poll in flight")
+    kubectl.ok("delete", "mp", "adopted", "-n", ns, f"--timeout={TIMEOUT}s")
+    server.state.faults.delay = 0
     after = stats(server)
     assert all(after.get(w, 0) == before.get(w, 0) for w in WRITES), (before, after)
     settings = sdk.jobs.get(existing).settings

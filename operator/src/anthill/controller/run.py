@@ -20,6 +20,8 @@ from anthill.pipeline.reconcile import PipelineReconciler
 from anthill.settings import OperatorSettings
 
 KOPF_PREFIX = "kopf.anthill.io"
+TIMER_EXIT_WAIT = 0.5  # seconds a deletion waits for a running timer tick before polling for its end
+TIMER_EXIT_POLL = 1.0  # seconds between those polls
 
 
 def ensure_peering(store: Store, settings: OperatorSettings) -> None:
@@ -53,6 +55,12 @@ def build_registry(operator_settings: OperatorSettings, reconciler: Reconciler) 
         settings.watching.client_timeout = 330
         settings.execution.max_workers = 8
         settings.peering.lifetime = operator_settings.peering_lifetime
+        # A deleted object keeps its finalizer until its timers have exited. A timer whose tick is still
+        # running when the deletion arrives (a Databricks call in flight) is checked again only after
+        # cancellation_polling, 60 s by default, which kept `kubectl delete` waiting a minute after the
+        # delete handler had finished. Wait briefly for the tick to end, then check every second.
+        settings.background.instant_exit_timeout = TIMER_EXIT_WAIT
+        settings.background.cancellation_polling = TIMER_EXIT_POLL
 
     marketfeed.register(registry, reconciler, operator_settings)
     clients = Connections(reconciler.store)
