@@ -25,7 +25,9 @@ def install_set(image: str) -> tuple[str, ...]:
     """The workspace packages ``docker/<image>.Dockerfile`` builds and installs, as its PACKAGES line names them."""
     found = re.findall(r'^ARG PACKAGES="([^"]*)"$', dockerfile(image), re.MULTILINE)
     if len(found) != 1:
-        raise AssertionError(f"docker/{image}.Dockerfile must name its packages in exactly one ARG PACKAGES line")
+        raise AssertionError(
+            f"docker/{image}.Dockerfile must name its packages in exactly one ARG PACKAGES line"
+        )
     return tuple(found[0].split())
 
 
