@@ -39,15 +39,9 @@ from anthill_ingest.runner import Run
 from anthill_ingest.sink import FileSink
 from anthill_sandbox import data
 from anthill_sandbox.server import SandboxServer
-from anthill_spark.jobs import (
-    GOLD_PARALLELISM,
-    GOLD_TABLES,
-    Lake,
-    bronze_to_silver,
-    read_table,
-    silver_to_gold,
-    write_table,
-)
+from anthill_spark.jobs.gold import GOLD_PARALLELISM, GOLD_TABLES, silver_to_gold
+from anthill_spark.jobs.silver import bronze_to_silver
+from anthill_spark.lake import Lake, read_table, write_table
 from anthill_spark.session import local_session
 from tests.benchmarks.report import publish
 

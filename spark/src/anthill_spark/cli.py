@@ -12,7 +12,8 @@ from rich.console import Console
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from anthill_spark.jobs import GoldResult, Lake
+    from anthill_spark.jobs.gold import GoldResult
+    from anthill_spark.lake import Lake
 
 app = typer.Typer(help="PySpark medallion jobs: bronze -> silver -> gold on Delta.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -47,7 +48,9 @@ def run(
     from py4j.protocol import Py4JJavaError  # noqa: PLC0415
     from pyspark.errors import PySparkException  # noqa: PLC0415
 
-    from anthill_spark.jobs import GOLD_TABLES, Lake, session_for  # noqa: PLC0415
+    from anthill_spark.jobs.entrypoints import session_for  # noqa: PLC0415
+    from anthill_spark.jobs.gold import GOLD_TABLES  # noqa: PLC0415
+    from anthill_spark.lake import Lake  # noqa: PLC0415
 
     tables = list(GOLD_TABLES) if gold == "all" else gold.split(",")
     unknown = sorted(set(tables) - set(GOLD_TABLES))
@@ -75,7 +78,8 @@ def run(
 
 def _run(session: SparkSession, target: Lake, layer: Layer, tables: list[str], full_refresh: bool) -> None:
     """Silver, then each gold table, with a line per step."""
-    from anthill_spark.jobs import bronze_to_silver, silver_to_gold  # noqa: PLC0415 - PySpark loads here
+    from anthill_spark.jobs.gold import silver_to_gold  # noqa: PLC0415 - PySpark loads here
+    from anthill_spark.jobs.silver import bronze_to_silver  # noqa: PLC0415
 
     if layer in (Layer.silver, Layer.all):
         started = time.monotonic()

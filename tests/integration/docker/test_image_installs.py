@@ -131,9 +131,7 @@ def test_anthill_offers_exactly_the_commands_of_the_installed_packages(
 
 
 @pytest.fixture(scope="module")
-def ingested_lake(
-    venv: Callable[[str], ImageVenv], tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def ingested_lake(venv: Callable[[str], ImageVenv], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A lake the ingest image's venv filled from the sandbox API, running the file the operator mounts."""
     directory = tmp_path_factory.mktemp("image-lake")
     lake = directory / "lake"

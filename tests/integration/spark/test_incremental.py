@@ -19,15 +19,9 @@ from pyspark.testing import assertDataFrameEqual
 from anthill_ingest import records
 from anthill_sandbox import data
 from anthill_sandbox.server import SandboxServer
-from anthill_spark.jobs import (
-    GOLD_TABLES,
-    SILVER_TABLES,
-    Lake,
-    bronze_to_silver,
-    read_table,
-    silver_to_gold,
-    table_exists,
-)
+from anthill_spark.jobs.gold import GOLD_TABLES, silver_to_gold
+from anthill_spark.jobs.silver import SILVER_TABLES, bronze_to_silver
+from anthill_spark.lake import Lake, read_table, table_exists
 from tests.integration.ingest.conftest import feed_doc, run_ingest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

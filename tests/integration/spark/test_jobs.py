@@ -14,7 +14,9 @@ from pyspark.testing import assertDataFrameEqual
 
 from anthill_ingest.calendar import trading_days
 from anthill_sandbox.server import SandboxServer
-from anthill_spark.jobs import Lake, bronze_to_silver, read_table, silver_to_gold, silver_watermark
+from anthill_spark.jobs.gold import silver_to_gold
+from anthill_spark.jobs.silver import bronze_to_silver, silver_watermark
+from anthill_spark.lake import Lake, read_table
 from tests.integration.ingest.conftest import feed_doc, run_ingest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

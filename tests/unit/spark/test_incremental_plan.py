@@ -6,7 +6,8 @@ import datetime
 import os
 import time
 
-from anthill_spark.jobs import GOLD_TABLES, Changes, utc
+from anthill_spark.jobs.gold import GOLD_TABLES, Changes
+from anthill_spark.jobs.silver import utc
 
 D = datetime.date
 

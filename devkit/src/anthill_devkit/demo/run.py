@@ -156,7 +156,9 @@ def ingest(plan: DemoPlan, url: str | None, key: str, console: Console) -> tuple
 
 def refine(plan: DemoPlan, console: Console) -> dict[str, list[dict[str, Any]]]:
     """Bronze -> silver -> gold with local Spark and Delta; the gold rows the summary and report need."""
-    from anthill_spark.jobs import Lake, bronze_to_silver, read_table, silver_to_gold  # noqa: PLC0415
+    from anthill_spark.jobs.gold import silver_to_gold  # noqa: PLC0415
+    from anthill_spark.jobs.silver import bronze_to_silver  # noqa: PLC0415
+    from anthill_spark.lake import Lake, read_table  # noqa: PLC0415
     from anthill_spark.session import local_session  # noqa: PLC0415
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # everything is local: no need to look for a NIC

@@ -1,0 +1,301 @@
+"""Silver -> gold: rebuild each gold table from the first day silver changed since its last build, or whole.
+
+Gold is rebuilt from silver; each build records in its Delta commit what it was built from.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+
+from anthill_spark.lake import Lake, aggregate_values, delta_table, read_table, table_exists, write_table
+from anthill_spark.transforms import gold
+
+
+@dataclass(frozen=True)
+class SilverInputs:
+    """What gold is built from: split-adjusted daily bars with their trading date, and dividends if any."""
+
+    daily: DataFrame
+    dividends: DataFrame | None
+
+
+@dataclass(frozen=True)
+class GoldTable:
+    """How to build one gold table, and how much history before the first changed day a rebuilt row needs.
+
+    ``lookback`` counts trading days (rows per ticker); ``None`` means all of it (running peaks).
+    Tables keyed by ``year`` are rebuilt from the start of the changed day's year. ``running`` computes,
+    from all history, the columns that need it (keyed by ticker and date); a rebuild takes those from it
+    and the rest from ``build`` over the lookback alone.
+    """
+
+    build: Callable[[SilverInputs], DataFrame]
+    lookback: int | None
+    by_year: bool = False
+    uses_dividends: bool = False
+    running: Callable[[DataFrame], DataFrame] | None = None
+
+    def appends(self, since: datetime.date, through: datetime.date | None) -> bool:
+        """Whether rows rebuilt from ``since`` are all new to a table built through ``through`` (its last
+        day), so they can be appended instead of replacing rows in place."""
+        if through is None:
+            return False
+        return since.year > through.year if self.by_year else since > through
+
+
+GOLD_TABLES: dict[str, GoldTable] = {
+    "daily_returns": GoldTable(lambda s: s.daily.transform(gold.with_daily_returns), 1),
+    "volatility": GoldTable(
+        lambda s: s.daily.transform(gold.with_daily_returns).transform(gold.with_volatility),
+        max(gold.VOLATILITY_WINDOWS),
+    ),
+    "moving_averages": GoldTable(
+        lambda s: s.daily.transform(gold.with_moving_averages),
+        max(gold.SMA_WINDOWS) - 1,
+        running=gold.with_exponential_moving_averages,
+    ),
+    "drawdowns": GoldTable(lambda s: s.daily.transform(gold.with_drawdowns), None),
+    "anomalies": GoldTable(lambda s: s.daily.transform(gold.with_anomalies), gold.ANOMALY_WINDOW + 1),
+    "market_breadth": GoldTable(lambda s: s.daily.transform(gold.with_market_breadth), gold.BREADTH_WINDOW),
+    "yearly_performance": GoldTable(
+        lambda s: gold.with_yearly_performance(s.daily, s.dividends), 1, by_year=True, uses_dividends=True
+    ),
+}
+
+
+@dataclass
+class GoldResult:
+    """What one gold build did: rows written, and the first date rebuilt (None: the whole table)."""
+
+    rows: int
+    since: datetime.date | None
+    skipped: bool = False
+
+    @property
+    def mode(self) -> str:
+        if self.skipped:
+            return "up to date"
+        return "full" if self.since is None else f"incremental from {self.since}"
+
+
+WATERMARK = "anthill.silverWatermark"
+SPLITS_FINGERPRINT = "anthill.splitsFingerprint"
+THROUGH = "anthill.through"
+
+
+@dataclass(frozen=True)
+class BuiltFrom:
+    """What a gold table was last built from: silver up to ``watermark``, splits as they were then, and
+    daily bars through ``through`` (the last day it holds; None when not recorded)."""
+
+    watermark: datetime.datetime
+    splits: str
+    through: datetime.date | None = None
+
+    def metadata(self) -> dict[str, str]:
+        recorded = {WATERMARK: self.watermark.isoformat(), SPLITS_FINGERPRINT: self.splits}
+        return recorded | ({THROUGH: self.through.isoformat()} if self.through else {})
+
+
+def built_from(spark: SparkSession, lake: Lake, name: str) -> BuiltFrom | None:
+    """What the gold table was last built from, read from its last commit (None: unknown)."""
+    if not table_exists(spark, lake, "gold", name):
+        return None
+    last = delta_table(spark, lake, "gold", name).history(1).select("userMetadata").first()
+    if last is None or not last["userMetadata"]:
+        return None  # written by something else (OPTIMIZE, a person): rebuild rather than guess
+    try:
+        recorded = json.loads(last["userMetadata"])
+        through = recorded.get(THROUGH)
+        return BuiltFrom(
+            datetime.datetime.fromisoformat(recorded[WATERMARK]),
+            recorded[SPLITS_FINGERPRINT],
+            datetime.date.fromisoformat(through) if through else None,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def splits_state(splits_df: DataFrame | None) -> tuple[datetime.datetime | None, str]:
+    """The newest ingestion in silver.splits, and a digest of every split's values (a re-fetch of the same
+    splits leaves the digest as it was); (None, "") without splits. One pass over the table."""
+    if splits_df is None:
+        return None, ""
+    columns = ("id", "ticker", "execution_date", "split_from", "split_to")
+    split = F.concat_ws(",", *(F.col(c).cast("string") for c in columns))
+    digest = F.sha2(F.concat_ws("|", F.sort_array(F.collect_list(split))), 256)
+    newest, value = aggregate_values(splits_df, F.max("ingested_at"), digest)
+    return newest, value or ""
+
+
+def read_silver_inputs(spark: SparkSession, lake: Lake, splits_df: DataFrame | None) -> SilverInputs:
+    """Daily silver bars with trading dates, restated for ``splits_df`` (silver.splits, if any) where
+    unadjusted, and dividends."""
+    daily_df = read_table(spark, lake, "silver", "bars").transform(gold.with_trading_date)
+    if splits_df is not None:
+        daily_df = gold.with_split_adjustment(daily_df, splits_df)
+    has_dividends = table_exists(spark, lake, "silver", "dividends")
+    return SilverInputs(daily_df, read_table(spark, lake, "silver", "dividends") if has_dividends else None)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What silver changed since a gold build: the first day with a changed bar, the first ex-date with a
+    changed dividend (only dividend-based tables care), and whether the splits differ."""
+
+    bars: datetime.date | None
+    dividends: datetime.date | None
+    splits: bool
+
+    def since(self, table: GoldTable) -> datetime.date | None:
+        days = [self.bars, self.dividends if table.uses_dividends else None]
+        known = [day for day in days if day is not None]
+        return min(known) if known else None
+
+
+def _newest_last_and_firsts(
+    df: DataFrame, day: str, watermarks: Sequence[datetime.datetime]
+) -> tuple[datetime.datetime | None, datetime.date | None, list[datetime.date | None]]:
+    """``df``'s newest ``ingested_at`` and last ``day``, and per watermark the first ``day`` among rows
+    ingested strictly after it: one pass however many builds are compared."""
+    firsts = [F.min(F.when(F.col("ingested_at") > F.lit(mark), F.col(day))) for mark in watermarks]
+    newest, last, *first = aggregate_values(df, F.max("ingested_at"), F.max(day), *firsts)
+    return newest, last, first
+
+
+@dataclass(frozen=True)
+class SilverState:
+    """Silver as gold reads it: its newest ingestion and last trading day, and per earlier gold build
+    what changed since."""
+
+    newest: datetime.datetime | None
+    through: datetime.date | None
+    changes: dict[BuiltFrom, Changes]
+
+
+def changes_since(inputs: SilverInputs, builds: Collection[BuiltFrom], splits: str) -> SilverState:
+    """Silver's newest ingestion and last day, and per earlier build what changed since: rows ingested
+    strictly after its watermark (the build read a silver snapshot that held every row ingested up to that
+    instant; two bronze files sharing one modification time across silver runs is the one case this
+    misses, and ``--full-refresh`` settles it)."""
+    ordered = list(builds)
+    marks = [build.watermark for build in ordered]
+    newest, through, bars = _newest_last_and_firsts(inputs.daily, "date", marks)
+    dividends: list[datetime.date | None] = [None] * len(ordered)
+    if inputs.dividends is not None:
+        newest_dividend, _, dividends = _newest_last_and_firsts(inputs.dividends, "ex_dividend_date", marks)
+        newest = max((t for t in (newest, newest_dividend) if t is not None), default=None)
+    changes = {
+        build: Changes(first_bar, first_dividend, splits != build.splits)
+        for build, first_bar, first_dividend in zip(ordered, bars, dividends, strict=True)
+    }
+    return SilverState(newest, through, changes)
+
+
+def with_lookback(daily_df: DataFrame, since: datetime.date, lookback: int | None) -> DataFrame:
+    """Each ticker's rows from ``since`` on, plus the ``lookback`` trading days before it (all when None)."""
+    if lookback is None:
+        return daily_df
+    newest_first = Window.partitionBy("ticker").orderBy(F.col("date").desc())
+    before = daily_df.where(F.col("date") < F.lit(since))
+    kept = before.withColumn("_back", F.row_number().over(newest_first)).where(F.col("_back") <= lookback)
+    return daily_df.where(F.col("date") >= F.lit(since)).unionByName(kept.drop("_back"))
+
+
+GOLD_PARALLELISM = 4
+
+
+def silver_to_gold(
+    spark: SparkSession,
+    lake: Lake,
+    tables: Sequence[str],
+    full: bool = False,
+    on_table: Callable[[str, GoldResult], None] | None = None,
+    parallelism: int = GOLD_PARALLELISM,
+) -> dict[str, GoldResult]:
+    """Build the requested gold tables from silver, each from the first day silver changed since its last
+    build (with the history its windows need), or whole when ``full``, when it has no watermark, or when
+    a split arrived. Any sequence of runs ends where one full build does.
+
+    Silver is read once (and cached) for every table; up to ``parallelism`` tables are written at a time
+    (separate tables, separate Delta commits), so one table's planning and commit overlap another's jobs.
+    ``on_table`` is called as each table finishes.
+    """
+    unknown = sorted(set(tables) - set(GOLD_TABLES))
+    if unknown:
+        raise ValueError(f"unknown gold tables {unknown}; available: {sorted(GOLD_TABLES)}")
+    splits_df = (
+        read_table(spark, lake, "silver", "splits") if table_exists(spark, lake, "silver", "splits") else None
+    )
+    inputs = read_silver_inputs(spark, lake, splits_df)
+    inputs = SilverInputs(inputs.daily.cache(), inputs.dividends)
+    try:
+        splits_newest, splits = splits_state(splits_df)
+
+        def last_build(name: str) -> BuiltFrom | None:
+            return None if full else built_from(spark, lake, name)
+
+        with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="gold") as pool:
+            previous = dict(zip(tables, pool.map(last_build, tables), strict=True))
+            state = changes_since(inputs, {p for p in previous.values() if p is not None}, splits)
+            changes = state.changes
+            newest = max(t for t in (state.newest, splits_newest) if t is not None)
+            now = BuiltFrom(newest, splits, state.through)
+
+            def build(name: str) -> GoldResult:
+                table, before = GOLD_TABLES[name], previous[name]
+                if before is None or changes[before].splits:  # a new split restates every earlier raw bar
+                    return GoldResult(_write_gold(table.build(inputs), lake, name, None, now), None)
+                since = changes[before].since(table)
+                if since is None:
+                    return GoldResult(0, None, skipped=True)
+                return _rebuild_from(
+                    lake, name, inputs, since, now, append=table.appends(since, before.through)
+                )
+
+            futures = {pool.submit(build, name): name for name in tables}
+            done: dict[str, GoldResult] = {}
+            for future in as_completed(futures):
+                done[futures[future]] = future.result()
+                if on_table:
+                    on_table(futures[future], done[futures[future]])
+    finally:
+        inputs.daily.unpersist()
+    return {name: done[name] for name in tables}
+
+
+def _write_gold(
+    df: DataFrame, lake: Lake, name: str, replace_where: str | None, built: BuiltFrom, append: bool = False
+) -> int:
+    """Write gold ``name`` (see ``write_table``), recording what it was built from; the rows written."""
+    write_table(df, lake, "gold", name, replace_where=replace_where, metadata=built.metadata(), append=append)
+    spark = df.sparkSession
+    metrics = delta_table(spark, lake, "gold", name).history(1).select("operationMetrics").first()
+    return int((metrics["operationMetrics"] or {}).get("numOutputRows", 0)) if metrics else 0
+
+
+def _rebuild_from(
+    lake: Lake, name: str, inputs: SilverInputs, since: datetime.date, built: BuiltFrom, append: bool = False
+) -> GoldResult:
+    """Rebuild gold ``name``'s rows from ``since`` (its year's start for yearly tables) in place, or with
+    ``append`` add them (they are all new: an append commits without reading or rewriting any file, where
+    a replaceWhere rewrites every file holding a replaced row)."""
+    table = GOLD_TABLES[name]
+    column = "year" if table.by_year else "date"
+    first: datetime.date | int = since.year if table.by_year else since
+    start = datetime.date(since.year, 1, 1) if table.by_year else since
+    window_df = inputs.daily.transform(with_lookback, start, table.lookback)
+    rebuilt = table.build(SilverInputs(window_df, inputs.dividends)).where(F.col(column) >= F.lit(first))
+    if table.running is not None:
+        running = inputs.daily.transform(table.running).where(F.col(column) >= F.lit(first))
+        keys = ["ticker", "date"]
+        replaced = [c for c in running.columns if c not in keys]
+        rebuilt = rebuilt.drop(*replaced).join(running, keys).select(*rebuilt.columns)
+    return GoldResult(_write_gold(rebuilt, lake, name, f"{column} >= '{first}'", built, append), start)

@@ -1,0 +1,218 @@
+"""Bronze -> silver: read the bronze files not read yet, refine, MERGE by key, record how far bronze was read.
+
+Silver is MERGEd, so re-running a bronze window or receiving a late correction updates rows in place.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+
+from anthill_spark.lake import (
+    Lake,
+    aggregate_values,
+    delta_table,
+    read_table,
+    sql_name,
+    table_exists,
+    table_properties,
+    write_table,
+)
+from anthill_spark.schemas import BAR_KEY
+from anthill_spark.transforms import silver
+
+
+@dataclass(frozen=True)
+class SilverTable:
+    """A silver table refined from bronze datasets: typed, one row per key (the newest ingestion)."""
+
+    name: str
+    datasets: tuple[str, ...]
+    keys: tuple[str, ...]
+    refine: Callable[[DataFrame], DataFrame]
+
+
+SILVER_TABLES = (
+    SilverTable("dividends", ("dividends",), ("id",), silver.with_silver_dividends),
+    SilverTable("splits", ("splits",), ("id",), silver.with_silver_splits),
+    SilverTable(
+        "market_holidays", ("marketHolidays",), ("date", "exchange"), silver.with_silver_market_holidays
+    ),
+)
+BAR_DATASETS = ("aggregates", "groupedDaily")
+
+
+@dataclass(frozen=True)
+class BronzeMark:
+    """How far silver has read bronze: every file written before ``time``, and ``files``, the ones written
+    at exactly ``time`` (another file may yet appear with that same time: S3 keeps whole seconds)."""
+
+    time: datetime.datetime
+    files: frozenset[str] = frozenset()
+
+
+def read_bronze(
+    spark: SparkSession, lake: Lake, datasets: Sequence[str], since: BronzeMark | None = None
+) -> DataFrame | None:
+    """Bronze rows of ``datasets`` from files not yet read as of ``since`` (all when None), with the time
+    their file was written as ``ingested_at`` and its key under bronze as ``bronze_file``; None when there
+    are no such files."""
+    frames = []
+    for dataset in datasets:
+        path = f"{lake.bronze}/{dataset}"
+        spark.catalog.refreshByPath(path)  # a long-lived session must see files rewritten since its last read
+        reader = spark.read.option("recursiveFileLookup", "true").option("timeZone", "UTC")
+        if since is not None:
+            # A coarse listing-time filter (whole seconds, strictly after), then the exact one below.
+            coarse = since.time.astimezone(datetime.UTC) - datetime.timedelta(seconds=1)
+            reader = reader.option("modifiedAfter", coarse.strftime("%Y-%m-%dT%H:%M:%S"))
+        try:
+            df = reader.parquet(path)
+        except Exception as exc:
+            if (
+                "PATH_NOT_FOUND" in str(exc)
+                or "Path does not exist" in str(exc)
+                or "UNABLE_TO_INFER" in str(exc)
+            ):
+                continue
+            raise
+        # The file's key under bronze (the same whether the lake is reached as s3:// or s3a://, or moved).
+        key = F.regexp_extract("_metadata.file_path", rf".*/bronze/({re.escape(dataset)}/.*)$", 1)
+        df = df.withColumns({"ingested_at": F.col("_metadata.file_modification_time"), "bronze_file": key})
+        if since is not None:
+            at_mark = F.col("ingested_at") == F.lit(since.time)
+            done = F.col("bronze_file").isin(*sorted(since.files)) if since.files else F.lit(False)
+            df = df.where((F.col("ingested_at") > F.lit(since.time)) | (at_mark & ~done))
+        frames.append(df)
+    if not frames:
+        return None
+    return functools.reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+
+
+def merge_by_key(spark: SparkSession, lake: Lake, name: str, df: DataFrame, keys: Sequence[str]) -> None:
+    """Upsert ``df`` into silver ``name`` by ``keys``; a row is replaced only by a newer ingestion."""
+    if not table_exists(spark, lake, "silver", name):
+        write_table(df, lake, "silver", name)
+        return
+    condition = " AND ".join(f"t.{key} = s.{key}" for key in keys)
+    (
+        delta_table(spark, lake, "silver", name).alias("t")
+        .merge(df.alias("s"), condition)
+        .whenMatchedUpdateAll(condition="s.ingested_at > t.ingested_at")
+        .whenNotMatchedInsertAll()
+        .execute()
+    )  # fmt: skip
+
+
+BRONZE_WATERMARK = "anthill.bronzeWatermark"
+BRONZE_WATERMARK_FILES = "anthill.bronzeWatermarkFiles"
+
+
+def silver_watermark(spark: SparkSession, lake: Lake, name: str) -> BronzeMark | None:
+    """How far silver ``name`` has read bronze (table properties; for a table without them, its newest
+    ``ingested_at``, with the files of that time read again)."""
+    if not table_exists(spark, lake, "silver", name):
+        return None
+    properties = table_properties(spark, lake, "silver", name)
+    raw = properties.get(BRONZE_WATERMARK)
+    if raw:
+        files = json.loads(properties.get(BRONZE_WATERMARK_FILES) or "[]")
+        return BronzeMark(datetime.datetime.fromisoformat(raw), frozenset(files))
+    (newest,) = aggregate_values(read_table(spark, lake, "silver", name), F.max("ingested_at"))
+    return None if newest is None else BronzeMark(cast("datetime.datetime", newest))
+
+
+def bronze_mark(bronze_df: DataFrame, newest: datetime.datetime | None) -> BronzeMark | None:
+    """The mark after reading ``bronze_df``, whose newest ``ingested_at`` is ``newest``: that time and
+    the files written at it (a job reading only those files)."""
+    if newest is None:
+        return None
+    at_newest = bronze_df.where(F.col("ingested_at") == F.lit(newest)).select("bronze_file").distinct()
+    return BronzeMark(newest, frozenset(row["bronze_file"] for row in at_newest.collect()))
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _record_watermark(
+    spark: SparkSession, lake: Lake, name: str, mark: BronzeMark | None, since: BronzeMark | None
+) -> None:
+    """After the data is in: remember how far bronze was read (a crash before this only means those files
+    are read again, and MERGE makes that a no-op). A mark equal to ``since``, the one the run started
+    from, costs no commit."""
+    if mark is None:
+        return
+    files = mark.files
+    if since is not None and utc(since.time) == utc(mark.time):
+        if since.files >= mark.files:
+            return
+        files |= since.files  # more files of the same second: all of them are done
+    properties = {
+        BRONZE_WATERMARK: utc(mark.time).isoformat(),
+        BRONZE_WATERMARK_FILES: json.dumps(sorted(files)),
+    }
+    assignments = ", ".join(f"{_sql_string(k)} = {_sql_string(v)}" for k, v in properties.items())
+    spark.sql(f"ALTER TABLE {sql_name(lake, 'silver', name)} SET TBLPROPERTIES ({assignments})")
+
+
+def utc(moment: datetime.datetime) -> datetime.datetime:
+    """``moment`` in UTC. PySpark returns timestamps as naive datetimes in the machine's local time zone,
+    which ``astimezone`` reads as exactly that."""
+    return moment.astimezone(datetime.UTC)
+
+
+def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dict[str, int]:
+    """Bronze -> silver.bars (MERGE) and silver.quarantine, then dividends, splits and market holidays.
+
+    Only bronze files each silver table has not read yet are read: written after its watermark, or at it
+    but not among the files recorded with it (equal times are not trusted to be the same file); ``full``
+    reads every file. MERGE keeps the newest ingestion per key either way, so any sequence of runs ends
+    where one full run does. Returns the rows read per table.
+    """
+    counts: dict[str, int] = {}
+    since = None if full else silver_watermark(spark, lake, "bars")
+    bars = read_bronze(spark, lake, BAR_DATASETS, since)
+    if bars is None and since is None:
+        raise FileNotFoundError(f"no bronze bars under {lake.bronze}")
+    if bars is not None:
+        checked_df = bars.transform(silver.with_silver_columns).transform(silver.with_reason).cache()
+        valid_df = silver.latest_valid_bars(checked_df)
+        # Keyed by ingestion too: each rejected version of a bar is kept once.
+        rejected_df = silver.quarantined_bars(checked_df).dropDuplicates([*BAR_KEY, "ingested_at"])
+        # One pass for what the two counts and the watermark need: distinct keys, as the writes keep.
+        valid = F.col("reason").isNull()
+        counts["bars"], counts["quarantined"], newest = aggregate_values(
+            checked_df,
+            F.count_distinct(F.when(valid, F.struct(*BAR_KEY))),
+            F.count_distinct(F.when(~valid, F.struct(*BAR_KEY, "ingested_at"))),
+            F.max("ingested_at"),
+        )
+        if counts["bars"] or not table_exists(spark, lake, "silver", "bars"):
+            merge_by_key(spark, lake, "bars", valid_df, BAR_KEY)
+        if counts["quarantined"]:
+            merge_by_key(spark, lake, "quarantine", rejected_df, [*BAR_KEY, "ingested_at"])
+        _record_watermark(spark, lake, "bars", bronze_mark(bars, newest), since)
+        checked_df.unpersist()
+    else:
+        counts["bars"] = counts["quarantined"] = 0
+    for table in SILVER_TABLES:
+        table_since = None if full else silver_watermark(spark, lake, table.name)
+        bronze = read_bronze(spark, lake, table.datasets, table_since)
+        if bronze is None:
+            continue
+        refined = bronze.transform(table.refine).cache()
+        counts[table.name], newest = aggregate_values(refined, F.count(F.lit(1)), F.max("ingested_at"))
+        if counts[table.name]:
+            merge_by_key(spark, lake, table.name, refined, table.keys)
+            _record_watermark(spark, lake, table.name, bronze_mark(bronze, newest), table_since)
+        refined.unpersist()
+    return counts
