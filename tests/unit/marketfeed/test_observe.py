@@ -7,8 +7,15 @@ from typing import Any
 
 import pytest
 
-from anthill.marketfeed.observe import build_last_run, job_result, latest_job, termination_summary, watermark
-from anthill.marketfeed.reconcile import build_run_status, rfc3339
+from anthill.marketfeed.observe import (
+    build_last_run,
+    job_result,
+    latest_job,
+    rfc3339,
+    termination_summary,
+    watermark,
+)
+from anthill.marketfeed.reconcile import build_run_status
 
 
 def _job(name: str, created: str, cond: str | None = None, **status: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -86,3 +87,14 @@ def watermark(jobs: list[dict[str, Any]], pods_by_job: dict[str, list[dict[str, 
         if isinstance(mark, str) and mark:
             return mark
     return None
+
+
+def rfc3339(value: Any) -> str | None:
+    """A timestamp as the API server writes them (``2026-11-28T03:00:00Z``)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        moment = value
+    else:
+        moment = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

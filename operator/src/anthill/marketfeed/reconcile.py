@@ -30,6 +30,7 @@ from anthill.marketfeed.desired import (
     desired_cronjob,
     owner_reference,
 )
+from anthill.marketfeed.observe import rfc3339
 from anthill.settings import OperatorSettings
 from anthill.status import write_status
 from anthill_api.errors import describe_validation_error
@@ -70,17 +71,6 @@ class Result:
 
 def is_paused(meta: dict[str, Any]) -> bool:
     return str((meta.get("annotations") or {}).get(PAUSED_ANNOTATION, "")).lower() == "true"
-
-
-def rfc3339(value: Any) -> str | None:
-    """A timestamp as the API server writes them (``2026-11-28T03:00:00Z``)."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime.datetime):
-        moment = value
-    else:
-        moment = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def build_run_status(

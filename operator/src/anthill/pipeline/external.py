@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from anthill.marketfeed.reconcile import rfc3339
+from anthill.marketfeed.observe import rfc3339
 from anthill.pipeline.jobs import ObservedRun
 
 EXTERNAL_NAME = "anthill.io/external-name"

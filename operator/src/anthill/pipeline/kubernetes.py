@@ -12,7 +12,7 @@ from typing import Any
 
 from anthill.marketfeed import observe
 from anthill.marketfeed.desired import child_name
-from anthill.marketfeed.reconcile import rfc3339
+from anthill.marketfeed.observe import rfc3339
 from anthill.pipeline.desired import PIPELINE_TAG, Pipeline, gold_tables
 from anthill.workload import container_security, pod_security
 

@@ -38,7 +38,8 @@ from pydantic import ValidationError
 from anthill import conditions as cond
 from anthill.children import ensure_child
 from anthill.kube import CONFLICT, Store
-from anthill.marketfeed.reconcile import PAUSED_ANNOTATION, is_paused, rfc3339
+from anthill.marketfeed.observe import rfc3339
+from anthill.marketfeed.reconcile import PAUSED_ANNOTATION, is_paused
 from anthill.pipeline.compare import needs_update, settings_to_apply
 from anthill.pipeline.connections import Connection, ConnectionNotReadyError, Connections, failure_reason
 from anthill.pipeline.desired import Pipeline, UnsupportedScheduleError, desired_job_settings, quartz_cron

@@ -16,7 +16,7 @@ from anthill_api.command import build_app
 
 runner = CliRunner()
 app = build_app()
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _commands(group: typer.Typer, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
