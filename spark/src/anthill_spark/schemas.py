@@ -1,4 +1,4 @@
-"""Explicit schemas of the silver tables (ARCHITECTURE.md's lake layout)."""
+"""Explicit schemas of the silver tables (the README's lake layout)."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ def demo(
 
 
 def _on_cluster(manifest: Path) -> None:
-    from anthill_devkit.cli import cluster_up  # noqa: PLC0415 - the operator's packages load only here
+    from anthill_devkit.cli import cluster_up  # noqa: PLC0415 - the cluster harness loads only for --cluster
     from anthill_devkit.demo.cluster import NAMESPACE, ClusterDemoError, run_on_cluster  # noqa: PLC0415
 
     if not manifest.exists():

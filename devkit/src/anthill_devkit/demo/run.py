@@ -1,6 +1,6 @@
 """``anthill demo``: the example feeds ingested into a local lake, refined by local Spark, summed up.
 
-Needs the whole workspace (the ingest and Spark packages next to this one), as `make demo` installs it.
+Runs the ingest and Spark packages in this process, as their pods would run them.
 Market data comes from the sandbox server unless ``MASSIVE_API_KEY``/``POLYGON_API_KEY`` is set.
 """
 
@@ -105,7 +105,7 @@ def market_data(console: Console) -> Iterator[tuple[str | None, str, str]]:
             console.print(f"market data: the Massive API (key from {variable})")
             yield None, os.environ[variable], "the Massive (Polygon.io) API"
             return
-    from anthill_sandbox.server import SandboxServer  # noqa: PLC0415 - the demo's extra packages
+    from anthill_sandbox.server import SandboxServer  # noqa: PLC0415 - only without an API key
 
     server = SandboxServer().start()
     console.print(f"market data: the sandbox server at {server.url} (set MASSIVE_API_KEY for real data)")

@@ -20,7 +20,7 @@ from anthill.pipeline.reconcile import PipelineReconciler
 from anthill.settings import OperatorSettings
 
 KOPF_PREFIX = "kopf.anthill.io"
-TIMER_EXIT_WAIT = 0.5  # seconds a deletion waits for a running timer tick before polling for its end
+TIMER_EXIT_WAIT = 0.1  # seconds a deletion waits for a running timer tick before polling for its end
 TIMER_EXIT_POLL = 1.0  # seconds between those polls
 
 
