@@ -24,6 +24,7 @@ from anthill.marketfeed.desired import CONFIG_FILE, Feed, desired_configmap
 from anthill_api.marketfeed import MarketFeedSpec
 from anthill_devkit.controlplane import Binaries, terminate, wait_for
 from anthill_sandbox.server import SandboxServer
+from anthill_spark.jars import ARTIFACTS, cache_dir, ensure_jars
 from tests.dockerfiles import IMAGES, REPO, install_set
 from tests.integration.conftest import private_plane
 from tests.integration.kubectl import Kubectl, condition, get
@@ -164,8 +165,8 @@ def test_the_ingest_image_writes_bronze_from_the_sandbox(ingested_lake: Path) ->
 def test_the_spark_image_refines_that_lake(venv: Callable[[str], ImageVenv], ingested_lake: Path) -> None:
     """`anthill spark run` as the Kubernetes-runtime CronJob runs it; Delta's jars come from the tools cache
     (the image bakes them in at ANTHILL_TOOLS_DIR)."""
-    tools = os.environ.get("ANTHILL_TOOLS_DIR") or str(Path.home() / ".cache" / "anthill")
-    env = {"ANTHILL_TOOLS_DIR": tools}
+    ensure_jars(ARTIFACTS)  # as the image's build does: pods never run Maven
+    env = {"ANTHILL_TOOLS_DIR": str(cache_dir().parent)}
     if java_home := os.environ.get("JAVA_HOME"):
         env["JAVA_HOME"] = java_home
     result = venv("spark").run("anthill", "spark", "run", "--lake", f"file://{ingested_lake}", "--layer", "all",
