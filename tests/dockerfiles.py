@@ -21,19 +21,45 @@ def dockerfile(image: str) -> str:
     return (DOCKER / f"{image}.Dockerfile").read_text()
 
 
+def instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    joined = re.sub(
+        r"\\\n", " ", "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    )
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
+        for line in joined.splitlines()
+        if line.strip()
+    ]
+
+
+def arg_defaults(text: str) -> dict[str, str]:
+    return dict(arg.split("=", 1) for kind, arg in instructions(text) if kind == "ARG" and "=" in arg)
+
+
+def final_stage(text: str) -> list[tuple[str, str]]:
+    steps = instructions(text)
+    last_from = max(i for i, (kind, _) in enumerate(steps) if kind == "FROM")
+    return steps[last_from:]
+
+
 def install_set(image: str) -> tuple[str, ...]:
     """The workspace packages ``docker/<image>.Dockerfile`` builds and installs, as its PACKAGES line names them."""
-    found = re.findall(r'^ARG PACKAGES="([^"]*)"$', dockerfile(image), re.MULTILINE)
+    found = [
+        arg for kind, arg in instructions(dockerfile(image)) if kind == "ARG" and arg.startswith("PACKAGES=")
+    ]
     if len(found) != 1:
         raise AssertionError(
             f"docker/{image}.Dockerfile must name its packages in exactly one ARG PACKAGES line"
         )
-    return tuple(found[0].split())
+    return tuple(found[0].removeprefix("PACKAGES=").strip('"').split())
 
 
 def copied_sources(image: str) -> set[str]:
     """The workspace folders whose sources the Dockerfile copies into its build stage."""
-    return set(re.findall(r"^COPY (\w+)/src/ \1/src/$", dockerfile(image), re.MULTILINE))
+    copies = (arg.split() for kind, arg in instructions(dockerfile(image)) if kind == "COPY")
+    return {source.removesuffix("/src/") for source, *rest in copies
+            if source.endswith("/src/") and rest == [source]}  # fmt: skip
 
 
 @cache

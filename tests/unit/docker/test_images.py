@@ -23,7 +23,16 @@ import yaml
 
 from anthill.settings import OperatorSettings
 from anthill.workload import NONROOT_UID
-from tests.dockerfiles import DOCKER, IMAGES, dockerfile, install_set, members
+from tests.dockerfiles import (
+    DOCKER,
+    IMAGES,
+    arg_defaults,
+    dockerfile,
+    final_stage,
+    install_set,
+    instructions,
+    members,
+)
 from tests.helpers import REPO, anthill
 
 PINNED = re.compile(r"^[a-z0-9./-]+:[\w.-]+@sha256:[0-9a-f]{64}$")
@@ -34,28 +43,6 @@ COMMANDS = {
     "ingest": [["ingest", "run"]],
     "spark": [["spark", "run"]],
 }
-
-
-def instructions(text: str) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
-    joined = re.sub(
-        r"\\\n", " ", "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    )
-    return [
-        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
-        for line in joined.splitlines()
-        if line.strip()
-    ]
-
-
-def arg_defaults(text: str) -> dict[str, str]:
-    return dict(arg.split("=", 1) for kind, arg in instructions(text) if kind == "ARG" and "=" in arg)
-
-
-def final_stage(text: str) -> list[tuple[str, str]]:
-    steps = instructions(text)
-    last_from = max(i for i, (kind, _) in enumerate(steps) if kind == "FROM")
-    return steps[last_from:]
 
 
 def scripts(package: str) -> dict[str, str]:
