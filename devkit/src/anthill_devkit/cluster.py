@@ -31,7 +31,9 @@ from anthill_devkit.controlplane import (
     rss_bytes,
     terminate,
 )
-from anthill_devkit.toolchain import CONTROL_PLANE_TOOLS, Toolchain, ToolchainError
+from anthill_devkit.node import Node, NodeBinaries, ensure_debian_packages, load_record, missing_packages
+from anthill_devkit.node import cleanup as node_cleanup
+from anthill_devkit.toolchain import CONTROL_PLANE_TOOLS, Toolchain, ToolchainError, ensure_own_binary
 
 STATE_FILE = "cluster.json"
 
@@ -52,6 +54,8 @@ class ClusterState(BaseModel):
     etcd_data: Path | None = None
     kind_cluster: str | None = None
     path_dirs: list[Path] = []
+    node: str | None = None
+    """The local node's name, when the cluster has one (its record is in ``workdir/node``)."""
 
 
 @dataclass(frozen=True)
@@ -121,21 +125,64 @@ def api_ready(state: ClusterState) -> bool:
     return probe(f"{state.server}/readyz", context, token)
 
 
+def node_binaries(toolchain: Toolchain, on_build: Callable[[str, str], None] | None = None) -> NodeBinaries:
+    """The node's binaries: kubelet and kube-scheduler built like the API server, and the pause binary."""
+    return NodeBinaries(
+        kubelet=toolchain.ensure("kubelet", on_build),
+        kube_scheduler=toolchain.ensure("kube-scheduler", on_build),
+        pause=ensure_own_binary(toolchain, "pause"),
+    )
+
+
+def node_name(cluster: str) -> str:
+    return f"{cluster}-node"
+
+
 def up_local(
     name: str,
     toolchain: Toolchain,
     progress: Callable[[str], None],
     on_build: Callable[[str, str], None] | None = None,
     timeout: float = 90.0,
+    with_node: bool = True,
 ) -> ClusterState:
-    """Start a detached local control plane named ``name`` and record it."""
+    """Start a detached local control plane named ``name`` (with a node unless ``with_node`` is false)."""
     binaries = Binaries(*(toolchain.ensure(tool, on_build) for tool in CONTROL_PLANE_TOOLS))
     helm = toolchain.ensure("helm", on_build)
+    node: Node | None = None
+    if with_node:
+        ensure_debian_packages(missing_packages(), progress)
+        node = Node(
+            binaries=node_binaries(toolchain, on_build),
+            workdir=cluster_dir(name),
+            name=node_name(name),
+            detach=True,
+            progress=progress,
+        )
     workdir = cluster_dir(name)
+    _remove_node(workdir)
     remove_tree(workdir)
     workdir.mkdir(parents=True, mode=0o700)
-    plane = ControlPlane(binaries=binaries, workdir=workdir, detach=True, progress=progress)
-    plane.start(timeout=timeout)
+    plane = ControlPlane(
+        binaries=binaries,
+        workdir=workdir,
+        detach=True,
+        progress=progress,
+        host="127.0.0.1",
+        node_name=node.name if node else None,
+    )
+    if node is not None:
+        node.prepare()
+        plane.host = node.gateway
+    try:
+        plane.start(timeout=timeout)
+        if node is not None:
+            node.start(plane, timeout=timeout)
+    except BaseException:
+        if node is not None:
+            node.stop()
+        plane.stop()
+        raise
     state = ClusterState(
         name=name,
         mode="local",
@@ -143,10 +190,11 @@ def up_local(
         kubeconfig=plane.kubeconfig,
         server=plane.server,
         started_at=datetime.datetime.now(datetime.UTC),
-        start_seconds=round(plane.started_in, 2),
-        pids=plane.pids,
+        start_seconds=round(plane.started_in + (node.started_in if node else 0.0), 2),
+        pids={**plane.pids, **(node.record.pids if node else {})},
         etcd_data=plane.layout.etcd_data,
         path_dirs=[binaries.kubectl.parent, helm.parent],
+        node=node.name if node else None,
     )
     save_state(state)
     return state
@@ -162,6 +210,7 @@ def down(state: ClusterState) -> None:
                 capture_output=True,
             )
     else:
+        _remove_node(state.workdir)
         for name in ("kube-controller-manager", "kube-apiserver", "etcd"):
             pid = state.pids.get(name)
             if pid is not None and _owned_alive(pid, state):
@@ -169,6 +218,20 @@ def down(state: ClusterState) -> None:
         if state.etcd_data is not None:
             remove_tree(state.etcd_data)
     remove_tree(state.workdir)
+
+
+def attached_node(state: ClusterState) -> Node:
+    """A handle on the running node of ``state`` (to import images into it)."""
+    record = load_record(state.workdir / "node")
+    if record is None or state.node is None:
+        raise ControlPlaneError(f"cluster {state.name!r} has no node")
+    return Node.attach(record)
+
+
+def _remove_node(workdir: Path) -> None:
+    record = load_record(workdir / "node")
+    if record is not None:
+        node_cleanup(record)
 
 
 def kind_binary() -> str | None:

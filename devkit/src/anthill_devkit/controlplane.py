@@ -39,6 +39,8 @@ SERVICE_CIDR = "10.0.0.0/24"
 SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
 ADMIN_USER = "anthill-admin"
 KCM_USER = "system:kube-controller-manager"
+SCHEDULER_USER = "system:kube-scheduler"
+NODE_GROUP = "system:nodes"
 
 # What the platform needs from the controller manager: CronJobs create Jobs and Jobs create Pods, owners
 # collect their dependents, namespaces terminate, every namespace gets its `default` ServiceAccount and
@@ -57,6 +59,9 @@ CONTROLLERS = (
     "disruption-controller",
     "endpointslice-controller",
     "resourcequota-controller",
+    # With a node: lift its `not-ready` taint once it reports Ready, and collect pods of a deleted node.
+    "node-lifecycle-controller",
+    "pod-garbage-collector-controller",
 )
 
 
@@ -104,6 +109,14 @@ class Layout:
         return self.workdir / "controller-manager.kubeconfig"
 
     @property
+    def scheduler_kubeconfig(self) -> Path:
+        return self.workdir / "scheduler.kubeconfig"
+
+    @property
+    def node_kubeconfig(self) -> Path:
+        return self.workdir / "node.kubeconfig"
+
+    @property
     def token_file(self) -> Path:
         return self.certs / "tokens.csv"
 
@@ -129,19 +142,25 @@ def etcd_args(binary: Path, layout: Layout, ports: Ports) -> list[str]:
     ]
 
 
-def apiserver_args(binary: Path, layout: Layout, ports: Ports) -> list[str]:
+def apiserver_args(binary: Path, layout: Layout, ports: Ports, host: str = "127.0.0.1") -> list[str]:
+    """The API server on ``host`` (loopback, or a node's bridge address so that pods reach it too)."""
     return [
         str(binary),
         f"--etcd-servers=http://127.0.0.1:{ports.etcd_client}",
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
+        f"--bind-address={host}",
+        f"--advertise-address={host}",
         f"--secure-port={ports.apiserver}",
         f"--cert-dir={layout.workdir / 'apiserver'}",
         f"--tls-cert-file={layout.cert('apiserver.crt')}",
         f"--tls-private-key-file={layout.cert('apiserver.key')}",
         f"--client-ca-file={layout.cert('ca.crt')}",
         f"--token-auth-file={layout.token_file}",
-        "--authorization-mode=RBAC",
+        # Node: a kubelet may read only what its own pods need.
+        "--authorization-mode=Node,RBAC",
+        # Reaching kubelets (logs, exec) by the address they register, with a client cert they trust.
+        "--kubelet-preferred-address-types=InternalIP",
+        f"--kubelet-client-certificate={layout.cert('apiserver-kubelet-client.crt')}",
+        f"--kubelet-client-key={layout.cert('apiserver-kubelet-client.key')}",
         f"--service-account-issuer={SA_ISSUER}",
         f"--service-account-key-file={layout.cert('sa.pub')}",
         f"--service-account-signing-key-file={layout.cert('sa.key')}",
@@ -195,9 +214,18 @@ def build_kubeconfig(
     }
 
 
-def build_token_file(admin_token: str, kcm_token: str) -> str:
-    """The API server's static token file: token,user,uid,"group1,group2"."""
-    return f'{admin_token},{ADMIN_USER},{ADMIN_USER},"system:masters"\n{kcm_token},{KCM_USER},{KCM_USER}\n'
+def build_token_file(admin_token: str, kcm_token: str, extra: Sequence[tuple[str, str, str]] = ()) -> str:
+    """The API server's static token file: token,user,uid,"group1,group2". ``extra`` holds more
+    ``(token, user, group)`` rows (the scheduler, a node); an empty group adds none."""
+    lines = [
+        f'{admin_token},{ADMIN_USER},{ADMIN_USER},"system:masters"',
+        f"{kcm_token},{KCM_USER},{KCM_USER}",
+    ]
+    lines += [
+        f'{token},{user},{user},"{group}"' if group else f"{token},{user},{user}"
+        for token, user, group in extra
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def free_ports(count: int) -> list[int]:
@@ -294,6 +322,10 @@ class ControlPlane:
     workdir: Path
     etcd_data: Path | None = None
     detach: bool = False
+    host: str = "127.0.0.1"
+    """The address the API server serves on: loopback, or the node's bridge address."""
+    node_name: str | None = None
+    """With a node: also write credentials for kube-scheduler and for the kubelet of this node."""
     progress: Callable[[str], None] = field(default=lambda _msg: None)
     ports: Ports = field(init=False)
     layout: Layout = field(init=False)
@@ -310,7 +342,7 @@ class ControlPlane:
 
     @property
     def server(self) -> str:
-        return f"https://127.0.0.1:{self.ports.apiserver}"
+        return f"https://{self.host}:{self.ports.apiserver}"
 
     @property
     def kubeconfig(self) -> Path:
@@ -343,7 +375,8 @@ class ControlPlane:
             self._wait_healthy(etcd, f"http://127.0.0.1:{self.ports.etcd_client}/health", timeout)
             self.progress("starting kube-apiserver")
             api = self._spawn(
-                "kube-apiserver", apiserver_args(self.binaries.kube_apiserver, self.layout, self.ports)
+                "kube-apiserver",
+                apiserver_args(self.binaries.kube_apiserver, self.layout, self.ports, self.host),
             )
             self._wait_healthy(api, f"{self.server}/readyz", timeout)
             self.progress("starting kube-controller-manager")
@@ -365,7 +398,7 @@ class ControlPlane:
         old.popen.wait(timeout=15)
         self._processes.remove(old)
         api = self._spawn(
-            "kube-apiserver", apiserver_args(self.binaries.kube_apiserver, self.layout, self.ports)
+            "kube-apiserver", apiserver_args(self.binaries.kube_apiserver, self.layout, self.ports, self.host)
         )
         self._wait_healthy(api, f"{self.server}/readyz", timeout)
 
@@ -381,15 +414,26 @@ class ControlPlane:
     def _write_files(self) -> None:
         for path in (self.layout.certs, self.layout.logs, self.layout.etcd_data):
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        material = pki.build_pki(now=datetime.datetime.now(datetime.UTC))
+        extra_ips = () if self.host == "127.0.0.1" else (self.host,)
+        material = pki.build_pki(now=datetime.datetime.now(datetime.UTC), extra_ips=extra_ips)
         kcm_token = pki.new_token()
+        users: dict[Path, tuple[str, str, str]] = {}
+        if self.node_name is not None:
+            users[self.layout.scheduler_kubeconfig] = (pki.new_token(), SCHEDULER_USER, "")
+            users[self.layout.node_kubeconfig] = (
+                pki.new_token(),
+                f"system:node:{self.node_name}",
+                NODE_GROUP,
+            )
         files = {
             "ca.crt": material.ca_cert,
             "apiserver.crt": material.serving_cert,
             "apiserver.key": material.serving_key,
+            "apiserver-kubelet-client.crt": material.kubelet_client_cert,
+            "apiserver-kubelet-client.key": material.kubelet_client_key,
             "sa.key": material.sa_private_key,
             "sa.pub": material.sa_public_key,
-            "tokens.csv": build_token_file(self.admin_token, kcm_token).encode(),
+            "tokens.csv": build_token_file(self.admin_token, kcm_token, list(users.values())).encode(),
         }
         for name, content in files.items():
             _write_private(self.layout.cert(name), content)
@@ -397,6 +441,9 @@ class ControlPlane:
         kcm = build_kubeconfig(self.server, material.ca_cert, KCM_USER, kcm_token)
         _write_private(self.layout.kubeconfig, yaml.safe_dump(admin).encode())
         _write_private(self.layout.kcm_kubeconfig, yaml.safe_dump(kcm).encode())
+        for path, (token, user, _group) in users.items():
+            config = build_kubeconfig(self.server, material.ca_cert, user, token)
+            _write_private(path, yaml.safe_dump(config).encode())
 
     def _spawn(self, name: str, args: list[str]) -> _Process:
         log = self.layout.logs / f"{name}.log"

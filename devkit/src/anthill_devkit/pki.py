@@ -35,6 +35,8 @@ class Pki:
     serving_key: bytes
     sa_private_key: bytes
     sa_public_key: bytes
+    kubelet_client_cert: bytes
+    kubelet_client_key: bytes
 
 
 def _key() -> ec.EllipticCurvePrivateKey:
@@ -47,8 +49,15 @@ def _private_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def build_pki(now: datetime.datetime, valid_for: datetime.timedelta = datetime.timedelta(days=30)) -> Pki:
-    """Generate a CA and the certificates the local API server needs, valid from ``now``."""
+def build_pki(
+    now: datetime.datetime,
+    valid_for: datetime.timedelta = datetime.timedelta(days=30),
+    extra_ips: tuple[str, ...] = (),
+) -> Pki:
+    """Generate a CA and the certificates the local API server needs, valid from ``now``.
+
+    ``extra_ips`` are more addresses the API server serves on (a node's bridge address, which pods use).
+    """
     not_before = now - datetime.timedelta(minutes=5)  # tolerate small clock differences
     ca_key = _key()
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "anthill-local-ca")])
@@ -79,7 +88,7 @@ def build_pki(now: datetime.datetime, valid_for: datetime.timedelta = datetime.t
     )
     serving_key = _key()
     sans: list[x509.GeneralName] = [x509.DNSName(name) for name in API_SERVER_NAMES]
-    sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in API_SERVER_IPS]
+    sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in dict.fromkeys((*API_SERVER_IPS, *extra_ips))]
     serving_cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
@@ -92,6 +101,27 @@ def build_pki(now: datetime.datetime, valid_for: datetime.timedelta = datetime.t
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
+    # The API server's client identity towards kubelets (logs, exec): a member of system:masters, which
+    # the kubelet's webhook authorizer allows, as kubeadm's apiserver-kubelet-client.
+    client_key = _key()
+    client_cert = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver-kubelet-client"),
+                ]
+            )
+        )
+        .issuer_name(ca_name)
+        .public_key(client_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(now + valid_for)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     sa_key = _key()
     return Pki(
         ca_cert=ca_cert.public_bytes(serialization.Encoding.PEM),
@@ -101,6 +131,8 @@ def build_pki(now: datetime.datetime, valid_for: datetime.timedelta = datetime.t
         sa_public_key=sa_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         ),
+        kubelet_client_cert=client_cert.public_bytes(serialization.Encoding.PEM),
+        kubelet_client_key=_private_pem(client_key),
     )
 
 

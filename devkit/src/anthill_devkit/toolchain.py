@@ -19,6 +19,7 @@ binaries; a binary found there is used as it is and never built.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -142,6 +143,22 @@ TOOLS: Mapping[str, GoTool | PythonTool] = {
             "CronJob, Job, GC, namespace and SA controllers",
         ),
         GoTool(
+            "kube-scheduler",
+            "kubernetes",
+            "k8s.io/kubernetes/cmd/kube-scheduler",
+            "k8s.io/kubernetes",
+            kube_version_ldflags,
+            "places pods on the local node",
+        ),
+        GoTool(
+            "kubelet",
+            "kubernetes",
+            "k8s.io/kubernetes/cmd/kubelet",
+            "k8s.io/kubernetes",
+            kube_version_ldflags,
+            "the local node's agent: runs pods through containerd",
+        ),
+        GoTool(
             "kubectl",
             "kubernetes",
             "k8s.io/kubernetes/cmd/kubectl",
@@ -195,7 +212,8 @@ TOOLS: Mapping[str, GoTool | PythonTool] = {
 }
 
 CONTROL_PLANE_TOOLS = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
-DEFAULT_TOOLS = (*CONTROL_PLANE_TOOLS, "helm", "actionlint")
+NODE_TOOLS = ("kubelet", "kube-scheduler")
+DEFAULT_TOOLS = (*CONTROL_PLANE_TOOLS, *NODE_TOOLS, "helm", "actionlint")
 
 
 def repo_root(start: Path | None = None) -> Path:
@@ -366,6 +384,42 @@ class Toolchain:
             partial.unlink(missing_ok=True)
             raise ToolchainError(f"go build of {tool.name} {version} failed:\n{result.stderr[-4000:]}")
         partial.replace(target)  # atomic: a reader never sees half a binary
+
+
+def source_hash(directory: Path) -> str:
+    """A content hash of every file under ``directory`` (names and bytes), for cache keys."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(directory)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def ensure_own_binary(toolchain: Toolchain, name: str) -> Path:
+    """A static binary built from our own Go module ``hack/<name>``, cached by a hash of its source."""
+    source = toolchain.root / "hack" / name
+    target = toolchain.cache / name / source_hash(source) / name
+    if os.access(target, os.X_OK):
+        return target
+    go = shutil.which("go")
+    if go is None:
+        raise ToolchainError(f"building {name} needs Go (https://go.dev/dl) on PATH")
+    with _exclusive(target.parent / f".{name}.lock"):
+        if os.access(target, os.X_OK):
+            return target
+        partial = target.with_name(f"{name}.partial-{os.getpid()}")
+        result = subprocess.run(
+            [go, "build", "-trimpath", "-ldflags", "-s -w", "-o", str(partial), "."],
+            cwd=source,
+            env={**os.environ, "CGO_ENABLED": "0"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            partial.unlink(missing_ok=True)
+            raise ToolchainError(f"go build of {name} failed:\n{result.stderr[-4000:]}")
+        partial.replace(target)
+    return target
 
 
 def uv_command() -> list[str]:

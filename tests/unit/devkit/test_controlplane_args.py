@@ -41,7 +41,7 @@ def test_etcd_listens_on_loopback_only() -> None:
     [
         pytest.param("bind-address", "127.0.0.1", id="loopback only"),
         pytest.param("secure-port", "6443", id="allocated port"),
-        pytest.param("authorization-mode", "RBAC", id="RBAC, not AlwaysAllow"),
+        pytest.param("authorization-mode", "Node,RBAC", id="Node and RBAC, not AlwaysAllow"),
         pytest.param("token-auth-file", "/w/pki/tokens.csv", id="static admin token"),
         pytest.param("service-account-signing-key-file", "/w/pki/sa.key", id="can issue SA tokens"),
         pytest.param("service-account-key-file", "/w/pki/sa.pub", id="can verify SA tokens"),

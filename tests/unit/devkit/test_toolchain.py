@@ -207,8 +207,8 @@ def test_build_without_go_says_what_to_do(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_unknown_tool() -> None:
-    with pytest.raises(ToolchainError, match="unknown tool 'kubelet'"):
-        Toolchain(root=REPO, cache=Path("/nonexistent")).version("kubelet")
+    with pytest.raises(ToolchainError, match="unknown tool 'kube-proxy'"):
+        Toolchain(root=REPO, cache=Path("/nonexistent")).version("kube-proxy")
 
 
 def test_repo_root_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,3 @@
+module anthill.io/hack/pause
+
+go 1.24.0
