@@ -12,7 +12,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 ANTHILL := .venv/bin/anthill
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap sync tools lint lint-terraform test test-unit test-integration test-kind demo cluster down clean
+.PHONY: help bootstrap sync tools images lint lint-terraform test test-unit test-integration test-kind demo cluster down clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ sync: bootstrap ## Create .venv from uv.lock (exactly; fails if the lock is stal
 
 tools: sync ## Build the pinned Go binaries that are missing from ~/.cache/anthill
 	@$(ANTHILL) dev tools build
+
+images: tools ## Build the operator, ingest and Spark images that are missing (buildah, local Debian base)
+	@$(ANTHILL) dev images build
 
 lint: tools lint-terraform ## ruff, mypy, the import contracts, actionlint and the Terraform checks
 	.venv/bin/ruff check .
@@ -41,7 +44,7 @@ lint-terraform: sync ## tofu fmt -check, tflint (bundled Terraform rules), check
 	cd terraform && "$$($(CURDIR)/$(ANTHILL) dev tools path tflint)" --recursive --config="$(CURDIR)/terraform/.tflint.hcl" --format=compact
 	"$$($(ANTHILL) dev tools path checkov)" --directory terraform --config-file terraform/.checkov.yaml
 
-test: lint ## Lint, then every test (kind tests skip with a reason when Docker is absent)
+test: lint images ## Lint, then every test, e2e on a real node included (kind tests skip without Docker)
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 test-unit: tools ## Only the fast unit tests (the chart's run the pinned helm)

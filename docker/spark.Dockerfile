@@ -34,7 +34,9 @@ RUN apt-get update \
 
 FROM python AS build
 ARG UV_VERSION
-ENV UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
+# pip and uv trust the system's CA bundle (where a build behind a TLS-inspecting proxy mounts its own).
+ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt UV_SYSTEM_CERTS=1 \
+    UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-pip \
  && rm -rf /var/lib/apt/lists/* \

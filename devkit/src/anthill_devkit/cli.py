@@ -18,7 +18,16 @@ from rich.table import Table
 
 from anthill_devkit import cluster as clusters
 from anthill_devkit.controlplane import Binaries, ControlPlane, ControlPlaneError
-from anthill_devkit.toolchain import CONTROL_PLANE_TOOLS, DEFAULT_TOOLS, TOOLS, Toolchain, ToolchainError
+from anthill_devkit.images import IMAGES, Builder, ImageError, missing_build_packages
+from anthill_devkit.node import Node, NodeError, ensure_debian_packages
+from anthill_devkit.toolchain import (
+    CONTROL_PLANE_TOOLS,
+    DEFAULT_TOOLS,
+    NODE_TOOLS,
+    TOOLS,
+    Toolchain,
+    ToolchainError,
+)
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -34,8 +43,14 @@ tools_app = typer.Typer(
     "built once into ~/.cache/anthill.",
     no_args_is_help=True,
 )
+images_app = typer.Typer(
+    help="The operator, ingest and Spark images, built here from docker/*.Dockerfile with buildah over a "
+    "local Debian base, and imported into the local node.",
+    no_args_is_help=True,
+)
 app.add_typer(cluster_app, name="cluster")
 app.add_typer(tools_app, name="tools")
+app.add_typer(images_app, name="images")
 
 NameOption = Annotated[str, typer.Option("--name", "-n", help="Cluster name; several can run side by side.")]
 
@@ -121,6 +136,14 @@ def cluster_up(
     kind: Annotated[
         bool, typer.Option("--kind", help="Create a kind cluster instead (needs Docker and kind).")
     ] = False,
+    node: Annotated[
+        bool,
+        typer.Option(
+            "--node/--no-node",
+            help="Add a real node (containerd, runc, CNI bridge, kubelet, kube-scheduler) so pods run; "
+            "needs root, installs the Debian packages it lacks.",
+        ),
+    ] = True,
     foreground: Annotated[
         bool, typer.Option("--foreground", help="Stay attached; stop the control plane on Ctrl-C.")
     ] = False,
@@ -146,12 +169,15 @@ def cluster_up(
             if kind:
                 state = clusters.up_kind(name, progress=status.update, path_dirs=[t.parent for t in tools])
             else:
-                for tool in CONTROL_PLANE_TOOLS:
+                for tool in (*CONTROL_PLANE_TOOLS, *(NODE_TOOLS if node else ())):
                     _ensure(toolchain, tool)
-                state = clusters.up_local(name, toolchain, progress=status.update, timeout=timeout)
+                state = clusters.up_local(
+                    name, toolchain, progress=status.update, timeout=timeout, with_node=node
+                )
     except (ControlPlaneError, ToolchainError) as exc:
         _fail(str(exc))
-    err.print(f"[green]cluster {name} ready[/] in {state.start_seconds:.1f}s at {state.server}")
+    with_node = f" with node {state.node}" if state.node else ""
+    err.print(f"[green]cluster {name} ready[/]{with_node} in {state.start_seconds:.1f}s at {state.server}")
     _print_reach(state)
 
 
@@ -251,3 +277,60 @@ def cluster_env(name: NameOption = "anthill") -> None:
     typer.echo(
         clusters.render_env(state, extra_path=[venv_bin], current_path=os.environ.get("PATH", "")), nl=False
     )
+
+
+@images_app.command("build")
+def images_build(
+    images: Annotated[
+        list[str] | None, typer.Argument(help=f"Images to build (default: {' '.join(IMAGES)}).")
+    ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option("--import-to", help="Also import them into this running cluster's node."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Build the images whose inputs changed (a hash of the inputs is the tag) and print their references."""
+    unknown = sorted(set(images or ()) - set(IMAGES))
+    if unknown:
+        _fail(f"unknown image(s) {', '.join(unknown)}; known: {', '.join(IMAGES)}")
+    toolchain = _toolchain()
+    node: Node | None = None
+    if cluster is not None:
+        state = _running_state(cluster)
+        if state.node is None:
+            _fail(
+                f"cluster {cluster!r} has no node to import into; start it with `anthill dev cluster up --node`"
+            )
+        node = clusters.attached_node(state)
+    builder = Builder(repo=toolchain.root, cache=toolchain.cache, progress=err.print)
+    results = []
+    try:
+        ensure_debian_packages(missing_build_packages(), err.print, what="image builds")
+        for image in images or IMAGES:
+            with err.status(f"checking {image}"):
+                built = builder.build(image)
+            if node is not None:
+                with err.status(f"importing {built.reference} into {node.name}"):
+                    node.import_image(built.archive)
+            results.append(built)
+    except (ImageError, NodeError) as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {"image": r.name, "tag": r.tag, "reference": r.reference, "archive": str(r.archive),
+                     "sizeBytes": r.size, "seconds": round(r.seconds, 2), "built": r.built}
+                    for r in results
+                ],
+                indent=2,
+            )
+        )  # fmt: skip
+        return
+    table = Table("image", "size", "build", "reference")
+    for r in results:
+        table.add_row(
+            r.name, f"{r.size / 2**20:.0f} MiB", f"{r.seconds:.1f}s" if r.built else "cached", r.reference
+        )
+    out.print(table)
