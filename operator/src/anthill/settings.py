@@ -24,6 +24,29 @@ class OperatorSettings(BaseSettings):
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(
         default="IfNotPresent", description="Pull policy of the ingest container."
     )
+    market_data_url: str = Field(
+        default="",
+        max_length=1024,
+        pattern=r"^(https?://[^\s/?#@]+(/[^\s?#@]*)?)?$",
+        description="Market-data API base URL the ingest pods use (empty: Massive's own).",
+    )
+    s3_endpoint_url: str = Field(
+        default="",
+        max_length=1024,
+        pattern=r"^(https?://[^\s/?#@]+(/[^\s?#@]*)?)?$",
+        description="S3 API endpoint of the lake for the ingest and Spark pods (empty: AWS S3), for "
+        "S3-compatible stores.",
+    )
+    s3_region: str = Field(
+        default="", max_length=64, description="AWS region the workload pods use (empty: the chain's)."
+    )
+    s3_credentials_secret: str = Field(
+        default="",
+        max_length=253,
+        pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$",
+        description="Secret in each workload's own namespace with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+        "for the lake, where there is no IAM role (empty: the credential chain, e.g. IRSA).",
+    )
     drift_interval: float = Field(
         default=60.0, gt=0, description="Seconds between drift checks of every owned object."
     )

@@ -13,14 +13,14 @@ from typing import Any, Self
 
 
 class LoopbackServer(ThreadingHTTPServer):
-    """An HTTP server on ``127.0.0.1:port`` (0 picks a free port); run it with :meth:`start` or
-    ``serve_forever``."""
+    """An HTTP server on ``host:port`` (loopback by default, or a local node's bridge address so that pods
+    reach it; port 0 picks a free one); run it with :meth:`start` or ``serve_forever``."""
 
     daemon_threads = True
     thread_name = "sandbox"
 
-    def __init__(self, port: int, handler: type[BaseHTTPRequestHandler]) -> None:
-        super().__init__(("127.0.0.1", port), handler)
+    def __init__(self, port: int, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> None:
+        super().__init__((host, port), handler)
         self._thread: threading.Thread | None = None
 
     def handle_error(self, request: Any, client_address: Any) -> None:

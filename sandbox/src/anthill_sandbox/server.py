@@ -320,8 +320,8 @@ def _upcoming_holidays(today: datetime.date | None = None) -> list[dict[str, str
 
 
 class SandboxServer(LoopbackServer):
-    """The market-data sandbox on ``127.0.0.1:port`` (0 picks a free port)."""
+    """The market-data sandbox on ``host:port`` (loopback by default; 0 picks a free port)."""
 
-    def __init__(self, port: int = 0, state: SandboxState | None = None) -> None:
+    def __init__(self, port: int = 0, state: SandboxState | None = None, host: str = "127.0.0.1") -> None:
         self.state = state or SandboxState()
-        super().__init__(port, Handler)
+        super().__init__(port, Handler, host)

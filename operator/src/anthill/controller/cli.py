@@ -16,6 +16,7 @@ from anthill.pipeline.desired import Pipeline
 from anthill.pipeline.kubernetes import desired_spark_cronjob
 from anthill.pipeline.kubernetes import owner_reference as pipeline_owner
 from anthill.settings import OperatorSettings
+from anthill.workload import workload_lake_environment
 from anthill.yamlio import dump_all
 from anthill_api.common import API_VERSION
 from anthill_api.errors import describe_validation_error
@@ -76,7 +77,7 @@ def render_documents(docs: list[dict[str, Any]], settings: OperatorSettings) -> 
             spec = MedallionPipelineSpec.model_validate(doc.get("spec") or {})
             if spec.runtime.kubernetes is not None:
                 pipeline = Pipeline(name, namespace, spec, uid="<uid>")
-                cronjob = desired_spark_cronjob(pipeline)
+                cronjob = desired_spark_cronjob(pipeline, workload_lake_environment(settings))
                 cronjob["metadata"]["ownerReferences"] = [pipeline_owner(pipeline)]
                 children.append(cronjob)
     return children

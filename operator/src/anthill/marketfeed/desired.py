@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from anthill.settings import OperatorSettings
-from anthill.workload import container_security, pod_security
+from anthill.workload import container_security, pod_security, workload_lake_environment
 from anthill_api.marketfeed import MarketFeedSpec
 
 FEED_LABEL = "anthill.io/feed"
@@ -91,6 +91,12 @@ def _container(feed: Feed, settings: OperatorSettings) -> dict[str, Any]:
             # The key reaches the process from the Secret; the operator never reads or copies its value.
             {"name": "MASSIVE_API_KEY", "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}},
             {"name": "ANTHILL_FEED", "value": f"{feed.namespace}/{feed.name}"},
+            *(
+                [{"name": "ANTHILL_MARKET_DATA_URL", "value": settings.market_data_url}]
+                if settings.market_data_url
+                else []
+            ),
+            *workload_lake_environment(settings),
         ],
         "volumeMounts": [
             {"name": "feed", "mountPath": CONFIG_DIR, "readOnly": True},

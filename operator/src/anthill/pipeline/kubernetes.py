@@ -8,6 +8,7 @@ by the caller (it needs the uid).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from anthill.marketfeed import observe
@@ -41,7 +42,7 @@ def _resources(pipeline: Pipeline) -> dict[str, Any]:
     return chosen.to_k8s()
 
 
-def _container(pipeline: Pipeline, image: str) -> dict[str, Any]:
+def _container(pipeline: Pipeline, image: str, lake_env: Sequence[dict[str, Any]]) -> dict[str, Any]:
     spec = pipeline.spec
     return {
         "name": CONTAINER,
@@ -54,6 +55,7 @@ def _container(pipeline: Pipeline, image: str) -> dict[str, Any]:
             {"name": "SPARK_LOCAL_DIRS", "value": SPARK_TMP},
             {"name": "HOME", "value": SPARK_TMP},
             {"name": "JAVA_TOOL_OPTIONS", "value": f"-Djava.io.tmpdir={SPARK_TMP}"},
+            *lake_env,
         ],
         "volumeMounts": [{"name": "tmp", "mountPath": SPARK_TMP}],
         "resources": _resources(pipeline),
@@ -62,8 +64,9 @@ def _container(pipeline: Pipeline, image: str) -> dict[str, Any]:
     }
 
 
-def desired_spark_cronjob(pipeline: Pipeline) -> dict[str, Any]:
-    """The CronJob that runs bronze -> silver -> gold for ``pipeline`` on its schedule.
+def desired_spark_cronjob(pipeline: Pipeline, lake_env: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The CronJob that runs bronze -> silver -> gold for ``pipeline`` on its schedule; ``lake_env`` points
+    it at an S3-compatible lake (:func:`anthill.workload.lake_environment`).
 
     Raises ``ValueError`` when the pipeline has no Kubernetes runtime.
     """
@@ -76,7 +79,7 @@ def desired_spark_cronjob(pipeline: Pipeline) -> dict[str, Any]:
         "restartPolicy": "Never",
         "enableServiceLinks": False,
         "securityContext": pod_security(),
-        "containers": [_container(pipeline, runtime.image)],
+        "containers": [_container(pipeline, runtime.image, lake_env)],
         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "8Gi"}}],
     }
     if runtime.service_account_name:

@@ -71,6 +71,7 @@ from anthill.pipeline.kubernetes import (
 from anthill.pipeline.results import Event, Result, RetryLaterError
 from anthill.settings import OperatorSettings
 from anthill.status import write_status
+from anthill.workload import workload_lake_environment
 from anthill_api.errors import describe_validation_error
 from anthill_api.pipeline import MedallionPipelineSpec
 
@@ -380,7 +381,7 @@ class PipelineReconciler:
     # -- Kubernetes runtime -------------------------------------------------------------------------------
 
     def _reconcile_kubernetes(self, body: dict[str, Any], pipeline: Pipeline) -> Result:
-        desired = desired_spark_cronjob(pipeline)
+        desired = desired_spark_cronjob(pipeline, workload_lake_environment(self.settings))
         desired["metadata"]["ownerReferences"] = [owner_reference(pipeline)]
         name = desired["metadata"]["name"]
         try:
