@@ -29,6 +29,7 @@ BENCHMARKS = {
     "pipeline": "MedallionPipeline operator: 200 pipelines to Ready, Jobs API calls per idle poll",
     "ingest": "ingestion: bars/s and API calls per backfill",
     "spark": "medallion jobs: full vs incremental build, DuckDB reference",
+    "node": "real node: start to Ready, image rebuilds and sizes, feed apply to bronze by a real pod",
 }
 REPO = Path(__file__).resolve().parents[2]
 

@@ -88,11 +88,24 @@ def test_cli_up_status_env_down(binaries: Binaries, tmp_path: Path) -> None:
     report = json.loads(status.stdout)
     assert report["ready"] is True
     pids = [proc["pid"] for proc in report["processes"]]
-    assert len(pids) == 3
+    names = {proc["name"] for proc in report["processes"]}
+    assert names == {
+        "etcd",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "containerd",
+        "kube-scheduler",
+        "kubelet",
+    }
+    assert report["node"] == "lifecycle-node"
 
     exports = anthill("dev", "cluster", "env", "--name", "lifecycle", env=env).stdout
     shell = subprocess.run(
-        ["bash", "-c", f"{exports}\nkubectl version -o json && helm version --short"],
+        [
+            "bash",
+            "-c",
+            f"{exports}\nkubectl version -o json && helm version --short && kubectl get nodes --no-headers",
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -101,6 +114,7 @@ def test_cli_up_status_env_down(binaries: Binaries, tmp_path: Path) -> None:
     assert shell.returncode == 0, shell.stderr
     # client and server both report the pin: the cached kubectl comes first on PATH
     assert shell.stdout.count('"gitVersion": "v1.34.4"') == 2
+    assert shell.stdout.splitlines()[-1].split()[:2] == ["lifecycle-node", "Ready"]
 
     down = anthill("dev", "cluster", "down", "--name", "lifecycle", env=env)
     assert down.returncode == 0, down.stderr

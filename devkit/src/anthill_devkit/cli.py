@@ -244,6 +244,7 @@ def cluster_status(
                     "name": state.name,
                     "mode": state.mode,
                     "server": state.server,
+                    "node": state.node,
                     "ready": ready,
                     "kubeconfig": str(state.kubeconfig),
                     "startSeconds": state.start_seconds,

@@ -1,0 +1,211 @@
+"""The platform installed the way users install it, on a real node: one per e2e session.
+
+The session starts a control plane serving on a node's bridge address, the node (containerd, runc, CNI
+bridge, kubelet, kube-scheduler), builds the three images from ``docker/*.Dockerfile`` and imports them,
+starts the sandbox market-data API and a moto S3 server on the bridge address (the only host address pods
+reach), and ``helm install``s the chart with ``values-dev.yaml`` plus the overrides a local cluster needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from anthill_devkit.cluster import node_binaries
+from anthill_devkit.controlplane import Binaries, ControlPlane, free_ports, wait_for
+from anthill_devkit.images import Builder, BuiltImage, missing_build_packages
+from anthill_devkit.node import Node, ensure_debian_packages, missing_packages
+from anthill_devkit.toolchain import CONTROL_PLANE_TOOLS, Toolchain
+from anthill_sandbox.server import SandboxServer
+from tests.integration.kubectl import Kubectl
+
+REPO = Path(__file__).resolve().parents[2]
+RELEASE = "anthill"
+SYSTEM_NS = "anthill-system"
+MARKET_NS = "market"
+BUCKET = "anthill-e2e"
+LAKE = f"s3://{BUCKET}/lake"
+S3_KEYS = {"AWS_ACCESS_KEY_ID": "e2e-access", "AWS_SECRET_ACCESS_KEY": "e2e-secret-value"}
+API_KEY = "sandbox"  # the key the sandbox accepts
+LAKE_SECRET = "lake-credentials"
+API_SECRET = "massive-api"
+
+
+def e2e_unavailable() -> str | None:
+    """Why a real node cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "a real node needs root (containerd, cgroups, a bridge)"
+    if not Path("/sys/fs/cgroup").is_dir():
+        return "no cgroup filesystem"
+    return None
+
+
+@dataclass
+class Platform:
+    plane: ControlPlane
+    node: Node
+    kubectl: Kubectl
+    helm: Path
+    images: dict[str, BuiltImage]
+    sandbox: SandboxServer
+    s3_endpoint: str
+
+    def s3(self) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=self.s3_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def keys(self, prefix: str) -> list[str]:
+        found: list[str] = []
+        for page in self.s3().get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+            found += [item["Key"] for item in page.get("Contents", [])]
+        return found
+
+    def helm_run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.helm), "--kubeconfig", str(self.plane.kubeconfig), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+
+    def chart_values(self, **extra: Any) -> list[str]:
+        """``--set``-free overrides as a values file: the local images, the local servers, the API server."""
+        operator, ingest = self.images["operator"], self.images["ingest"]
+        values = {
+            "image": {"repository": operator.name, "tag": operator.tag, "pullPolicy": "Never"},
+            "ingest": {
+                "image": operator_ref(ingest),
+                "pullPolicy": "Never",
+                "marketDataUrl": self.sandbox.url,
+            },
+            "lake": {
+                "s3EndpointUrl": self.s3_endpoint,
+                "region": "us-east-1",
+                "credentialsSecret": LAKE_SECRET,
+            },
+            # No kube-proxy on the local node: the `kubernetes` Service's address routes nowhere, so the
+            # operator reaches the API server where it serves, on the bridge.
+            "extraEnv": [
+                {"name": "KUBERNETES_SERVICE_HOST", "value": self.plane.host},
+                {"name": "KUBERNETES_SERVICE_PORT", "value": str(self.plane.ports.apiserver)},
+            ],
+            "driftInterval": 5,
+            "secretRetry": 2,
+            **extra,
+        }
+        path = self.node.workdir.parent / f"values-local-{len(extra)}.json"
+        path.write_text(json.dumps(values))
+        return ["-f", str(REPO / "charts" / "anthill" / "values-dev.yaml"), "-f", str(path)]
+
+    def operator_pod(self) -> dict[str, Any]:
+        pods = json.loads(
+            self.kubectl.ok(
+                "get", "pods", "-n", SYSTEM_NS, "-l", "app.kubernetes.io/name=anthill", "-o", "json"
+            )
+        )["items"]
+        running = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+        assert len(running) == 1, [p["metadata"]["name"] for p in pods]
+        pod: dict[str, Any] = running[0]
+        return pod
+
+
+def operator_ref(image: BuiltImage) -> str:
+    return image.reference
+
+
+def http_get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - a pod address we were given
+        return int(response.status), response.read().decode()
+
+
+def _namespace(kubectl: Kubectl, name: str) -> None:
+    kubectl.ok("create", "namespace", name)
+    kubectl.ok("label", "namespace", name, "pod-security.kubernetes.io/enforce=restricted")
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    reason = e2e_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    ensure_debian_packages([*missing_packages(), *missing_build_packages()], print, what="the e2e suite")
+    toolchain = Toolchain.from_environment(REPO)
+    binaries = Binaries(*(toolchain.ensure(tool) for tool in CONTROL_PLANE_TOOLS))
+    helm = toolchain.ensure("helm")
+    builder = Builder(repo=REPO, cache=toolchain.cache, progress=print)
+    images = {name: builder.build(name) for name in ("operator", "ingest", "spark")}
+    workdir = tmp_path_factory.mktemp("platform")
+    node = Node(binaries=node_binaries(toolchain), workdir=workdir, name="anthill-e2e")
+    node.prepare()
+    with contextlib.ExitStack() as stack:
+        stack.callback(node.stop)
+        plane = ControlPlane(binaries=binaries, workdir=workdir, host=node.gateway, node_name=node.name)
+        stack.enter_context(plane)
+        node.start(plane)
+        for built in images.values():
+            node.import_image(built.archive)
+        sandbox = SandboxServer(host=node.gateway).start()
+        stack.callback(sandbox.stop)
+        (port,) = free_ports(1)
+        moto = ThreadedMotoServer(ip_address=node.gateway, port=port, verbose=False)
+        moto.start()
+        stack.callback(moto.stop)
+        kubectl = Kubectl(binaries.kubectl, plane.kubeconfig)
+        platform = Platform(plane, node, kubectl, helm, images, sandbox, f"http://{node.gateway}:{port}")
+        platform.s3().create_bucket(Bucket=BUCKET)
+        for ns in (SYSTEM_NS, MARKET_NS):
+            _namespace(kubectl, ns)
+        kubectl.ok(
+            "create", "secret", "generic", API_SECRET, "-n", MARKET_NS, f"--from-literal=apiKey={API_KEY}"
+        )
+        kubectl.ok("create", "secret", "generic", LAKE_SECRET, "-n", MARKET_NS,
+                   *(f"--from-literal={k}={v}" for k, v in S3_KEYS.items()))  # fmt: skip
+        installed = platform.helm_run(
+            "install", RELEASE, str(REPO / "charts" / "anthill"), "-n", SYSTEM_NS,
+            *platform.chart_values(), "--wait", "--timeout", "180s",
+        )  # fmt: skip
+        assert installed.returncode == 0, installed.stderr + _operator_logs(kubectl)
+        yield platform
+
+
+def _operator_logs(kubectl: Kubectl) -> str:
+    result = kubectl("logs", "-n", SYSTEM_NS, "deploy/anthill-operator", "--tail=40")
+    described = kubectl("describe", "pods", "-n", SYSTEM_NS)
+    return (
+        f"\n--- operator logs ---\n{result.stdout}{result.stderr}\n--- pods ---\n{described.stdout[-3000:]}"
+    )
+
+
+def wait_json(kubectl: Kubectl, ns: str, ref: str, check: Any, timeout: float, what: str) -> dict[str, Any]:
+    """Poll ``kubectl get ref -o json`` until ``check(obj)`` holds; return the object."""
+    seen: dict[str, Any] = {}
+
+    def ready() -> bool:
+        result = kubectl("get", ref, "-n", ns, "-o", "json")
+        if result.returncode != 0:
+            return False
+        seen.clear()
+        seen.update(json.loads(result.stdout))
+        return bool(check(seen))
+
+    wait_for(
+        ready, timeout, what, interval=1.0, on_timeout=lambda: f"\nlast seen: {json.dumps(seen)[-2000:]}"
+    )
+    return dict(seen)

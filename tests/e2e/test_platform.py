@@ -1,0 +1,264 @@
+"""The platform as users run it, on a real node: the chart's operator pod from its own image, MarketFeeds whose
+ingest pods write bronze to S3, a MedallionPipeline whose Spark pod writes Delta tables, garbage collection,
+upgrade and uninstall. Tests run in file order and share one installation (see conftest.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from anthill_devkit.controlplane import wait_for
+from tests.e2e.conftest import (
+    API_SECRET,
+    BUCKET,
+    LAKE,
+    LAKE_SECRET,
+    MARKET_NS,
+    RELEASE,
+    REPO,
+    S3_KEYS,
+    SYSTEM_NS,
+    Platform,
+    http_get,
+    wait_json,
+)
+from tests.integration.kubectl import condition
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+RUN_TIMEOUT = 180
+BACKFILL = "2026-11-02"
+
+
+def feed(name: str, dataset: str, asset_class: str, tickers: list[str], **spec: Any) -> str:
+    doc: dict[str, Any] = {
+        "apiVersion": "anthill.io/v1alpha1",
+        "kind": "MarketFeed",
+        "metadata": {"name": name, "namespace": MARKET_NS},
+        "spec": {
+            "dataset": dataset,
+            "assetClass": asset_class,
+            "tickers": tickers,
+            "schedule": "30 17 * * 1-5",
+            "backfill": {"from": BACKFILL},
+            "destination": {"uri": LAKE},
+            "apiKeySecretRef": {"name": API_SECRET, "key": "apiKey"},
+            "serviceAccountName": "anthill-ingest",
+            **spec,
+        },
+    }
+    if dataset == "aggregates":
+        doc["spec"]["bars"] = {"multiplier": 1, "timespan": "day"}
+    return yaml.safe_dump(doc)
+
+
+def last_run(platform: Platform, name: str, job: str | None = None) -> dict[str, Any]:
+    """The feed once its status reports a finished run (of ``job``, when given)."""
+
+    def finished(obj: dict[str, Any]) -> bool:
+        run = obj.get("status", {}).get("lastRun", {})
+        return run.get("result") in ("Succeeded", "Failed") and (job is None or run.get("job") == job)
+
+    return wait_json(
+        platform.kubectl, MARKET_NS, f"mf/{name}", finished, RUN_TIMEOUT, f"a finished run of {name}"
+    )
+
+
+def test_operator_pod_ready_from_its_image(platform: Platform) -> None:
+    pod = platform.operator_pod()
+    [container] = pod["spec"]["containers"]
+    assert container["image"] == platform.images["operator"].reference
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert condition(pod, "Ready").get("status") == "True"
+    labels = json.loads(platform.kubectl.ok("get", "ns", SYSTEM_NS, "-o", "json"))["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    ip = pod["status"]["podIP"]
+    assert http_get(f"http://{ip}:8080/healthz")[0] == 200
+    status, metrics = http_get(f"http://{ip}:9090/metrics")
+    assert status == 200
+    assert "kopf" in metrics or "anthill_" in metrics
+    print(f"\noperator pod {pod['metadata']['name']} Ready on {pod['spec']['nodeName']} at {ip}")
+
+
+def test_feeds_run_as_real_pods_and_write_bronze(platform: Platform) -> None:
+    kubectl = platform.kubectl
+    kubectl.ok("apply", "-f", "-", stdin=feed("stocks", "aggregates", "stocks", ["AAPL", "MSFT"]))
+    kubectl.ok("apply", "-f", "-", stdin=feed("index", "aggregates", "indices", ["I:NDX"]))
+    # Its CronJob fires by itself: the first run is the scheduled one.
+    kubectl.ok(
+        "apply", "-f", "-", stdin=feed("dividends", "dividends", "stocks", ["AAPL"], schedule="* * * * *")
+    )
+    for name in ("stocks", "index"):
+        wait_json(kubectl, MARKET_NS, f"cronjob/{name}", lambda _o: True, 60, f"the CronJob of {name}")
+        kubectl.ok("create", "job", f"{name}-manual", f"--from=cronjob/{name}", "-n", MARKET_NS)
+    for name in ("stocks", "index"):
+        status = last_run(platform, name, f"{name}-manual")["status"]
+        assert status["lastRun"]["result"] == "Succeeded", status
+        assert status["lastRun"]["rows"] > 0
+        assert status["watermark"] >= BACKFILL
+        print(f"\n{name}: status.lastRun={json.dumps(status['lastRun'])} watermark={status['watermark']}")
+    scheduled = last_run(platform, "dividends")["status"]
+    assert scheduled["lastRun"]["result"] == "Succeeded", scheduled
+    assert not scheduled["lastRun"]["job"].endswith("-manual")
+    kubectl.ok("patch", "mf/dividends", "-n", MARKET_NS, "--type=merge", "-p", '{"spec": {"suspend": true}}')
+    assert platform.keys("lake/bronze/")
+    datasets = {key.split("/")[2] for key in platform.keys("lake/bronze/")}
+    assert len(datasets) >= 2, datasets
+    logs = kubectl.ok("logs", "-n", MARKET_NS, "job/stocks-manual")
+    assert "ingested" in logs
+    print(f"\nkubectl logs job/stocks-manual:\n{logs[-1500:]}")
+    # A parquet object the pod wrote, read back.
+    key = next(k for k in platform.keys("lake/bronze/") if k.endswith(".parquet"))
+    table = pq.read_table(io.BytesIO(platform.s3().get_object(Bucket=BUCKET, Key=key)["Body"].read()))
+    assert table.num_rows > 0
+
+
+def test_a_bad_api_key_fails_the_run_and_leaks_nothing(platform: Platform) -> None:
+    kubectl = platform.kubectl
+    wrong = "wrong-key-e2e-4bd1"
+    kubectl.ok("create", "secret", "generic", "bad-key", "-n", MARKET_NS, f"--from-literal=apiKey={wrong}")
+    manifest = yaml.safe_load(feed("badkey", "aggregates", "stocks", ["AAPL"]))
+    manifest["spec"]["apiKeySecretRef"] = {"name": "bad-key", "key": "apiKey"}
+    kubectl.ok("apply", "-f", "-", stdin=yaml.safe_dump(manifest))
+    wait_json(kubectl, MARKET_NS, "cronjob/badkey", lambda _o: True, 60, "the CronJob of badkey")
+    kubectl.ok("create", "job", "badkey-manual", "--from=cronjob/badkey", "-n", MARKET_NS)
+    status = last_run(platform, "badkey", "badkey-manual")["status"]
+    assert status["lastRun"]["result"] == "Failed"
+    assert status["lastRun"].get("message")
+    logs = kubectl("logs", "-n", MARKET_NS, "job/badkey-manual").stdout
+    events = kubectl.ok("get", "events", "-n", MARKET_NS, "-o", "json")
+    for text in (
+        json.dumps(status),
+        logs,
+        events,
+        kubectl.ok("get", "mf/badkey", "-n", MARKET_NS, "-o", "yaml"),
+    ):
+        assert wrong not in text
+        assert S3_KEYS["AWS_SECRET_ACCESS_KEY"] not in text
+    print(f"\nbad key: status.lastRun={json.dumps(status['lastRun'])}")
+
+
+def test_pipeline_spark_pod_builds_delta_tables(platform: Platform) -> None:
+    kubectl = platform.kubectl
+    spark = platform.images["spark"]
+    pipeline = {
+        "apiVersion": "anthill.io/v1alpha1",
+        "kind": "MedallionPipeline",
+        "metadata": {"name": "refine", "namespace": MARKET_NS},
+        "spec": {
+            "feeds": [{"name": "stocks"}, {"name": "index"}],
+            "lake": {"uri": LAKE},
+            "gold": ["daily_returns", "moving_averages"],
+            "schedule": "0 19 * * 1-5",
+            "runtime": {
+                "kubernetes": {
+                    "image": spark.reference,
+                    "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "3Gi"}},
+                }
+            },
+        },
+    }
+    kubectl.ok("apply", "-f", "-", stdin=yaml.safe_dump(pipeline))
+    wait_json(kubectl, MARKET_NS, "cronjob/refine", lambda _o: True, 60, "the pipeline's CronJob")
+    kubectl.ok("create", "job", "refine-manual", "--from=cronjob/refine", "-n", MARKET_NS)
+    job = wait_json(
+        kubectl,
+        MARKET_NS,
+        "job/refine-manual",
+        lambda o: (
+            condition(o, "Complete").get("status") == "True" or condition(o, "Failed").get("status") == "True"
+        ),
+        600,
+        "the Spark job to finish",
+    )
+    logs = kubectl("logs", "-n", MARKET_NS, "job/refine-manual").stdout
+    assert condition(job, "Complete").get("status") == "True", logs[-3000:]
+    [pod] = json.loads(
+        kubectl.ok("get", "pods", "-n", MARKET_NS, "-l", "job-name=refine-manual", "-o", "json")
+    )["items"]
+    [container] = pod["spec"]["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    tables: dict[str, int] = {}
+    for layer in ("silver", "gold"):
+        logs_keys = [
+            k for k in platform.keys(f"lake/{layer}/") if "/_delta_log/" in k and k.endswith(".json")
+        ]
+        assert logs_keys, f"no Delta log under lake/{layer}/"
+        for key in logs_keys:
+            table = key.split("/_delta_log/")[0].removeprefix("lake/")
+            tables.setdefault(table, 0)
+            body = platform.s3().get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
+            for line in body.splitlines():
+                action = json.loads(line)
+                if "add" in action:
+                    tables[table] += json.loads(action["add"]["stats"])["numRecords"]
+    assert any(t.startswith("gold/") and rows > 0 for t, rows in tables.items()), tables
+    assert any(t.startswith("silver/") and rows > 0 for t, rows in tables.items()), tables
+    print(f"\npipeline tables (rows per Delta table): {json.dumps(tables, sort_keys=True)}")
+    print(f"\nkubectl logs job/refine-manual:\n{logs[-1500:]}")
+
+
+def test_helm_upgrade_rolls_the_operator_and_keeps_feed_state(platform: Platform) -> None:
+    before_pod = platform.operator_pod()["metadata"]["name"]
+    before = json.loads(platform.kubectl.ok("get", "mf/stocks", "-n", MARKET_NS, "-o", "json"))["status"]
+    upgraded = platform.helm_run(
+        "upgrade", RELEASE, str(REPO / "charts" / "anthill"), "-n", SYSTEM_NS,
+        *platform.chart_values(driftInterval=7), "--wait", "--timeout", "180s",
+    )  # fmt: skip
+    assert upgraded.returncode == 0, upgraded.stderr
+    after_pod = platform.operator_pod()
+    assert after_pod["metadata"]["name"] != before_pod
+    env = {e["name"]: e.get("value") for e in after_pod["spec"]["containers"][0]["env"]}
+    assert env["ANTHILL_DRIFT_INTERVAL"] == "7"
+    # The new operator reconciles the feed again (a drift check) without losing its run state.
+    after = wait_json(
+        platform.kubectl,
+        MARKET_NS,
+        "mf/stocks",
+        lambda o: condition(o, "Ready").get("status") == "True",
+        60,
+        "the feed Ready under the new operator",
+    )["status"]
+    assert after["watermark"] == before["watermark"]
+    assert after["lastRun"]["job"] == before["lastRun"]["job"]
+
+
+def test_deleting_a_feed_collects_its_cronjob_jobs_and_pods(platform: Platform) -> None:
+    kubectl = platform.kubectl
+    assert kubectl.ok(
+        "get", "jobs,pods", "-n", MARKET_NS, "-l", "app.kubernetes.io/instance=index", "-o", "name"
+    )
+    kubectl.ok("delete", "mf/index", "-n", MARKET_NS, "--timeout=60s")
+    wait_for(
+        lambda: (
+            not kubectl.ok(
+                "get",
+                "cronjobs,jobs,pods",
+                "-n",
+                MARKET_NS,
+                "-l",
+                "app.kubernetes.io/instance=index",
+                "-o",
+                "name",
+            ).strip()
+        ),
+        60,
+        "the feed's CronJob, Jobs and pods to be collected",
+        interval=1.0,
+    )
+
+
+def test_helm_uninstall_keeps_the_crds(platform: Platform) -> None:
+    removed = platform.helm_run("uninstall", RELEASE, "-n", SYSTEM_NS, "--wait", "--timeout", "120s")
+    assert removed.returncode == 0, removed.stderr
+    crds = platform.kubectl.ok("get", "crd", "-o", "name")
+    assert "customresourcedefinition.apiextensions.k8s.io/marketfeeds.anthill.io" in crds.split()
+    assert platform.kubectl.ok("get", "mf", "-n", MARKET_NS, "-o", "name").strip()
+    assert LAKE_SECRET in platform.kubectl.ok("get", "secrets", "-n", MARKET_NS, "-o", "name")
