@@ -78,45 +78,47 @@ def test_cli_up_status_env_down(binaries: Binaries, tmp_path: Path) -> None:
     env.pop("KUBECONFIG", None)
     up = anthill("dev", "cluster", "up", "--name", "lifecycle", env=env)
     assert up.returncode == 0, up.stderr
-    assert "dev cluster env --name lifecycle" in up.stderr
+    # A failed check must not leave a detached cluster (and its node) running.
+    try:
+        assert "dev cluster env --name lifecycle" in up.stderr
 
-    again = anthill("dev", "cluster", "up", "--name", "lifecycle", env=env)
-    assert "already running" in again.stderr
+        again = anthill("dev", "cluster", "up", "--name", "lifecycle", env=env)
+        assert "already running" in again.stderr
 
-    status = anthill("dev", "cluster", "status", "--name", "lifecycle", "--json", env=env)
-    assert status.returncode == 0, status.stderr
-    report = json.loads(status.stdout)
-    assert report["ready"] is True
-    pids = [proc["pid"] for proc in report["processes"]]
-    names = {proc["name"] for proc in report["processes"]}
-    assert names == {
-        "etcd",
-        "kube-apiserver",
-        "kube-controller-manager",
-        "containerd",
-        "kube-scheduler",
-        "kubelet",
-    }
-    assert report["node"] == "lifecycle-node"
+        status = anthill("dev", "cluster", "status", "--name", "lifecycle", "--json", env=env)
+        assert status.returncode == 0, status.stderr
+        report = json.loads(status.stdout)
+        assert report["ready"] is True
+        pids = [proc["pid"] for proc in report["processes"]]
+        names = {proc["name"] for proc in report["processes"]}
+        assert names == {
+            "etcd",
+            "kube-apiserver",
+            "kube-controller-manager",
+            "containerd",
+            "kube-scheduler",
+            "kubelet",
+        }
+        assert report["node"] == "lifecycle-node"
 
-    exports = anthill("dev", "cluster", "env", "--name", "lifecycle", env=env).stdout
-    shell = subprocess.run(
-        [
-            "bash",
-            "-c",
-            f"{exports}\nkubectl version -o json && helm version --short && kubectl get nodes --no-headers",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
-    assert shell.returncode == 0, shell.stderr
-    # client and server both report the pin: the cached kubectl comes first on PATH
-    assert shell.stdout.count('"gitVersion": "v1.34.4"') == 2
-    assert shell.stdout.splitlines()[-1].split()[:2] == ["lifecycle-node", "Ready"]
-
-    down = anthill("dev", "cluster", "down", "--name", "lifecycle", env=env)
+        exports = anthill("dev", "cluster", "env", "--name", "lifecycle", env=env).stdout
+        shell = subprocess.run(
+            [
+                "bash",
+                "-c",
+                f"{exports}\nkubectl version -o json && helm version --short && kubectl get nodes --no-headers",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+        assert shell.returncode == 0, shell.stderr
+        # client and server both report the pin: the cached kubectl comes first on PATH
+        assert shell.stdout.count('"gitVersion": "v1.34.4"') == 2
+        assert shell.stdout.splitlines()[-1].split()[:2] == ["lifecycle-node", "Ready"]
+    finally:
+        down = anthill("dev", "cluster", "down", "--name", "lifecycle", env=env)
     assert down.returncode == 0, down.stderr
     assert not any(pid_alive(pid) for pid in pids)
     assert not (tmp_path / "state" / "clusters" / "lifecycle").exists()

@@ -31,7 +31,14 @@ from anthill_devkit.controlplane import (
     rss_bytes,
     terminate,
 )
-from anthill_devkit.node import Node, NodeBinaries, ensure_debian_packages, load_record, missing_packages
+from anthill_devkit.node import (
+    Node,
+    NodeBinaries,
+    ensure_debian_packages,
+    load_record,
+    missing_packages,
+    runtime_dir,
+)
 from anthill_devkit.node import cleanup as node_cleanup
 from anthill_devkit.toolchain import CONTROL_PLANE_TOOLS, Toolchain, ToolchainError, ensure_own_binary
 
@@ -339,4 +346,6 @@ def _owned_alive(pid: int, state: ClusterState) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     markers = [str(state.workdir)] + ([str(state.etcd_data)] if state.etcd_data else [])
+    if state.node is not None:
+        markers.append(str(runtime_dir(state.workdir / "node")))
     return any(marker in cmdline for marker in markers)

@@ -84,6 +84,11 @@ DEBIAN_PACKAGES: Mapping[str, str] = {
 PAUSE_IMAGE = "local/anthill-pause"
 SUBNET_POOL = ipaddress.IPv4Network("10.200.0.0/13")
 RECORD = "node.json"
+# A unix socket's path holds at most 108 bytes; the deepest the node makes is
+# ``<runtime>/kubelet/root/pod-resources/kubelet.sock``. A cluster folder deeper than this keeps the
+# node's runtime state (containerd, kubelet, CNI) under RUNTIME_FALLBACK/<id> instead.
+MAX_RUNTIME_DIR = 60
+RUNTIME_FALLBACK = Path("/var/lib/anthill/nodes")
 
 
 class NodeError(ControlPlaneError):
@@ -96,7 +101,10 @@ class NodeRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
+    home: Path
+    """The node's folder in its cluster's folder: this record, the logs."""
     dir: Path
+    """Runtime state (containerd, kubelet, CNI): ``home``, or a short path when ``home`` is too deep."""
     bridge: str
     subnet: str
     gateway: str
@@ -472,8 +480,13 @@ def load_record(directory: Path) -> NodeRecord | None:
         return None
 
 
+def runtime_dir(home: Path) -> Path:
+    """Where a node in ``home`` keeps its runtime state: ``home`` unless its sockets' paths would be too long."""
+    return home if len(str(home)) <= MAX_RUNTIME_DIR else RUNTIME_FALLBACK / node_id(home)
+
+
 def _save(record: NodeRecord) -> None:
-    path = record.dir / RECORD
+    path = record.home / RECORD
     partial = path.with_suffix(".partial")
     partial.write_text(record.model_dump_json(indent=2) + "\n")
     partial.replace(path)
@@ -505,6 +518,11 @@ def cleanup(record: NodeRecord) -> None:
         shutil.rmtree(path, ignore_errors=True)
     _remove_stale_log_links()
     shutil.rmtree(record.dir, ignore_errors=True)
+    if record.dir.parent == RUNTIME_FALLBACK:
+        for parent in (RUNTIME_FALLBACK, RUNTIME_FALLBACK.parent):
+            with contextlib.suppress(OSError):
+                parent.rmdir()  # only when no other node uses it
+    shutil.rmtree(record.home, ignore_errors=True)
 
 
 def _remove_stale_log_links() -> None:
@@ -553,7 +571,7 @@ class Node:
         """A handle on a node started elsewhere (to import images into it; never to stop it)."""
         node = cls(
             binaries=NodeBinaries(kubelet=Path(), kube_scheduler=Path(), pause=Path()),
-            workdir=record.dir.parent,
+            workdir=record.home.parent,
             name=record.name,
             detach=True,
         )
@@ -572,15 +590,17 @@ class Node:
         """Record the kernel settings and create the bridge and cgroups (undone by :meth:`stop`)."""
         self.workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
         ident = node_id(self.workdir)
+        runtime = runtime_dir(self.workdir)
         subnet = choose_subnet(ident, networks_in_use())
         self.record = NodeRecord(
             name=self.name,
-            dir=self.workdir,
+            home=self.workdir,
+            dir=runtime,
             bridge=f"anthill{ident[:7]}",
             subnet=str(subnet),
             gateway=str(subnet.network_address + 1),
             cgroup=f"anthill-{ident}",
-            containerd_socket=self.workdir / "containerd" / "containerd.sock",
+            containerd_socket=runtime / "containerd" / "containerd.sock",
             kernel_settings=read_kernel_settings(),
             created_paths=[p for p in SHARED_PATHS if not p.exists()],
         )
@@ -588,6 +608,7 @@ class Node:
         if not self.detach:
             self._reaper = _start_reaper(self.workdir)
         try:
+            runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
             _run("ip", "link", "add", self.record.bridge, "type", "bridge")
             _run("ip", "addr", "add", f"{self.record.gateway}/{subnet.prefixlen}", "dev", self.record.bridge)
             _run("ip", "link", "set", self.record.bridge, "up")

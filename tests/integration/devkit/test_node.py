@@ -23,6 +23,7 @@ from anthill_devkit.node import (
     cgroup_hierarchies,
     ensure_debian_packages,
     missing_packages,
+    runtime_dir,
 )
 from anthill_devkit.toolchain import Toolchain
 from tests.integration.kubectl import Kubectl
@@ -43,8 +44,9 @@ class HostState:
     shared_paths: tuple[str, ...]
 
 
-def host_state(marker: Path) -> HostState:
-    """What a node could leave behind, as seen from the host."""
+def host_state(folder: Path) -> HostState:
+    """What a node in ``folder`` could leave behind, as seen from the host."""
+    markers = (str(folder), str(runtime_dir(folder.resolve() / "node")))
     processes = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and int(entry.name) != os.getpid():
@@ -52,7 +54,7 @@ def host_state(marker: Path) -> HostState:
                 cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
             except OSError:
                 continue
-            if str(marker) in cmdline:
+            if any(marker in cmdline for marker in markers):
                 processes.append(cmdline.replace("\0", " ")[:200])
     mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
     cgroups = [
@@ -70,7 +72,7 @@ def host_state(marker: Path) -> HostState:
     kernel = [(key, (Path("/proc/sys") / key).read_text().strip()) for key in KERNEL_SETTINGS]
     return HostState(
         tuple(sorted(processes)),
-        tuple(sorted(m for m in mounts if str(marker) in m or "/netns/" in m)),
+        tuple(sorted(m for m in mounts if m.startswith(markers) or "/netns/" in m)),
         tuple(sorted(cgroups)),
         tuple(sorted(i for i in interfaces if i.startswith(("anthill", "veth")))),
         tuple(sorted(chains)),

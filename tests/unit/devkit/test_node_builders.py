@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from anthill_devkit.node import (
+    RUNTIME_FALLBACK,
     SUBNET_POOL,
     KubeletPorts,
     NodeError,
@@ -22,10 +23,12 @@ from anthill_devkit.node import (
     kubelet_config,
     missing_packages,
     pause_archive,
+    runtime_dir,
 )
 
 RECORD = NodeRecord(
     name="dev-node",
+    home=Path("/state/dev/node"),
     dir=Path("/state/dev/node"),
     bridge="anthill1234567",
     subnet="10.201.7.0/24",
@@ -94,6 +97,18 @@ def test_kubelet_uses_its_own_ports_cgroup_and_makes_no_iptables_chains() -> Non
     assert f"--node-ip={RECORD.gateway}" in args
     assert f"--hostname-override={RECORD.name}" in args
     assert all(not a.startswith("--root-dir=/var") for a in args)
+
+
+def test_runtime_state_moves_to_a_short_path_when_sockets_would_not_fit() -> None:
+    short = Path("/root/.local/state/anthill/clusters/anthill/node")
+    assert runtime_dir(short) == short
+    deep = Path("/home/dev/projects/anthill/work/state/clusters/integration-lifecycle/node")
+    moved = runtime_dir(deep)
+    assert moved.parent == RUNTIME_FALLBACK
+    assert moved == runtime_dir(deep)
+    for path in (short, moved):
+        assert len(str(path / "kubelet/root/pod-resources/kubelet.sock")) < 104
+        assert len(str(path / "containerd/containerd.sock.ttrpc")) < 104
 
 
 def test_pause_archive_is_a_one_file_image() -> None:
