@@ -1,9 +1,12 @@
-"""The platform installed the way users install it, on a real node: one per e2e session.
+"""The platform installed the way users install it: one installation per e2e session and cluster kind.
 
-The session starts a control plane serving on a node's bridge address, the node (containerd, runc, CNI
-bridge, kubelet, kube-scheduler), builds the three images from ``docker/*.Dockerfile`` and imports them,
-starts the sandbox market-data API and a moto S3 server on the bridge address (the only host address pods
-reach), and ``helm install``s the chart with ``values-dev.yaml`` plus the overrides a local cluster needs.
+On the real node (the default here): a control plane serving on the node's bridge address, the node
+(containerd, runc, CNI bridge, kubelet, kube-scheduler), the three images built from ``docker/*.Dockerfile``
+with buildah and imported into the node. On kind (where Docker and kind exist): a kind cluster, the same
+Dockerfiles built with ``docker build`` over their public bases and loaded with ``kind load``. Either way the
+sandbox market-data API and a moto S3 server listen on the one host address pods reach (the bridge's, or
+the kind network's gateway), and ``helm install`` puts the chart in with ``values-dev.yaml`` plus the
+overrides a local cluster needs.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import contextlib
 import json
 import os
 import subprocess
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +24,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from anthill_devkit.cluster import node_binaries
+from anthill_devkit.cluster import kind_binary, kind_unavailable, node_binaries
 from anthill_devkit.controlplane import Binaries, ControlPlane, free_ports, wait_for
-from anthill_devkit.images import Builder, BuiltImage, missing_build_packages
+from anthill_devkit.images import IMAGES, Builder, BuiltImage, missing_build_packages
 from anthill_devkit.node import Node, ensure_debian_packages, missing_packages
 from anthill_devkit.toolchain import CONTROL_PLANE_TOOLS, Toolchain
 from anthill_sandbox.server import SandboxServer
@@ -53,13 +55,16 @@ def e2e_unavailable() -> str | None:
 
 @dataclass
 class Platform:
-    plane: ControlPlane
-    node: Node
+    kind: str
+    kubeconfig: Path
+    workdir: Path
     kubectl: Kubectl
     helm: Path
     images: dict[str, BuiltImage]
     sandbox: SandboxServer
     s3_endpoint: str
+    operator_env: list[dict[str, str]]
+    """More operator environment the cluster needs (the API server's address where no kube-proxy runs)."""
 
     def s3(self) -> Any:
         return boto3.client(
@@ -78,7 +83,7 @@ class Platform:
 
     def helm_run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(self.helm), "--kubeconfig", str(self.plane.kubeconfig), *args],
+            [str(self.helm), "--kubeconfig", str(self.kubeconfig), *args],
             capture_output=True,
             text=True,
             check=False,
@@ -100,17 +105,12 @@ class Platform:
                 "region": "us-east-1",
                 "credentialsSecret": LAKE_SECRET,
             },
-            # No kube-proxy on the local node: the `kubernetes` Service's address routes nowhere, so the
-            # operator reaches the API server where it serves, on the bridge.
-            "extraEnv": [
-                {"name": "KUBERNETES_SERVICE_HOST", "value": self.plane.host},
-                {"name": "KUBERNETES_SERVICE_PORT", "value": str(self.plane.ports.apiserver)},
-            ],
+            "extraEnv": self.operator_env,
             "driftInterval": 5,
             "secretRetry": 2,
             **extra,
         }
-        path = self.node.workdir.parent / f"values-local-{len(extra)}.json"
+        path = self.workdir / f"values-local-{len(extra)}.json"
         path.write_text(json.dumps(values))
         return ["-f", str(REPO / "charts" / "anthill" / "values-dev.yaml"), "-f", str(path)]
 
@@ -130,28 +130,31 @@ def operator_ref(image: BuiltImage) -> str:
     return image.reference
 
 
-def http_get(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - a pod address we were given
-        return int(response.status), response.read().decode()
-
-
 def _namespace(kubectl: Kubectl, name: str) -> None:
     kubectl.ok("create", "namespace", name)
     kubectl.ok("label", "namespace", name, "pod-security.kubernetes.io/enforce=restricted")
 
 
-@pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    reason = e2e_unavailable()
-    if reason is not None:
-        pytest.skip(reason)
+@contextlib.contextmanager
+def _servers(host: str) -> Iterator[tuple[SandboxServer, str]]:
+    """The sandbox market-data API and a moto S3 server on ``host``, the address pods reach."""
+    sandbox = SandboxServer(host=host).start()
+    (port,) = free_ports(1)
+    moto = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    moto.start()
+    try:
+        yield sandbox, f"http://{host}:{port}"
+    finally:
+        moto.stop()
+        sandbox.stop()
+
+
+@contextlib.contextmanager
+def _on_real_node(workdir: Path, toolchain: Toolchain) -> Iterator[Platform]:
     ensure_debian_packages([*missing_packages(), *missing_build_packages()], print, what="the e2e suite")
-    toolchain = Toolchain.from_environment(REPO)
     binaries = Binaries(*(toolchain.ensure(tool) for tool in CONTROL_PLANE_TOOLS))
-    helm = toolchain.ensure("helm")
     builder = Builder(repo=REPO, cache=toolchain.cache, progress=print)
-    images = {name: builder.build(name) for name in ("operator", "ingest", "spark")}
-    workdir = tmp_path_factory.mktemp("platform")
+    images = {name: builder.build(name) for name in IMAGES}
     node = Node(binaries=node_binaries(toolchain), workdir=workdir, name="anthill-e2e")
     node.prepare()
     with contextlib.ExitStack() as stack:
@@ -161,15 +164,63 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         node.start(plane)
         for built in images.values():
             node.import_image(built.archive)
-        sandbox = SandboxServer(host=node.gateway).start()
-        stack.callback(sandbox.stop)
-        (port,) = free_ports(1)
-        moto = ThreadedMotoServer(ip_address=node.gateway, port=port, verbose=False)
-        moto.start()
-        stack.callback(moto.stop)
-        kubectl = Kubectl(binaries.kubectl, plane.kubeconfig)
-        platform = Platform(plane, node, kubectl, helm, images, sandbox, f"http://{node.gateway}:{port}")
+        sandbox, s3_endpoint = stack.enter_context(_servers(node.gateway))
+        # No kube-proxy on the local node: the `kubernetes` Service's address routes nowhere, so the operator
+        # reaches the API server where it serves, on the bridge.
+        api = [
+            {"name": "KUBERNETES_SERVICE_HOST", "value": plane.host},
+            {"name": "KUBERNETES_SERVICE_PORT", "value": str(plane.ports.apiserver)},
+        ]
+        yield Platform("node", plane.kubeconfig, workdir, Kubectl(binaries.kubectl, plane.kubeconfig),
+                       toolchain.ensure("helm"), images, sandbox, s3_endpoint, api)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _on_kind(workdir: Path, toolchain: Toolchain) -> Iterator[Platform]:
+    kind = kind_binary()
+    assert kind is not None
+    cluster = f"anthill-e2e-{os.getpid()}"
+    kubeconfig = workdir / "kubeconfig"
+    created = subprocess.run([kind, "create", "cluster", "--name", cluster, "--kubeconfig", str(kubeconfig),
+                              "--wait", "300s"], capture_output=True, text=True, check=False)  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    try:
+        images = {}
+        for name in IMAGES:
+            # The public bases as the Dockerfiles pin them; the tag is the same hash of the inputs.
+            tag = Builder(repo=REPO, cache=toolchain.cache).image_tag(name, {"engine": "docker"})
+            reference = f"local/anthill-{name}:{tag}"
+            subprocess.run(["docker", "build", "-f", str(REPO / "docker" / f"{name}.Dockerfile"), "-t", reference,
+                            str(REPO)], check=True)  # fmt: skip
+            subprocess.run([kind, "load", "docker-image", reference, "--name", cluster], check=True)
+            images[name] = BuiltImage(f"local/anthill-{name}", tag, Path(), 0, 0.0, built=True)
+        gateway = subprocess.run(
+            ["docker", "network", "inspect", "kind", "-f", "{{range .IPAM.Config}}{{.Gateway}} {{end}}"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        host = next(address for address in gateway if ":" not in address)
+        with _servers(host) as (sandbox, s3_endpoint):
+            yield Platform("kind", kubeconfig, workdir, Kubectl(toolchain.ensure("kubectl"), kubeconfig),
+                           toolchain.ensure("helm"), images, sandbox, s3_endpoint, [])  # fmt: skip
+    finally:
+        subprocess.run([kind, "delete", "cluster", "--name", cluster], capture_output=True, check=False)
+
+
+@pytest.fixture(
+    scope="session",
+    params=[pytest.param("node", id="node"), pytest.param("kind", id="kind", marks=pytest.mark.kind)],
+)
+def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The installed platform, on the real node or on kind (each skipped, with the reason, where it cannot run)."""
+    reason = e2e_unavailable() if request.param == "node" else kind_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    toolchain = Toolchain.from_environment(REPO)
+    workdir = tmp_path_factory.mktemp(f"platform-{request.param}")
+    backend = _on_real_node if request.param == "node" else _on_kind
+    with backend(workdir, toolchain) as platform:
         platform.s3().create_bucket(Bucket=BUCKET)
+        kubectl = platform.kubectl
         for ns in (SYSTEM_NS, MARKET_NS):
             _namespace(kubectl, ns)
         kubectl.ok(

@@ -335,3 +335,12 @@ def images_build(
             r.name, f"{r.size / 2**20:.0f} MiB", f"{r.seconds:.1f}s" if r.built else "cached", r.reference
         )
     out.print(table)
+
+
+@images_app.command("prune")
+def images_prune() -> None:
+    """Remove the cached layers of earlier builds (the next build of a changed image takes longer)."""
+    toolchain = _toolchain()
+    with err.status("pruning the image storage"):
+        freed = Builder(repo=toolchain.root, cache=toolchain.cache).prune()
+    err.print(f"freed {freed / 2**20:.0f} MiB")

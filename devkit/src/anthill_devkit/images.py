@@ -20,6 +20,7 @@ beside buildah's storage for importing into a node's containerd:
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import json
@@ -218,7 +219,9 @@ class Builder:
             if self.exists(reference):
                 return reference
             self.progress(f"making {reference} with debootstrap (first time only; about a minute)")
+            started = time.monotonic()
             self._debootstrap(reference)
+            self.progress(f"made {reference} in {time.monotonic() - started:.0f}s")
         return reference
 
     def _debootstrap(self, reference: str) -> None:
@@ -283,8 +286,10 @@ class Builder:
         if self.exists(reference):
             return reference
         self.progress(f"building base {reference} (first time only)")
+        started = time.monotonic()
         # apt reaches the mirror over plain HTTP, and must be free to rewrite the trust stores it installs.
         self._bud(dockerfile, reference, {"BASE": parent}, self._log(name), trust=())
+        self.progress(f"built {reference} in {time.monotonic() - started:.0f}s")
         return reference
 
     # --- images ----------------------------------------------------------------------------------------
@@ -340,6 +345,7 @@ class Builder:
                 for stale in archive.parent.glob(f"anthill-{image}-*.tar"):
                     if stale != archive:
                         stale.unlink()
+                self._remove_older(name, reference)
         # The docker-archive holds every layer uncompressed: the image's size on a node.
         return BuiltImage(name, tag, archive, archive.stat().st_size, time.monotonic() - started, built)
 
@@ -368,9 +374,29 @@ class Builder:
         if result.returncode != 0:
             raise ImageError(f"building {reference} failed (log {log}):{_tail(log)}")
 
-    def prune(self) -> None:
-        """Remove images no tag refers to (older builds' layers)."""
+    def _remove_older(self, name: str, keep: str) -> None:
+        """Drop earlier builds of ``name`` (every tag but ``keep``), so the storage holds one build per image
+        however often the sources change. Cached intermediate layers stay (:meth:`prune` drops them)."""
+        listed = self.buildah("images", "--noheading", "--format", "{{.Name}}:{{.Tag}}").stdout.split()
+        older = [ref for ref in listed if ref.removeprefix("localhost/").rsplit(":", 1)[0] == name]
+        older = [ref for ref in older if ref.removeprefix("localhost/") != keep]
+        if older:
+            self.buildah("rmi", *older)
+
+    def prune(self) -> int:
+        """Remove every image no tag refers to (the layer cache of earlier builds); returns bytes freed."""
+        before = _tree_size(self.home / "storage")
         self.buildah("rmi", "--prune")
+        return max(0, before - _tree_size(self.home / "storage"))
+
+
+def _tree_size(root: Path) -> int:
+    total = 0
+    for path in root.rglob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file() and not path.is_symlink():
+                total += path.stat().st_size
+    return total
 
 
 def missing_build_packages(exists: Callable[[str], bool] = os.path.exists) -> list[str]:
