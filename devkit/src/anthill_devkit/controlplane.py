@@ -263,10 +263,24 @@ def wait_for(
         time.sleep(interval)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Run in the child before exec: SIGTERM it when the parent dies, so a killed test run leaves no orphans."""
     pr_set_pdeathsig = 1
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def spawn(args: list[str], log: Path, cwd: Path, detach: bool) -> subprocess.Popen[bytes]:
+    """Start ``args`` in a session of its own, output appended to ``log``; unless ``detach``, it dies with us."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=None if detach else die_with_parent,  # noqa: PLW1509 - no threads fork here
+        )
 
 
 def pid_alive(pid: int) -> bool:
@@ -447,17 +461,7 @@ class ControlPlane:
 
     def _spawn(self, name: str, args: list[str]) -> _Process:
         log = self.layout.logs / f"{name}.log"
-        with log.open("ab") as out:
-            popen = subprocess.Popen(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=self.workdir,
-                start_new_session=True,
-                preexec_fn=None if self.detach else _die_with_parent,  # noqa: PLW1509 - no threads fork here
-            )
-        proc = _Process(name, popen, log)
+        proc = _Process(name, spawn(args, log, self.workdir, self.detach), log)
         self._processes.append(proc)
         return proc
 
@@ -465,7 +469,7 @@ class ControlPlane:
         def healthy() -> bool:
             if proc.popen.poll() is not None:
                 raise ControlPlaneError(
-                    f"{proc.name} exited with code {proc.popen.returncode}{_log_tail(proc.log)}"
+                    f"{proc.name} exited with code {proc.popen.returncode}{log_tail(proc.log)}"
                 )
             return self._probe(url)
 
@@ -473,7 +477,7 @@ class ControlPlane:
             healthy,
             timeout,
             f"{proc.name} to become healthy at {url}",
-            on_timeout=lambda: _log_tail(proc.log),
+            on_timeout=lambda: log_tail(proc.log),
         )
 
     def _probe(self, url: str) -> bool:
@@ -509,7 +513,7 @@ def _write_private(path: Path, content: bytes) -> None:
         out.write(content)
 
 
-def _log_tail(log: Path, lines: int = 25) -> str:
+def log_tail(log: Path, lines: int = 25) -> str:
     try:
         tail = log.read_text(errors="replace").splitlines()[-lines:]
     except FileNotFoundError:

@@ -43,9 +43,12 @@ from pydantic import BaseModel, ConfigDict
 from anthill_devkit.controlplane import (
     ControlPlane,
     ControlPlaneError,
+    die_with_parent,
     free_ports,
+    log_tail,
     pid_alive,
     probe,
+    spawn,
     terminate,
     unverified_context,
     wait_for,
@@ -658,7 +661,7 @@ class Node:
             lambda: self._alive("containerd") and self._ctr("version").returncode == 0,
             timeout,
             "containerd to answer",
-            on_timeout=lambda: _log_tail(self.logs / "containerd.log"),
+            on_timeout=lambda: log_tail(self.logs / "containerd.log"),
         )
         archive = record.dir / "pause.tar"
         archive.write_bytes(pause_archive(self.binaries.pause.read_bytes(), pause_tag))
@@ -680,7 +683,7 @@ class Node:
             lambda: self._alive("kube-scheduler") and probe(url, unverified_context()),
             timeout,
             "kube-scheduler to become healthy",
-            on_timeout=lambda: _log_tail(self.logs / "kube-scheduler.log"),
+            on_timeout=lambda: log_tail(self.logs / "kube-scheduler.log"),
         )
 
         self.progress("starting the kubelet")
@@ -690,7 +693,7 @@ class Node:
             timeout,
             f"node {record.name} to become Ready",
             interval=0.25,
-            on_timeout=lambda: _log_tail(self.logs / "kubelet.log"),
+            on_timeout=lambda: log_tail(self.logs / "kubelet.log"),
         )
         # The kubelet rewrote them as its container manager started; it does not look at them again.
         restore_kernel_settings({k: v for k, v in record.kernel_settings.items() if not k.startswith("net/")})
@@ -717,17 +720,7 @@ class Node:
             self._reaper = None
 
     def _spawn(self, name: str, args: list[str]) -> None:
-        log = self.logs / f"{name}.log"
-        with log.open("ab") as out:
-            popen = subprocess.Popen(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=self.workdir,
-                start_new_session=True,
-                preexec_fn=None if self.detach else _die_with_parent,  # noqa: PLW1509 - no threads fork here
-            )
+        popen = spawn(args, self.logs / f"{name}.log", self.workdir, self.detach)
         self.record.pids[name] = popen.pid
         _save(self.record)
 
@@ -736,7 +729,7 @@ class Node:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
         if not pid_alive(pid):
-            raise NodeError(f"{name} exited{_log_tail(self.logs / f'{name}.log')}")
+            raise NodeError(f"{name} exited{log_tail(self.logs / f'{name}.log')}")
         return True
 
     def _ctr(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -770,11 +763,6 @@ class Node:
         return result.stdout.strip() == "True"
 
 
-def _die_with_parent() -> None:
-    pr_set_pdeathsig = 1
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
 def _start_reaper(directory: Path) -> subprocess.Popen[bytes]:
     """A watcher that outlives a SIGKILLed parent just long enough to run :func:`cleanup`."""
     return subprocess.Popen(
@@ -783,7 +771,7 @@ def _start_reaper(directory: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads fork here
+        preexec_fn=die_with_parent,  # noqa: PLW1509 - no threads fork here
     )
 
 
@@ -801,14 +789,6 @@ def _reap(directory: Path) -> None:
         on_term(signal.SIGTERM, None)
     while True:
         signal.pause()
-
-
-def _log_tail(log: Path, lines: int = 25) -> str:
-    try:
-        tail = log.read_text(errors="replace").splitlines()[-lines:]
-    except FileNotFoundError:
-        return ""
-    return f"\n--- last lines of {log} ---\n" + "\n".join(tail)
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["reap"]:

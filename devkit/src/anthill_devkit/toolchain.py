@@ -369,21 +369,25 @@ class Toolchain:
             )
         version = self.version(tool.name)
         ldflags = " ".join(["-s", "-w", *tool.ldflags(version)])
-        partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
-        env = {**os.environ, "CGO_ENABLED": "0"}
-        cmd = [go, "build", "-trimpath", "-ldflags", ldflags, "-o", str(partial), tool.package]
-        result = subprocess.run(
-            cmd,
-            cwd=self.root / "hack" / "tools" / tool.module_dir,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            partial.unlink(missing_ok=True)
-            raise ToolchainError(f"go build of {tool.name} {version} failed:\n{result.stderr[-4000:]}")
-        partial.replace(target)  # atomic: a reader never sees half a binary
+        go_build(go, tool.package, ldflags, self.root / "hack" / "tools" / tool.module_dir, target,
+                 f"{tool.name} {version}")  # fmt: skip
+
+
+def go_build(go: str, package: str, ldflags: str, cwd: Path, target: Path, what: str) -> None:
+    """``go build`` of a static binary into ``target``, atomically: a reader never sees half a binary."""
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+    result = subprocess.run(
+        [go, "build", "-trimpath", "-ldflags", ldflags, "-o", str(partial), package],
+        cwd=cwd,
+        env={**os.environ, "CGO_ENABLED": "0"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise ToolchainError(f"go build of {what} failed:\n{result.stderr[-4000:]}")
+    partial.replace(target)
 
 
 def source_hash(directory: Path) -> str:
@@ -406,19 +410,7 @@ def ensure_own_binary(toolchain: Toolchain, name: str) -> Path:
     with _exclusive(target.parent / f".{name}.lock"):
         if os.access(target, os.X_OK):
             return target
-        partial = target.with_name(f"{name}.partial-{os.getpid()}")
-        result = subprocess.run(
-            [go, "build", "-trimpath", "-ldflags", "-s -w", "-o", str(partial), "."],
-            cwd=source,
-            env={**os.environ, "CGO_ENABLED": "0"},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            partial.unlink(missing_ok=True)
-            raise ToolchainError(f"go build of {name} failed:\n{result.stderr[-4000:]}")
-        partial.replace(target)
+        go_build(go, ".", "-s -w", source, target, name)
     return target
 
 

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+URL_OR_EMPTY = r"^(https?://[^\s/?#@]+(/[^\s?#@]*)?)?$"  # no credentials, query or fragment
+
 
 class OperatorSettings(BaseSettings):
     """What the operator needs to know that is not in any resource."""
@@ -27,13 +29,13 @@ class OperatorSettings(BaseSettings):
     market_data_url: str = Field(
         default="",
         max_length=1024,
-        pattern=r"^(https?://[^\s/?#@]+(/[^\s?#@]*)?)?$",
+        pattern=URL_OR_EMPTY,
         description="Market-data API base URL the ingest pods use (empty: Massive's own).",
     )
     s3_endpoint_url: str = Field(
         default="",
         max_length=1024,
-        pattern=r"^(https?://[^\s/?#@]+(/[^\s?#@]*)?)?$",
+        pattern=URL_OR_EMPTY,
         description="S3 API endpoint of the lake for the ingest and Spark pods (empty: AWS S3), for "
         "S3-compatible stores.",
     )
