@@ -6,31 +6,30 @@ the third-party packages come from ``uv export`` of those packages, so the lock 
 
 from __future__ import annotations
 
-import re
 import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from anthill_devkit.images import IMAGES, instructions
+
+__all__ = [
+    "IMAGES",
+    "arg_defaults",
+    "closure",
+    "copied_sources",
+    "final_stage",
+    "install_set",
+    "instructions",
+    "members",
+]
+
 REPO = Path(__file__).resolve().parents[1]
 DOCKER = REPO / "docker"
-IMAGES = ("operator", "ingest", "spark")
 
 
 def dockerfile(image: str) -> str:
     return (DOCKER / f"{image}.Dockerfile").read_text()
-
-
-def instructions(text: str) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
-    joined = re.sub(
-        r"\\\n", " ", "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    )
-    return [
-        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
-        for line in joined.splitlines()
-        if line.strip()
-    ]
 
 
 def arg_defaults(text: str) -> dict[str, str]:

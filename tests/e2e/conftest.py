@@ -12,6 +12,7 @@ overrides a local cluster needs.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import subprocess
@@ -96,7 +97,7 @@ class Platform:
         values = {
             "image": {"repository": operator.name, "tag": operator.tag, "pullPolicy": "Never"},
             "ingest": {
-                "image": operator_ref(ingest),
+                "image": ingest.reference,
                 "pullPolicy": "Never",
                 "marketDataUrl": self.sandbox.url,
             },
@@ -110,8 +111,9 @@ class Platform:
             "secretRetry": 2,
             **extra,
         }
-        path = self.workdir / f"values-local-{len(extra)}.json"
-        path.write_text(json.dumps(values))
+        content = json.dumps(values, sort_keys=True)
+        path = self.workdir / f"values-local-{hashlib.sha256(content.encode()).hexdigest()[:8]}.json"
+        path.write_text(content)
         return ["-f", str(REPO / "charts" / "anthill" / "values-dev.yaml"), "-f", str(path)]
 
     def operator_pod(self) -> dict[str, Any]:
@@ -124,10 +126,6 @@ class Platform:
         assert len(running) == 1, [p["metadata"]["name"] for p in pods]
         pod: dict[str, Any] = running[0]
         return pod
-
-
-def operator_ref(image: BuiltImage) -> str:
-    return image.reference
 
 
 def _namespace(kubectl: Kubectl, name: str) -> None:

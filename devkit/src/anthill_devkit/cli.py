@@ -19,7 +19,7 @@ from rich.table import Table
 from anthill_devkit import cluster as clusters
 from anthill_devkit.controlplane import Binaries, ControlPlane, ControlPlaneError
 from anthill_devkit.images import IMAGES, Builder, ImageError, missing_build_packages
-from anthill_devkit.node import Node, NodeError, ensure_debian_packages
+from anthill_devkit.node import NodeError, NodeRecord, ensure_debian_packages, import_image
 from anthill_devkit.toolchain import (
     CONTROL_PLANE_TOOLS,
     DEFAULT_TOOLS,
@@ -296,14 +296,14 @@ def images_build(
     if unknown:
         _fail(f"unknown image(s) {', '.join(unknown)}; known: {', '.join(IMAGES)}")
     toolchain = _toolchain()
-    node: Node | None = None
+    node: NodeRecord | None = None
     if cluster is not None:
         state = _running_state(cluster)
         if state.node is None:
             _fail(
                 f"cluster {cluster!r} has no node to import into; start it with `anthill dev cluster up --node`"
             )
-        node = clusters.attached_node(state)
+        node = clusters.node_record(state)
     builder = Builder(repo=toolchain.root, cache=toolchain.cache, progress=err.print)
     results = []
     try:
@@ -313,7 +313,7 @@ def images_build(
                 built = builder.build(image)
             if node is not None:
                 with err.status(f"importing {built.reference} into {node.name}"):
-                    node.import_image(built.archive)
+                    import_image(node, built.archive)
             results.append(built)
     except (ImageError, NodeError) as exc:
         _fail(str(exc))

@@ -25,7 +25,7 @@ from anthill_devkit.controlplane import (
     Binaries,
     ControlPlane,
     ControlPlaneError,
-    pid_alive,
+    pid_owned,
     probe,
     remove_tree,
     rss_bytes,
@@ -34,6 +34,7 @@ from anthill_devkit.controlplane import (
 from anthill_devkit.node import (
     Node,
     NodeBinaries,
+    NodeRecord,
     ensure_debian_packages,
     load_record,
     missing_packages,
@@ -156,31 +157,29 @@ def up_local(
     """Start a detached local control plane named ``name`` (with a node unless ``with_node`` is false)."""
     binaries = Binaries(*(toolchain.ensure(tool, on_build) for tool in CONTROL_PLANE_TOOLS))
     helm = toolchain.ensure("helm", on_build)
+    workdir = cluster_dir(name)
+    _remove_node(workdir)
+    remove_tree(workdir)
+    workdir.mkdir(parents=True, mode=0o700)
     node: Node | None = None
     if with_node:
         ensure_debian_packages(missing_packages(), progress)
         node = Node(
             binaries=node_binaries(toolchain, on_build),
-            workdir=cluster_dir(name),
+            workdir=workdir,
             name=node_name(name),
             detach=True,
             progress=progress,
         )
-    workdir = cluster_dir(name)
-    _remove_node(workdir)
-    remove_tree(workdir)
-    workdir.mkdir(parents=True, mode=0o700)
+        node.prepare()  # the bridge first: the API server serves on its address, where pods reach it
     plane = ControlPlane(
         binaries=binaries,
         workdir=workdir,
         detach=True,
         progress=progress,
-        host="127.0.0.1",
+        host=node.gateway if node else "127.0.0.1",
         node_name=node.name if node else None,
     )
-    if node is not None:
-        node.prepare()
-        plane.host = node.gateway
     try:
         plane.start(timeout=timeout)
         if node is not None:
@@ -227,12 +226,12 @@ def down(state: ClusterState) -> None:
     remove_tree(state.workdir)
 
 
-def attached_node(state: ClusterState) -> Node:
-    """A handle on the running node of ``state`` (to import images into it)."""
+def node_record(state: ClusterState) -> NodeRecord:
+    """The record of the running node of ``state`` (to import images into it)."""
     record = load_record(state.workdir / "node")
     if record is None or state.node is None:
         raise ControlPlaneError(f"cluster {state.name!r} has no node")
-    return Node.attach(record)
+    return record
 
 
 def _remove_node(workdir: Path) -> None:
@@ -338,14 +337,8 @@ def _kubectl_ready(state: ClusterState) -> bool:
 
 
 def _owned_alive(pid: int, state: ClusterState) -> bool:
-    """Alive and started for this cluster: a recycled pid belonging to something else is never signalled."""
-    if not pid_alive(pid):
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except (FileNotFoundError, ProcessLookupError):
-        return False
+    """Alive and started for this cluster (see :func:`pid_owned`)."""
     markers = [str(state.workdir)] + ([str(state.etcd_data)] if state.etcd_data else [])
     if state.node is not None:
         markers.append(str(runtime_dir(state.workdir / "node")))
-    return any(marker in cmdline for marker in markers)
+    return pid_owned(pid, markers)

@@ -14,6 +14,7 @@ import base64
 import contextlib
 import ctypes
 import datetime
+import json
 import os
 import secrets
 import shutil
@@ -171,24 +172,33 @@ def apiserver_args(binary: Path, layout: Layout, ports: Ports, host: str = "127.
     ]
 
 
-def controller_manager_args(
-    binary: Path, layout: Layout, ports: Ports, controllers: Sequence[str] = CONTROLLERS
-) -> list[str]:
-    kubeconfig = str(layout.kcm_kubeconfig)
+def component_args(binary: Path, kubeconfig: Path, port: int, cert_dir: Path) -> list[str]:
+    """What every control-plane component (controller manager, scheduler) runs with: one identity for the
+    API and for delegated authn/authz, health on loopback, a single instance."""
     return [
         str(binary),
         f"--kubeconfig={kubeconfig}",
         f"--authentication-kubeconfig={kubeconfig}",
         f"--authorization-kubeconfig={kubeconfig}",
         "--bind-address=127.0.0.1",
-        f"--secure-port={ports.controller_manager}",
-        f"--cert-dir={layout.workdir / 'controller-manager'}",
+        f"--secure-port={port}",
+        f"--cert-dir={cert_dir}",
         "--leader-elect=false",
+        "--v=1",
+    ]
+
+
+def controller_manager_args(
+    binary: Path, layout: Layout, ports: Ports, controllers: Sequence[str] = CONTROLLERS
+) -> list[str]:
+    return [
+        *component_args(
+            binary, layout.kcm_kubeconfig, ports.controller_manager, layout.workdir / "controller-manager"
+        ),
         "--use-service-account-credentials=true",
         f"--service-account-private-key-file={layout.cert('sa.key')}",
         f"--root-ca-file={layout.cert('ca.crt')}",
         f"--controllers={','.join(controllers)}",
-        "--v=1",
     ]
 
 
@@ -290,6 +300,18 @@ def pid_alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def pid_owned(pid: int, markers: Sequence[str]) -> bool:
+    """Alive and started by us: its command line names one of ``markers`` (our folders), so a recycled pid
+    belonging to something else is never signalled."""
+    if not pid_alive(pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return any(marker in cmdline for marker in markers)
 
 
 def rss_bytes(pid: int) -> int | None:
@@ -480,23 +502,38 @@ class ControlPlane:
             on_timeout=lambda: log_tail(proc.log),
         )
 
+    def ssl_context(self) -> ssl.SSLContext:
+        """Verifies the API server against this control plane's CA."""
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
     def _probe(self, url: str) -> bool:
         if url.startswith(self.server):
-            return probe(url, ssl.create_default_context(cafile=str(self.ca_file)), self.admin_token)
+            return probe(url, self.ssl_context(), self.admin_token)
         # The controller manager serves health with a self-signed cert of its own, on loopback.
         return probe(url, unverified_context())
 
 
-def probe(url: str, context: ssl.SSLContext | None = None, token: str | None = None) -> bool:
-    """True if ``url`` answers 200 within two seconds."""
+def _get(url: str, context: ssl.SSLContext | None, token: str | None) -> bytes | None:
+    """The body if ``url`` answers 200 within two seconds, else None."""
     request = urllib.request.Request(url)  # noqa: S310 - only http(s) URLs we built ourselves
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=2, context=context) as response:  # noqa: S310
-            return bool(response.status == HTTPStatus.OK)
+            return bytes(response.read()) if response.status == HTTPStatus.OK else None
     except (urllib.error.URLError, ConnectionError, TimeoutError, ssl.SSLError):
-        return False
+        return None
+
+
+def probe(url: str, context: ssl.SSLContext | None = None, token: str | None = None) -> bool:
+    """True if ``url`` answers 200 within two seconds."""
+    return _get(url, context, token) is not None
+
+
+def get_json(url: str, context: ssl.SSLContext | None = None, token: str | None = None) -> Any:
+    """The JSON ``url`` answers with 200 within two seconds, or None."""
+    body = _get(url, context, token)
+    return None if body is None else json.loads(body)
 
 
 def unverified_context() -> ssl.SSLContext:

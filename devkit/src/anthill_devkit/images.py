@@ -22,20 +22,20 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import hashlib
 import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from anthill_devkit.toolchain import _exclusive
+from anthill_devkit.controlplane import log_tail
+from anthill_devkit.node import missing_packages
+from anthill_devkit.toolchain import exclusive, input_hash
 
 # Debian packages the image builds need, by the file each provides.
 BUILD_PACKAGES: Mapping[str, str] = {
@@ -73,18 +73,25 @@ class BuiltImage:
 # Pure: inputs and their hashes
 
 
+def instructions(text: str) -> list[tuple[str, str]]:
+    """A Dockerfile's (INSTRUCTION, arguments), continuation lines joined and comments dropped."""
+    joined = re.sub(
+        r"\\\n", " ", "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    )
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
+        for line in joined.splitlines()
+        if line.strip()
+    ]
+
+
 def copied_paths(dockerfile: str) -> list[str]:
     """The build-context paths a Dockerfile's COPY/ADD instructions read (not ``--from`` stages)."""
-    text = re.sub(r"\\\n", " ", dockerfile)
     paths: list[str] = []
-    for line in text.splitlines():
-        words = shlex.split(line, comments=True) if line.strip() else []
-        if not words or words[0].upper() not in ("COPY", "ADD"):
-            continue
-        args = [w for w in words[1:] if not w.startswith("--")]
-        if any(w.startswith("--from") for w in words[1:]):
-            continue
-        paths += args[:-1]
+    for kind, arguments in instructions(dockerfile):
+        words = shlex.split(arguments)
+        if kind in ("COPY", "ADD") and not any(w.startswith("--from") for w in words):
+            paths += [w for w in words if not w.startswith("--")][:-1]
     return paths
 
 
@@ -117,13 +124,6 @@ def context_files(root: Path, dockerfile: str, patterns: Sequence[str]) -> list[
             if not ignored(relative, patterns) and "__pycache__" not in relative:
                 files.add(candidate)
     return sorted(files)
-
-
-def input_hash(parts: Iterable[tuple[str, bytes]]) -> str:
-    digest = hashlib.sha256()
-    for name, content in parts:
-        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
-    return digest.hexdigest()[:16]
 
 
 def apt_mirror(sources: Mapping[str, str], suite: str = SUITE) -> str:
@@ -215,7 +215,7 @@ class Builder:
         reference = f"local/anthill-base:{self.base_tag()}"
         if self.exists(reference):
             return reference
-        with _exclusive(self.home / ".base.lock"):
+        with exclusive(self.home / ".base.lock"):
             if self.exists(reference):
                 return reference
             self.progress(f"making {reference} with debootstrap (first time only; about a minute)")
@@ -244,7 +244,7 @@ class Builder:
             with log.open("w") as out:
                 result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False)
             if result.returncode != 0:
-                raise ImageError(f"debootstrap failed (log {log}):{_tail(log)}")
+                raise ImageError(f"debootstrap failed (log {log}):{log_tail(log)}")
             # apt's own settings for this mirror (e.g. a snapshot's expired Valid-Until) come along.
             dump = subprocess.run(
                 ["apt-config", "dump", "Acquire::Check-Valid-Until", "Acquire::Check-Date"],
@@ -326,7 +326,7 @@ class Builder:
         reference = f"{name}:{tag}"
         archive = self.home / "archives" / f"anthill-{image}-{tag}.tar"
         built = False
-        with _exclusive(self.home / f".{image}.lock"):
+        with exclusive(self.home / f".{image}.lock"):
             if not archive.exists():
                 if not self.exists(reference):
                     self.progress(f"building {reference} from docker/{image}.Dockerfile")
@@ -372,7 +372,7 @@ class Builder:
             command += ["--build-arg", f"{key}={value}"]
         result = self.buildah(*command, str(self.repo), log=log)
         if result.returncode != 0:
-            raise ImageError(f"building {reference} failed (log {log}):{_tail(log)}")
+            raise ImageError(f"building {reference} failed (log {log}):{log_tail(log)}")
 
     def _remove_older(self, name: str, keep: str) -> None:
         """Drop earlier builds of ``name`` (every tag but ``keep``), so the storage holds one build per image
@@ -399,16 +399,5 @@ def _tree_size(root: Path) -> int:
     return total
 
 
-def missing_build_packages(exists: Callable[[str], bool] = os.path.exists) -> list[str]:
-    return sorted({package for path, package in BUILD_PACKAGES.items() if not exists(path)})
-
-
-def _tail(log: Path, lines: int = 30) -> str:
-    try:
-        return "\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return ""
-
-
-def which_buildah() -> str | None:
-    return shutil.which("buildah")
+def missing_build_packages() -> list[str]:
+    return missing_packages(BUILD_PACKAGES)

@@ -43,10 +43,13 @@ from pydantic import BaseModel, ConfigDict
 from anthill_devkit.controlplane import (
     ControlPlane,
     ControlPlaneError,
+    component_args,
     die_with_parent,
     free_ports,
+    get_json,
     log_tail,
     pid_alive,
+    pid_owned,
     probe,
     spawn,
     terminate,
@@ -85,6 +88,8 @@ DEBIAN_PACKAGES: Mapping[str, str] = {
     str(CNI_BIN_DIR / "loopback"): "containernetworking-plugins",
 }
 PAUSE_IMAGE = "local/anthill-pause"
+RUNC = Path("/usr/sbin/runc")
+CTR = Path("/usr/bin/ctr")
 SUBNET_POOL = ipaddress.IPv4Network("10.200.0.0/13")
 RECORD = "node.json"
 # A unix socket's path holds at most 108 bytes; the deepest the node makes is
@@ -122,9 +127,12 @@ class NodeRecord(BaseModel):
 # Debian packages
 
 
-def missing_packages(exists: Callable[[str], bool] = os.path.exists) -> list[str]:
-    """The Debian packages to install for the files a node needs that are absent (sorted, unique)."""
-    return sorted({package for path, package in DEBIAN_PACKAGES.items() if not exists(path)})
+def missing_packages(
+    by_file: Mapping[str, str] = DEBIAN_PACKAGES, exists: Callable[[str], bool] = os.path.exists
+) -> list[str]:
+    """The Debian packages to install for the files in ``by_file`` that are absent (sorted, unique); by
+    default those a node needs."""
+    return sorted({package for path, package in by_file.items() if not exists(path)})
 
 
 def ensure_debian_packages(
@@ -170,7 +178,7 @@ def choose_subnet(key: str, taken: Iterable[ipaddress.IPv4Network]) -> ipaddress
     raise NodeError(f"every /24 of {SUBNET_POOL} is in use on this machine")
 
 
-def containerd_config(record: NodeRecord, sandbox_image: str) -> str:
+def containerd_config(record: NodeRecord, sandbox_image: str, runc: Path = RUNC) -> str:
     """containerd's config: everything under the node's folder, runc only, CNI bridge, no OOM score below 0."""
     root = record.dir / "containerd"
     cri = 'plugins."io.containerd.grpc.v1.cri"'
@@ -203,7 +211,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     [{cri}.containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [{cri}.containerd.runtimes.runc.options]
-        BinaryName = "{shutil.which("runc") or "/usr/sbin/runc"}"
+        BinaryName = "{runc}"
         Root = "{root / "runc"}"
         SystemdCgroup = false
 
@@ -246,7 +254,7 @@ class KubeletPorts:
 
 def kubelet_config(record: NodeRecord, ca_file: Path, ports: KubeletPorts) -> dict[str, Any]:
     """The KubeletConfiguration: cgroupfs on v1 under the node's cgroup, ports of its own, no iptables."""
-    gigabytes = "1%"
+    nearly_full = "1%"
     return {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
@@ -279,9 +287,9 @@ def kubelet_config(record: NodeRecord, ca_file: Path, ports: KubeletPorts) -> di
         # The disk is shared with everything else on the machine: evict and collect images only near full.
         "evictionHard": {
             "memory.available": "100Mi",
-            "nodefs.available": gigabytes,
-            "imagefs.available": gigabytes,
-            "nodefs.inodesFree": gigabytes,
+            "nodefs.available": nearly_full,
+            "imagefs.available": nearly_full,
+            "nodefs.inodesFree": nearly_full,
         },
         "imageGCHighThresholdPercent": 100,
         "imageGCLowThresholdPercent": 99,
@@ -304,20 +312,6 @@ def kubelet_args(binary: Path, record: NodeRecord, kubeconfig: Path) -> list[str
         f"--cert-dir={record.dir / 'kubelet' / 'pki'}",
         f"--hostname-override={record.name}",
         f"--node-ip={record.gateway}",
-    ]
-
-
-def scheduler_args(binary: Path, kubeconfig: Path, port: int, cert_dir: Path) -> list[str]:
-    return [
-        str(binary),
-        f"--kubeconfig={kubeconfig}",
-        f"--authentication-kubeconfig={kubeconfig}",
-        f"--authorization-kubeconfig={kubeconfig}",
-        "--bind-address=127.0.0.1",
-        f"--secure-port={port}",
-        f"--cert-dir={cert_dir}",
-        "--leader-elect=false",
-        "--v=1",
     ]
 
 
@@ -470,12 +464,6 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
-def _owned(pid: int, marker: str) -> bool:
-    with contextlib.suppress(OSError):
-        return pid_alive(pid) and marker in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    return False
-
-
 def load_record(directory: Path) -> NodeRecord | None:
     try:
         return NodeRecord.model_validate_json((directory / RECORD).read_text())
@@ -498,14 +486,14 @@ def _save(record: NodeRecord) -> None:
 def cleanup(record: NodeRecord) -> None:
     """Undo everything the node made: processes, containers, mounts, interface, cgroups, kernel settings,
     shared paths. Safe to run twice and after a crash at any point of :meth:`Node.start`."""
-    marker = str(record.dir)
+    markers = [str(record.dir)]
     for name in ("kubelet", "kube-scheduler"):
         pid = record.pids.get(name)
-        if pid is not None and _owned(pid, marker):
+        if pid is not None and pid_owned(pid, markers):
             terminate(pid, timeout=10)
     _kill_cgroup_tasks(record.cgroup)
     pid = record.pids.get("containerd")
-    if pid is not None and _owned(pid, marker):
+    if pid is not None and pid_owned(pid, markers):
         terminate(pid, timeout=10)
     for shim in _processes_with(str(record.containerd_socket)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -528,6 +516,23 @@ def cleanup(record: NodeRecord) -> None:
     shutil.rmtree(record.home, ignore_errors=True)
 
 
+def ctr(record: NodeRecord, *args: str) -> subprocess.CompletedProcess[str]:
+    """``ctr`` against the node's containerd, in the namespace the kubelet uses."""
+    command = [str(CTR), "--address", str(record.containerd_socket), "-n", "k8s.io", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def import_image(record: NodeRecord, archive: Path) -> None:
+    """Import a docker-archive into the node's containerd, where the kubelet finds it."""
+    result = ctr(record, "images", "import", "--no-unpack", str(archive))
+    if result.returncode != 0:
+        raise NodeError(f"importing {archive.name} into the node failed: {result.stderr.strip()}")
+
+
+def list_images(record: NodeRecord) -> list[str]:
+    return ctr(record, "images", "list", "--quiet").stdout.split()
+
+
 def _remove_stale_log_links() -> None:
     """/var/log/containers holds the kubelet's links to pod logs; drop those whose target is gone."""
     links = Path("/var/log/containers")
@@ -547,7 +552,7 @@ class NodeBinaries:
     kube_scheduler: Path
     pause: Path
     containerd: Path = Path("/usr/bin/containerd")
-    ctr: Path = Path("/usr/bin/ctr")
+    runc: Path = RUNC
 
 
 @dataclass
@@ -568,18 +573,6 @@ class Node:
 
     def __post_init__(self) -> None:
         self.workdir = (self.workdir / "node").resolve()
-
-    @classmethod
-    def attach(cls, record: NodeRecord) -> Node:
-        """A handle on a node started elsewhere (to import images into it; never to stop it)."""
-        node = cls(
-            binaries=NodeBinaries(kubelet=Path(), kube_scheduler=Path(), pause=Path()),
-            workdir=record.home.parent,
-            name=record.name,
-            detach=True,
-        )
-        node.record = record
-        return node
 
     @property
     def gateway(self) -> str:
@@ -642,7 +635,7 @@ class Node:
         for sub in ("containerd", "cni/net.d", "cni/ipam", "kubelet/root", "kubelet/pki", "pod-logs"):
             (record.dir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
         (record.dir / "containerd" / "config.toml").write_text(
-            containerd_config(record, f"docker.io/{pause_tag}")
+            containerd_config(record, f"docker.io/{pause_tag}", self.binaries.runc)
         )
         (record.dir / "cni" / "net.d" / "10-anthill.conflist").write_text(
             json.dumps(cni_config(record), indent=2)
@@ -658,20 +651,20 @@ class Node:
             [str(self.binaries.containerd), "--config", str(record.dir / "containerd" / "config.toml")],
         )
         wait_for(
-            lambda: self._alive("containerd") and self._ctr("version").returncode == 0,
+            lambda: self._alive("containerd") and ctr(record, "version").returncode == 0,
             timeout,
             "containerd to answer",
             on_timeout=lambda: log_tail(self.logs / "containerd.log"),
         )
         archive = record.dir / "pause.tar"
         archive.write_bytes(pause_archive(self.binaries.pause.read_bytes(), pause_tag))
-        self.import_image(archive)
+        import_image(record, archive)
         archive.unlink()
 
         self.progress("starting kube-scheduler")
         self._spawn(
             "kube-scheduler",
-            scheduler_args(
+            component_args(
                 self.binaries.kube_scheduler,
                 plane.layout.scheduler_kubeconfig,
                 ports.scheduler,
@@ -699,14 +692,7 @@ class Node:
         restore_kernel_settings({k: v for k, v in record.kernel_settings.items() if not k.startswith("net/")})
 
     def import_image(self, archive: Path) -> None:
-        """Import a docker-archive into the node's containerd, where the kubelet finds it."""
-        result = self._ctr("images", "import", "--no-unpack", str(archive))
-        if result.returncode != 0:
-            raise NodeError(f"importing {archive.name} into the node failed: {result.stderr.strip()}")
-
-    def images(self) -> list[str]:
-        result = self._ctr("images", "list", "--quiet")
-        return result.stdout.split()
+        import_image(self.record, archive)
 
     def stop(self) -> None:
         """Stop the node and undo everything it made (see :func:`cleanup`)."""
@@ -732,35 +718,15 @@ class Node:
             raise NodeError(f"{name} exited{log_tail(self.logs / f'{name}.log')}")
         return True
 
-    def _ctr(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [
-            str(self.binaries.ctr),
-            "--address",
-            str(self.record.containerd_socket),
-            "-n",
-            "k8s.io",
-            *args,
-        ]
-        return subprocess.run(command, capture_output=True, text=True, check=False)
-
     def _node_ready(self, plane: ControlPlane) -> bool:
-        result = subprocess.run(
-            [
-                str(plane.binaries.kubectl),
-                "--kubeconfig",
-                str(plane.kubeconfig),
-                "get",
-                "node",
-                self.record.name,
-                "-o",
-                'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.spec.taints}',
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
+        """Ready, and schedulable: the node lifecycle controller has lifted the `not-ready` taint."""
+        node = get_json(
+            f"{plane.server}/api/v1/nodes/{self.record.name}", plane.ssl_context(), plane.admin_token
         )
-        # Ready, and schedulable: the node lifecycle controller has lifted the `not-ready` taint.
-        return result.stdout.strip() == "True"
+        if node is None:
+            return False
+        ready = [c for c in node.get("status", {}).get("conditions", []) if c["type"] == "Ready"]
+        return bool(ready) and ready[0]["status"] == "True" and not node["spec"].get("taints")
 
 
 def _start_reaper(directory: Path) -> subprocess.Popen[bytes]:

@@ -25,7 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -308,7 +308,7 @@ class Toolchain:
             return found
         tool = _tool(name)
         target = self.cached_path(name)
-        with _exclusive(self._lock_path(tool)):
+        with exclusive(self._lock_path(tool)):
             if self._runnable(name):  # another process built it while we waited
                 return target
             if on_build is not None:
@@ -390,12 +390,18 @@ def go_build(go: str, package: str, ldflags: str, cwd: Path, target: Path, what:
     partial.replace(target)
 
 
-def source_hash(directory: Path) -> str:
-    """A content hash of every file under ``directory`` (names and bytes), for cache keys."""
+def input_hash(parts: Iterable[tuple[str, bytes]]) -> str:
+    """A short content hash of named inputs, for cache keys and image tags."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(directory)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for name, content in parts:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
     return digest.hexdigest()[:16]
+
+
+def source_hash(directory: Path) -> str:
+    """A content hash of every file under ``directory`` (names and bytes)."""
+    files = sorted(p for p in directory.rglob("*") if p.is_file())
+    return input_hash((str(path.relative_to(directory)), path.read_bytes()) for path in files)
 
 
 def ensure_own_binary(toolchain: Toolchain, name: str) -> Path:
@@ -407,7 +413,7 @@ def ensure_own_binary(toolchain: Toolchain, name: str) -> Path:
     go = shutil.which("go")
     if go is None:
         raise ToolchainError(f"building {name} needs Go (https://go.dev/dl) on PATH")
-    with _exclusive(target.parent / f".{name}.lock"):
+    with exclusive(target.parent / f".{name}.lock"):
         if os.access(target, os.X_OK):
             return target
         go_build(go, ".", "-s -w", source, target, name)
@@ -435,7 +441,7 @@ def _tool(name: str) -> GoTool | PythonTool:
 
 
 @contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
+def exclusive(lock_path: Path) -> Iterator[None]:
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

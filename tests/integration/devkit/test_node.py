@@ -20,8 +20,11 @@ from anthill_devkit.node import (
     KERNEL_SETTINGS,
     SHARED_PATHS,
     Node,
+    NodeRecord,
     cgroup_hierarchies,
     ensure_debian_packages,
+    list_images,
+    load_record,
     missing_packages,
     runtime_dir,
 )
@@ -89,14 +92,14 @@ def toolchain() -> Toolchain:
     return Toolchain.from_environment(REPO)
 
 
-def run_pod(kubectl: Kubectl, node: Node) -> None:
+def run_pod(kubectl: Kubectl, record: NodeRecord) -> None:
     """A pod that runs on the node, through containerd, runc and the CNI bridge."""
-    [image] = [i for i in node.images() if "anthill-pause" in i]
+    [image] = [i for i in list_images(record) if "anthill-pause" in i]
     kubectl.ok("run", "probe", f"--image={image.removeprefix('docker.io/')}", "--image-pull-policy=Never",
                "--restart=Never")  # fmt: skip
     kubectl.ok("wait", "--for=condition=Ready", "pod/probe", "--timeout=60s")
     pod = json.loads(kubectl.ok("get", "pod", "probe", "-o", "json"))
-    assert pod["status"]["podIP"].startswith(node.gateway.rsplit(".", 1)[0])
+    assert pod["status"]["podIP"].startswith(record.gateway.rsplit(".", 1)[0])
 
 
 def test_stop_leaves_nothing_behind(toolchain: Toolchain, binaries: Binaries, tmp_path: Path) -> None:
@@ -107,7 +110,7 @@ def test_stop_leaves_nothing_behind(toolchain: Toolchain, binaries: Binaries, tm
         try:
             node.start(plane)
             print(f"\nnode Ready in {node.started_in:.1f}s")
-            run_pod(Kubectl(binaries.kubectl, plane.kubeconfig), node)
+            run_pod(Kubectl(binaries.kubectl, plane.kubeconfig), node.record)
             during = host_state(tmp_path)
             assert during.processes
             assert during.cgroups
@@ -147,13 +150,9 @@ def test_killed_parent_leaves_nothing_behind(
     try:
         assert parent.stdout is not None
         kubeconfig = Path(parent.stdout.readline().strip())
-        node = Node(binaries=node_binaries(toolchain), workdir=tmp_path)
-        from anthill_devkit.node import load_record  # noqa: PLC0415
-
         record = load_record(tmp_path / "node")
         assert record is not None
-        node.record = record
-        run_pod(Kubectl(binaries.kubectl, kubeconfig), node)
+        run_pod(Kubectl(binaries.kubectl, kubeconfig), record)
         assert host_state(tmp_path).processes
     finally:
         parent.send_signal(signal.SIGKILL)

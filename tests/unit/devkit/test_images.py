@@ -13,9 +13,8 @@ from anthill_devkit.images import (
     copied_paths,
     dockerignore_patterns,
     ignored,
-    input_hash,
 )
-from anthill_devkit.toolchain import repo_root
+from anthill_devkit.toolchain import input_hash, repo_root
 
 REPO = repo_root(Path(__file__))
 

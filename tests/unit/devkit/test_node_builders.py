@@ -39,9 +39,13 @@ RECORD = NodeRecord(
 
 
 def test_missing_packages_names_each_package_once() -> None:
-    assert missing_packages(lambda _path: True) == []
-    assert missing_packages(lambda path: "cni" not in path) == ["containernetworking-plugins"]
-    assert missing_packages(lambda _path: False) == ["containerd", "containernetworking-plugins", "runc"]
+    assert missing_packages(exists=lambda _path: True) == []
+    assert missing_packages(exists=lambda path: "cni" not in path) == ["containernetworking-plugins"]
+    assert missing_packages(exists=lambda _path: False) == [
+        "containerd",
+        "containernetworking-plugins",
+        "runc",
+    ]
 
 
 def test_subnet_is_stable_and_avoids_networks_in_use() -> None:
