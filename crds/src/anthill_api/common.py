@@ -21,10 +21,25 @@ API_VERSION = f"{GROUP}/{VERSION}"
 
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 KEY_NAME = r"^[-._a-zA-Z0-9]+$"
-# Five cron fields (or a predefined @macro), as CronJob accepts them; a TZ= prefix is not allowed: use timeZone.
+
+
+def _cron_field(value: str) -> str:
+    """A cron field's comma-separated items: ``*``, ``?``, a value or a range, each with an optional step."""
+    item = rf"(\*|\?|({value})(-({value}))?)(/[1-9][0-9]{{0,2}})?"
+    return rf"{item}(,{item})*"
+
+
+# Five cron fields (or a predefined @macro) with every value in its field's range, as the CronJob API parses
+# them: a schedule it would refuse fails at admission instead of at every reconcile. Day of week is 0-6
+# (Sunday is 0, as in CronJob); months and days also by name. A TZ= prefix is not allowed: use timeZone.
+CRON_MINUTE = _cron_field("0?[0-9]|[1-5][0-9]")
+CRON_HOUR = _cron_field("0?[0-9]|1[0-9]|2[0-3]")
+CRON_DAY_OF_MONTH = _cron_field("0?[1-9]|[12][0-9]|3[01]")
+CRON_MONTH = _cron_field("0?[1-9]|1[0-2]|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
+CRON_DAY_OF_WEEK = _cron_field("[0-6]|(?i:sun|mon|tue|wed|thu|fri|sat)")
 CRON = (
     r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)"
-    r"|[0-9A-Za-z*/,?-]+\s+[0-9A-Za-z*/,?-]+\s+[0-9A-Za-z*/,?-]+\s+[0-9A-Za-z*/,?-]+\s+[0-9A-Za-z*/,?-]+)$"
+    rf"|({CRON_MINUTE})\s+({CRON_HOUR})\s+({CRON_DAY_OF_MONTH})\s+({CRON_MONTH})\s+({CRON_DAY_OF_WEEK}))$"
 )
 IANA_TIME_ZONE = r"^(UTC|Etc/[A-Za-z0-9+-]+|[A-Z][A-Za-z_-]+(/[A-Za-z0-9_+-]+){1,2})$"
 
