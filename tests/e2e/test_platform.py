@@ -166,8 +166,8 @@ def test_pipeline_spark_pod_builds_delta_tables(platform: Platform) -> None:
         },
     }
     kubectl.ok("apply", "-f", "-", stdin=yaml.safe_dump(pipeline))
-    wait_json(kubectl, MARKET_NS, "cronjob/refine", lambda _o: True, 60, "the pipeline's CronJob")
-    kubectl.ok("create", "job", "refine-manual", "--from=cronjob/refine", "-n", MARKET_NS)
+    wait_json(kubectl, MARKET_NS, "cronjob/refine-medallion", lambda _o: True, 60, "the pipeline's CronJob")
+    kubectl.ok("create", "job", "refine-manual", "--from=cronjob/refine-medallion", "-n", MARKET_NS)
     job = wait_json(
         kubectl,
         MARKET_NS,

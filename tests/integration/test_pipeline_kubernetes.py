@@ -13,6 +13,7 @@ from anthill_devkit.controlplane import wait_for
 from tests.helpers import REPO, anthill
 from tests.integration.conftest import OperatorProcess
 from tests.integration.kubectl import Kubectl, condition, get
+from tests.integration.test_marketfeed_operator import feed_manifest, with_secret
 
 pytestmark = pytest.mark.integration
 
@@ -37,28 +38,30 @@ def test_pipeline_owns_a_spark_cronjob_that_follows_the_spec(
         "the pipeline Ready",
     )
     pipeline = get(kubectl, ns, "mp/local")
-    cronjob = get(kubectl, ns, "cronjob/local")
+    cronjob = get(kubectl, ns, "cronjob/local-medallion")
     assert pipeline is not None
     assert cronjob is not None
-    assert pipeline["status"]["atProvider"]["cronJobName"] == "local"
+    assert pipeline["status"]["atProvider"]["cronJobName"] == "local-medallion"
     owner = cronjob["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["uid"]) == ("MedallionPipeline", pipeline["metadata"]["uid"])
     [container] = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
     assert container["command"] == ["anthill", "spark", "run"]
 
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest(schedule="15 20 * * *", suspend=True))
-    wait_for(lambda: (get(kubectl, ns, "cronjob/local") or {}).get("spec", {}).get("schedule") == "15 20 * * *",
+    wait_for(lambda: (get(kubectl, ns, "cronjob/local-medallion") or {}).get("spec", {}).get("schedule") == "15 20 * * *",
              TIMEOUT, "the CronJob to follow the spec")  # fmt: skip
-    assert (get(kubectl, ns, "cronjob/local") or {})["spec"]["suspend"] is True
+    assert (get(kubectl, ns, "cronjob/local-medallion") or {})["spec"]["suspend"] is True
 
-    old_uid = (get(kubectl, ns, "cronjob/local") or {})["metadata"]["uid"]
-    kubectl.ok("delete", "cronjob", "local", "-n", ns)
-    wait_for(lambda: (get(kubectl, ns, "cronjob/local") or {}).get("metadata", {}).get("uid") not in (None, old_uid),
+    old_uid = (get(kubectl, ns, "cronjob/local-medallion") or {})["metadata"]["uid"]
+    kubectl.ok("delete", "cronjob", "local-medallion", "-n", ns)
+    wait_for(lambda: (get(kubectl, ns, "cronjob/local-medallion") or {}).get("metadata", {}).get("uid") not in (None, old_uid),
              TIMEOUT, "the CronJob to be restored")  # fmt: skip
 
     # Deleting the pipeline takes its CronJob with it (garbage collection after the finalizer).
     kubectl.ok("delete", "mp", "local", "-n", ns, "--timeout=30s")
-    wait_for(lambda: get(kubectl, ns, "cronjob/local") is None, TIMEOUT, "the CronJob to be collected")
+    wait_for(
+        lambda: get(kubectl, ns, "cronjob/local-medallion") is None, TIMEOUT, "the CronJob to be collected"
+    )
 
 
 def test_rendered_cronjob_passes_a_server_side_dry_run(kubectl: Kubectl, namespace: str) -> None:
@@ -91,3 +94,65 @@ def test_runtime_and_connection_cannot_change_after_creation(kubectl: Kubectl, n
     assert moved.returncode != 0
     assert "spec.runtime.databricks.connectionRef" in moved.stderr
     assert "connectionRef is immutable" in moved.stderr
+
+
+def _ready(kubectl: Kubectl, ns: str, ref: str, reason: str = "Available") -> dict[str, Any]:
+    wait_for(lambda: condition(get(kubectl, ns, ref), "Ready").get("reason") == reason, TIMEOUT,
+             f"{ref} Ready with reason {reason}")  # fmt: skip
+    found = get(kubectl, ns, ref)
+    assert found is not None
+    return found
+
+
+def test_a_feed_and_a_pipeline_of_the_same_name_each_get_their_own_cronjob(
+    kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
+) -> None:
+    ns = feed_namespace
+    with_secret(kubectl, ns)
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest("daily") + "---\n" + manifest("daily"))
+    feed = _ready(kubectl, ns, "mf/daily")
+    pipeline = _ready(kubectl, ns, "mp/daily")
+    feed_cronjob = get(kubectl, ns, f"cronjob/{feed['status']['cronJobName']}")
+    pipeline_cronjob = get(kubectl, ns, f"cronjob/{pipeline['status']['atProvider']['cronJobName']}")
+    assert feed_cronjob is not None
+    assert pipeline_cronjob is not None
+    assert feed_cronjob["metadata"]["name"] != pipeline_cronjob["metadata"]["name"]
+    assert feed_cronjob["metadata"]["ownerReferences"][0]["uid"] == feed["metadata"]["uid"]
+    assert pipeline_cronjob["metadata"]["ownerReferences"][0]["uid"] == pipeline["metadata"]["uid"]
+    # Each keeps its own: a drift pass of either leaves the other's CronJob as it is.
+    versions = {
+        c["metadata"]["name"]: c["metadata"]["resourceVersion"] for c in (feed_cronjob, pipeline_cronjob)
+    }
+    timers = operator.metric("anthill_reconcile_total", trigger="timer")
+    wait_for(lambda: operator.metric("anthill_reconcile_total", trigger="timer") >= timers + 2, TIMEOUT,
+             "two drift passes")  # fmt: skip
+    for name, version in versions.items():
+        assert (get(kubectl, ns, f"cronjob/{name}") or {})["metadata"]["resourceVersion"] == version
+
+
+def test_a_pipeline_never_takes_over_a_cronjob_it_does_not_own(
+    kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
+) -> None:
+    ns = feed_namespace
+    kubectl.ok("create", "cronjob", "taken-medallion", "--image=backup:1", "--schedule=0 3 * * *", "-n", ns)
+    victim = get(kubectl, ns, "cronjob/taken-medallion")
+    assert victim is not None
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("taken"))
+    pipeline = _ready(kubectl, ns, "mp/taken", reason="ChildConflict")
+    assert f"CronJob {ns}/taken-medallion already exists" in condition(pipeline, "Ready")["message"]
+    kubectl.ok("delete", "mp", "taken", "-n", ns, "--timeout=30s")
+    after = get(kubectl, ns, "cronjob/taken-medallion")
+    assert after is not None
+    assert after["metadata"]["resourceVersion"] == victim["metadata"]["resourceVersion"]
+    assert "ownerReferences" not in after["metadata"]
+
+
+def test_a_cronjob_the_api_server_refuses_is_an_invalid_spec(
+    kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
+) -> None:
+    ns = feed_namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("nowhere", timeZone="America/Nowhere"))
+    pipeline = _ready(kubectl, ns, "mp/nowhere", reason="InvalidSpec")
+    message = condition(pipeline, "Ready")["message"]
+    assert f"the API server refused CronJob {ns}/nowhere-medallion" in message
+    assert "America/Nowhere" in message

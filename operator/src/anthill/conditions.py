@@ -21,6 +21,7 @@ UNAUTHORIZED = "Unauthorized"
 THROTTLED = "Throttled"
 JOB_NOT_FOUND = "JobNotFound"
 DELETING = "Deleting"
+CHILD_CONFLICT = "ChildConflict"
 
 
 def condition(type_: str, status: bool, reason: str, message: str, generation: int | None) -> dict[str, Any]:

@@ -7,15 +7,15 @@ import datetime
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from anthill_api.common import GROUP, VERSION
 
-SecretCheck = Literal["ok", "secret-missing", "key-missing"]
 NOT_FOUND = 404
+FORBIDDEN = 403
 EVENT_COMPONENT = "anthill-operator"
 log = logging.getLogger(__name__)
 CONFLICT = 409
@@ -52,16 +52,16 @@ class Store:
         result: dict[str, Any] = self.api.sanitize_for_serialization(obj)  # type: ignore[no-untyped-call]
         return result
 
-    def check_secret(self, namespace: str, name: str, key: str) -> SecretCheck:
-        """Whether the Secret and key exist. The value is read by the API but never kept or logged."""
+    def check_secret(self, namespace: str, name: str, key: str) -> bool:
+        """Whether the operator can read the Secret and it has ``key`` (a missing Secret, a missing key and a
+        refused read are alike False). The value is read by the API but never kept or logged."""
         try:
             secret = self.core.read_namespaced_secret(name, namespace)
         except ApiException as exc:
-            if exc.status == NOT_FOUND:
-                return "secret-missing"
+            if exc.status in (NOT_FOUND, FORBIDDEN):
+                return False
             raise
-        present = key in (secret.data or {}) or key in (secret.string_data or {})
-        return "ok" if present else "key-missing"
+        return key in (secret.data or {}) or key in (secret.string_data or {})
 
     def read_secret(self, namespace: str, name: str) -> SecretData | None:
         """A Secret's values (decoded) and resourceVersion, or None when it does not exist.

@@ -13,11 +13,16 @@ import yaml
 from anthill.controller.cli import render_documents
 from anthill.marketfeed.desired import (
     CRONJOB_NAME_MAX,
+    FEED_LABEL,
+    FEED_NAME_ANNOTATION,
     Feed,
     child_name,
+    desired_configmap,
     desired_cronjob,
+    feed_selector,
     is_up_to_date,
 )
+from anthill.naming import LABEL_VALUE_MAX
 from anthill.settings import OperatorSettings
 from anthill_api.marketfeed import MarketFeedSpec
 
@@ -127,6 +132,20 @@ def test_child_name_fits_cronjob_limits(name: str, expected_length: int) -> None
 
 def test_long_names_stay_distinct() -> None:
     assert child_name("a" * 100 + "1") != child_name("a" * 100 + "2")
+
+
+def test_a_long_feed_name_gives_valid_labels_that_its_selector_finds() -> None:
+    """Names may be 253 characters, label values only 63: every label is hashed alike, and the full name
+    travels in an annotation for the handlers that map a Job back to its feed."""
+    name = "f" * 253
+    feed = Feed(name, "market", _feed().spec, uid="u-1")
+    cronjob = desired_cronjob(feed, SETTINGS)
+    job_meta = cronjob["spec"]["jobTemplate"]["metadata"]
+    for meta in (cronjob["metadata"], job_meta, cronjob["spec"]["jobTemplate"]["spec"]["template"]["metadata"],
+                 desired_configmap(feed)["metadata"]):  # fmt: skip
+        assert all(len(value) <= LABEL_VALUE_MAX for value in meta["labels"].values())
+    assert feed_selector(name) == f"{FEED_LABEL}={job_meta['labels'][FEED_LABEL]}"
+    assert job_meta["annotations"][FEED_NAME_ANNOTATION] == name
 
 
 DESIRED = {"spec": {"schedule": "0 1 * * *", "list": [{"a": 1}, {"b": 2}]}}

@@ -11,16 +11,21 @@ import yaml
 
 from anthill.conditions import SECRET_NOT_FOUND
 from anthill.controller.pipeline import backoff
+from anthill.marketfeed.desired import CRONJOB_NAME_MAX, child_name
+from anthill.naming import LABEL_VALUE_MAX
 from anthill.pipeline.connections import ConnectionNotReadyError, credentials_from_secret
 from anthill.pipeline.desired import Pipeline
 from anthill.pipeline.external import Policies, external_id, job_url, run_status
 from anthill.pipeline.jobs import ObservedRun
 from anthill.pipeline.kubernetes import (
     PIPELINE_LABEL,
+    PIPELINE_NAME_ANNOTATION,
     SPARK_TMP,
+    cronjob_name,
     desired_spark_cronjob,
     kubernetes_last_run,
     owner_reference,
+    pipeline_selector,
 )
 from anthill_api.connection import DatabricksConnectionSpec
 from anthill_api.pipeline import MedallionPipelineSpec
@@ -56,6 +61,38 @@ def test_cronjob_runs_spark_on_the_lake_with_the_selected_gold_tables() -> None:
         "0 19 * * 1-5", "America/New_York", "Forbid", False)  # fmt: skip
     assert cronjob["metadata"]["labels"][PIPELINE_LABEL] == "local"
     assert _pod(cronjob) == _pod(desired_spark_cronjob(_pipeline(gold=["daily_returns", "anomalies"])))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("local", id="short"),
+        pytest.param("p" * CRONJOB_NAME_MAX, id="a name that a feed's CronJob would keep whole"),
+        pytest.param("p" * 253, id="the longest name"),
+    ],
+)
+def test_cronjob_name_is_the_pipelines_own_and_fits_the_cronjob_limit(name: str) -> None:
+    """A MarketFeed of the same name owns a CronJob named after it: the pipeline's must differ."""
+    assert cronjob_name(name).endswith("-medallion")
+    assert len(cronjob_name(name)) <= CRONJOB_NAME_MAX
+    assert cronjob_name(name) != child_name(name)
+    assert cronjob_name(name) == cronjob_name(name)
+
+
+def test_a_long_pipeline_name_gives_valid_labels_that_its_selector_finds() -> None:
+    name = "p" * 253
+    pipeline = _pipeline()
+    cronjob = desired_spark_cronjob(Pipeline(name, "market", pipeline.spec, uid="u-1", generation=1))
+    assert cronjob["metadata"]["name"] == cronjob_name(name)
+    job_meta = cronjob["spec"]["jobTemplate"]["metadata"]
+    for meta in (
+        cronjob["metadata"],
+        job_meta,
+        cronjob["spec"]["jobTemplate"]["spec"]["template"]["metadata"],
+    ):
+        assert all(len(value) <= LABEL_VALUE_MAX for value in meta["labels"].values())
+    assert pipeline_selector(name) == f"{PIPELINE_LABEL}={job_meta['labels'][PIPELINE_LABEL]}"
+    assert job_meta["annotations"][PIPELINE_NAME_ANNOTATION] == name
 
 
 def test_pod_meets_the_restricted_profile_with_a_writable_scratch_dir() -> None:

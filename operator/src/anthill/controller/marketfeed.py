@@ -11,8 +11,9 @@ from urllib3.exceptions import HTTPError
 
 from anthill.controller.filters import not_paused, paused
 from anthill.controller.metrics import observe_reconcile
-from anthill.marketfeed.desired import FEED_LABEL
+from anthill.marketfeed.desired import FEED_LABEL, FEED_NAME_ANNOTATION
 from anthill.marketfeed.reconcile import (
+    ChildConflictFoundError,
     ConflictError,
     Reconciler,
     SecretMissingError,
@@ -31,6 +32,7 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
     # Recoverable outcomes: the metrics reason, and how soon kopf retries (the drift timer retries anyway).
     retries: dict[type[Exception], tuple[str, float]] = {
         SecretMissingError: ("SecretNotFound", settings.secret_retry),
+        ChildConflictFoundError: ("ChildConflict", settings.secret_retry),
         ConflictError: ("Conflict", 1.0),
         UpstreamError: ("ReconcileError", settings.secret_retry),
     }
@@ -39,7 +41,14 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
         with observe_reconcile(KIND, trigger) as outcome:
             try:
                 result = reconciler.reconcile(dict(body))
-            except (SecretMissingError, ConflictError, UpstreamError, ApiException, HTTPError) as exc:
+            except (
+                SecretMissingError,
+                ChildConflictFoundError,
+                ConflictError,
+                UpstreamError,
+                ApiException,
+                HTTPError,
+            ) as exc:
                 # ApiException/HTTPError: a read failed before any write (the API server restarting, say).
                 outcome.reason, delay = retries.get(type(exc), ("KubernetesApiError", settings.secret_retry))
                 if trigger != "timer":
@@ -78,16 +87,20 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
     @kopf.on.event(
         "batch", "v1", "jobs", id="job-event", labels={FEED_LABEL: kopf.PRESENT}, registry=registry
     )
-    def child_changed(labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
+    def child_changed(
+        labels: kopf.Labels, annotations: kopf.Annotations, namespace: str | None, **_: Any
+    ) -> None:
         """A CronJob was edited or deleted, or one of its Jobs progressed: refresh the feed."""
         if namespace is None:
             return
+        # The label is hashed for long names; children made before the annotation existed have short names.
+        name = annotations.get(FEED_NAME_ANNOTATION) or labels[FEED_LABEL]
         with observe_reconcile(KIND, "child-event") as outcome:
             try:
-                result = reconciler.reconcile_by_name(namespace, labels[FEED_LABEL])
-            except (SecretMissingError, ConflictError, UpstreamError) as exc:
+                result = reconciler.reconcile_by_name(namespace, name)
+            except (SecretMissingError, ChildConflictFoundError, ConflictError, UpstreamError) as exc:
                 outcome.reason = type(exc).__name__
-                log.info("feed %s/%s not refreshed: %s", namespace, labels[FEED_LABEL], exc)
+                log.info("feed %s/%s not refreshed: %s", namespace, name, exc)
                 return
             if result is not None:
                 outcome.reason = result.reason

@@ -14,7 +14,7 @@ from anthill.controller.filters import not_paused, paused
 from anthill.controller.metrics import observe_reconcile
 from anthill.pipeline.connection_reconcile import ConnectionReconciler
 from anthill.pipeline.connections import CONNECTIONS
-from anthill.pipeline.kubernetes import PIPELINE_LABEL
+from anthill.pipeline.kubernetes import PIPELINE_LABEL, PIPELINE_NAME_ANNOTATION
 from anthill.pipeline.reconcile import PIPELINES, PipelineReconciler
 from anthill.pipeline.results import Result, RetryLaterError
 from anthill.settings import OperatorSettings
@@ -115,16 +115,20 @@ def register(
     @kopf.on.event(
         "batch", "v1", "jobs", id="pipeline-job", labels={PIPELINE_LABEL: kopf.PRESENT}, registry=registry
     )
-    def pipeline_child_changed(labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
+    def pipeline_child_changed(
+        labels: kopf.Labels, annotations: kopf.Annotations, namespace: str | None, **_: Any
+    ) -> None:
         """The owned CronJob was edited or deleted, or a run progressed: refresh the pipeline."""
         if namespace is None:
             return
+        # The label is hashed for long names; children made before the annotation existed have short names.
+        name = annotations.get(PIPELINE_NAME_ANNOTATION) or labels[PIPELINE_LABEL]
         with observe_reconcile(PIPELINE_KIND, "child-event") as outcome:
             try:
-                result = pipelines.reconcile_by_name(namespace, labels[PIPELINE_LABEL])
+                result = pipelines.reconcile_by_name(namespace, name)
             except (RetryLaterError, ApiException, HTTPError) as exc:
                 outcome.reason = _reason(exc)
-                log.info("pipeline %s/%s not refreshed: %s", namespace, labels[PIPELINE_LABEL], exc)
+                log.info("pipeline %s/%s not refreshed: %s", namespace, name, exc)
                 return
             outcome.reason = result.reason
             outcome.writes = result.writes

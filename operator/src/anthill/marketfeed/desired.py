@@ -10,11 +10,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from anthill.naming import label_value, shortened
 from anthill.settings import OperatorSettings
 from anthill.workload import container_security, pod_security, workload_lake_environment
 from anthill_api.marketfeed import MarketFeedSpec
 
 FEED_LABEL = "anthill.io/feed"
+# The label holds a selector-safe value (hashed past 63 characters); this annotation holds the feed's name.
+FEED_NAME_ANNOTATION = "anthill.io/feed-name"
 SPEC_HASH_ANNOTATION = "anthill.io/spec-hash"
 CONFIG_DIR = "/etc/anthill"
 CONFIG_FILE = "feed.json"
@@ -35,20 +38,22 @@ class Feed:
 
 def child_name(feed_name: str) -> str:
     """Name of the feed's CronJob and ConfigMap: the feed's own, shortened with a hash when too long."""
-    if len(feed_name) <= CRONJOB_NAME_MAX:
-        return feed_name
-    digest = hashlib.sha256(feed_name.encode()).hexdigest()[:8]
-    return f"{feed_name[: CRONJOB_NAME_MAX - 9].rstrip('-.')}-{digest}"
+    return shortened(feed_name, CRONJOB_NAME_MAX)
+
+
+def feed_selector(feed_name: str) -> str:
+    """The label selector of the feed's Jobs and Pods."""
+    return f"{FEED_LABEL}={label_value(feed_name)}"
 
 
 def labels(feed: Feed) -> dict[str, str]:
     return {
         "app.kubernetes.io/name": "anthill-ingest",
-        "app.kubernetes.io/instance": feed.name,
+        "app.kubernetes.io/instance": label_value(feed.name),
         "app.kubernetes.io/component": "ingest",
         "app.kubernetes.io/part-of": "anthill",
         "app.kubernetes.io/managed-by": "anthill-operator",
-        FEED_LABEL: feed.name,
+        FEED_LABEL: label_value(feed.name),
     }
 
 
@@ -115,7 +120,7 @@ def desired_cronjob(feed: Feed, settings: OperatorSettings) -> dict[str, Any]:
     spec = feed.spec
     name = child_name(feed.name)
     meta_labels = labels(feed)
-    annotations = {SPEC_HASH_ANNOTATION: _spec_hash(desired_configmap(feed))}
+    annotations = {SPEC_HASH_ANNOTATION: _spec_hash(desired_configmap(feed)), FEED_NAME_ANNOTATION: feed.name}
     pod_spec = {
         "restartPolicy": "Never",
         # Always set, so that removing spec.serviceAccountName is drift the next reconcile corrects.

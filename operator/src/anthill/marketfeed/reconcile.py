@@ -7,7 +7,6 @@ write is skipped when the observed object already matches, so an idle pass costs
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 import threading
 from collections import defaultdict
@@ -19,15 +18,15 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from anthill import conditions as cond
-from anthill.children import ensure_child
+from anthill.children import ChildConflictError, ChildRejectedError, api_message, ensure_child
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed import observe
 from anthill.marketfeed.desired import (
-    FEED_LABEL,
     Feed,
     child_name,
     desired_configmap,
     desired_cronjob,
+    feed_selector,
     owner_reference,
 )
 from anthill.marketfeed.observe import rfc3339
@@ -50,7 +49,11 @@ STATUS_KEYS = (
 
 
 class SecretMissingError(Exception):
-    """The API-key Secret or its key does not exist yet; retry later."""
+    """The API-key Secret or its key is not readable (yet); retry later."""
+
+
+class ChildConflictFoundError(Exception):
+    """A child's name is taken by an object this feed does not control; retry later (it may be removed)."""
 
 
 class UpstreamError(Exception):
@@ -120,8 +123,9 @@ class Reconciler:
     def reconcile(self, body: dict[str, Any]) -> Result:
         """Bring ``body``'s children in line with its spec and write its status.
 
-        Raises :class:`SecretMissingError` (after recording ``SecretNotFound``) and :class:`ConflictError`; the caller
-        decides when to retry. An invalid spec is recorded and not retried.
+        Raises :class:`SecretMissingError` (after recording ``SecretNotFound``), :class:`ChildConflictFoundError`
+        (after recording ``ChildConflict``) and :class:`ConflictError`; the caller decides when to retry. An
+        invalid spec, or a child the API server refuses as invalid, is recorded and not retried.
         """
         meta = body["metadata"]
         with self._locks[(meta["namespace"], meta["name"])]:
@@ -163,28 +167,27 @@ class Reconciler:
             )
         feed = Feed(meta["name"], meta["namespace"], spec, meta["uid"], generation)
 
-        check = self.store.check_secret(
-            feed.namespace, spec.api_key_secret_ref.name, spec.api_key_secret_ref.key
-        )
-        if check != "ok":
-            ref = spec.api_key_secret_ref
+        ref = spec.api_key_secret_ref
+        if not self.store.check_secret(feed.namespace, ref.name, ref.key):
+            # One message whatever the cause: status must not tell a reader whether a Secret exists.
             message = (
-                f"Secret {feed.namespace}/{ref.name} not found"
-                if check == "secret-missing"
-                else f"Secret {feed.namespace}/{ref.name} has no key {ref.key!r}"
+                f"Secret {feed.namespace}/{ref.name} or its key {ref.key!r} is not readable: check that the "
+                f"Secret exists with that key and that the operator may read Secrets in {feed.namespace} "
+                "(a RoleBinding to anthill-operator-secrets); the CronJob is created once it is"
             )
-            message += "; the CronJob is created once it exists"
-            updates = [
-                cond.condition(cond.READY, False, cond.SECRET_NOT_FOUND, message, generation),
-                cond.condition(cond.SYNCED, False, cond.SECRET_NOT_FOUND, message, generation),
-            ]
-            self._write_status(body, {"observedGeneration": generation}, updates, keep_others=True)
+            self._not_ready(body, cond.SECRET_NOT_FOUND, message)
             raise SecretMissingError(message)
 
         try:
             writes, cronjob, jobs, pods = self._apply_children(feed)
+        except ChildRejectedError as exc:
+            return self._not_ready(body, cond.INVALID_SPEC, str(exc))
+        except ChildConflictError as exc:
+            message = f"{exc}; rename the feed or remove that object"
+            self._not_ready(body, cond.CHILD_CONFLICT, message)
+            raise ChildConflictFoundError(message) from exc
         except ApiException as exc:
-            message = f"{exc.status} {exc.reason}: {_api_message(exc)}"
+            message = f"{exc.status} {exc.reason}: {api_message(exc)}"
             update = [cond.condition(cond.SYNCED, False, cond.RECONCILE_ERROR, message, generation)]
             self._write_status(body, {}, update, keep_others=True)
             raise UpstreamError(message) from exc
@@ -228,7 +231,7 @@ class Reconciler:
             self.store.replace_cronjob,
         )
         writes = configmap_writes + cronjob_writes
-        selector = f"{FEED_LABEL}={feed.name}"
+        selector = feed_selector(feed.name)
         jobs = self.store.list_jobs(feed.namespace, selector)
         pods = self.store.list_pods(feed.namespace, selector) if jobs else []
         return writes, cronjob, jobs, pods
@@ -252,6 +255,17 @@ class Reconciler:
                 ) from exc
             raise
 
+    def _not_ready(self, body: dict[str, Any], reason: str, message: str) -> Result:
+        """Ready=False and Synced=False with ``reason``, other status kept."""
+        generation = body["metadata"].get("generation")
+        updates = [
+            cond.condition(cond.READY, False, reason, message, generation),
+            cond.condition(cond.SYNCED, False, reason, message, generation),
+        ]
+        return Result(
+            reason, self._write_status(body, {"observedGeneration": generation}, updates, keep_others=True)
+        )
+
     def _write_status(
         self,
         body: dict[str, Any],
@@ -262,14 +276,3 @@ class Reconciler:
         return write_status(
             self.store, "marketfeeds", body, status, updates, self.clock(), STATUS_KEYS, keep_others
         )
-
-
-def _api_message(exc: ApiException) -> str:
-    """The API server's own message from an error body, else the raw body (shortened)."""
-    try:
-        parsed = json.loads(exc.body or "")
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict) and parsed.get("message"):
-        return str(parsed["message"])[:500]
-    return str(exc.body or "")[:500]

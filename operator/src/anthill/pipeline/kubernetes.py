@@ -12,25 +12,40 @@ from collections.abc import Sequence
 from typing import Any
 
 from anthill.marketfeed import observe
-from anthill.marketfeed.desired import child_name
+from anthill.marketfeed.desired import CRONJOB_NAME_MAX
 from anthill.marketfeed.observe import rfc3339
+from anthill.naming import label_value, shortened
 from anthill.pipeline.desired import PIPELINE_TAG, Pipeline, gold_tables
 from anthill.workload import container_security, pod_security
 
 PIPELINE_LABEL = PIPELINE_TAG
+# The label holds a selector-safe value (hashed past 63 characters); this annotation holds the pipeline's name.
+PIPELINE_NAME_ANNOTATION = "anthill.io/pipeline-name"
+# A suffix of its own, so a MarketFeed and a MedallionPipeline of the same name never claim one CronJob.
+CRONJOB_SUFFIX = "-medallion"
 CONTAINER = "spark"
 SPARK_TMP = "/tmp"  # noqa: S108 - an emptyDir: the root fs is read-only
 DEFAULT_RESOURCES = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}
 
 
+def cronjob_name(pipeline_name: str) -> str:
+    """The pipeline's CronJob: its name and ``-medallion``, the name shortened with a hash when too long."""
+    return shortened(pipeline_name, CRONJOB_NAME_MAX - len(CRONJOB_SUFFIX)) + CRONJOB_SUFFIX
+
+
+def pipeline_selector(pipeline_name: str) -> str:
+    """The label selector of the pipeline's Jobs."""
+    return f"{PIPELINE_LABEL}={label_value(pipeline_name)}"
+
+
 def labels(pipeline: Pipeline) -> dict[str, str]:
     return {
         "app.kubernetes.io/name": "anthill-spark",
-        "app.kubernetes.io/instance": pipeline.name,
+        "app.kubernetes.io/instance": label_value(pipeline.name),
         "app.kubernetes.io/component": "medallion",
         "app.kubernetes.io/part-of": "anthill",
         "app.kubernetes.io/managed-by": "anthill-operator",
-        PIPELINE_LABEL: pipeline.name,
+        PIPELINE_LABEL: label_value(pipeline.name),
     }
 
 
@@ -75,6 +90,7 @@ def desired_spark_cronjob(pipeline: Pipeline, lake_env: Sequence[dict[str, Any]]
     if runtime is None:
         raise ValueError(f"MedallionPipeline {pipeline.key} has no Kubernetes runtime")
     meta_labels = labels(pipeline)
+    annotations = {PIPELINE_NAME_ANNOTATION: pipeline.name}
     pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "enableServiceLinks": False,
@@ -96,7 +112,7 @@ def desired_spark_cronjob(pipeline: Pipeline, lake_env: Sequence[dict[str, Any]]
         "failedJobsHistoryLimit": 3,
         "startingDeadlineSeconds": 600,
         "jobTemplate": {
-            "metadata": {"labels": meta_labels},
+            "metadata": {"labels": meta_labels, "annotations": annotations},
             "spec": {
                 "backoffLimit": 1,
                 "template": {"metadata": {"labels": meta_labels}, "spec": pod_spec},
@@ -109,9 +125,10 @@ def desired_spark_cronjob(pipeline: Pipeline, lake_env: Sequence[dict[str, Any]]
         "apiVersion": "batch/v1",
         "kind": "CronJob",
         "metadata": {
-            "name": child_name(pipeline.name),
+            "name": cronjob_name(pipeline.name),
             "namespace": pipeline.namespace,
             "labels": meta_labels,
+            "annotations": annotations,
         },
         "spec": cron_spec,
     }

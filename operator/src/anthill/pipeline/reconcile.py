@@ -36,7 +36,7 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from anthill import conditions as cond
-from anthill.children import ensure_child
+from anthill.children import ChildConflictError, ChildRejectedError, controller_uid, ensure_child
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed.observe import rfc3339
 from anthill.marketfeed.reconcile import PAUSED_ANNOTATION, is_paused
@@ -63,10 +63,10 @@ from anthill.pipeline.jobs import (
     UnauthorizedError,
 )
 from anthill.pipeline.kubernetes import (
-    PIPELINE_LABEL,
     desired_spark_cronjob,
     kubernetes_last_run,
     owner_reference,
+    pipeline_selector,
 )
 from anthill.pipeline.results import Event, Result, RetryLaterError
 from anthill.settings import OperatorSettings
@@ -384,18 +384,30 @@ class PipelineReconciler:
         desired = desired_spark_cronjob(pipeline, workload_lake_environment(self.settings))
         desired["metadata"]["ownerReferences"] = [owner_reference(pipeline)]
         name = desired["metadata"]["name"]
+        previous = (body.get("status") or {}).get("atProvider") or {}
         try:
             writes, _ = ensure_child(
                 desired, self.store.get_cronjob, self.store.create_cronjob, self.store.replace_cronjob
             )
-            jobs = self.store.list_jobs(pipeline.namespace, f"{PIPELINE_LABEL}={pipeline.name}")
+            writes += self._suspend_renamed_cronjob(pipeline, previous.get("cronJobName"), name)
+            jobs = self.store.list_jobs(pipeline.namespace, pipeline_selector(pipeline.name))
+        except ChildRejectedError as exc:
+            return self._invalid(body, str(exc))
+        except ChildConflictError as exc:
+            message = f"{exc}; rename the pipeline or remove that object"
+            generation = pipeline.generation
+            updates = [
+                cond.condition(cond.READY, False, cond.CHILD_CONFLICT, message, generation),
+                cond.condition(cond.SYNCED, False, cond.CHILD_CONFLICT, message, generation),
+            ]
+            self._status(body, {"observedGeneration": generation}, updates, keep_others=True)
+            raise RetryLaterError(cond.CHILD_CONFLICT, message, self.settings.secret_retry) from exc
         except ApiException as exc:
             if exc.status == CONFLICT:
                 raise RetryLaterError("Conflict", f"CronJob {name} changed concurrently", 1.0) from exc
             message = f"{exc.status} {exc.reason}"
             self._not_synced(body, cond.RECONCILE_ERROR, message, ready_if_unset=True)
             raise RetryLaterError(cond.RECONCILE_ERROR, message) from exc
-        previous = (body.get("status") or {}).get("atProvider") or {}
         at_provider: dict[str, Any] = {"cronJobName": name}
         last_run = kubernetes_last_run(jobs) or previous.get("lastRun")
         if last_run:
@@ -408,6 +420,20 @@ class PipelineReconciler:
         ]
         status = {"observedGeneration": pipeline.generation, "atProvider": at_provider}
         return Result(cond.AVAILABLE, writes + self._status(body, status, updates))
+
+    def _suspend_renamed_cronjob(self, pipeline: Pipeline, recorded: str | None, name: str) -> int:
+        """Suspend the CronJob an earlier operator version made under the pipeline's bare name (recorded in
+        ``atProvider.cronJobName``), so it does not run beside the renamed one; only if this pipeline controls it.
+        The operator never deletes: garbage collection removes it with the pipeline, or `kubectl delete` sooner."""
+        if not recorded or recorded == name:
+            return 0
+        old = self.store.get_cronjob(pipeline.namespace, recorded)
+        if old is None or controller_uid(old) != pipeline.uid or old["spec"].get("suspend"):
+            return 0
+        old["spec"]["suspend"] = True
+        self.store.replace_cronjob(old)
+        log.info("suspended CronJob %s of %s: it now runs as %s", recorded, pipeline.key, name)
+        return 1
 
     # -- helpers ------------------------------------------------------------------------------------------
 
