@@ -156,3 +156,29 @@ def test_a_cronjob_the_api_server_refuses_is_an_invalid_spec(
     message = condition(pipeline, "Ready")["message"]
     assert f"the API server refused CronJob {ns}/nowhere-medallion" in message
     assert "America/Nowhere" in message
+
+
+def test_the_cronjob_of_an_earlier_version_under_the_bare_name_is_suspended(
+    kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
+) -> None:
+    """Pipelines' CronJobs used to take the pipeline's own name: after an upgrade that one must not run beside
+    the renamed one. It is suspended, not deleted (the operator has no delete verb); GC takes it later."""
+    ns = feed_namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("upgraded"))
+    pipeline = _ready(kubectl, ns, "mp/upgraded")
+    # What the earlier version left: a CronJob named like the pipeline, controlled by it, recorded in status.
+    legacy = json.loads(kubectl.ok("get", "cronjob", "upgraded-medallion", "-n", ns, "-o", "json"))
+    legacy["metadata"] = {"name": "upgraded", "namespace": ns, "labels": legacy["metadata"]["labels"],
+                          "ownerReferences": legacy["metadata"]["ownerReferences"]}  # fmt: skip
+    legacy.pop("status", None)
+    kubectl.ok("create", "-f", "-", stdin=json.dumps(legacy))
+    at_provider = {**pipeline["status"]["atProvider"], "cronJobName": "upgraded"}
+    kubectl.ok("patch", "mp", "upgraded", "-n", ns, "--subresource=status", "--type=merge", "-p",
+               json.dumps({"status": {"atProvider": at_provider}}))  # fmt: skip
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("upgraded", schedule="15 20 * * *"))
+
+    wait_for(lambda: (get(kubectl, ns, "cronjob/upgraded") or {}).get("spec", {}).get("suspend") is True,
+             TIMEOUT, "the bare-named CronJob to be suspended")  # fmt: skip
+    wait_for(lambda: (get(kubectl, ns, "mp/upgraded") or {})["status"]["atProvider"]["cronJobName"]
+             == "upgraded-medallion", TIMEOUT, "status to name the renamed CronJob")  # fmt: skip
+    assert (get(kubectl, ns, "cronjob/upgraded-medallion") or {})["spec"]["suspend"] is False
