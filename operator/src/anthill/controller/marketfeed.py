@@ -9,11 +9,11 @@ import kopf
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
+from anthill.children import ChildConflictError
 from anthill.controller.filters import not_paused, paused
 from anthill.controller.metrics import observe_reconcile
 from anthill.marketfeed.desired import FEED_LABEL, FEED_NAME_ANNOTATION
 from anthill.marketfeed.reconcile import (
-    ChildConflictFoundError,
     ConflictError,
     Reconciler,
     SecretMissingError,
@@ -32,7 +32,7 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
     # Recoverable outcomes: the metrics reason, and how soon kopf retries (the drift timer retries anyway).
     retries: dict[type[Exception], tuple[str, float]] = {
         SecretMissingError: ("SecretNotFound", settings.secret_retry),
-        ChildConflictFoundError: ("ChildConflict", settings.secret_retry),
+        ChildConflictError: ("ChildConflict", settings.secret_retry),
         ConflictError: ("Conflict", 1.0),
         UpstreamError: ("ReconcileError", settings.secret_retry),
     }
@@ -43,7 +43,7 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
                 result = reconciler.reconcile(dict(body))
             except (
                 SecretMissingError,
-                ChildConflictFoundError,
+                ChildConflictError,
                 ConflictError,
                 UpstreamError,
                 ApiException,
@@ -98,7 +98,7 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
         with observe_reconcile(KIND, "child-event") as outcome:
             try:
                 result = reconciler.reconcile_by_name(namespace, name)
-            except (SecretMissingError, ChildConflictFoundError, ConflictError, UpstreamError) as exc:
+            except (SecretMissingError, ChildConflictError, ConflictError, UpstreamError) as exc:
                 outcome.reason = type(exc).__name__
                 log.info("feed %s/%s not refreshed: %s", namespace, name, exc)
                 return

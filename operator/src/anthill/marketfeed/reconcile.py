@@ -52,10 +52,6 @@ class SecretMissingError(Exception):
     """The API-key Secret or its key is not readable (yet); retry later."""
 
 
-class ChildConflictFoundError(Exception):
-    """A child's name is taken by an object this feed does not control; retry later (it may be removed)."""
-
-
 class UpstreamError(Exception):
     """The API server refused or failed a read or write (recorded as Synced=False/ReconcileError)."""
 
@@ -123,9 +119,10 @@ class Reconciler:
     def reconcile(self, body: dict[str, Any]) -> Result:
         """Bring ``body``'s children in line with its spec and write its status.
 
-        Raises :class:`SecretMissingError` (after recording ``SecretNotFound``), :class:`ChildConflictFoundError`
-        (after recording ``ChildConflict``) and :class:`ConflictError`; the caller decides when to retry. An
-        invalid spec, or a child the API server refuses as invalid, is recorded and not retried.
+        Raises :class:`SecretMissingError` (after recording ``SecretNotFound``), :class:`ChildConflictError`
+        (after recording ``ChildConflict``: the object in the way may be removed later) and
+        :class:`ConflictError`; the caller decides when to retry. An invalid spec, or a child the API server
+        refuses as invalid, is recorded and not retried.
         """
         meta = body["metadata"]
         with self._locks[(meta["namespace"], meta["name"])]:
@@ -185,7 +182,7 @@ class Reconciler:
         except ChildConflictError as exc:
             message = f"{exc}; rename the feed or remove that object"
             self._not_ready(body, cond.CHILD_CONFLICT, message)
-            raise ChildConflictFoundError(message) from exc
+            raise ChildConflictError(message) from exc
         except ApiException as exc:
             message = f"{exc.status} {exc.reason}: {api_message(exc)}"
             update = [cond.condition(cond.SYNCED, False, cond.RECONCILE_ERROR, message, generation)]
