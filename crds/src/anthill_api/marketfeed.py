@@ -123,8 +123,9 @@ class MarketFeedSpec(Model):
     bars: Bars | None = Field(default=None, description="Bar size for aggregates (default 1 x day).")
     adjusted: bool = Field(default=True, description="Whether prices are adjusted for splits.")
     schedule: str = Field(
-        description="When to run, as a 5-field cron expression (minute hour day-of-month month day-of-week) "
-        "or a macro such as @daily. Interpreted in timeZone.",
+        description="When to run, as a 5-field cron expression (minute 0-59, hour 0-23, day-of-month 1-31, "
+        "month 1-12 or JAN-DEC, day-of-week 0-6 or SUN-SAT, Sunday 0; each a list of values, ranges, * or ?, "
+        "with optional /steps) or a macro such as @daily. Interpreted in timeZone.",
         max_length=128,
         pattern=CRON,
     )
