@@ -91,3 +91,20 @@ def test_runtime_and_connection_cannot_change_after_creation(kubectl: Kubectl, n
     assert moved.returncode != 0
     assert "spec.runtime.databricks.connectionRef" in moved.stderr
     assert "connectionRef is immutable" in moved.stderr
+
+
+def test_an_image_outside_the_allowlist_is_refused_naming_the_field(
+    kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
+) -> None:
+    ns = feed_namespace
+    foreign = {"kubernetes": {"image": "ghcr.io/anthill-platform-evil/miner:1"}}
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("foreign", runtime=foreign))
+    wait_for(
+        lambda: condition(get(kubectl, ns, "mp/foreign"), "Ready").get("reason") == "InvalidSpec",
+        TIMEOUT,
+        "the pipeline refused",
+    )
+    ready = condition(get(kubectl, ns, "mp/foreign"), "Ready")
+    assert ready["status"] == "False"
+    assert ready["message"].startswith("spec.runtime.kubernetes.image: ")
+    assert kubectl.ok("get", "cronjobs", "-n", ns, "-o", "name").strip() == ""

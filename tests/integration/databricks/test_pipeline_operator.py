@@ -314,6 +314,27 @@ def test_missing_connection_and_databricks_rejection_are_conditions(
     wait_condition(kubectl, ns, "mp/martian", "Ready", "Available")
 
 
+def test_wheels_and_instance_profiles_outside_the_allowlists_are_refused(
+    kubectl: Kubectl, feed_namespace: str, server: DatabricksServer, operator: OperatorProcess
+) -> None:
+    ns = feed_namespace
+    profile = {**CLUSTER, "instanceProfileArn": "arn:aws:iam::123456789012:instance-profile/admin"}
+    refused = {
+        "wheel": ({"wheel": "/Workspace/Users/someone/miner.whl"}, "spec.runtime.databricks.wheel"),
+        "profile": ({"cluster": profile}, "spec.runtime.databricks.cluster.instanceProfileArn"),
+    }
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection_manifest(server))
+    for name, (runtime, _) in refused.items():
+        databricks = {"connectionRef": {"name": "sandbox"}, "cluster": CLUSTER, **runtime}
+        kubectl.ok(
+            "apply", "-n", ns, "-f", "-", stdin=pipeline_manifest(name, runtime={"databricks": databricks})
+        )
+    for name, (_, field) in refused.items():
+        ready = condition(wait_condition(kubectl, ns, f"mp/{name}", "Ready", "InvalidSpec"), "Ready")
+        assert ready["message"].startswith(f"{field}: "), ready
+    assert stats(server).get("jobs/create", 0) == 0
+
+
 def test_oauth_machine_to_machine_connection(
     kubectl: Kubectl, feed_namespace: str, server: DatabricksServer, operator: OperatorProcess
 ) -> None:

@@ -36,6 +36,7 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from anthill import conditions as cond
+from anthill.allowlist import Allowlists
 from anthill.children import ensure_child
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed.observe import rfc3339
@@ -148,6 +149,9 @@ class PipelineReconciler:
             spec = MedallionPipelineSpec.model_validate(body.get("spec") or {})
         except ValidationError as exc:
             return self._invalid(body, describe_validation_error(exc))
+        refusal = self._allowlists().pipeline_refusal(spec)
+        if refusal is not None:
+            return self._invalid(body, refusal)
         pipeline = Pipeline(meta["name"], meta["namespace"], spec, meta["uid"], generation)
         if spec.runtime.kubernetes is not None:
             return self._reconcile_kubernetes(body, pipeline)
@@ -410,6 +414,12 @@ class PipelineReconciler:
         return Result(cond.AVAILABLE, writes + self._status(body, status, updates))
 
     # -- helpers ------------------------------------------------------------------------------------------
+
+    def _allowlists(self) -> Allowlists:
+        settings = self.settings
+        return Allowlists(
+            settings.allowed_images, settings.allowed_wheels, settings.allowed_instance_profiles
+        )
 
     def _check_backoff(self, uid: str, connection: Connection) -> None:
         wait = self._backoff.get(uid)
