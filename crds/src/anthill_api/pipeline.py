@@ -223,6 +223,11 @@ class AtProvider(Model):
 
     job_id: int | None = Field(default=None, description="Databricks job id.")
     job_url: str | None = Field(default=None, description="Link to the job.")
+    owned: bool | None = Field(
+        default=None,
+        description="Whether the job is this pipeline's own (tagged anthill.io/pipeline: <namespace>/<name>, "
+        "or created by it): only its own job is reset, run or deleted.",
+    )
     last_run: LastPipelineRun | None = Field(default=None, description="The most recent run.")
     run_now_token: str | None = Field(
         default=None, description="The anthill.io/run-now annotation value last acted on.", max_length=64
