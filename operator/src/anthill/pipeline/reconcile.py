@@ -6,12 +6,18 @@ The Databricks path is Crossplane's managed-resource loop:
    ``anthill.io/external-create-pending`` annotation means an earlier create may have reached Databricks
    without its id being recorded (the operator died in between): the job is looked up by its
    ``anthill.io/pipeline`` tag instead of being created twice.
-2. **Create** when nothing exists: "create pending" is recorded *before* ``jobs/create`` and the id after.
+2. **Create** when nothing exists: "create pending" is recorded *before* ``jobs/create`` and the id after. The
+   mark is written over the resourceVersion this reconcile read, so it is a lock between replicas: a 409 means
+   another writer got there first, and another writer's recent mark holds off a second create.
 3. **Update** with ``jobs/reset`` when the job differs from the desired settings in anything they set (server
    defaults are late-initialised, so they never count as a difference). A difference at an unchanged
    generation is drift, someone editing the job in the UI; it is reset and recorded in
    ``status.atProvider.driftCorrectedAt``.
 4. **Delete** through the finalizer when ``deletionPolicy`` is ``Delete`` and the management policies allow it.
+
+Only the pipeline's own job (:func:`anthill.pipeline.external.owns`: tagged ``anthill.io/pipeline:
+<namespace>/<name>``) is ever reset, run or deleted; an external-name copied from another manifest ends as
+``Ready=False, ExternalNotOwned``, or, with Observe-only policies, as a job observed but never written.
 
 ``managementPolicies`` follow Crossplane: ``["*"]`` does everything; ``["Observe"]`` adopts an existing job (by
 the external-name annotation, else by the job's name ``<namespace>/<name>``) and never writes to it. Each
