@@ -96,6 +96,8 @@ class Platform:
         operator, ingest = self.images["operator"], self.images["ingest"]
         values = {
             "image": {"repository": operator.name, "tag": operator.tag, "pullPolicy": "Never"},
+            # The Spark image built here, besides the published ones; only this suite allows it.
+            "allowlists": {"images": ["ghcr.io/anthill-platform", self.images["spark"].name]},
             "ingest": {
                 "image": ingest.reference,
                 "pullPolicy": "Never",

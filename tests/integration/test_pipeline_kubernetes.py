@@ -182,3 +182,20 @@ def test_the_cronjob_of_an_earlier_version_under_the_bare_name_is_suspended(
     wait_for(lambda: (get(kubectl, ns, "mp/upgraded") or {})["status"]["atProvider"]["cronJobName"]
              == "upgraded-medallion", TIMEOUT, "status to name the renamed CronJob")  # fmt: skip
     assert (get(kubectl, ns, "cronjob/upgraded-medallion") or {})["spec"]["suspend"] is False
+
+
+def test_an_image_outside_the_allowlist_is_refused_naming_the_field(
+    kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
+) -> None:
+    ns = feed_namespace
+    foreign = {"kubernetes": {"image": "ghcr.io/anthill-platform-evil/miner:1"}}
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("foreign", runtime=foreign))
+    wait_for(
+        lambda: condition(get(kubectl, ns, "mp/foreign"), "Ready").get("reason") == "InvalidSpec",
+        TIMEOUT,
+        "the pipeline refused",
+    )
+    ready = condition(get(kubectl, ns, "mp/foreign"), "Ready")
+    assert ready["status"] == "False"
+    assert ready["message"].startswith("spec.runtime.kubernetes.image: ")
+    assert kubectl.ok("get", "cronjobs", "-n", ns, "-o", "name").strip() == ""

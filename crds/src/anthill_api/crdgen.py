@@ -18,7 +18,7 @@ from anthill_api.common import GROUP, VERSION, Model
 
 KEEP = {
     "type", "description", "enum", "default", "minimum", "maximum", "minLength", "maxLength", "pattern",
-    "items", "properties", "required", "minItems", "maxItems", "format",
+    "items", "properties", "required", "minItems", "maxItems", "maxProperties", "format",
     "x-kubernetes-validations", "x-kubernetes-list-type", "x-kubernetes-list-map-keys",
     "x-kubernetes-preserve-unknown-fields",
 }  # fmt: skip

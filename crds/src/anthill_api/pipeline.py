@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -43,6 +43,23 @@ UC_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]{0,254}$"
 LAKE_URI = (
     r"^(s3a?://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[^\s]*)?|file:///[^\s]*|abfss://[^\s]+|dbfs:/[^\s]*)$"
 )
+# An image reference as container runtimes parse it: [registry[:port]/]path[:tag][@digest], the path lowercase.
+_IMAGE_COMPONENT = r"[a-z0-9]+([._-]+[a-z0-9]+)*"
+IMAGE = (
+    rf"^([a-zA-Z0-9.-]+(:[0-9]+)?/)?{_IMAGE_COMPONENT}(/{_IMAGE_COMPONENT})*"
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@[a-z0-9]+([+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,})?$"
+)
+# Where Databricks installs a wheel library from; it must be a .whl file.
+WHEEL = r"^(/Volumes/|/Workspace/|dbfs:/|s3://|abfss://|gs://)[^\s]+\.whl$"
+# Cron with both day of month (field 3) and day of week (field 5) restricted: "either day" has no Quartz form.
+BOTH_DAYS = r"^\\S+\\s+\\S+\\s+([^*?\\s]\\S*|[*?]\\S+)\\s+\\S+\\s+([^*?\\s]\\S*|[*?]\\S+)$"
+# Every value of a requests/limits map must be a Kubernetes quantity, or the CronJob can never be created.
+Quantity = Annotated[str, Field(max_length=64)]
+QUANTITIES: Any = {
+    "x-kubernetes-validations": [
+        cel("self.all(k, isQuantity(self[k]))", "values must be Kubernetes quantities, e.g. 500m or 2Gi")
+    ]
+}
 
 
 class FeedRef(Model):
@@ -118,7 +135,9 @@ class DatabricksRuntime(Model):
     wheel: str | None = Field(
         default=None,
         max_length=1024,
-        description="Location of the anthill-spark wheel (a workspace file, volume or dbfs path).",
+        pattern=WHEEL,
+        description="Location of the anthill-spark wheel: a .whl under /Volumes/, /Workspace/, dbfs:/ or a "
+        "cloud store; it must lie under the operator's allowed wheel paths (ANTHILL_ALLOWED_WHEELS).",
     )
     notification_emails: list[str] | None = Field(
         default=None,
@@ -131,14 +150,38 @@ class DatabricksRuntime(Model):
 class Resources(Model):
     """Requests and limits for the Spark driver pod (Kubernetes quantities)."""
 
-    requests: dict[str, str] | None = Field(default=None, description="e.g. {cpu: '1', memory: 2Gi}.")
-    limits: dict[str, str] | None = Field(default=None, description="e.g. {memory: 4Gi}.")
+    cel_rules: ClassVar[list[dict[str, str]]] = [
+        cel(
+            "!has(self.requests) || !has(self.limits) || self.requests.all(k, !(k in self.limits)"
+            " || !isQuantity(self.requests[k]) || !isQuantity(self.limits[k])"
+            " || quantity(self.requests[k]).compareTo(quantity(self.limits[k])) <= 0)",
+            "a request must not exceed the limit of the same resource",
+            ".requests",
+        )
+    ]
+    requests: dict[str, Quantity] | None = Field(
+        default=None,
+        max_length=16,
+        description="e.g. {cpu: '1', memory: 2Gi}.",
+        json_schema_extra=QUANTITIES,
+    )
+    limits: dict[str, Quantity] | None = Field(
+        default=None,
+        max_length=16,
+        description="e.g. {memory: 4Gi}.",
+        json_schema_extra=QUANTITIES,
+    )
 
 
 class KubernetesRuntime(Model):
     """Run as a CronJob with Spark in local mode, for kind and clusters without Databricks."""
 
-    image: str = Field(description="The anthill-spark image.", max_length=512)
+    image: str = Field(
+        description="The anthill-spark image; its repository must lie under the operator's allowed image "
+        "prefixes (ANTHILL_ALLOWED_IMAGES).",
+        max_length=512,
+        pattern=IMAGE,
+    )
     resources: Resources | None = Field(default=None, description="Driver pod resources.")
     service_account_name: str | None = Field(
         default=None,
@@ -176,6 +219,11 @@ class MedallionPipelineSpec(Model):
             "spec.catalog is required with the Databricks runtime",
             ".catalog",
             "FieldValueRequired",
+        ),
+        cel(
+            f"!has(self.runtime.databricks) || !self.schedule.matches('{BOTH_DAYS}')",
+            "Databricks cannot run a schedule that restricts both day of month and day of week",
+            ".schedule",
         ),
     ]
     feeds: list[FeedRef] = Field(
@@ -223,6 +271,11 @@ class AtProvider(Model):
 
     job_id: int | None = Field(default=None, description="Databricks job id.")
     job_url: str | None = Field(default=None, description="Link to the job.")
+    owned: bool | None = Field(
+        default=None,
+        description="Whether the job is this pipeline's own (tagged anthill.io/pipeline: <namespace>/<name>, "
+        "or created by it): only its own job is reset, run or deleted.",
+    )
     last_run: LastPipelineRun | None = Field(default=None, description="The most recent run.")
     run_now_token: str | None = Field(
         default=None, description="The anthill.io/run-now annotation value last acted on.", max_length=64

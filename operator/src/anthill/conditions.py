@@ -20,6 +20,7 @@ CONNECTION_NOT_FOUND = "ConnectionNotFound"
 UNAUTHORIZED = "Unauthorized"
 THROTTLED = "Throttled"
 JOB_NOT_FOUND = "JobNotFound"
+EXTERNAL_NOT_OWNED = "ExternalNotOwned"
 DELETING = "Deleting"
 CHILD_CONFLICT = "ChildConflict"
 

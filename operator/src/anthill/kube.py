@@ -84,11 +84,23 @@ class Store:
             GROUP, VERSION, namespace, plural, name)))  # fmt: skip
 
     def patch_annotations(
-        self, plural: str, namespace: str, name: str, annotations: dict[str, str | None]
+        self,
+        plural: str,
+        namespace: str,
+        name: str,
+        annotations: dict[str, str | None],
+        resource_version: str | None = None,
     ) -> dict[str, Any]:
-        """Merge-patch annotations (None removes one); the object as stored."""
+        """Merge-patch annotations (None removes one); the object as stored.
+
+        With ``resource_version`` the patch is a compare-and-swap: the API server refuses it with 409 Conflict
+        when anyone wrote the object since that version was read.
+        """
+        metadata: dict[str, Any] = {"annotations": annotations}
+        if resource_version is not None:
+            metadata["resourceVersion"] = resource_version
         return cast("dict[str, Any]", self.custom.patch_namespaced_custom_object(
-            GROUP, VERSION, namespace, plural, name, {"metadata": {"annotations": annotations}}))  # fmt: skip
+            GROUP, VERSION, namespace, plural, name, {"metadata": metadata}))  # fmt: skip
 
     def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
         self.custom.patch_namespaced_custom_object_status(

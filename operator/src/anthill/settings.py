@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from anthill.allowlist import check_entries
+
 URL_OR_EMPTY = r"^(https?://[^\s/?#@]+(/[^\s?#@]*)?)?$"  # no credentials, query or fragment
 
 
@@ -59,6 +61,22 @@ class OperatorSettings(BaseSettings):
         default="/Volumes/anthill/default/wheels/anthill_spark-0.1.0-py3-none-any.whl",
         description="The anthill-spark wheel Databricks jobs install when a pipeline names none.",
     )
+    allowed_images: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["ghcr.io/anthill-platform"],
+        description="Image repository prefixes a Kubernetes-runtime MedallionPipeline may run, comma-separated; "
+        "matched on path segments (ghcr.io/anthill-platform allows ghcr.io/anthill-platform/anthill-spark, "
+        "not ghcr.io/anthill-platform-evil/x).",
+    )
+    allowed_wheels: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["/Volumes/anthill/"],
+        description="Path prefixes of the wheels a MedallionPipeline may have Databricks install "
+        "(spec.runtime.databricks.wheel), comma-separated, matched on path segments.",
+    )
+    allowed_instance_profiles: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Instance profile ARNs a MedallionPipeline's job cluster may use, comma-separated: exact "
+        "ARNs, or prefixes ending in '/'. Empty: none.",
+    )
     connection_check_interval: float = Field(
         default=300.0,
         gt=0,
@@ -90,10 +108,22 @@ class OperatorSettings(BaseSettings):
         default=60, ge=1, description="Seconds a silent replica counts as alive before another takes over."
     )
 
-    @field_validator("namespaces", mode="before")
+    @field_validator(
+        "namespaces", "allowed_images", "allowed_wheels", "allowed_instance_profiles", mode="before"
+    )
     @classmethod
-    def _split_namespaces(cls, value: object) -> object:
+    def _split_lists(cls, value: object) -> object:
         return parse_namespaces(value) if isinstance(value, str) else value
+
+    @field_validator("allowed_images")
+    @classmethod
+    def _check_images(cls, value: list[str]) -> list[str]:
+        return check_entries("image", value)
+
+    @field_validator("allowed_wheels", "allowed_instance_profiles")
+    @classmethod
+    def _check_prefixes(cls, value: list[str]) -> list[str]:
+        return check_entries("path", value)
 
 
 def parse_namespaces(raw: str) -> list[str]:

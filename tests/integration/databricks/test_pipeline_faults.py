@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from kubernetes import config
 
+from anthill.kube import Store
+from anthill.pipeline.connections import Connections
 from anthill.pipeline.desired import PIPELINE_TAG
+from anthill.pipeline.external import CREATE_PENDING
+from anthill.pipeline.reconcile import PipelineReconciler
+from anthill.pipeline.results import Result, RetryLaterError
+from anthill.settings import OperatorSettings
 from anthill_devkit.controlplane import Binaries, terminate, wait_for
 from anthill_sandbox.databricks import DatabricksFaults, DatabricksServer, WorkspaceState
 from tests.integration.conftest import private_plane, start_operator
@@ -129,3 +139,69 @@ def test_fifty_pipelines_converge_through_thirty_percent_faults_without_duplicat
         assert "Traceback" not in log, log[-3000:]
     finally:
         _clean_up(kubectl, process, server)
+
+
+class _RacingStore(Store):
+    """The operator's Store, except that its first "create pending" write waits for the other replica's, so
+    both are made from the same read of the pipeline: the race two replicas run into, every time."""
+
+    def __init__(self, kubeconfig: Path, barrier: threading.Barrier) -> None:
+        super().__init__(config.new_client_from_config(config_file=str(kubeconfig)))  # type: ignore[no-untyped-call]
+        self.barrier = barrier
+        self.raced = False
+
+    def patch_annotations(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        annotations = kwargs.get("annotations", args[3] if len(args) > 3 else {})
+        if annotations.get(CREATE_PENDING) and not self.raced:
+            self.raced = True
+            self.barrier.wait(timeout=60)
+        return super().patch_annotations(*args, **kwargs)
+
+
+def _reconcile_until_ready(reconciler: PipelineReconciler, name: str, outcomes: list[str]) -> None:
+    """What kopf does with a handler: call it again after the delay it asked for, until it succeeds."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            result: Result = reconciler.reconcile({"metadata": {"namespace": NS, "name": name}})
+        except RetryLaterError as exc:
+            outcomes.append(exc.reason)
+            time.sleep(exc.delay or 1.0)  # kopf's retry delay: the reconciler asked for it
+            continue
+        outcomes.append(result.reason)
+        if result.reason == "Available":
+            return
+
+
+def test_two_replicas_racing_to_create_end_with_one_job(cluster: tuple[Kubectl, Path]) -> None:
+    kubectl, kubeconfig = cluster
+    server = DatabricksServer().start()
+    try:
+        kubectl.ok("apply", "-n", NS, "-f", "-", stdin=connection_manifest(server))
+        kubectl.ok("apply", "-n", NS, "-f", "-", stdin=pipeline_manifest("race"))
+        # Each Jobs API call takes 2 s: the winner's jobs/create is still in flight when the loser looks.
+        server.state.faults.delay = 2
+        barrier = threading.Barrier(2)
+        settings = OperatorSettings()
+        stores = [_RacingStore(kubeconfig, barrier) for _ in range(2)]
+        replicas = [PipelineReconciler(store, settings, Connections(store)) for store in stores]
+        outcomes: list[list[str]] = [[], []]
+        threads = [
+            threading.Thread(target=_reconcile_until_ready, args=(replica, "race", seen))
+            for replica, seen in zip(replicas, outcomes, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+        assert all(store.raced for store in stores)  # both wrote "create pending", or tried to
+        assert _tagged(server) == Counter({f"{NS}/race": 1}), outcomes
+        assert stats(server)["jobs/create"] == 1
+        assert [seen[-1] for seen in outcomes] == ["Available", "Available"], outcomes
+        assert "Conflict" in outcomes[0] + outcomes[1]  # the loser's write was refused, not merely late
+        (job_id,) = server.state.jobs
+        assert _annotation(kubectl, "race", "anthill.io/external-name") == str(job_id)
+        assert _annotation(kubectl, "race", "anthill.io/external-create-pending") is None
+    finally:
+        server.state.faults.delay = 0
+        _clean_up(kubectl, None, server)

@@ -223,6 +223,35 @@ def test_delete_removes_the_job_and_orphan_leaves_it(
     assert kept in remaining
 
 
+def test_a_copied_external_name_neither_resets_nor_deletes_another_pipelines_job(
+    kubectl: Kubectl,
+    feed_namespace: str,
+    server: DatabricksServer,
+    sdk: WorkspaceClient,
+    operator: OperatorProcess,
+) -> None:
+    ns = feed_namespace
+    setup(kubectl, ns, server, pipeline_manifest("victim"))
+    job_id = wait_condition(kubectl, ns, "mp/victim", "Ready", "Available")["status"]["atProvider"]["jobId"]
+    settings = sdk.jobs.get(job_id).settings
+    # A manifest copied with the victim's job id, a schedule of its own and a run requested.
+    copied = {"anthill.io/external-name": str(job_id), "anthill.io/run-now": "copied"}
+    kubectl.ok("apply", "-n", ns, "-f", "-",
+               stdin=pipeline_manifest("copycat", annotations=copied, schedule="0 1 * * *"))  # fmt: skip
+    copycat = wait_condition(kubectl, ns, "mp/copycat", "Ready", "ExternalNotOwned")
+    message = condition(copycat, "Ready")["message"]
+    assert f"job {job_id} carries the tag {PIPELINE_TAG}='{ns}/victim', not '{ns}/copycat'" in message
+    polls = stats(server).get("jobs/get", 0)
+    wait_for(lambda: stats(server).get("jobs/get", 0) >= polls + 2, TIMEOUT, "two more polls")
+    assert sdk.jobs.get(job_id).settings == settings
+    assert not list(sdk.jobs.list_runs(job_id=job_id))
+
+    kubectl.ok("delete", "mp", "copycat", "-n", ns, f"--timeout={TIMEOUT}s")
+    assert sdk.jobs.get(job_id).settings == settings
+    assert condition(get(kubectl, ns, "mp/victim"), "Ready")["reason"] == "Available"
+    assert all(stats(server).get(w, 0) == 0 for w in ("jobs/reset", "jobs/delete", "jobs/run-now"))
+
+
 def test_run_now_annotation_starts_one_run_per_token(
     kubectl: Kubectl,
     feed_namespace: str,
@@ -312,6 +341,27 @@ def test_missing_connection_and_databricks_rejection_are_conditions(
     assert stats(server).get("jobs/create", 0) == creates  # not retried until the spec changes
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("martian", timeZone="Europe/Berlin"))
     wait_condition(kubectl, ns, "mp/martian", "Ready", "Available")
+
+
+def test_wheels_and_instance_profiles_outside_the_allowlists_are_refused(
+    kubectl: Kubectl, feed_namespace: str, server: DatabricksServer, operator: OperatorProcess
+) -> None:
+    ns = feed_namespace
+    profile = {**CLUSTER, "instanceProfileArn": "arn:aws:iam::123456789012:instance-profile/admin"}
+    refused: dict[str, tuple[dict[str, Any], str]] = {
+        "wheel": ({"wheel": "/Workspace/Users/someone/miner.whl"}, "spec.runtime.databricks.wheel"),
+        "profile": ({"cluster": profile}, "spec.runtime.databricks.cluster.instanceProfileArn"),
+    }
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection_manifest(server))
+    for name, (runtime, _) in refused.items():
+        databricks = {"connectionRef": {"name": "sandbox"}, "cluster": CLUSTER, **runtime}
+        kubectl.ok(
+            "apply", "-n", ns, "-f", "-", stdin=pipeline_manifest(name, runtime={"databricks": databricks})
+        )
+    for name, (_, field) in refused.items():
+        ready = condition(wait_condition(kubectl, ns, f"mp/{name}", "Ready", "InvalidSpec"), "Ready")
+        assert ready["message"].startswith(f"{field}: "), ready
+    assert stats(server).get("jobs/create", 0) == 0
 
 
 def test_oauth_machine_to_machine_connection(

@@ -117,9 +117,22 @@ def test_service_account_and_resources_and_suspend_follow_the_spec() -> None:
     cronjob = desired_spark_cronjob(pipeline)
     pod = _pod(cronjob)
     assert pod["serviceAccountName"] == "lake-writer"
-    assert "automountServiceAccountToken" not in pod
     assert cronjob["spec"]["suspend"] is True
     assert pod["containers"][0]["resources"]["limits"] == {"memory": "4Gi"}  # the default
+
+
+@pytest.mark.parametrize(
+    "service_account",
+    [
+        pytest.param(None, id="the namespace's default ServiceAccount"),
+        # IRSA projects its own web-identity token; the Kubernetes API token would only let any image
+        # the tenant names act as the ServiceAccount against the API server.
+        pytest.param("lake-writer", id="a ServiceAccount bound to a cloud role"),
+    ],
+)
+def test_the_api_token_is_never_mounted(service_account: str | None) -> None:
+    pod = _pod(desired_spark_cronjob(_pipeline(kubernetes={"serviceAccountName": service_account})))
+    assert pod["automountServiceAccountToken"] is False
 
 
 def test_a_databricks_pipeline_has_no_cronjob_and_the_owner_is_the_pipeline() -> None:

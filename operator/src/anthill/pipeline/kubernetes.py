@@ -97,12 +97,12 @@ def desired_spark_cronjob(pipeline: Pipeline, lake_env: Sequence[dict[str, Any]]
         "securityContext": pod_security(),
         "containers": [_container(pipeline, runtime.image, lake_env)],
         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "8Gi"}}],
+        # Spark never talks to the Kubernetes API. A ServiceAccount's cloud role (IRSA) reaches the pod as
+        # a projected web-identity token of its own, so the API token is never mounted.
+        "automountServiceAccountToken": False,
     }
     if runtime.service_account_name:
-        # The pod needs a token only to assume the ServiceAccount's cloud role for the lake.
         pod_spec["serviceAccountName"] = runtime.service_account_name
-    else:
-        pod_spec["automountServiceAccountToken"] = False
     cron_spec: dict[str, Any] = {
         "schedule": spec.schedule,
         "suspend": spec.suspend,

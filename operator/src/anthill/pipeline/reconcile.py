@@ -6,12 +6,18 @@ The Databricks path is Crossplane's managed-resource loop:
    ``anthill.io/external-create-pending`` annotation means an earlier create may have reached Databricks
    without its id being recorded (the operator died in between): the job is looked up by its
    ``anthill.io/pipeline`` tag instead of being created twice.
-2. **Create** when nothing exists: "create pending" is recorded *before* ``jobs/create`` and the id after.
+2. **Create** when nothing exists: "create pending" is recorded *before* ``jobs/create`` and the id after. The
+   mark is written over the resourceVersion this reconcile read, so it is a lock between replicas: a 409 means
+   another writer got there first, and another writer's recent mark holds off a second create.
 3. **Update** with ``jobs/reset`` when the job differs from the desired settings in anything they set (server
    defaults are late-initialised, so they never count as a difference). A difference at an unchanged
    generation is drift, someone editing the job in the UI; it is reset and recorded in
    ``status.atProvider.driftCorrectedAt``.
 4. **Delete** through the finalizer when ``deletionPolicy`` is ``Delete`` and the management policies allow it.
+
+Only the pipeline's own job (:func:`anthill.pipeline.external.owns`: tagged ``anthill.io/pipeline:
+<namespace>/<name>``) is ever reset, run or deleted; an external-name copied from another manifest ends as
+``Ready=False, ExternalNotOwned``, or, with Observe-only policies, as a job observed but never written.
 
 ``managementPolicies`` follow Crossplane: ``["*"]`` does everything; ``["Observe"]`` adopts an existing job (by
 the external-name annotation, else by the job's name ``<namespace>/<name>``) and never writes to it. Each
@@ -36,6 +42,7 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from anthill import conditions as cond
+from anthill.allowlist import Allowlists
 from anthill.children import ChildConflictError, ChildRejectedError, controller_uid, ensure_child
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed.observe import rfc3339
@@ -52,6 +59,10 @@ from anthill.pipeline.external import (
     Policies,
     external_id,
     job_url,
+    lease_left,
+    not_owned_message,
+    owns,
+    recorded_job,
     run_status,
 )
 from anthill.pipeline.jobs import (
@@ -77,6 +88,8 @@ from anthill_api.pipeline import MedallionPipelineSpec
 
 PIPELINES = "medallionpipelines"
 PIPELINE_STATUS_KEYS = ("observedGeneration", "conditions", "atProvider")
+CONFLICT_RETRY = 1.0  # seconds before observing again after another writer changed the pipeline
+PENDING_RETRY = 5.0  # the most seconds between looks for the job another writer is creating
 log = logging.getLogger(__name__)
 
 
@@ -104,6 +117,7 @@ class PipelineReconciler:
     )
     _backoff: dict[str, _Backoff] = field(default_factory=dict)
     _rejected: dict[str, int | None] = field(default_factory=dict)  # uid -> the generation Databricks refused
+    _pending: dict[str, str] = field(default_factory=dict)  # uid -> the "create pending" mark this one wrote
 
     # -- entry points -------------------------------------------------------------------------------------
 
@@ -148,6 +162,9 @@ class PipelineReconciler:
             spec = MedallionPipelineSpec.model_validate(body.get("spec") or {})
         except ValidationError as exc:
             return self._invalid(body, describe_validation_error(exc))
+        refusal = self._allowlists().pipeline_refusal(spec)
+        if refusal is not None:
+            return self._invalid(body, refusal)
         pipeline = Pipeline(meta["name"], meta["namespace"], spec, meta["uid"], generation)
         if spec.runtime.kubernetes is not None:
             return self._reconcile_kubernetes(body, pipeline)
@@ -208,6 +225,9 @@ class PipelineReconciler:
         job_id, observed = self._observe(body, pipeline, client, policies, job_id, result)
         if result.reason == cond.JOB_NOT_FOUND:
             return result
+        owned = observed is None or owns(pipeline.key, observed, recorded_job(body.get("status") or {}))
+        if observed is not None and not owned and (policies.update or policies.delete):
+            return self._not_owned(body, pipeline, observed, result)
         differs = observed is not None and needs_update(desired, observed.settings)
         if observed is None or job_id is None:
             job_id = self._create(body, pipeline, client, desired)
@@ -221,8 +241,10 @@ class PipelineReconciler:
                 message = f"reset job {job_id}: its settings had drifted from the spec"
                 result.events.append(Event("Warning", "DriftCorrected", message))
             log.info("reset job %s of %s (%s)", job_id, pipeline.key, "drift" if drifted else "spec changed")
-        self._run_now(body, client, job_id, at_provider, result)
+        if owned:
+            self._run_now(body, client, job_id, at_provider, result)
         at_provider["jobId"] = job_id
+        at_provider["owned"] = owned
         at_provider["jobUrl"] = job_url(connection.host, job_id)
         last_run = run_status(client.last_run(job_id)) or previous.get("lastRun")
         if last_run:
@@ -234,6 +256,8 @@ class PipelineReconciler:
         message = f"Databricks job {job_id} runs on {schedule!r} ({pipeline.spec.time_zone or 'UTC'}), {mode}"
         if not policies.update and differs:
             message += "; it differs from the spec, which the management policies do not let the operator fix"
+        if observed is not None and not owned:
+            message += f"; observed only: {not_owned_message(pipeline.key, observed)}"
         updates = [
             cond.condition(cond.READY, True, cond.AVAILABLE, message, pipeline.generation),
             cond.condition(cond.SYNCED, True, cond.RECONCILE_SUCCESS, "", pipeline.generation),
@@ -292,9 +316,20 @@ class PipelineReconciler:
     def _recover_pending(
         self, body: dict[str, Any], pipeline: Pipeline, client: JobsClient, result: Result
     ) -> tuple[int | None, ObservedJob | None]:
-        """A create may have happened without its id being recorded: find the job by tag instead."""
+        """A create may have happened without its id being recorded: find the job by tag instead.
+
+        Nothing tagged yet and the mark is another writer's (another replica, or this process before a restart):
+        its create may still be in flight, so no second create until the mark's lease runs out.
+        """
         found = client.find_by_tag(pipeline.key)
         if not found:
+            mark = (body["metadata"].get("annotations") or {}).get(CREATE_PENDING, "")
+            wait = lease_left(mark, self.clock())
+            if self._pending.get(pipeline.uid) != mark and wait > 0:
+                message = (
+                    f"another writer has been creating the job of {pipeline.key} since {mark}; waiting for it"
+                )
+                raise RetryLaterError(cond.CREATING, message, min(wait, PENDING_RETRY))
             log.info("no job tagged %s: the pending create never reached Databricks", pipeline.key)
             return None, None
         job_id = found[0]
@@ -303,6 +338,7 @@ class PipelineReconciler:
             result.events.append(Event("Warning", "DuplicateExternal", f"jobs {others} carry the same tag"))
         self._annotate(body, {EXTERNAL_NAME: str(job_id), CREATE_PENDING: None,
                               CREATE_SUCCEEDED: rfc3339(self.clock())})  # fmt: skip
+        self._pending.pop(pipeline.uid, None)
         result.writes += 1
         result.events.append(
             Event("Normal", "AdoptedPending", f"found job {job_id} from an interrupted create")
@@ -328,15 +364,29 @@ class PipelineReconciler:
     def _create(
         self, body: dict[str, Any], pipeline: Pipeline, client: JobsClient, desired: JobSettings
     ) -> int:
-        """Record "create pending", create, record the id. A failure Databricks surely refused clears the mark."""
-        self._annotate(body, {CREATE_PENDING: rfc3339(self.clock())})
+        """Record "create pending", create, record the id. A failure Databricks surely refused clears the mark.
+
+        The mark is a lock: it is written only if the pipeline is unchanged since this reconcile read it. A
+        409 means another writer (a second replica) got there first: observe again, and find its job.
+        """
+        mark = rfc3339(self.clock()) or ""
+        try:
+            self._annotate(body, {CREATE_PENDING: mark}, body["metadata"].get("resourceVersion"))
+        except ApiException as exc:
+            if exc.status != CONFLICT:
+                raise
+            message = f"{pipeline.key} changed while its job was about to be created; observing it again"
+            raise RetryLaterError("Conflict", message, CONFLICT_RETRY) from exc
+        self._pending[pipeline.uid] = mark
         try:
             job_id = client.create(desired)
         except (InvalidSpecError, UnauthorizedError, ThrottledError):
             self._annotate(body, {CREATE_PENDING: None})  # refused before anything was created
+            self._pending.pop(pipeline.uid, None)
             raise
         self._annotate(body, {EXTERNAL_NAME: str(job_id), CREATE_PENDING: None,
                               CREATE_SUCCEEDED: rfc3339(self.clock())})  # fmt: skip
+        self._pending.pop(pipeline.uid, None)
         log.info("created job %s for %s", job_id, pipeline.key)
         return job_id
 
@@ -365,6 +415,7 @@ class PipelineReconciler:
             targets = [job_id] if job_id is not None else []
             if job_id is None and annotations.get(CREATE_PENDING):
                 targets = connection.client.find_by_tag(key)
+            targets = [target for target in targets if _owned(connection.client, key, target, body)]
             for target in targets:
                 connection.client.delete(target)
                 log.info("deleted job %s of %s", target, key)
@@ -437,6 +488,12 @@ class PipelineReconciler:
 
     # -- helpers ------------------------------------------------------------------------------------------
 
+    def _allowlists(self) -> Allowlists:
+        settings = self.settings
+        return Allowlists(
+            settings.allowed_images, settings.allowed_wheels, settings.allowed_instance_profiles
+        )
+
     def _check_backoff(self, uid: str, connection: Connection) -> None:
         wait = self._backoff.get(uid)
         if wait is None:
@@ -465,10 +522,16 @@ class PipelineReconciler:
     def _forget(self, uid: str) -> None:
         self._backoff.pop(uid, None)
         self._rejected.pop(uid, None)
+        self._pending.pop(uid, None)
 
-    def _annotate(self, body: dict[str, Any], annotations: dict[str, str | None]) -> None:
+    def _annotate(
+        self, body: dict[str, Any], annotations: dict[str, str | None], resource_version: str | None = None
+    ) -> None:
+        """Patch annotations (only over ``resource_version`` when given) and keep ``body`` as stored."""
         meta = body["metadata"]
-        stored = self.store.patch_annotations(PIPELINES, meta["namespace"], meta["name"], annotations)
+        stored = self.store.patch_annotations(
+            PIPELINES, meta["namespace"], meta["name"], annotations, resource_version
+        )
         meta["annotations"] = stored["metadata"].get("annotations") or {}
         meta["resourceVersion"] = stored["metadata"].get("resourceVersion")
 
@@ -480,6 +543,23 @@ class PipelineReconciler:
         ]
         keep = {"observedGeneration": generation}
         return Result(cond.INVALID_SPEC, self._status(body, keep, updates, keep_others=True))
+
+    def _not_owned(
+        self, body: dict[str, Any], pipeline: Pipeline, observed: ObservedJob, result: Result
+    ) -> Result:
+        """The job this pipeline points at is not its own: write nothing to it and say which tag it carries."""
+        message = (
+            f"{not_owned_message(pipeline.key, observed)}. Remove the {EXTERNAL_NAME} annotation to have a "
+            'job of its own created, or set managementPolicies: ["Observe"] to only observe this one'
+        )
+        generation = pipeline.generation
+        updates = [
+            cond.condition(cond.READY, False, cond.EXTERNAL_NOT_OWNED, message, generation),
+            cond.condition(cond.SYNCED, False, cond.EXTERNAL_NOT_OWNED, message, generation),
+        ]
+        result.reason = cond.EXTERNAL_NOT_OWNED
+        result.writes += self._status(body, {"observedGeneration": generation}, updates, keep_others=True)
+        return result
 
     def _not_found(self, body: dict[str, Any], result: Result, message: str) -> Result:
         generation = body["metadata"].get("generation")
@@ -509,3 +589,11 @@ class PipelineReconciler:
     ) -> int:
         return write_status(self.store, PIPELINES, body, status, updates, self.clock(),
                             PIPELINE_STATUS_KEYS, keep_others)  # fmt: skip
+
+
+def _owned(client: JobsClient, key: str, job_id: int, body: dict[str, Any]) -> bool:
+    """Whether deleting the pipeline ``key`` may delete ``job_id``: only its own job (see :func:`owns`)."""
+    if owns(key, client.get(job_id), recorded_job(body.get("status") or {})):
+        return True
+    log.warning("leaving job %s on deletion of %s: it is gone or not this pipeline's", job_id, key)
+    return False
