@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+DATABRICKS_HOSTS = (".cloud.databricks.com", ".azuredatabricks.net", ".gcp.databricks.com")
+# A DNS name with at least two labels, optionally written with the leading dot of a suffix.
+HOST_SUFFIX = re.compile(r"\.?([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}")
 URL_OR_EMPTY = r"^(https?://[^\s/?#@]+(/[^\s?#@]*)?)?$"  # no credentials, query or fragment
 
 
@@ -59,6 +63,17 @@ class OperatorSettings(BaseSettings):
         default="/Volumes/anthill/default/wheels/anthill_spark-0.1.0-py3-none-any.whl",
         description="The anthill-spark wheel Databricks jobs install when a pipeline names none.",
     )
+    databricks_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DATABRICKS_HOSTS),
+        description="Host suffixes a DatabricksConnection may name, comma-separated "
+        "(ANTHILL_DATABRICKS_HOSTS=.cloud.databricks.com,.azuredatabricks.net): a workspace's hostname must "
+        "equal one or end in it at a dot. Credentials are sent to no other host.",
+    )
+    allow_loopback_hosts: bool = Field(
+        default=False,
+        description="Also allow plain http:// DatabricksConnection hosts on loopback (127.0.0.0/8, ::1, "
+        "localhost), for local development against the sandbox Jobs API.",
+    )
     connection_check_interval: float = Field(
         default=300.0,
         gt=0,
@@ -90,10 +105,18 @@ class OperatorSettings(BaseSettings):
         default=60, ge=1, description="Seconds a silent replica counts as alive before another takes over."
     )
 
-    @field_validator("namespaces", mode="before")
+    @field_validator("namespaces", "databricks_hosts", mode="before")
     @classmethod
     def _split_namespaces(cls, value: object) -> object:
         return parse_namespaces(value) if isinstance(value, str) else value
+
+    @field_validator("databricks_hosts")
+    @classmethod
+    def _host_suffixes(cls, value: list[str]) -> list[str]:
+        for suffix in value:
+            if not HOST_SUFFIX.fullmatch(suffix):
+                raise ValueError(f"{suffix!r} is not a host suffix such as .cloud.databricks.com")
+        return [suffix.lower() for suffix in value]
 
 
 def parse_namespaces(raw: str) -> list[str]:

@@ -149,7 +149,16 @@ def register(
     def recheck_connection(body: kopf.Body, **_: Any) -> None:
         run(CONNECTION_KIND, connections.reconcile, body, "timer", 0)
 
-    @kopf.on.delete(GROUP, VERSION, CONNECTIONS, id="forget", optional=True, registry=registry)
-    def forget_connection(name: str, namespace: str | None, **_: Any) -> None:
-        if namespace is not None:
-            connections.connections.forget(namespace, name)
+    # Not optional: the finalizer it brings holds a connection while pipelines still name it, so that a
+    # pipeline being deleted (with its namespace, say) can still reach Databricks to delete its job.
+    @kopf.on.delete(GROUP, VERSION, CONNECTIONS, id="release", registry=registry)
+    def release_connection(name: str, namespace: str | None, retry: int, **_: Any) -> None:
+        if namespace is None:
+            return
+        users = connections.connections.in_use(namespace, name)
+        if users:
+            raise kopf.TemporaryError(
+                f"kept until the pipelines that use it are gone: {', '.join(users)}",
+                delay=backoff(retry, settings.backoff_max),
+            )
+        connections.connections.forget(namespace, name)

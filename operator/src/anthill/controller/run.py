@@ -63,7 +63,7 @@ def build_registry(operator_settings: OperatorSettings, reconciler: Reconciler) 
         settings.background.cancellation_polling = TIMER_EXIT_POLL
 
     marketfeed.register(registry, reconciler, operator_settings)
-    clients = Connections(reconciler.store)
+    clients = Connections(reconciler.store, operator_settings)
     pipeline.register(
         registry,
         PipelineReconciler(reconciler.store, operator_settings, clients),

@@ -40,7 +40,11 @@ class ConnectionReconciler:
                 cond.condition(cond.READY, False, reason, str(exc), generation),
                 cond.condition(cond.SYNCED, False, reason, str(exc), generation),
             ]
-            self._status(body, {"observedGeneration": generation}, updates)
+            writes = self._status(body, {"observedGeneration": generation}, updates)
+            if reason == cond.INVALID_SPEC:
+                return Result(
+                    reason, writes
+                )  # not retried: an edit of the spec (or the operator's settings) is
             raise RetryLaterError(reason, str(exc), self._retry_delay(exc)) from exc
         status: dict[str, Any] = {"observedGeneration": generation}
         if identity.workspace_id is not None:
