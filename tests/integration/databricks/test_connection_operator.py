@@ -172,3 +172,23 @@ def test_deleting_the_namespace_deletes_the_job_and_completes(
     wait_for(gone, NAMESPACE_GONE, f"namespace {ns} to be deleted")
     assert job_id not in {job.job_id for job in sdk.jobs.list()}
     assert stats(server).get("jobs/delete", 0) == 1
+
+
+def test_a_connection_in_use_is_kept_until_its_pipelines_are_deleted(
+    kubectl: Kubectl,
+    feed_namespace: str,
+    server: DatabricksServer,
+    sdk: WorkspaceClient,
+    operator: OperatorProcess,
+) -> None:
+    ns = feed_namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection_manifest(server))
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("user"))
+    job_id = wait_reason(kubectl, ns, "mp/user", "Ready", "Available")["status"]["atProvider"]["jobId"]
+    kubectl.ok("delete", "dbc", "sandbox", "-n", ns, "--wait=false")
+    held = condition(wait_reason(kubectl, ns, "dbc/sandbox", "Ready", "Deleting"), "Ready")
+    assert "user" in held["message"]
+
+    kubectl.ok("delete", "mp", "user", "-n", ns, f"--timeout={TIMEOUT}s")
+    wait_for(lambda: get(kubectl, ns, "dbc/sandbox") is None, TIMEOUT, "the connection to go")
+    assert job_id not in {job.job_id for job in sdk.jobs.list()}

@@ -152,13 +152,5 @@ def register(
     # Not optional: the finalizer it brings holds a connection while pipelines still name it, so that a
     # pipeline being deleted (with its namespace, say) can still reach Databricks to delete its job.
     @kopf.on.delete(GROUP, VERSION, CONNECTIONS, id="release", registry=registry)
-    def release_connection(name: str, namespace: str | None, retry: int, **_: Any) -> None:
-        if namespace is None:
-            return
-        users = connections.connections.in_use(namespace, name)
-        if users:
-            raise kopf.TemporaryError(
-                f"kept until the pipelines that use it are gone: {', '.join(users)}",
-                delay=backoff(retry, settings.backoff_max),
-            )
-        connections.connections.forget(namespace, name)
+    def release_connection(body: kopf.Body, retry: int, **_: Any) -> None:
+        run(CONNECTION_KIND, connections.release, body, "delete", retry)

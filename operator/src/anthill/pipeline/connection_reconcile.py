@@ -64,6 +64,19 @@ class ConnectionReconciler:
         ]
         return Result(cond.AVAILABLE, self._status(body, status, updates))
 
+    def release(self, body: dict[str, Any]) -> Result:
+        """Let a deleted connection go once no pipeline in its namespace names it; until then Ready=False,
+        Deleting, naming them, and :class:`RetryLaterError` (they may need its client to delete their jobs)."""
+        meta = body["metadata"]
+        users = self.connections.in_use(meta["namespace"], meta["name"])
+        if users:
+            message = f"kept until the pipelines that use it are deleted: {', '.join(users)}"
+            update = [cond.condition(cond.READY, False, cond.DELETING, message, meta.get("generation"))]
+            self._status(body, {}, update, keep_others=True)
+            raise RetryLaterError(cond.DELETING, message)
+        self.connections.forget(meta["namespace"], meta["name"])
+        return Result("Deleted")
+
     def _retry_delay(self, exc: Exception) -> float | None:
         if isinstance(exc, ThrottledError):
             return exc.retry_after
@@ -73,7 +86,13 @@ class ConnectionReconciler:
             return self.settings.secret_retry
         return None  # the controller's backoff
 
-    def _status(self, body: dict[str, Any], status: dict[str, Any], updates: list[dict[str, Any]]) -> int:
+    def _status(
+        self,
+        body: dict[str, Any],
+        status: dict[str, Any],
+        updates: list[dict[str, Any]],
+        keep_others: bool = False,
+    ) -> int:
         return write_status(
-            self.store, CONNECTIONS, body, status, updates, self.clock(), CONNECTION_STATUS_KEYS
+            self.store, CONNECTIONS, body, status, updates, self.clock(), CONNECTION_STATUS_KEYS, keep_others
         )
