@@ -101,9 +101,11 @@ def install(kubectl: list[str]) -> None:
 
 def start_operator(plane: ControlPlane, drift: float, log: Path) -> tuple[subprocess.Popen[bytes], str, int]:
     metrics_port, health_port = free_ports(2)
+    # Loopback hosts allowed: the pipeline benchmark's sandbox Jobs API serves on 127.0.0.1.
     env = {**os.environ, "KUBECONFIG": str(plane.kubeconfig), "ANTHILL_STANDALONE": "true",
            "ANTHILL_DRIFT_INTERVAL": str(drift), "ANTHILL_METRICS_PORT": str(metrics_port),
-           "ANTHILL_HEALTH_PORT": str(health_port)}  # fmt: skip
+           "ANTHILL_HEALTH_PORT": str(health_port),
+           "ANTHILL_ALLOW_LOOPBACK_HOSTS": "true"}  # fmt: skip
     with log.open("wb") as out:
         operator = subprocess.Popen([str(Path(sys.executable).parent / "anthill"), "operator", "run"], env=env,
                                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip

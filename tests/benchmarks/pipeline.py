@@ -37,7 +37,8 @@ CLUSTER = {"sparkVersion": "15.4.x-scala2.12", "nodeTypeId": "i3.xlarge", "numWo
 
 def manifests(count: int, server: DatabricksServer) -> str:
     docs: list[dict[str, object]] = [
-        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "databricks", "namespace": NAMESPACE},
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "databricks", "namespace": NAMESPACE,
+                                                    "labels": {"anthill.io/credentials": "true"}},
          "stringData": {"token": DEFAULT_TOKEN}},
         {"apiVersion": "anthill.io/v1alpha1", "kind": "DatabricksConnection",
          "metadata": {"name": "sandbox", "namespace": NAMESPACE},

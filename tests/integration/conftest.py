@@ -140,6 +140,7 @@ def start_operator(kubeconfig: Path, log: Path, extra_env: dict[str, str] | None
         "ANTHILL_HEALTH_PORT": str(health_port),
         "ANTHILL_LOG_FORMAT": "json",
         "ANTHILL_PEERING_LIFETIME": "5",
+        "ANTHILL_ALLOW_LOOPBACK_HOSTS": "true",  # the sandbox Jobs API serves on loopback
         **(extra_env or {}),
     }
     with log.open("ab") as out:

@@ -35,18 +35,24 @@ class CredentialsSecretRef(Model):
 class DatabricksConnectionSpec(Model):
     """Desired state of a DatabricksConnection."""
 
+    # Parsed, not prefix-matched: "http://localhost.attacker.example" is not loopback. 127.0.0.0/8 is matched
+    # on the whole URL, anchored (a regex on url()'s hostname exceeds the API server's CEL cost budget). The
+    # schema admits the shape; which hosts get credentials is the operator's configuration (allowedHosts).
     cel_rules: ClassVar[list[dict[str, str]]] = [
         cel(
-            "self.host.startsWith('https://') || self.host.startsWith('http://127.0.0.1') || "
-            "self.host.startsWith('http://localhost')",
-            "spec.host must be https:// (plain http only on loopback)",
+            "isURL(self.host) && (url(self.host).getScheme() == 'https' || "
+            "url(self.host).getHostname() in ['localhost', '::1'] || "
+            "self.host.matches('^http://127([.][0-9]{1,3}){3}(:[0-9]{1,5})?/?$'))",
+            "spec.host must be an https:// URL (plain http only on a loopback host: 127.0.0.0/8, ::1, localhost)",
             ".host",
         ),
     ]
     host: str = Field(
-        description="Workspace URL, e.g. https://dbc-1234.cloud.databricks.com.",
-        max_length=512,
-        pattern=r"^https?://[^\s/?#]+/?$",
+        description="Workspace URL, e.g. https://dbc-1234.cloud.databricks.com: scheme and host (and port) "
+        "only. The operator sends the credentials only to hosts its configuration allows "
+        "(databricks.allowedHosts).",
+        max_length=300,  # https:// + a 253-character DNS name + a port
+        pattern=r"^https?://[^\s/?#@\\]+/?$",
     )
     auth_type: Literal["pat", "oauth-m2m"] = Field(default="pat", description="pat or oauth-m2m.")
     credentials_secret_ref: CredentialsSecretRef = Field(description="Secret with the credentials.")

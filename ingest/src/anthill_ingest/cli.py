@@ -11,6 +11,7 @@ import datetime
 import json
 import logging
 import os
+import re
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from anthill_ingest.runner import Summary
 
 KEY_VARIABLES = ("MASSIVE_API_KEY", "POLYGON_API_KEY")
+HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # printable ASCII: what a bearer token in a header can be
 app = typer.Typer(help="Market data ingestion: the Massive (Polygon.io) API -> the lake's bronze layer.",
                   no_args_is_help=True)  # fmt: skip
 log = logging.getLogger("anthill_ingest")
@@ -54,8 +56,16 @@ def _configure_logging(interactive: bool) -> None:
 
 
 def api_key_from_environment() -> str:
+    """The API key, without the line break a Secret made from a file often ends in. A key holding anything
+    an HTTP header cannot carry is refused here, naming the variable: the HTTP library would raise an error
+    quoting the header, key included, into the log and the termination message."""
     for name in KEY_VARIABLES:
-        if value := os.environ.get(name):
+        if value := os.environ.get(name, "").strip():
+            if not HEADER_SAFE.fullmatch(value):
+                raise ConfigError(
+                    f"{name} holds characters an API key cannot carry in an HTTP header (a line break, another "
+                    "control character, a space or non-ASCII); store the key alone, on one line"
+                )
             return value
     raise ConfigError(f"no API key: set {' or '.join(KEY_VARIABLES)}")
 

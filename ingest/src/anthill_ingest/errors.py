@@ -13,6 +13,12 @@ class AuthRejectedError(IngestError):
     exit_code = 3
 
 
+class RequestNotSentError(IngestError):
+    """A request could not be sent as built (a header value it cannot carry); a configuration error."""
+
+    exit_code = 2
+
+
 class UpstreamError(IngestError):
     exit_code = 4
 

@@ -20,7 +20,12 @@ from typing import Any
 
 import urllib3
 
-from anthill_ingest.errors import AuthRejectedError, MalformedResponseError, UpstreamError
+from anthill_ingest.errors import (
+    AuthRejectedError,
+    MalformedResponseError,
+    RequestNotSentError,
+    UpstreamError,
+)
 
 log = logging.getLogger(__name__)
 RETRYABLE = {429, 500, 502, 503, 504}
@@ -99,6 +104,13 @@ class PolicyPool:
                 reason = f"connection failed: {type(exc).__name__}"
                 self._back_off(attempt, None, path, reason)
                 continue
+            except ValueError as exc:
+                # http.client refuses a header it cannot send with the header's value in the message: the
+                # Authorization header is the API key, so the text stays out of the log and the summary.
+                raise RequestNotSentError(
+                    f"{path}: the request could not be sent ({type(exc).__name__}); "
+                    "check that the API key is one line of printable text"
+                ) from None
             status = response.status
             if status in UNAUTHORIZED:
                 raise AuthRejectedError(

@@ -37,6 +37,7 @@ class SecretData:
 
     resource_version: str
     values: dict[str, str] = field(repr=False)
+    binary_keys: frozenset[str] = frozenset()
 
 
 class Store:
@@ -63,25 +64,41 @@ class Store:
             raise
         return key in (secret.data or {}) or key in (secret.string_data or {})
 
-    def read_secret(self, namespace: str, name: str) -> SecretData | None:
-        """A Secret's values (decoded) and resourceVersion, or None when it does not exist.
+    def read_secret(self, namespace: str, name: str, opt_in_label: str) -> SecretData | None:
+        """A Secret's values and resourceVersion, or None when it is not readable: it does not exist, the
+        operator may not read it, or it lacks the label ``opt_in_label: "true"``. The three are one answer so
+        that no status can tell a caller whether a Secret it cannot read exists.
 
         Only for credentials the operator itself must present (a DatabricksConnection's); callers keep the
-        values in memory and never log them.
+        values in memory and never log them. A value that is not UTF-8 text (a keystore next to a token) is
+        left out of ``values`` and named in ``binary_keys``; the values of a Secret without the label are
+        never decoded.
         """
         try:
             secret = self.core.read_namespaced_secret(name, namespace)
         except ApiException as exc:
-            if exc.status == NOT_FOUND:
+            if exc.status in (NOT_FOUND, FORBIDDEN):
                 return None
             raise
-        values = {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
-        version = secret.metadata.resource_version if secret.metadata else None
-        return SecretData(str(version or ""), values)
+        meta = secret.metadata
+        if meta is None or (meta.labels or {}).get(opt_in_label) != "true":
+            return None
+        values: dict[str, str] = {}
+        binary: set[str] = set()
+        for key, encoded in (secret.data or {}).items():
+            try:
+                values[key] = base64.b64decode(encoded).decode()
+            except UnicodeDecodeError:
+                binary.add(key)
+        return SecretData(str(meta.resource_version or ""), values, frozenset(binary))
 
     def get_custom(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
         return _or_none(lambda: cast("dict[str, Any]", self.custom.get_namespaced_custom_object(
             GROUP, VERSION, namespace, plural, name)))  # fmt: skip
+
+    def list_custom(self, plural: str, namespace: str) -> list[dict[str, Any]]:
+        listed = self.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, plural)
+        return list(cast("dict[str, Any]", listed).get("items") or [])
 
     def patch_annotations(
         self,

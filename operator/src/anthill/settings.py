@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -9,6 +10,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from anthill.allowlist import check_entries
 
+DATABRICKS_HOSTS = (".cloud.databricks.com", ".azuredatabricks.net", ".gcp.databricks.com")
+# A DNS name with at least two labels, optionally written with the leading dot of a suffix.
+HOST_SUFFIX = re.compile(r"\.?([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}")
 URL_OR_EMPTY = r"^(https?://[^\s/?#@]+(/[^\s?#@]*)?)?$"  # no credentials, query or fragment
 
 
@@ -77,6 +81,17 @@ class OperatorSettings(BaseSettings):
         description="Instance profile ARNs a MedallionPipeline's job cluster may use, comma-separated: exact "
         "ARNs, or prefixes ending in '/'. Empty: none.",
     )
+    databricks_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DATABRICKS_HOSTS),
+        description="Host suffixes a DatabricksConnection may name, comma-separated "
+        "(ANTHILL_DATABRICKS_HOSTS=.cloud.databricks.com,.azuredatabricks.net): a workspace's hostname must "
+        "equal one or end in it at a dot. Credentials are sent to no other host.",
+    )
+    allow_loopback_hosts: bool = Field(
+        default=False,
+        description="Also allow plain http:// DatabricksConnection hosts on loopback (127.0.0.0/8, ::1, "
+        "localhost), for local development against the sandbox Jobs API.",
+    )
     connection_check_interval: float = Field(
         default=300.0,
         gt=0,
@@ -109,7 +124,12 @@ class OperatorSettings(BaseSettings):
     )
 
     @field_validator(
-        "namespaces", "allowed_images", "allowed_wheels", "allowed_instance_profiles", mode="before"
+        "namespaces",
+        "databricks_hosts",
+        "allowed_images",
+        "allowed_wheels",
+        "allowed_instance_profiles",
+        mode="before",
     )
     @classmethod
     def _split_lists(cls, value: object) -> object:
@@ -124,6 +144,14 @@ class OperatorSettings(BaseSettings):
     @classmethod
     def _check_prefixes(cls, value: list[str]) -> list[str]:
         return check_entries("path", value)
+
+    @field_validator("databricks_hosts")
+    @classmethod
+    def _host_suffixes(cls, value: list[str]) -> list[str]:
+        for suffix in value:
+            if not HOST_SUFFIX.fullmatch(suffix):
+                raise ValueError(f"{suffix!r} is not a host suffix such as .cloud.databricks.com")
+        return [suffix.lower() for suffix in value]
 
 
 def parse_namespaces(raw: str) -> list[str]:

@@ -68,9 +68,10 @@ class JsonHandler(BaseHTTPRequestHandler):
     def _send(self, status: HTTPStatus, body: Any, headers: dict[str, str] | None = None) -> None:
         self._send_raw(status, json.dumps(body, separators=(",", ":")).encode(), headers)
 
-    def _send_raw(self, status: HTTPStatus, raw: bytes, headers: dict[str, str] | None = None) -> None:
+    def _send_raw(self, status: HTTPStatus, raw: bytes, headers: dict[str, str] | None = None,
+                  content_type: str = "application/json") -> None:  # fmt: skip
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(raw)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)

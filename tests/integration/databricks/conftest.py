@@ -14,11 +14,13 @@ from anthill.pipeline.jobs import Credentials, DatabricksJobs, workspace_client
 from anthill_sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
 
 PAT = DEFAULT_TOKEN
+CREDENTIALS_LABEL = "anthill.io/credentials"  # Secrets the operator may read carry it
 CLUSTER = {"sparkVersion": "15.4.x-scala2.12", "nodeTypeId": "i3.xlarge", "numWorkers": 2}
 
 
 def connection_manifest(server: DatabricksServer, token: str = PAT, name: str = "sandbox") -> str:
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{name}-credentials"},
+    secret = {"apiVersion": "v1", "kind": "Secret",
+              "metadata": {"name": f"{name}-credentials", "labels": {CREDENTIALS_LABEL: "true"}},
               "stringData": {"token": token}}  # fmt: skip
     connection = {
         "apiVersion": "anthill.io/v1alpha1",

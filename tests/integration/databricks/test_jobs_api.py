@@ -29,6 +29,7 @@ from anthill_sandbox.databricks import (
     DEFAULT_USER,
     DatabricksFaults,
     DatabricksServer,
+    Echo,
     WorkspaceState,
 )
 from tests.integration.databricks.conftest import PAT, stats
@@ -322,3 +323,54 @@ def test_errors_have_databricks_shape(server: DatabricksServer) -> None:
                            headers={"Authorization": f"Bearer {PAT}"})  # fmt: skip
     assert (missing.status_code, missing.json()) == (
         400, {"error_code": "INVALID_PARAMETER_VALUE", "message": "Job 1 does not exist."})  # fmt: skip
+
+
+ECHOED = "internal-page-marker"
+
+
+@pytest.mark.parametrize(
+    ("echo", "kind", "shown"),
+    [
+        pytest.param(Echo(500, "text", ECHOED), UpstreamError,
+                     "HTTP 500 (the response was not a Databricks error; its body is not shown)", id="500-text"),
+        pytest.param(Echo(401, "text", ECHOED), UnauthorizedError,
+                     "HTTP 401 (the response was not a Databricks error; its body is not shown)", id="401-text"),
+        pytest.param(Echo(400, "text", ECHOED), InvalidSpecError,
+                     "HTTP 400 (the response was not a Databricks error; its body is not shown)", id="400-text"),
+        pytest.param(Echo(500, "databricks", ECHOED), UpstreamError,
+                     "HTTP 500 INTERNAL_ERROR: The request failed:", id="500-databricks-shape"),
+    ],
+)  # fmt: skip
+def test_a_host_echoing_what_it_is_sent_is_never_read_back(
+    echo: Echo, kind: type[JobsError], shown: str
+) -> None:
+    """An answer's body is summarised, never copied: a host that reflects the request (the token in its
+    Authorization header) or serves some other service's content cannot be read through an error."""
+    server = DatabricksServer(state=WorkspaceState(faults=DatabricksFaults(echo=echo))).start()
+    try:
+        client = DatabricksJobs.connect(server.url, Credentials(token=PAT))
+        with pytest.raises(kind) as caught:
+            client.get(1)
+    finally:
+        server.stop()
+    assert shown in str(caught.value)
+    printed = "".join(traceback.format_exception(caught.value))
+    for part in (ECHOED, PAT, "Authorization", "GET /api"):
+        assert part not in printed, printed
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("dapi-first-half\nsecond-half", id="line-feed"),
+        pytest.param("dapi-first-half\r\nX-Injected: second-half", id="header-injection"),
+    ],
+)
+def test_a_credential_with_a_line_break_never_reaches_the_error(server: DatabricksServer, token: str) -> None:
+    """The HTTP library refuses the header and quotes it escaped ('...\\r\\n...'), which redacting the raw
+    value never matched: the error is reported by its type, and nothing of the value is printed."""
+    with pytest.raises(JobsError) as caught:
+        DatabricksJobs.connect(server.url, Credentials(token=token)).get(1)
+    printed = "".join(traceback.format_exception(caught.value))
+    for part in ("dapi-first-half", "second-half", "X-Injected"):
+        assert part not in printed, printed

@@ -182,9 +182,9 @@ def test_two_replicas_racing_to_create_end_with_one_job(cluster: tuple[Kubectl, 
         # Each Jobs API call takes 2 s: the winner's jobs/create is still in flight when the loser looks.
         server.state.faults.delay = 2
         barrier = threading.Barrier(2)
-        settings = OperatorSettings()
+        settings = OperatorSettings(allow_loopback_hosts=True)  # the sandbox Jobs API is on loopback
         stores = [_RacingStore(kubeconfig, barrier) for _ in range(2)]
-        replicas = [PipelineReconciler(store, settings, Connections(store)) for store in stores]
+        replicas = [PipelineReconciler(store, settings, Connections(store, settings)) for store in stores]
         outcomes: list[list[str]] = [[], []]
         threads = [
             threading.Thread(target=_reconcile_until_ready, args=(replica, "race", seen))

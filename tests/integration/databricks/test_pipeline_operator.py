@@ -370,6 +370,7 @@ def test_oauth_machine_to_machine_connection(
     ns = feed_namespace
     kubectl.ok("create", "secret", "generic", "sp", "-n", ns, f"--from-literal=client-id={DEFAULT_CLIENT_ID}",
                f"--from-literal=client-secret={DEFAULT_CLIENT_SECRET}")  # fmt: skip
+    kubectl.ok("label", "secret", "sp", "-n", ns, "anthill.io/credentials=true")
     connection = {"apiVersion": "anthill.io/v1alpha1", "kind": "DatabricksConnection", "metadata": {"name": "sp"},
                   "spec": {"host": server.url, "authType": "oauth-m2m", "credentialsSecretRef": {"name": "sp"}}}  # fmt: skip
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=json.dumps(connection))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import traceback
 from pathlib import Path
 
 import boto3
@@ -12,6 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from anthill_ingest import runner
+from anthill_ingest.client import MarketData
+from anthill_ingest.errors import RequestNotSentError
 from anthill_ingest.sink import MULTIPART_THRESHOLD, S3Sink
 from anthill_sandbox.server import SandboxServer
 from tests.integration.ingest.conftest import feed_doc, run_ingest, s3_objects
@@ -261,3 +264,45 @@ def test_large_parts_upload_in_several_parts(bucket: str) -> None:
     assert head["ETag"].strip('"').endswith("-3")
     assert sink.read("bronze/big.parquet") == data
     assert sink.read("bronze/absent.parquet") is None
+
+
+@pytest.mark.parametrize(
+    "api_key",
+    [
+        pytest.param("sandbox-first-half\nsecond-half-of-it", id="line-feed"),
+        pytest.param("sandbox-first-half\r\nX-Injected: second-half", id="carriage-return-line-feed"),
+        pytest.param("sandbox-first-half\rsecond-half-of-it", id="carriage-return"),
+    ],
+)
+def test_an_api_key_a_header_cannot_carry_is_refused_naming_the_variable(
+    tmp_path: Path, sandbox: SandboxServer, api_key: str
+) -> None:
+    """The HTTP library would raise an error quoting the header, escaped; the redaction of the raw value
+    misses that, and the pod's log tail became status.lastRun.message."""
+    outcome = run_ingest(tmp_path, feed_doc("bad-key", "file:///tmp/never"), sandbox, today="2024-07-09",
+                         api_key=api_key)  # fmt: skip
+    assert outcome.exit_code == 2, outcome.output
+    assert "MASSIVE_API_KEY" in outcome.summary["message"]
+    shown = outcome.output + json.dumps(outcome.summary)
+    for part in ("sandbox-first-half", "second-half", "X-Injected"):
+        assert part not in shown
+    assert sum(sandbox.state.credentials_in.values()) == 0  # nothing was sent
+
+
+def test_a_trailing_line_break_of_a_key_from_a_file_is_dropped(
+    tmp_path: Path, sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    lake = tmp_path_factory.mktemp("lake")
+    doc = feed_doc("file-key", f"file://{lake}", backfill={"from": "2024-07-01"})
+    outcome = run_ingest(tmp_path, doc, sandbox, today="2024-07-09", api_key="sandbox\n")
+    assert outcome.exit_code == 0, outcome.output
+
+
+def test_a_request_that_cannot_be_sent_is_reported_without_its_headers(sandbox: SandboxServer) -> None:
+    """Behind the CLI's check: whatever header http.client refuses, its quoted value stays out of the error."""
+    api = MarketData("sandbox-first-half\nsecond-half", sandbox.url, None)
+    with pytest.raises(RequestNotSentError) as caught:
+        list(api.market_holidays())
+    shown = "".join(traceback.format_exception(caught.value))
+    assert "sandbox-first-half" not in shown
+    assert "second-half" not in shown

@@ -295,3 +295,20 @@ def test_values_schema_is_draft_07_and_closed() -> None:
         assert obj.get("additionalProperties") is False, obj.get("description")
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     assert values.keys() <= schema["properties"].keys()
+
+
+@pytest.mark.parametrize(
+    ("values", "loopback"),
+    [
+        pytest.param(ENV_VALUES["dev"], "true", id="dev: the local harness's sandbox is on loopback"),
+        pytest.param(ENV_VALUES["staging"], "false", id="staging"),
+        pytest.param(ENV_VALUES["prod"], "false", id="prod"),
+    ],
+)
+def test_connection_hosts_are_the_databricks_clouds_and_loopback_only_in_dev(
+    helm: Helm, values: Path, loopback: str
+) -> None:
+    variables = env_vars(helm.render(values))
+    hosts = ".cloud.databricks.com,.azuredatabricks.net,.gcp.databricks.com"
+    assert variables["ANTHILL_DATABRICKS_HOSTS"] == hosts
+    assert variables["ANTHILL_ALLOW_LOOPBACK_HOSTS"] == loopback

@@ -153,7 +153,8 @@ def register(
     def recheck_connection(body: kopf.Body, **_: Any) -> None:
         run(CONNECTION_KIND, connections.reconcile, body, "timer", 0)
 
-    @kopf.on.delete(GROUP, VERSION, CONNECTIONS, id="forget", optional=True, registry=registry)
-    def forget_connection(name: str, namespace: str | None, **_: Any) -> None:
-        if namespace is not None:
-            connections.connections.forget(namespace, name)
+    # Not optional: the finalizer it brings holds a connection while pipelines still name it, so that a
+    # pipeline being deleted (with its namespace, say) can still reach Databricks to delete its job.
+    @kopf.on.delete(GROUP, VERSION, CONNECTIONS, id="release", registry=registry)
+    def release_connection(body: kopf.Body, retry: int, **_: Any) -> None:
+        run(CONNECTION_KIND, connections.release, body, "delete", retry)

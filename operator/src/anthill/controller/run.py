@@ -63,7 +63,7 @@ def build_registry(operator_settings: OperatorSettings, reconciler: Reconciler) 
         settings.background.cancellation_polling = TIMER_EXIT_POLL
 
     marketfeed.register(registry, reconciler, operator_settings)
-    clients = Connections(reconciler.store)
+    clients = Connections(reconciler.store, operator_settings)
     pipeline.register(
         registry,
         PipelineReconciler(reconciler.store, operator_settings, clients),
@@ -83,6 +83,8 @@ def run(
     # One INFO line per handler run is noise at hundreds of feeds; reconcilers log what they change.
     logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # The SDK's DEBUG lines are whole request and response bodies: never in the operator's log.
+    logging.getLogger("databricks.sdk").setLevel(logging.INFO)
     if settings.metrics_port:
         start_http_server(settings.metrics_port)
     reconciler = Reconciler(store=Store(connect()), settings=settings)

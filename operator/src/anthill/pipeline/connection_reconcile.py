@@ -40,7 +40,11 @@ class ConnectionReconciler:
                 cond.condition(cond.READY, False, reason, str(exc), generation),
                 cond.condition(cond.SYNCED, False, reason, str(exc), generation),
             ]
-            self._status(body, {"observedGeneration": generation}, updates)
+            writes = self._status(body, {"observedGeneration": generation}, updates)
+            if reason == cond.INVALID_SPEC:
+                return Result(
+                    reason, writes
+                )  # not retried: an edit of the spec (or the operator's settings) is
             raise RetryLaterError(reason, str(exc), self._retry_delay(exc)) from exc
         status: dict[str, Any] = {"observedGeneration": generation}
         if identity.workspace_id is not None:
@@ -60,6 +64,19 @@ class ConnectionReconciler:
         ]
         return Result(cond.AVAILABLE, self._status(body, status, updates))
 
+    def release(self, body: dict[str, Any]) -> Result:
+        """Let a deleted connection go once no pipeline in its namespace names it; until then Ready=False,
+        Deleting, naming them, and :class:`RetryLaterError` (they may need its client to delete their jobs)."""
+        meta = body["metadata"]
+        users = self.connections.in_use(meta["namespace"], meta["name"])
+        if users:
+            message = f"kept until the pipelines that use it are deleted: {', '.join(users)}"
+            update = [cond.condition(cond.READY, False, cond.DELETING, message, meta.get("generation"))]
+            self._status(body, {}, update, keep_others=True)
+            raise RetryLaterError(cond.DELETING, message)
+        self.connections.forget(meta["namespace"], meta["name"])
+        return Result("Deleted")
+
     def _retry_delay(self, exc: Exception) -> float | None:
         if isinstance(exc, ThrottledError):
             return exc.retry_after
@@ -69,7 +86,13 @@ class ConnectionReconciler:
             return self.settings.secret_retry
         return None  # the controller's backoff
 
-    def _status(self, body: dict[str, Any], status: dict[str, Any], updates: list[dict[str, Any]]) -> int:
+    def _status(
+        self,
+        body: dict[str, Any],
+        status: dict[str, Any],
+        updates: list[dict[str, Any]],
+        keep_others: bool = False,
+    ) -> int:
         return write_status(
-            self.store, CONNECTIONS, body, status, updates, self.clock(), CONNECTION_STATUS_KEYS
+            self.store, CONNECTIONS, body, status, updates, self.clock(), CONNECTION_STATUS_KEYS, keep_others
         )

@@ -4,14 +4,23 @@ Building a client costs round trips (host metadata, an OAuth token exchange), so
 key is everything that changes what the client would do: the host, the auth type, the Secret's
 resourceVersion and the keys read from it. Editing the Secret or the connection therefore takes effect on the
 next reconcile, with no restart. Credential values stay in memory: never in a key, a log line or a message.
+
+What a namespace may declare is bounded here, before any Secret is read: ``spec.host`` must be https on a host
+the operator was configured for (:attr:`OperatorSettings.databricks_hosts`; plain http on loopback only when
+:attr:`OperatorSettings.allow_loopback_hosts` is set, for local development), and a Secret is read only when
+it opts in with the label ``anthill.io/credentials: "true"``. A Secret that is missing, forbidden or not
+labelled reads the same ("not readable"), so a status never tells whether a Secret exists.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -25,11 +34,20 @@ from anthill.pipeline.jobs import (
     ThrottledError,
     UnauthorizedError,
 )
+from anthill.settings import OperatorSettings
 from anthill_api.connection import DatabricksConnectionSpec
 from anthill_api.errors import describe_validation_error
 
 ClientFactory = Callable[[str, Credentials], JobsClient]
 CONNECTIONS = "databricksconnections"
+PIPELINES = "medallionpipelines"
+CREDENTIALS_LABEL = "anthill.io/credentials"
+INVALID_SECRET = "InvalidSecret"  # noqa: S105 - a condition reason, not a secret
+HTTPS_PORT = 443
+DNS_NAME = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+# What an HTTP header (or a form field) can carry of a credential: printable ASCII. A newline or other control
+# character makes the HTTP library raise an error quoting the header, escaped, so it is refused before use.
+HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 
 
 class ConnectionNotReadyError(Exception):
@@ -49,18 +67,91 @@ class Connection:
     fingerprint: tuple[str, ...]
 
 
+class HostNotAllowedError(ValueError):
+    """``spec.host`` is not a workspace the operator may send credentials to; the message says why."""
+
+
+def allowed_host(host: str, suffixes: list[str], allow_loopback: bool) -> str:
+    """The workspace URL the client may use, rebuilt from the parsed ``host``; raises HostNotAllowedError.
+
+    The hostname is matched, never the string: it must equal a configured suffix or end in it at a dot, with
+    https on the default port. Plain http is allowed only on loopback (127.0.0.0/8, ::1, ``localhost``) and
+    only when ``allow_loopback`` is set. No userinfo, path, query or fragment.
+    """
+    try:
+        parts = urlsplit(host.strip())
+        hostname, port = parts.hostname or "", parts.port
+    except ValueError as exc:
+        raise HostNotAllowedError("spec.host is not a URL with a valid host and port") from exc
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise HostNotAllowedError("spec.host must not carry a user name or password")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise HostNotAllowedError("spec.host must be the workspace URL alone, without a path or query")
+    if _is_loopback(hostname):
+        if not allow_loopback:
+            raise HostNotAllowedError(
+                "spec.host is a loopback address, allowed only when the operator runs for local development "
+                "(ANTHILL_ALLOW_LOOPBACK_HOSTS)"
+            )
+        if parts.scheme not in ("http", "https"):
+            raise HostNotAllowedError("spec.host must be an http:// or https:// URL")
+        netloc = f"[{hostname}]" if ":" in hostname else hostname
+        return f"{parts.scheme}://{netloc}" + (f":{port}" if port is not None else "")
+    if parts.scheme != "https":
+        raise HostNotAllowedError(
+            "spec.host must be https:// (plain http only on loopback in local development)"
+        )
+    if port not in (None, HTTPS_PORT):
+        raise HostNotAllowedError(f"spec.host must use the https port {HTTPS_PORT}")
+    if not DNS_NAME.fullmatch(hostname) or not any(_within(hostname, suffix) for suffix in suffixes):
+        allowed = ", ".join(suffixes) or "(none configured)"
+        raise HostNotAllowedError(
+            f"spec.host {hostname!r} is not a Databricks workspace this operator may reach (hosts ending in "
+            f"{allowed}; the platform team sets them with databricks.allowedHosts)"
+        )
+    return f"https://{hostname}"
+
+
+def _within(hostname: str, suffix: str) -> bool:
+    """``hostname`` equals ``suffix`` (its leading dot aside) or ends in it at a label boundary."""
+    bare = suffix.lower().lstrip(".")
+    return hostname == bare or hostname.endswith("." + bare)
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
 def credentials_from_secret(
-    spec: DatabricksConnectionSpec, namespace: str, values: dict[str, str]
+    spec: DatabricksConnectionSpec,
+    namespace: str,
+    values: dict[str, str],
+    binary: frozenset[str] = frozenset(),
 ) -> Credentials:
-    """The credentials ``spec.authType`` needs from the Secret's values; a missing key is named."""
+    """The credentials ``spec.authType`` needs from the Secret's values; a missing or unusable key is named,
+    its value never (not even a part of it)."""
     ref = spec.credentials_secret_ref
     wanted = [ref.token_key] if spec.auth_type == "pat" else [ref.client_id_key, ref.client_secret_key]
-    missing = [key for key in wanted if not values.get(key, "").strip()]
+    missing = [key for key in wanted if key not in binary and not values.get(key, "").strip()]
     if missing:
         keys = ", ".join(repr(key) for key in missing)
         raise ConnectionNotReadyError(
             cond.SECRET_NOT_FOUND,
             f"Secret {namespace}/{ref.name} has no {keys} (needed for authType {spec.auth_type})",
+        )
+    unusable = [key for key in wanted if key in binary or not HEADER_SAFE.fullmatch(values[key].strip())]
+    if unusable:
+        keys = ", ".join(repr(key) for key in unusable)
+        raise ConnectionNotReadyError(
+            INVALID_SECRET,
+            f"Secret {namespace}/{ref.name} key {keys} holds characters a credential cannot carry in an HTTP "
+            "request (a line break, another control character, a space or non-ASCII): store the credential "
+            "alone, on one line",
         )
     if spec.auth_type == "pat":
         return Credentials(token=values[ref.token_key].strip())
@@ -69,11 +160,32 @@ def credentials_from_secret(
     )
 
 
+def not_readable(namespace: str, name: str) -> str:
+    """The one message for a Secret that is missing, forbidden or not opted in: it does not say which."""
+    return (
+        f"Secret {namespace}/{name} is not readable: the operator reads only Secrets labelled "
+        f'{CREDENTIALS_LABEL}: "true" (kubectl label secret {name} -n {namespace} {CREDENTIALS_LABEL}=true)'
+    )
+
+
+def referenced_by(pipelines: list[dict[str, Any]], connection: str) -> list[str]:
+    """Names of the pipelines whose ``spec.runtime.databricks.connectionRef`` names ``connection``."""
+    return sorted(
+        str(item["metadata"]["name"])
+        for item in pipelines
+        if (((item.get("spec") or {}).get("runtime") or {}).get("databricks") or {})
+        .get("connectionRef", {})
+        .get("name")
+        == connection
+    )
+
+
 @dataclass
 class Connections:
     """Resolves ``(namespace, connection name)`` to a :class:`Connection`, building clients only when needed."""
 
     store: Store
+    settings: OperatorSettings
     factory: ClientFactory = DatabricksJobs.connect
     _cache: dict[tuple[str, str], Connection] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -87,22 +199,36 @@ class Connections:
             )
         return self.resolve_body(body)
 
+    def resolve_for_delete(self, namespace: str, name: str) -> Connection:
+        """Like :meth:`resolve`, but when the connection or its Secret is already gone (a namespace being
+        deleted removes them in no particular order) the last client built for it, if this process has one.
+        Deleting a job must not wait for credentials nobody will bring back."""
+        try:
+            return self.resolve(namespace, name)
+        except ConnectionNotReadyError:
+            with self._lock:
+                cached = self._cache.get((namespace, name))
+            if cached is None:
+                raise
+            return cached
+
     def resolve_body(self, body: dict[str, Any]) -> Connection:
         meta = body["metadata"]
         namespace, name = str(meta["namespace"]), str(meta["name"])
         try:
             spec = DatabricksConnectionSpec.model_validate(body.get("spec") or {})
-        except ValidationError as exc:
+            host = allowed_host(spec.host, self.settings.databricks_hosts, self.settings.allow_loopback_hosts)
+        except (ValidationError, HostNotAllowedError) as exc:
+            detail = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
             raise ConnectionNotReadyError(
-                cond.INVALID_SPEC,
-                f"DatabricksConnection {namespace}/{name}: {describe_validation_error(exc)}",
+                cond.INVALID_SPEC, f"DatabricksConnection {namespace}/{name}: {detail}"
             ) from exc
         ref = spec.credentials_secret_ref
-        secret = self.store.read_secret(namespace, ref.name)
+        secret = self.store.read_secret(namespace, ref.name, CREDENTIALS_LABEL)
         if secret is None:
-            raise ConnectionNotReadyError(cond.SECRET_NOT_FOUND, f"Secret {namespace}/{ref.name} not found")
+            raise ConnectionNotReadyError(cond.SECRET_NOT_FOUND, not_readable(namespace, ref.name))
         fingerprint = (
-            spec.host.rstrip("/"),
+            host,
             spec.auth_type,
             ref.name,
             secret.resource_version,
@@ -114,11 +240,15 @@ class Connections:
             cached = self._cache.get((namespace, name))
         if cached is not None and cached.fingerprint == fingerprint:
             return cached
-        credentials = credentials_from_secret(spec, namespace, secret.values)
-        connection = Connection(self.factory(fingerprint[0], credentials), fingerprint[0], fingerprint)
+        credentials = credentials_from_secret(spec, namespace, secret.values, secret.binary_keys)
+        connection = Connection(self.factory(host, credentials), host, fingerprint)
         with self._lock:
             self._cache[(namespace, name)] = connection
         return connection
+
+    def in_use(self, namespace: str, name: str) -> list[str]:
+        """The pipelines in ``namespace`` that name this connection (and may need it to delete their job)."""
+        return referenced_by(self.store.list_custom(PIPELINES, namespace), name)
 
     def forget(self, namespace: str, name: str) -> None:
         """Drop a cached client (its connection was deleted)."""

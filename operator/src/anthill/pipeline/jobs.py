@@ -3,7 +3,7 @@
 | error | from | what the operator does |
 |---|---|---|
 | :class:`UnauthorizedError` | 401/403, a failed OAuth token exchange | ``Ready=False``; retried slowly (someone must fix the Secret) |
-| :class:`InvalidSpecError` | 400 (Databricks' message kept) | ``Ready=False, reason=InvalidSpec``; not retried until the spec changes |
+| :class:`InvalidSpecError` | 400 (Databricks' message, one short line) | ``Ready=False, reason=InvalidSpec``; not retried until the spec changes |
 | :class:`ThrottledError` | 429 | retried after ``retry_after`` seconds (the server's ``Retry-After``) |
 | :class:`UpstreamError` | 5xx, other API errors, the workspace unreachable | retried with backoff; ``Synced=False`` |
 
@@ -12,25 +12,36 @@ The SDK retries 429, 503 and connection errors itself, sleeping inside the call 
 status. So the client gives the SDK a clock whose ``sleep`` refuses: the first failure surfaces at once as a typed
 error and the operator's own backoff, which honours ``Retry-After``, is the only one in charge.
 
-Secrets never reach a message: the SDK masks them in its debug text and every message is scrubbed of the
-credential values before it is raised.
+Messages quote no response body: a failed answer is summarised as its HTTP status, Databricks' error code and
+one short, sanitised line of Databricks' own message (see :func:`summarise`); anything else a host answers is
+withheld. Secrets never reach a message: the SDK masks them in its debug text, errors that quote a request
+header are reported by type only, and every message is scrubbed of the credential values, escaped or not.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
+from urllib.parse import quote, quote_plus
 
 import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.clock import Clock
 from databricks.sdk.config import Config
-from databricks.sdk.errors import BadRequest, NotFound, PermissionDenied, TooManyRequests, Unauthenticated
+from databricks.sdk.errors import (
+    BadRequest,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+    Unauthenticated,
+    platform,
+)
 from databricks.sdk.errors.base import DatabricksError
 from databricks.sdk.service.jobs import BaseRun, JobSettings, RunNowResponse
 
@@ -47,6 +58,18 @@ ME_PATH = "/api/2.0/preview/scim/v2/Me"  # SCIM "who am I"; the workspace id com
 ORG_ID_HEADER = "X-Databricks-Org-Id"
 SDK_CONFIG = re.compile(r"\s*Config: \S+=.*$", re.DOTALL)
 GONE = re.compile(r"(Job|Run) \S+ does not exist")
+MESSAGE_MAX = 200  # characters of a Databricks error message a condition shows
+UNPRINTABLE = re.compile(r"[^\x20-\x7e]+")
+STATUS_OF: dict[type, int] = {kind: status for status, kind in platform.STATUS_CODE_MAPPING.items()}
+# Databricks' own error codes (the API's canonical ones): only an answer carrying one is quoted.
+DATABRICKS_ERROR_CODES = frozenset({
+    *platform.ERROR_CODE_MAPPING, "BAD_REQUEST", "CANCELLED", "DEADLINE_EXCEEDED", "ENDPOINT_NOT_FOUND",
+    "FEATURE_DISABLED", "INTERNAL_ERROR", "INVALID_REQUEST", "MALFORMED_REQUEST", "NOT_FOUND", "NOT_IMPLEMENTED",
+    "PERMISSION_DENIED", "RESOURCE_CONFLICT", "TEMPORARILY_UNAVAILABLE", "UNAUTHENTICATED",
+})  # fmt: skip
+OAUTH_ERROR = re.compile(  # RFC 6749's error codes
+    r"\b(invalid_client|invalid_grant|invalid_request|invalid_scope|unauthorized_client|unsupported_grant_type)\b"
+)
 
 
 class JobsError(Exception):
@@ -58,7 +81,7 @@ class UnauthorizedError(JobsError):
 
 
 class InvalidSpecError(JobsError):
-    """Databricks rejected the job settings (400); the message is Databricks' own. Retrying cannot help."""
+    """Databricks rejected the job settings (400); the message summarises Databricks'. Retrying cannot help."""
 
 
 class ThrottledError(JobsError):
@@ -167,37 +190,95 @@ class _NoRetryClock(Clock):
         raise _RetryDeclinedError
 
 
+def _spellings(secret: str) -> set[str]:
+    """The ways a credential can appear in an error's text: as it is, escaped the way Python's repr and
+    JSON quote it (an HTTP library rejecting a header quotes the value escaped), URL-encoded (a form body),
+    and each line of a multi-line value on its own."""
+    forms = {secret, secret.encode("unicode_escape").decode(), json.dumps(secret)[1:-1], quote_plus(secret),
+             quote(secret, safe="")}  # fmt: skip
+    forms.update(re.split(r"[\r\n]+", secret))
+    return {form for form in forms if len(form) >= MIN_SECRET}
+
+
 def _redact(message: str, secrets: tuple[str, ...]) -> str:
     message = SDK_CONFIG.sub("", message)  # the SDK appends its (masked) configuration: noise in a condition
-    for secret in secrets:
-        if len(secret) >= MIN_SECRET:
-            message = message.replace(secret, "***")
+    # Longest first, so that a whole escaped value is replaced before a line of it is.
+    for form in sorted({form for secret in secrets for form in _spellings(secret)}, key=len, reverse=True):
+        message = message.replace(form, "***")
     return message
 
 
+def _sanitised(text: str) -> str:
+    """One short printable line of ``text``: what a condition may quote from a remote answer."""
+    line = UNPRINTABLE.sub(" ", text.strip().splitlines()[0] if text.strip() else "").strip()
+    return line if len(line) <= MESSAGE_MAX else line[: MESSAGE_MAX - 3] + "..."
+
+
+def http_status(exc: DatabricksError) -> int | None:
+    """The HTTP status an SDK error stands for (its class says it), or None for an unknown class."""
+    for kind in type(exc).__mro__:
+        if kind in STATUS_OF:
+            return STATUS_OF[kind]
+    return None
+
+
+def summarise(exc: DatabricksError, secrets: tuple[str, ...] = ()) -> str:
+    """A failed answer as a condition may show it: the HTTP status, Databricks' error code and one short,
+    sanitised line of its message.
+
+    The message is kept only when the answer was one of Databricks' own errors (a known error code). Any
+    other body, an HTML page or the text of some other service, is never copied: a host that is not the
+    workspace, or echoes what it is sent, must not be readable through a DatabricksConnection's status.
+    """
+    status = http_status(exc)
+    code = exc.error_code if exc.error_code in DATABRICKS_ERROR_CODES else None
+    head = " ".join(part for part in (f"HTTP {status}" if status else "", code or "") if part) or "error"
+    if code is None:
+        return f"{head} (the response was not a Databricks error; its body is not shown)"
+    message = _sanitised(_redact(str(exc), secrets))
+    return f"{head}: {message}" if message else head
+
+
+def _oauth_summary(exc: ValueError) -> str:
+    """The SDK reports a refused OAuth client as a ValueError quoting the token endpoint's body: only a
+    standard OAuth error code from it is kept."""
+    found = OAUTH_ERROR.search(str(exc))
+    return f"the client was refused ({found.group(0)})" if found else "the client could not be configured"
+
+
 def translate(exc: BaseException, secrets: tuple[str, ...] = ()) -> JobsError:
-    """The typed error for an exception from the SDK (or its HTTP stack), secrets scrubbed from the message."""
+    """The typed error for an exception from the SDK (or its HTTP stack), with a message that quotes no
+    response body and no credential (see :func:`summarise`)."""
     while isinstance(exc, _RetryDeclinedError | TimeoutError) and (exc.__cause__ or exc.__context__):
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-    message = _redact(str(exc), secrets)
     if isinstance(exc, TooManyRequests):
         retry_after = float(exc.retry_after_secs) if exc.retry_after_secs is not None else DEFAULT_RETRY_AFTER
-        return ThrottledError(f"Databricks throttled the request: {message}", retry_after)
-    for kinds, error, prefix in _TRANSLATIONS:
-        if isinstance(exc, kinds):
-            return error(prefix + message)
-    return UpstreamError(f"Databricks call failed: {type(exc).__name__}: {message}")
+        return ThrottledError(f"Databricks throttled the request: {summarise(exc, secrets)}", retry_after)
+    if isinstance(exc, DatabricksError):
+        for kinds, error, prefix in _ANSWERS:
+            if isinstance(exc, kinds):
+                return error(prefix + summarise(exc, secrets))
+    return _unanswered(exc, secrets)
 
 
 # Checked in order: a subclass before its base.
-_TRANSLATIONS: list[tuple[type[BaseException] | tuple[type[BaseException], ...], type[JobsError], str]] = [
+_ANSWERS: list[tuple[type[DatabricksError] | tuple[type[DatabricksError], ...], type[JobsError], str]] = [
     ((Unauthenticated, PermissionDenied), UnauthorizedError, "Databricks refused the credentials: "),
     (BadRequest, InvalidSpecError, ""),
     (DatabricksError, UpstreamError, "Databricks failed: "),
-    (requests.RequestException, UpstreamError, "cannot reach Databricks: "),
-    # the SDK's OAuth token exchange reports a refused client as a ValueError
-    (ValueError, UnauthorizedError, "Databricks authentication failed: "),
 ]
+
+
+def _unanswered(exc: BaseException, secrets: tuple[str, ...]) -> JobsError:
+    """A call that got no Databricks answer: not sent, not connected, or an OAuth client refused."""
+    if isinstance(exc, requests.exceptions.InvalidHeader | requests.exceptions.InvalidURL):
+        # These quote the offending header or URL, escaped: the credential itself.
+        return UpstreamError(f"the request to Databricks could not be sent: {type(exc).__name__}")
+    if isinstance(exc, requests.RequestException):
+        return UpstreamError(f"cannot reach Databricks: {type(exc).__name__}: {_redact(str(exc), secrets)}")
+    if isinstance(exc, ValueError):  # the SDK's OAuth token exchange reports a refused client so
+        return UnauthorizedError(f"Databricks authentication failed: {_oauth_summary(exc)}")
+    return UpstreamError(f"Databricks call failed: {type(exc).__name__}")
 
 
 def workspace_client(
@@ -228,7 +309,8 @@ def workspace_client(
                 retry_timeout_seconds=PROBE_RETRY_SECONDS,
             )
     except Exception as exc:
-        raise translate(exc, credentials.secrets()) from exc
+        # from None: the SDK's own error may quote what it was given, credentials included, in a traceback
+        raise translate(exc, credentials.secrets()) from None
     return WorkspaceClient(config=config)
 
 
@@ -267,7 +349,9 @@ class DatabricksJobs:
         except JobsError:
             raise
         except Exception as exc:
-            raise translate(exc, self._secrets) from exc
+            # from None: the original may quote a request header (the credential) or a response body, and a
+            # chained exception is printed with any traceback that is logged
+            raise translate(exc, self._secrets) from None
 
     def get(self, job_id: int) -> ObservedJob | None:
         with self._errors():

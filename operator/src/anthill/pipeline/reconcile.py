@@ -411,7 +411,7 @@ class PipelineReconciler:
         except ValueError:
             job_id = None
         try:
-            connection = self.connections.resolve(meta["namespace"], runtime.connection_ref.name)
+            connection = self.connections.resolve_for_delete(meta["namespace"], runtime.connection_ref.name)
             targets = [job_id] if job_id is not None else []
             if job_id is None and annotations.get(CREATE_PENDING):
                 targets = connection.client.find_by_tag(key)

@@ -5,7 +5,7 @@ the workspace id in ``X-Databricks-Org-Id``), with Databricks' error bodies
 (``{"error_code", "message"}``), bearer-token auth (personal access tokens, or OAuth machine-to-machine tokens
 from ``/oidc/v1/token``), and request bodies checked against the SDK's own dataclasses, so a field the real
 API would not know is a 400 here too. Server-side defaults are filled in on create and reset, as Databricks
-does, so clients must late-initialise them. Faults can be injected (429 with Retry-After, 500, latency),
+does, so clients must late-initialise them. Faults can be injected (429 with Retry-After, 500, latency, an echo of the request as some other host's answer),
 with a seeded RNG so a run is repeatable. Serves on loopback only; state lives in memory.
 
 Where things are: ``state`` (the workspace, its credentials and faults), ``jobs`` (the Jobs API endpoints and
@@ -21,6 +21,7 @@ from anthill_sandbox.databricks.state import (
     DEFAULT_USER,
     DEFAULT_WORKSPACE_ID,
     DatabricksFaults,
+    Echo,
     Principal,
     WorkspaceState,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "DEFAULT_WORKSPACE_ID",
     "DatabricksFaults",
     "DatabricksServer",
+    "Echo",
     "Principal",
     "WorkspaceState",
 ]

@@ -8,11 +8,14 @@ from http import HTTPStatus
 class ApiError(Exception):
     """An error answer: HTTP status, Databricks error code and message."""
 
-    def __init__(self, status: HTTPStatus, code: str, message: str, headers: dict[str, str] | None = None):
+    def __init__(self, status: HTTPStatus, code: str, message: str, headers: dict[str, str] | None = None,
+                 raw: bytes | None = None, content_type: str = "application/json") -> None:  # fmt: skip
         super().__init__(message)
         self.status = status
         self.code = code
         self.headers = headers or {}
+        self.raw = raw  # a body sent as it is, instead of Databricks' error JSON
+        self.content_type = content_type
 
 
 def invalid(message: str) -> ApiError:

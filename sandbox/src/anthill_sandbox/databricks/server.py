@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from anthill_sandbox.databricks.errors import ApiError, invalid
 from anthill_sandbox.databricks.jobs import Jobs
-from anthill_sandbox.databricks.state import Principal, WorkspaceState
+from anthill_sandbox.databricks.state import Echo, Principal, WorkspaceState
 from anthill_sandbox.loopback import JsonHandler, LoopbackServer
 
 TOKEN_LIFETIME = 3600
@@ -103,7 +103,10 @@ class Handler(JsonHandler):
                     HTTPStatus.NOT_FOUND, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {url.path}'"
                 )
         except ApiError as exc:
-            self._send(exc.status, {"error_code": exc.code, "message": str(exc)}, exc.headers)
+            if exc.raw is not None:
+                self._send_raw(exc.status, exc.raw, exc.headers, exc.content_type)
+            else:
+                self._send(exc.status, {"error_code": exc.code, "message": str(exc)}, exc.headers)
 
     def _api(self, method: str, path: str, query: str, raw: bytes) -> dict[str, Any]:
         state = self.server.state
@@ -111,6 +114,8 @@ class Handler(JsonHandler):
         endpoint = match.group(1) if match else path
         with state.lock:
             state.requests[endpoint] += 1
+        if state.faults.echo is not None:
+            raise self._echo(method, path, state.faults.echo)
         principal = self._authenticate()
         if state.faults.delay:
             time.sleep(state.faults.delay)  # an injected slow response: the delay is the point
@@ -132,6 +137,14 @@ class Handler(JsonHandler):
         if not isinstance(body, dict):
             raise ApiError(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "Request body must be a JSON object")
         return route(body, principal)
+
+    def _echo(self, method: str, path: str, echo: Echo) -> ApiError:
+        """The echo fault's answer: what was asked, headers and all, then the echo's text."""
+        lines = [f"{method} {path}", *(f"{name}: {value}" for name, value in self.headers.items()), echo.text]
+        body = "\n".join(lines)
+        if echo.shape == "databricks":
+            return ApiError(HTTPStatus(echo.status), "INTERNAL_ERROR", f"The request failed:\n{body}")
+        return ApiError(HTTPStatus(echo.status), "", body, raw=body.encode(), content_type="text/plain")
 
     def _authenticate(self) -> Principal:
         header = self.headers.get("Authorization", "")

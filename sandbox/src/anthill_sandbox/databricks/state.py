@@ -10,13 +10,25 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 
 DEFAULT_TOKEN = "dapi-sandbox"  # noqa: S105 - a well-known sandbox credential, like the market-data key
 DEFAULT_USER = "sandbox@anthill.local"
 DEFAULT_CLIENT_ID = "anthill-operator"
 DEFAULT_CLIENT_SECRET = "sandbox-secret"  # noqa: S105
 DEFAULT_WORKSPACE_ID = 1234567890123456
+
+
+@dataclass(frozen=True)
+class Echo:
+    """Answer every API request with ``status`` and a body that echoes it: the request line and headers, then
+    ``text``. ``shape`` "databricks" wraps that in Databricks' error JSON, "text" sends it as plain text, the
+    way some other service would. It stands for a host that reflects what it is sent or serves content that
+    must never be read back through a client's error messages."""
+
+    status: int = 500
+    shape: Literal["databricks", "text"] = "text"
+    text: str = ""
 
 
 @dataclass
@@ -29,6 +41,7 @@ class DatabricksFaults:
     server_error_first: int = 0  # the first N API requests (after any 429s) get 500
     server_error_rate: float = 0.0
     delay: float = 0.0  # seconds added to each API response
+    echo: Echo | None = None  # answer every API request with an echo of it (before authentication)
     seed: int = 0
 
 
