@@ -185,6 +185,15 @@ def test_pod_meets_the_restricted_profile_and_has_resources(helm: Helm, values: 
         assert "memory" in container["resources"]["limits"]
 
 
+def test_prod_runs_every_image_by_digest(helm: Helm) -> None:
+    """A tag can be moved or overwritten in the registry; prod runs only the bytes that were promoted."""
+    objects = helm.render(ENV_VALUES["prod"])
+    digest = re.compile(r"@sha256:[0-9a-f]{64}$")
+    for container in pod_spec(objects)["containers"]:
+        assert digest.search(container["image"]), container["image"]
+    assert digest.search(env_vars(objects)["ANTHILL_INGEST_IMAGE"])
+
+
 def test_service_account_carries_the_irsa_role(helm: Helm) -> None:
     account = one(helm.render(ENV_VALUES["prod"]), "ServiceAccount", "anthill-operator")
     assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
