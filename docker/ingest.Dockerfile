@@ -8,16 +8,16 @@
 ARG PYTHON_IMAGE=python:3.12.14-slim-bookworm@sha256:0f5b26b9518d002b6173fd61daad821fa340635ebfec5bba471013f9ca114579
 # The base's interpreter (a local Debian base passes /usr/bin/python3: `anthill dev images build`).
 ARG PYTHON=/usr/local/bin/python3
-ARG UV_VERSION=0.13.8
 
 FROM ${PYTHON_IMAGE} AS build
-ARG UV_VERSION
 ARG PYTHON
 # pip and uv trust the system's CA bundle (where a build behind a TLS-inspecting proxy mounts its own).
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CERT=/etc/ssl/certs/ca-certificates.crt UV_SYSTEM_CERTS=1 \
     UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
-# uv in a venv of its own: a Debian base has no system-wide pip.
-RUN "${PYTHON}" -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir "uv==${UV_VERSION}"
+# uv in a venv of its own (a Debian base has no system-wide pip), pinned by the hashes in uv.lock.
+COPY docker/uv-requirements.txt /tmp/uv-requirements.txt
+RUN "${PYTHON}" -m venv /opt/uv \
+ && /opt/uv/bin/pip install --no-cache-dir --require-hashes --only-binary=:all: -r /tmp/uv-requirements.txt
 ENV PATH=/opt/uv/bin:$PATH
 WORKDIR /src
 # The workspace's packages this image runs, and only those (tests/unit/docker reads this line).

@@ -10,7 +10,6 @@
 # in docker-library/repo-info; update both together. Ubuntu 24.04 (noble) provides Python 3.12.
 ARG JRE_IMAGE=eclipse-temurin:17.0.20_8-jre-noble@sha256:76bf6d763e84e4d286d5ee3df61e4adeca214977f83c7d8d2327b93db582dd9d
 ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17-noble@sha256:42a3ac393abbc64dae6c96703e5ead2e921fe9103371ac58b5b404b0d6a26502
-ARG UV_VERSION=0.13.8
 ARG DELTA_VERSION=4.0.1
 ARG HADOOP_VERSION=3.4.1
 ARG AWS_SDK_VERSION=2.24.6
@@ -20,12 +19,16 @@ ARG DELTA_VERSION
 ARG HADOOP_VERSION
 ARG AWS_SDK_VERSION
 # Delta for the tables; hadoop-aws and the AWS SDK bundle for s3:// lakes (the versions PySpark's bundled
-# Hadoop was built against: anthill_spark.jars.s3a_artifacts).
+# Hadoop was built against: anthill_spark.jars.s3a_artifacts). Each jar must have the SHA-256 pinned in
+# spark-jars.sha256 (anthill_spark.jars.SHA256), and no other jar may be there: the build fails otherwise.
+COPY docker/spark-jars.sha256 /tmp/spark-jars.sha256
 RUN for coordinate in "io.delta:delta-spark_2.13:${DELTA_VERSION}" "io.delta:delta-storage:${DELTA_VERSION}" \
       "org.apache.hadoop:hadoop-aws:${HADOOP_VERSION}" "software.amazon.awssdk:bundle:${AWS_SDK_VERSION}"; do \
       mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
         "-Dartifact=${coordinate}" -DoutputDirectory=/jars || exit 1; \
-    done
+    done \
+ && cd /jars && sha256sum --check --strict /tmp/spark-jars.sha256 \
+ && [ "$(ls /jars | wc -l)" -eq "$(wc -l < /tmp/spark-jars.sha256)" ]
 
 FROM ${JRE_IMAGE} AS python
 RUN apt-get update \
@@ -33,14 +36,16 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 FROM python AS build
-ARG UV_VERSION
 # pip and uv trust the system's CA bundle (where a build behind a TLS-inspecting proxy mounts its own).
 ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt UV_SYSTEM_CERTS=1 \
     UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
+# uv pinned by the hashes in uv.lock.
+COPY docker/uv-requirements.txt /tmp/uv-requirements.txt
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-pip \
  && rm -rf /var/lib/apt/lists/* \
- && python3 -m pip install --no-cache-dir --break-system-packages "uv==${UV_VERSION}"
+ && python3 -m pip install --no-cache-dir --break-system-packages --require-hashes --only-binary=:all: \
+      -r /tmp/uv-requirements.txt
 WORKDIR /src
 # The workspace's packages this image runs, and only those (tests/unit/docker reads this line).
 ARG PACKAGES="anthill-api anthill-spark"

@@ -132,16 +132,27 @@ def test_a_bad_api_key_fails_the_run_and_leaks_nothing(platform: Platform) -> No
     status = last_run(platform, "badkey", "badkey-manual")["status"]
     assert status["lastRun"]["result"] == "Failed"
     assert status["lastRun"].get("message")
-    logs = kubectl("logs", "-n", MARKET_NS, "job/badkey-manual").stdout
-    events = kubectl.ok("get", "events", "-n", MARKET_NS, "-o", "json")
-    for text in (
-        json.dumps(status),
-        logs,
-        events,
-        kubectl.ok("get", "mf/badkey", "-n", MARKET_NS, "-o", "yaml"),
-    ):
-        assert wrong not in text
-        assert S3_KEYS["AWS_SECRET_ACCESS_KEY"] not in text
+    # Everything the run and the operator wrote afterwards, not only the status seen first: the feed as it
+    # is now, its ConfigMap, the Job's and the Pod's own status (the termination message the operator copies
+    # from), the pod's and the operator's logs, and the namespace's Events.
+    selector = "job-name=badkey-manual"
+    places = {
+        "status when the run finished": json.dumps(status),
+        "feed now": kubectl.ok("get", "mf/badkey", "-n", MARKET_NS, "-o", "json"),
+        "ConfigMap": kubectl.ok(
+            "get", "configmaps", "-n", MARKET_NS, "-l", "anthill.io/feed=badkey", "-o", "json"
+        ),
+        "Job": kubectl.ok("get", "job/badkey-manual", "-n", MARKET_NS, "-o", "json"),
+        "Pods": kubectl.ok("get", "pods", "-n", MARKET_NS, "-l", selector, "-o", "json"),
+        "pod logs": kubectl("logs", "-n", MARKET_NS, "job/badkey-manual").stdout,
+        "operator logs": kubectl.ok("logs", "-n", SYSTEM_NS, "deploy/anthill-operator", "--tail=-1"),
+        "Events": kubectl.ok("get", "events", "-n", MARKET_NS, "-o", "json"),
+    }
+    assert '"items": []' not in places["ConfigMap"], "the feed's ConfigMap is looked at"
+    assert "terminated" in places["Pods"], "the pod's final status is looked at"
+    for place, text in places.items():
+        assert wrong not in text, f"the API key is in the {place}"
+        assert S3_KEYS["AWS_SECRET_ACCESS_KEY"] not in text, f"the lake secret is in the {place}"
     print(f"\nbad key: status.lastRun={json.dumps(status['lastRun'])}")
 
 

@@ -61,6 +61,17 @@ def items(kubectl: Kubectl, what: str, *selector: str) -> list[dict[str, Any]]:
     return listed
 
 
+def controllers(objects: list[dict[str, Any]]) -> dict[str, str]:
+    """Each object's name and the uid of its one controller owner; none or several fails."""
+    found = {}
+    for obj in objects:
+        meta = obj["metadata"]
+        uids = [ref["uid"] for ref in meta.get("ownerReferences", []) if ref.get("controller")]
+        assert len(uids) == 1, f"{obj['kind']} {meta['name']}: controllers {meta.get('ownerReferences')}"
+        found[meta["name"]] = uids[0]
+    return found
+
+
 def ready(obj: dict[str, Any]) -> bool:
     return condition(obj, "Ready").get("status") == "True"
 
@@ -90,12 +101,14 @@ def test_operator_killed_in_a_burst_converges_with_one_cronjob_per_feed(
         wait_for(
             lambda: sum(map(ready, items(kubectl, "mf"))) == FEEDS, 120, "every feed Ready after the restart"
         )
-        cronjobs = items(kubectl, "cronjobs")
-        owners = [job["metadata"]["ownerReferences"][0]["uid"] for job in cronjobs]
-        assert len(cronjobs) == FEEDS
-        assert len(set(owners)) == FEEDS  # one each, none twice
-        assert {feed["metadata"]["uid"] for feed in items(kubectl, "mf")} == set(owners)
-        assert len(items(kubectl, "configmaps", "-l", "anthill.io/feed")) == FEEDS
+        # Every CronJob is the one its feed reports, controlled by that feed and no other; every feed has
+        # exactly one ConfigMap it controls. Names alone prove nothing: the API server keeps them unique.
+        feeds_now = items(kubectl, "mf")
+        reported = {feed["status"]["cronJobName"]: feed["metadata"]["uid"] for feed in feeds_now}
+        assert len(reported) == FEEDS, "two feeds report the same CronJob"
+        assert controllers(items(kubectl, "cronjobs")) == reported
+        configmaps = controllers(items(kubectl, "configmaps", "-l", "anthill.io/feed"))
+        assert sorted(configmaps.values()) == sorted(feed["metadata"]["uid"] for feed in feeds_now)
     finally:
         stop(process)
         kubectl("delete", "mf", "--all", "-n", NS, "--wait=false")

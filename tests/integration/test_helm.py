@@ -175,10 +175,14 @@ def test_operator_pods_are_admitted_under_restricted_pod_security(release: Relea
     assert "Warning" not in result.stderr, result.stderr
 
 
+# A namespace every cluster has and no environment names in watchNamespaces or secretNamespaces.
+OUTSIDE = "default"
+
+
 @pytest.mark.parametrize(
     ("verb", "resource_", "where", "allowed"),
     [
-        pytest.param("watch", "marketfeeds.anthill.io", "*", True, id="watch feeds everywhere"),
+        pytest.param("watch", "marketfeeds.anthill.io", "feeds", True, id="watch feeds where watched"),
         pytest.param("patch", "marketfeeds.anthill.io/status", "feeds", True, id="write feed status"),
         pytest.param(
             "patch", "medallionpipelines.anthill.io/status", "feeds", True, id="write pipeline status"
@@ -188,8 +192,22 @@ def test_operator_pods_are_admitted_under_restricted_pod_security(release: Relea
         pytest.param("create", "configmaps", "feeds", True, id="create feed ConfigMaps"),
         pytest.param("list", "pods", "feeds", True, id="read run summaries"),
         pytest.param("create", "events", "feeds", True, id="report problems"),
-        pytest.param("create", "clusterkopfpeerings.kopf.dev", None, True, id="peering"),
+        pytest.param("create", "kopfpeerings.kopf.dev", "feeds", True, id="peering in the watched namespace"),
+        pytest.param("list", "namespaces", None, True, id="kopf lists namespaces"),
+        pytest.param(
+            "watch", "customresourcedefinitions.apiextensions.k8s.io", None, True, id="kopf sees CRDs"
+        ),
         pytest.param("get", "secrets", "feeds", True, id="API-key Secrets in the feed namespace"),
+        pytest.param("watch", "marketfeeds.anthill.io", "*", False, id="no feeds cluster-wide"),
+        pytest.param("watch", "marketfeeds.anthill.io", OUTSIDE, False, id="no feeds outside"),
+        pytest.param("patch", "medallionpipelines.anthill.io", OUTSIDE, False, id="no pipelines outside"),
+        pytest.param("get", "databricksconnections.anthill.io", OUTSIDE, False, id="no connections outside"),
+        pytest.param("create", "cronjobs.batch", OUTSIDE, False, id="no CronJobs outside"),
+        pytest.param("update", "configmaps", OUTSIDE, False, id="no ConfigMaps outside"),
+        pytest.param("list", "pods", OUTSIDE, False, id="no pods outside"),
+        pytest.param("create", "events", OUTSIDE, False, id="no Events outside"),
+        pytest.param("get", "secrets", OUTSIDE, False, id="no Secrets outside"),
+        pytest.param("create", "clusterkopfpeerings.kopf.dev", None, False, id="no cluster-wide peering"),
         pytest.param("get", "secrets", "*", False, id="no Secrets cluster-wide"),
         pytest.param("get", "secrets", "kube-system", False, id="no Secrets where not granted"),
         pytest.param("list", "secrets", "feeds", False, id="no listing Secrets"),
@@ -213,6 +231,9 @@ def test_operator_pods_are_admitted_under_restricted_pod_security(release: Relea
 def test_operator_service_account_is_least_privilege(
     release: Release, kubectl: Kubectl, verb: str, resource_: str, where: str | None, allowed: bool
 ) -> None:
+    """What the real API server's authorizer answers for the installed RBAC, inside and outside the
+    environment's watched namespaces."""
+    assert OUTSIDE not in release.values["watchNamespaces"] + release.values.get("secretNamespaces", [])
     namespace = release.values["watchNamespaces"][0] if where == "feeds" else where
     scope = {None: [], "*": ["--all-namespaces"]}.get(namespace, ["-n", str(namespace)])
     result = kubectl("auth", "can-i", verb, resource_, *scope, f"--as={release.service_account}")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from anthill_devkit.controlplane import Binaries, ControlPlane, terminate, wait_for
-from tests.integration.conftest import REPO, operator_kubeconfig, start_operator
+from tests.integration.conftest import REPO, OperatorProcess, operator_kubeconfig, start_operator
 from tests.integration.kubectl import Kubectl
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -40,16 +40,23 @@ def _logged(log: Path, text: str) -> bool:
     return log.exists() and text in log.read_text()
 
 
+def _reconciles(replica: OperatorProcess) -> float:
+    """Every reconcile the replica ran, whatever its trigger or outcome: a standby runs none."""
+    return replica.metric("anthill_reconcile_total", kind="MarketFeed")
+
+
 def test_one_replica_acts_and_the_other_takes_over(
     cluster: tuple[ControlPlane, Kubectl], tmp_path: Path
 ) -> None:
     plane, kubectl = cluster
     kubeconfig = operator_kubeconfig(kubectl, plane, tmp_path)
     high_log, low_log = tmp_path / "high.log", tmp_path / "low.log"
-    high, _ = start_operator(kubeconfig, high_log, {"ANTHILL_PRIORITY": "200"})
-    low: subprocess.Popen[bytes] | None = None
+    high_process, high_metrics = start_operator(kubeconfig, high_log, {"ANTHILL_PRIORITY": "200"})
+    high = OperatorProcess("", high_metrics, high_log)
+    low_process: subprocess.Popen[bytes] | None = None
     try:
-        low, _ = start_operator(kubeconfig, low_log, {"ANTHILL_PRIORITY": "100"})
+        low_process, low_metrics = start_operator(kubeconfig, low_log, {"ANTHILL_PRIORITY": "100"})
+        low = OperatorProcess("", low_metrics, low_log)
         wait_for(lambda: _peers(kubectl) == 2, 30, "both replicas to join the peering")
 
         kubectl.ok("create", "namespace", "ha")
@@ -60,10 +67,15 @@ def test_one_replica_acts_and_the_other_takes_over(
         wait_for(
             lambda: _logged(high_log, "created CronJob ha/market-holidays"), 30, "the active replica to act"
         )
+        # A second active replica would have handled the same creation event and, every drift interval, its
+        # own timer: let the active one run its timer twice, then the standby must have run nothing at all.
+        # (Whether it also logged a creation is no evidence: the active one usually wins that race.)
+        wait_for(lambda: _reconciles(high) >= 3, 30, "two drift passes of the active replica")
+        assert _reconciles(low) == 0, "the standby reconciled: two replicas were active"
         assert not _logged(low_log, "created CronJob")
 
-        high.send_signal(signal.SIGKILL)  # no goodbye: the peer must expire on its own
-        high.wait()
+        high_process.send_signal(signal.SIGKILL)  # no goodbye: the peer must expire on its own
+        high_process.wait()
         wait_for(
             lambda: _logged(low_log, "Resuming operations after the pause"), 30, "the standby to take over"
         )
@@ -71,8 +83,10 @@ def test_one_replica_acts_and_the_other_takes_over(
         wait_for(
             lambda: _logged(low_log, "created CronJob ha/market-holidays"), 30, "the standby to restore it"
         )
+        # The same counter that stayed at zero moves once the replica is active: the check above can fail.
+        assert _reconciles(low) > 0
     finally:
-        for process in (high, low):
+        for process in (high_process, low_process):
             if process is not None and process.poll() is None:
                 terminate(process.pid)
                 process.wait(timeout=10)

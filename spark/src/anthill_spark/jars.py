@@ -9,6 +9,7 @@ them in ``spark.jars``. Databricks runtimes ship Delta themselves and never use 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
@@ -25,6 +26,16 @@ ARTIFACTS = (
 # hadoop-aws must match the Hadoop that PySpark bundles, and the AWS SDK bundle must be the one that
 # hadoop-aws release was built against (its pom's aws-java-sdk-v2.version).
 AWS_SDK_FOR_HADOOP = {"3.4.1": "2.24.6"}
+
+# SHA-256 of every jar this module or the Spark image fetches, checked after each download: a mirror or a
+# proxy serving other bytes fails the fetch. docker/spark-jars.sha256 holds the same lines for the image's
+# build (a test keeps them equal). Each matches Maven Central's published .sha1 of the same file.
+SHA256 = {
+    "delta-spark_2.13-4.0.1.jar": "a1e76860b19fe1e6b205a4ea7a9099a2f9575d39bb71d49b3e679b299d0efb91",
+    "delta-storage-4.0.1.jar": "ecc42c5aaa51c423312d9e4e48aa4a12b34740bf2c37de0e8f279277ec3d12e4",
+    "hadoop-aws-3.4.1.jar": "01334a07e179cae2b7e251f24857f11e3759108c9d6a79dcbe362a4295227da2",
+    "bundle-2.24.6.jar": "890bf9f2a80488f7a8aa8277d64d13a9ea3a3cdff8607ef3b63a878d8b467b41",
+}
 
 
 class JarsError(RuntimeError):
@@ -78,14 +89,32 @@ def ensure_jars(artifacts: tuple[str, ...] = ARTIFACTS) -> list[Path]:
     return paths
 
 
+def sha256(path: Path) -> str:
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
 def _copy(coordinate: str, directory: Path) -> None:
+    """Fetch one jar through a scratch folder, moved into the cache only once its checksum matches."""
+    expected = SHA256.get(jar_name(coordinate))
+    if expected is None:
+        raise JarsError(f"no SHA-256 pinned for {coordinate} in anthill_spark.jars.SHA256")
     mvn = shutil.which("mvn")
     if mvn is None:
         raise JarsError(f"fetching {coordinate} needs Maven (mvn) on PATH, or put its jar in {directory}")
-    result = subprocess.run(
-        [mvn, "-q", "-B", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy",
-         f"-Dartifact={coordinate}", f"-DoutputDirectory={directory}"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if result.returncode != 0 or not (directory / jar_name(coordinate)).exists():
-        raise JarsError(f"mvn could not fetch {coordinate}:\n{(result.stdout + result.stderr)[-3000:]}")
+    scratch = directory / ".incoming"
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        result = subprocess.run(
+            [mvn, "-q", "-B", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy",
+             f"-Dartifact={coordinate}", f"-DoutputDirectory={scratch}"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        fetched = scratch / jar_name(coordinate)
+        if result.returncode != 0 or not fetched.exists():
+            raise JarsError(f"mvn could not fetch {coordinate}:\n{(result.stdout + result.stderr)[-3000:]}")
+        if (actual := sha256(fetched)) != expected:
+            raise JarsError(f"{fetched.name} has SHA-256 {actual}, not the pinned {expected}: not used")
+        fetched.replace(directory / fetched.name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -95,11 +95,49 @@ def test_crds_can_be_left_to_another_tool(helm: Helm) -> None:
 def test_cluster_role_rules_are_crds_operator_rbac(helm: Helm) -> None:
     """One list of permissions: the chart's ClusterRoles grant exactly what crds/operator-rbac.yaml grants."""
     source = {doc["metadata"]["name"]: doc["rules"] for doc in source_docs("operator-rbac.yaml")}
-    objects = helm.render()
-    assert one(objects, "ClusterRole", "anthill-operator")["rules"] == source["anthill-operator"]
-    assert (
-        one(objects, "ClusterRole", "anthill-operator-secrets")["rules"] == source["anthill-operator-secrets"]
-    )
+    rendered = {role["metadata"]["name"]: role["rules"] for sets in ((), ("watchNamespaces={market}",))
+                for role in find(helm.render(sets=sets), "ClusterRole")}  # fmt: skip
+    assert rendered == source
+
+
+CLUSTER_SCOPED_RULES = {"namespaces", "customresourcedefinitions", "clusterkopfpeerings"}
+
+
+@pytest.mark.parametrize(
+    ("sets", "role_bindings", "cluster_bindings"),
+    [
+        pytest.param((), [], ["anthill-operator"], id="cluster-wide: one ClusterRoleBinding"),
+        pytest.param(
+            ("watchNamespaces={b,a}",),
+            [("a", "anthill-operator"), ("b", "anthill-operator")],
+            ["anthill-operator-discovery"],
+            id="watched namespaces: a RoleBinding in each, only discovery cluster-wide",
+        ),
+        pytest.param(
+            ("watchNamespaces={a}", "secretNamespaces={c}"),
+            [("a", "anthill-operator")],
+            ["anthill-operator-discovery"],
+            id="secretNamespaces grant Secrets only, never the operator role",
+        ),
+    ],
+)
+def test_operator_role_is_bound_only_where_it_watches(
+    helm: Helm, sets: tuple[str, ...], role_bindings: list[tuple[str, str]], cluster_bindings: list[str]
+) -> None:
+    """With watchNamespaces set, nothing outside them is reachable: the operator role goes through RoleBindings
+    and the one ClusterRoleBinding left grants only the cluster-scoped reads kopf's discovery needs."""
+    objects = helm.render(sets=sets)
+    bound = [(b["metadata"]["namespace"], b["roleRef"]["name"]) for b in find(objects, "RoleBinding")
+             if b["roleRef"]["name"] != "anthill-operator-secrets"]  # fmt: skip
+    assert bound == role_bindings
+    assert [b["roleRef"]["name"] for b in find(objects, "ClusterRoleBinding")] == cluster_bindings
+    for binding in find(objects, "RoleBinding") + find(objects, "ClusterRoleBinding"):
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "anthill-operator",
+                                        "namespace": "anthill-system"}]  # fmt: skip
+    if role_bindings:
+        discovery = one(objects, "ClusterRole", "anthill-operator-discovery")["rules"]
+        assert {r for rule in discovery for r in rule["resources"]} <= CLUSTER_SCOPED_RULES
+        assert {v for rule in discovery for v in rule["verbs"]} == {"list", "watch"}
 
 
 @pytest.mark.parametrize(
@@ -117,15 +155,13 @@ def test_secrets_are_readable_only_through_rolebindings_in_named_namespaces(
     helm: Helm, sets: tuple[str, ...], namespaces: list[str]
 ) -> None:
     objects = helm.render(sets=sets)
-    bindings = find(objects, "RoleBinding")
+    bindings = [b for b in find(objects, "RoleBinding") if b["roleRef"]["name"] == "anthill-operator-secrets"]
     assert sorted(b["metadata"]["namespace"] for b in bindings) == namespaces
     for binding in bindings:
         assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
                                       "name": "anthill-operator-secrets"}  # fmt: skip
         assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "anthill-operator",
                                         "namespace": "anthill-system"}]  # fmt: skip
-    cluster_bindings = find(objects, "ClusterRoleBinding")
-    assert [b["roleRef"]["name"] for b in cluster_bindings] == ["anthill-operator"]
     secret_rules = [rule for role in find(objects, "ClusterRole") for rule in role["rules"]
                     if "secrets" in rule["resources"]]  # fmt: skip
     assert secret_rules == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
@@ -147,6 +183,15 @@ def test_pod_meets_the_restricted_profile_and_has_resources(helm: Helm, values: 
         assert context["seccompProfile"] == {"type": "RuntimeDefault"}
         assert {"cpu", "memory"} <= container["resources"]["requests"].keys()
         assert "memory" in container["resources"]["limits"]
+
+
+def test_prod_runs_every_image_by_digest(helm: Helm) -> None:
+    """A tag can be moved or overwritten in the registry; prod runs only the bytes that were promoted."""
+    objects = helm.render(ENV_VALUES["prod"])
+    digest = re.compile(r"@sha256:[0-9a-f]{64}$")
+    for container in pod_spec(objects)["containers"]:
+        assert digest.search(container["image"]), container["image"]
+    assert digest.search(env_vars(objects)["ANTHILL_INGEST_IMAGE"])
 
 
 def test_service_account_carries_the_irsa_role(helm: Helm) -> None:

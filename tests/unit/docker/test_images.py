@@ -65,6 +65,50 @@ def test_every_base_image_is_pinned_by_version_and_digest(image: str) -> None:
             stages.add(alias[-1])
 
 
+def locked_uv() -> tuple[str, set[str]]:
+    """uv's version and the hashes of every file of it in uv.lock."""
+    lock = tomllib.loads((REPO / "uv.lock").read_text())
+    [uv] = [package for package in lock["package"] if package["name"] == "uv"]
+    return uv["version"], {uv["sdist"]["hash"], *(wheel["hash"] for wheel in uv["wheels"])}
+
+
+def test_uv_requirements_are_the_locked_uv() -> None:
+    text = (DOCKER / "uv-requirements.txt").read_text()
+    version, hashes = locked_uv()
+    assert re.findall(r"^uv==(\S+) ", text, re.MULTILINE) == [version]
+    assert set(re.findall(r"--hash=(sha256:[0-9a-f]{64})", text)) == hashes
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_every_pip_install_requires_hashes(image: str) -> None:
+    """uv itself comes in by pip: only with --require-hashes from uv-requirements.txt, never by name alone."""
+    # pip itself, not `uv pip` (whose installs are of uv export's hashed lock and of our own wheels).
+    pip = re.compile(r"(?<!uv )pip install")
+    runs = [rest for kind, rest in instructions(dockerfile(image)) if kind == "RUN" and pip.search(rest)]
+    assert runs, f"{image}: installs uv somehow"
+    for run in runs:
+        for command in pip.split(run)[1:]:
+            assert "--require-hashes" in command, f"{image}: pip install without --require-hashes: {run}"
+            assert "-r /tmp/uv-requirements.txt" in command, run
+        assert "uv==" not in run, f"{image}: uv named without its hashes: {run}"
+    assert any(kind == "COPY" and rest == "docker/uv-requirements.txt /tmp/uv-requirements.txt"
+               for kind, rest in instructions(dockerfile(image)))  # fmt: skip
+
+
+def test_spark_image_checks_every_jar_against_its_pinned_checksum() -> None:
+    from anthill_spark import jars  # noqa: PLC0415 - only this test needs the Spark package
+
+    lines = (DOCKER / "spark-jars.sha256").read_text().splitlines()
+    pinned = {name: digest for digest, name in (line.split("  ", 1) for line in lines)}
+    assert pinned == jars.SHA256
+    fetched = {jars.jar_name(coordinate) for coordinate in (*jars.ARTIFACTS, *jars.s3a_artifacts())}
+    assert fetched == set(pinned), "every jar the session or the image fetches has a checksum, and no other"
+    text = dockerfile("spark")
+    [jars_stage] = [rest for kind, rest in instructions(text) if kind == "RUN" and "mvn" in rest]
+    assert "sha256sum --check --strict /tmp/spark-jars.sha256" in jars_stage
+    assert "COPY docker/spark-jars.sha256 /tmp/spark-jars.sha256" in text
+
+
 @pytest.mark.parametrize("image", IMAGES)
 def test_image_runs_as_the_non_root_user_the_pods_declare(image: str) -> None:
     user = [rest for kind, rest in final_stage(dockerfile(image)) if kind == "USER"]
