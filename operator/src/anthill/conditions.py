@@ -20,6 +20,7 @@ CONNECTION_NOT_FOUND = "ConnectionNotFound"
 UNAUTHORIZED = "Unauthorized"
 THROTTLED = "Throttled"
 JOB_NOT_FOUND = "JobNotFound"
+FEED_NOT_FOUND = "FeedNotFound"
 DELETING = "Deleting"
 
 

@@ -34,6 +34,7 @@ from anthill.marketfeed.observe import rfc3339
 from anthill.settings import OperatorSettings
 from anthill.status import write_status
 from anthill_api.errors import describe_validation_error
+from anthill_api.lake import prefix_violation
 from anthill_api.marketfeed import MarketFeedSpec
 
 PAUSED_ANNOTATION = "anthill.io/paused"
@@ -162,6 +163,11 @@ class Reconciler:
                 cond.INVALID_SPEC, self._write_status(body, {"observedGeneration": generation}, updates)
             )
         feed = Feed(meta["name"], meta["namespace"], spec, meta["uid"], generation)
+        outside = prefix_violation(
+            self.settings.lake_prefix, feed.namespace, "spec.destination.uri", spec.destination.uri
+        )
+        if outside is not None:
+            return self._invalid(body, outside)
 
         check = self.store.check_secret(
             feed.namespace, spec.api_key_secret_ref.name, spec.api_key_secret_ref.key
@@ -251,6 +257,16 @@ class Reconciler:
                     f"{desired['kind']} {desired['metadata']['name']} changed concurrently"
                 ) from exc
             raise
+
+    def _invalid(self, body: dict[str, Any], message: str) -> Result:
+        """Ready=False and Synced=False with InvalidSpec: not retried until the spec changes; children untouched."""
+        generation = body["metadata"].get("generation")
+        updates = [
+            cond.condition(cond.READY, False, cond.INVALID_SPEC, message, generation),
+            cond.condition(cond.SYNCED, False, cond.INVALID_SPEC, message, generation),
+        ]
+        keep = {"observedGeneration": generation}
+        return Result(cond.INVALID_SPEC, self._write_status(body, keep, updates, keep_others=True))
 
     def _write_status(
         self,
