@@ -43,6 +43,14 @@ def manifests(count: int, server: DatabricksServer) -> str:
         {"apiVersion": "anthill.io/v1alpha1", "kind": "DatabricksConnection",
          "metadata": {"name": "sandbox", "namespace": NAMESPACE},
          "spec": {"host": server.url, "credentialsSecretRef": {"name": "databricks"}}},
+        # The feed the pipelines read: the operator resolves its bronze location before any job is made.
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "massive-api", "namespace": NAMESPACE},
+         "stringData": {"apiKey": "sandbox"}},
+        {"apiVersion": "anthill.io/v1alpha1", "kind": "MarketFeed",
+         "metadata": {"name": "us-equities-daily", "namespace": NAMESPACE},
+         "spec": {"dataset": "aggregates", "tickers": ["AAPL"], "schedule": "0 18 * * 1-5",
+                  "destination": {"uri": "s3://anthill-lake/market"},
+                  "apiKeySecretRef": {"name": "massive-api", "key": "apiKey"}}},
     ]  # fmt: skip
     for index in range(count):
         docs.append({

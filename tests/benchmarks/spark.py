@@ -100,6 +100,11 @@ class TableClock:
         return "tables done at: " + ", ".join(f"{name} +{seconds:.1f}s" for name, seconds in done)
 
 
+def bronze(lake: Lake) -> list[str]:
+    """The bronze locations of the benchmark's feeds ("daily" and "minute", namespace "bench")."""
+    return [f"{lake.uri}/bronze/bench/{name}" for name in ("daily", "minute")]
+
+
 def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
     started = time.perf_counter()
     result = fn(*args, **kwargs)
@@ -200,7 +205,7 @@ class Figures:
 
 
 def incremental(spark: Any, lake: Lake, tables: list[str]) -> Incremental:
-    silver, silver_s = timed(bronze_to_silver, spark, lake)
+    silver, silver_s = timed(bronze_to_silver, spark, lake, bronze(lake))
     clock = TableClock()
     gold, gold_s = timed(silver_to_gold, spark, lake, tables, on_table=clock)
     # bronze_to_silver counts silver.quarantine's rows as "quarantined"; every other count is its table's.
@@ -269,7 +274,7 @@ def measure(tickers: list[str], years: int, repeat: int) -> Figures:
                 spark.sparkContext.setLogLevel("ERROR")
             tables = list(GOLD_TABLES)
             with console.status("full build"):
-                silver_full, silver_full_s = timed(bronze_to_silver, spark, lake, True)
+                silver_full, silver_full_s = timed(bronze_to_silver, spark, lake, bronze(lake), True)
                 full_clock = TableClock()
                 _, gold_full_s = timed(silver_to_gold, spark, lake, tables, True, on_table=full_clock)
             console.print(f"full build: silver {silver_full_s:.1f}s, gold {gold_full_s:.1f}s; {full_clock}")
@@ -286,7 +291,7 @@ def measure(tickers: list[str], years: int, repeat: int) -> Figures:
                     runs.append(incremental(spark, copy, tables))
                 if attempt == 1:
                     with console.status("DuckDB reference"):
-                        connection, duck_s = duckdb_gold(root / "bronze")
+                        connection, duck_s = duckdb_gold(root / "bronze" / "bench" / "daily")
                         check = agreement(spark, copy, connection)
                 with console.status(f"commit floor {attempt}/{repeat}"):
                     floor_s.append(commit_floor(spark, copy, runs[-1].written))

@@ -108,9 +108,15 @@ def test_feeds_run_as_real_pods_and_write_bronze(platform: Platform) -> None:
     assert scheduled["lastRun"]["result"] == "Succeeded", scheduled
     assert not scheduled["lastRun"]["job"].endswith("-manual")
     kubectl.ok("patch", "mf/dividends", "-n", MARKET_NS, "--type=merge", "-p", '{"spec": {"suspend": true}}')
-    assert platform.keys("lake/bronze/")
-    datasets = {key.split("/")[2] for key in platform.keys("lake/bronze/")}
+    # Every key names the feed's namespace and name: lake/bronze/<namespace>/<feed>/<dataset>/...
+    keys = platform.keys("lake/bronze/")
+    assert keys
+    assert {tuple(key.split("/")[2:4]) for key in keys} <= {
+        (MARKET_NS, n) for n in ("stocks", "index", "dividends")
+    }
+    datasets = {key.split("/")[4] for key in keys}
     assert len(datasets) >= 2, datasets
+    assert platform.keys(f"lake/_state/{MARKET_NS}/")
     logs = kubectl.ok("logs", "-n", MARKET_NS, "job/stocks-manual")
     assert "ingested" in logs
     print(f"\nkubectl logs job/stocks-manual:\n{logs[-1500:]}")
@@ -177,7 +183,15 @@ def test_pipeline_spark_pod_builds_delta_tables(platform: Platform) -> None:
         },
     }
     kubectl.ok("apply", "-f", "-", stdin=yaml.safe_dump(pipeline))
-    wait_json(kubectl, MARKET_NS, "cronjob/refine-medallion", lambda _o: True, 60, "the pipeline's CronJob")
+    cronjob = wait_json(
+        kubectl, MARKET_NS, "cronjob/refine-medallion", lambda _o: True, 60, "the pipeline's CronJob"
+    )
+    [spark_container] = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    # Silver reads the bronze of the two feeds it names, not the dividends feed beside them.
+    assert [a for a in spark_container["args"] if "/bronze/" in a] == [
+        f"{LAKE}/bronze/{MARKET_NS}/stocks",
+        f"{LAKE}/bronze/{MARKET_NS}/index",
+    ]
     kubectl.ok("create", "job", "refine-manual", "--from=cronjob/refine-medallion", "-n", MARKET_NS)
     job = wait_json(
         kubectl,

@@ -122,7 +122,7 @@ def test_api_server_restart_is_ridden_out(plane: tuple[ControlPlane, Kubectl, Pa
     try:
         kubectl.ok("apply", "-n", NS, "-f", "-", stdin=feeds(1, "steady"))
         kubectl.ok("apply", "-n", NS, "-f", "-", stdin=connection_manifest(server))
-        kubectl.ok("apply", "-n", NS, "-f", "-", stdin=pipeline_manifest("steady"))
+        kubectl.ok("apply", "-n", NS, "-f", "-", stdin=pipeline_manifest("steady", feeds=("steady-000",)))
         wait_for(lambda: all(map(ready, items(kubectl, "mf,mp"))) and len(items(kubectl, "mf,mp")) == 2,
                  TIMEOUT, "the feed and the pipeline Ready")  # fmt: skip
         [pipeline] = items(kubectl, "mp")

@@ -20,6 +20,17 @@ pytestmark = pytest.mark.integration
 TIMEOUT = 30
 
 
+def feeds(*names: str, destination: str = "s3://anthill-lake-dev/market") -> str:
+    """MarketFeeds for a pipeline to read (their own readiness does not matter to it: no Secret here)."""
+    docs = []
+    for name in names:
+        doc = yaml.safe_load((REPO / "examples" / "us-equities-daily.yaml").read_text())
+        doc["metadata"]["name"] = name
+        doc["spec"]["destination"]["uri"] = destination
+        docs.append(doc)
+    return yaml.safe_dump_all(docs)
+
+
 def manifest(name: str = "local", **spec: Any) -> str:
     doc = yaml.safe_load((REPO / "examples" / "medallion-kubernetes.yaml").read_text())
     doc["metadata"]["name"] = name
@@ -31,6 +42,7 @@ def test_pipeline_owns_a_spark_cronjob_that_follows_the_spec(
     kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
 ) -> None:
     ns = feed_namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feeds("us-equities-daily", "us-indices-daily"))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest())
     wait_for(
         lambda: condition(get(kubectl, ns, "mp/local"), "Ready").get("reason") == "Available",
@@ -62,6 +74,42 @@ def test_pipeline_owns_a_spark_cronjob_that_follows_the_spec(
     wait_for(
         lambda: get(kubectl, ns, "cronjob/local-medallion") is None, TIMEOUT, "the CronJob to be collected"
     )
+
+
+def test_a_pipeline_waits_for_its_feeds_and_reads_exactly_their_bronze(
+    kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
+) -> None:
+    """A feed named in spec.feeds that does not exist is FeedNotFound, naming it, and nothing is created;
+    once the feeds exist, silver is handed their bronze locations, the namespace in each, and no other."""
+    ns = feed_namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feeds("us-equities-daily"))
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("waits"))
+    wait_for(lambda: condition(get(kubectl, ns, "mp/waits"), "Ready").get("reason") == "FeedNotFound", TIMEOUT,
+             "the pipeline FeedNotFound")  # fmt: skip
+    ready = condition(get(kubectl, ns, "mp/waits"), "Ready")
+    assert ready["status"] == "False"
+    assert "MarketFeed us-indices-daily named in spec.feeds not found" in ready["message"]
+    assert "us-equities-daily" not in ready["message"]
+    assert get(kubectl, ns, "cronjob/waits") is None
+
+    # The second feed writes to a lake of its own: its bronze is read there.
+    kubectl.ok(
+        "apply", "-n", ns, "-f", "-", stdin=feeds("us-indices-daily", destination="s3://indices-lake/x")
+    )
+    wait_for(
+        lambda: get(kubectl, ns, "cronjob/waits") is not None, TIMEOUT, "the CronJob once the feeds exist"
+    )
+    [container] = (get(kubectl, ns, "cronjob/waits") or {})["spec"]["jobTemplate"]["spec"]["template"][
+        "spec"
+    ]["containers"]
+    args = container["args"]
+    bronze = [args[i + 1] for i, arg in enumerate(args) if arg == "--bronze"]
+    assert bronze == [
+        f"s3://anthill-lake-dev/market/bronze/{ns}/us-equities-daily",
+        f"s3://indices-lake/x/bronze/{ns}/us-indices-daily",
+    ]
+    wait_for(lambda: condition(get(kubectl, ns, "mp/waits"), "Ready").get("reason") == "Available", TIMEOUT,
+             "the pipeline Ready")  # fmt: skip
 
 
 def test_rendered_cronjob_passes_a_server_side_dry_run(kubectl: Kubectl, namespace: str) -> None:

@@ -9,6 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from anthill_api.errors import describe_validation_error
+from anthill_api.lake import is_key_segment
 from anthill_api.marketfeed import MarketFeedSpec
 from anthill_ingest.errors import IngestError
 
@@ -39,6 +40,10 @@ def load_feed(path: Path) -> FeedConfig:
     namespace = meta.get("namespace") or doc.get("namespace") or "default"
     if not name:
         raise ConfigError(f"{path}: metadata.name is required")
+    # Both are segments of every key the feed writes: a Kubernetes name, so no '/', '..' or spaces.
+    for field, value in (("metadata.name", name), ("metadata.namespace", namespace)):
+        if not isinstance(value, str) or not is_key_segment(value):
+            raise ConfigError(f"{path}: {field} must be a Kubernetes name (lower case, digits, '-' and '.')")
     try:
         spec = MarketFeedSpec.model_validate(doc["spec"])
     except ValidationError as exc:

@@ -23,6 +23,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from anthill_api import lake
 from anthill_ingest import calendar, records
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import ConfigError, FeedConfig
@@ -96,7 +97,7 @@ def plan_window(feed: FeedConfig, watermark: datetime.date | None, today: dateti
 
 
 def state_key(feed: FeedConfig) -> str:
-    return f"_state/{feed.name}.json"
+    return lake.state_key(feed.namespace, feed.name)
 
 
 def partition_dir(feed: FeedConfig) -> str:
@@ -110,7 +111,7 @@ def partition_dir(feed: FeedConfig) -> str:
         span = "event"
     else:
         span = "snapshot"
-    return f"bronze/{spec.dataset}/{span}"
+    return f"{lake.bronze_prefix(feed.namespace, feed.name)}/{spec.dataset}/{span}"
 
 
 def read_watermark(sink: Sink, feed: FeedConfig) -> datetime.date | None:
@@ -240,7 +241,8 @@ class Run:
         return files
 
     def _write_manifest(self, window: Window, files: list[dict[str, Any]]) -> str:
-        key = f"_manifests/{self.feed.name}/{window.start}_{window.end}.json"
+        prefix = lake.manifest_prefix(self.feed.namespace, self.feed.name)
+        key = f"{prefix}/{window.start}_{window.end}.json"
         manifest = {"feed": f"{self.feed.namespace}/{self.feed.name}", "dataset": self.feed.spec.dataset,
                     "window": {"from": str(window.start), "to": str(window.end)}, "files": files,
                     "rows": self.summary.rows, "requests": self.api.requests,
@@ -259,7 +261,7 @@ class Run:
         path = error.path if isinstance(error, MalformedResponseError) else self.api.pool.last_path
         raw = error.raw if isinstance(error, MalformedResponseError) else self.api.pool.last_body
         stamp = self.now.strftime("%Y%m%dT%H%M%SZ")
-        base = f"_quarantine/{self.feed.name}/{stamp}"
+        base = f"{lake.quarantine_prefix(self.feed.namespace, self.feed.name)}/{stamp}"
         self.sink.write(f"{base}/response.body", raw)
         reason = {"reason": str(error), "path": path, "feed": f"{self.feed.namespace}/{self.feed.name}"}
         self.sink.write(f"{base}/reason.json", (json.dumps(reason, indent=2) + "\n").encode())

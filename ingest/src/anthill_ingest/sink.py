@@ -38,6 +38,14 @@ class Sink(Protocol):
         """The SHA-256 (hex) of the object's bytes; None when it is absent or its digest is not known."""
         ...
 
+    def keys(self, prefix: str) -> list[str]:
+        """Keys of the objects under ``prefix`` (a folder: ``bronze/`` lists ``bronze/a/b.parquet``), sorted."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object; removing one that is absent succeeds."""
+        ...
+
 
 class FileSink:
     def __init__(self, uri: str) -> None:
@@ -75,6 +83,20 @@ class FileSink:
     def digest(self, key: str) -> str | None:
         data = self.read(key)
         return None if data is None else hashlib.sha256(data).hexdigest()
+
+    def keys(self, prefix: str) -> list[str]:
+        folder = self.root / prefix
+        if not folder.is_dir():
+            return []
+        # A hidden name is a writer's partial file, never an object.
+        return sorted(
+            path.relative_to(self.root).as_posix()
+            for path in folder.rglob("*")
+            if path.is_file() and not path.name.startswith(".")
+        )
+
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
@@ -127,6 +149,19 @@ class S3Sink:
     def read(self, key: str) -> bytes | None:
         response = self._object(self.client.get_object, key)
         return None if response is None else cast("bytes", response["Body"].read())
+
+    def keys(self, prefix: str) -> list[str]:
+        start = len(self._key(""))
+        found = []
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self._key(prefix.rstrip("/") + "/")
+        )
+        for page in pages:
+            found += [item["Key"][start:] for item in page.get("Contents", [])]
+        return sorted(found)
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
 
 def open_sink(uri: str) -> Sink:

@@ -21,6 +21,7 @@ UNAUTHORIZED = "Unauthorized"
 THROTTLED = "Throttled"
 JOB_NOT_FOUND = "JobNotFound"
 EXTERNAL_NOT_OWNED = "ExternalNotOwned"
+FEED_NOT_FOUND = "FeedNotFound"
 DELETING = "Deleting"
 CHILD_CONFLICT = "ChildConflict"
 

@@ -14,6 +14,8 @@ DATABRICKS_HOSTS = (".cloud.databricks.com", ".azuredatabricks.net", ".gcp.datab
 # A DNS name with at least two labels, optionally written with the leading dot of a suffix.
 HOST_SUFFIX = re.compile(r"\.?([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}")
 URL_OR_EMPTY = r"^(https?://[^\s/?#@]+(/[^\s?#@]*)?)?$"  # no credentials, query or fragment
+# An s3:// bucket or a file:// path, optionally with {namespace} in the path; no query or fragment.
+LAKE_PREFIX = r"^((s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]|file://)(/[^\s?#]*)?)?$"
 
 
 class OperatorSettings(BaseSettings):
@@ -54,6 +56,14 @@ class OperatorSettings(BaseSettings):
         pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$",
         description="Secret in each workload's own namespace with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
         "for the lake, where there is no IAM role (empty: the credential chain, e.g. IRSA).",
+    )
+    lake_prefix: str = Field(
+        default="",
+        max_length=1024,
+        pattern=LAKE_PREFIX,
+        description="Where each namespace's lake must lie: a URI template with {namespace}, e.g. "
+        "s3://anthill-lake-prod/{namespace}/ (empty: no restriction). MarketFeed spec.destination.uri and "
+        "MedallionPipeline spec.lake.uri outside it are refused with Ready=False, InvalidSpec.",
     )
     drift_interval: float = Field(
         default=60.0, gt=0, description="Seconds between drift checks of every owned object."

@@ -33,6 +33,13 @@ def spark() -> None:
 @app.command("run")
 def run(
     lake: Annotated[str, typer.Option(help="Lake URI: file:///path or s3a://bucket/prefix.")],
+    bronze: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A feed's bronze location, <destination>/bronze/<namespace>/<feed>; once per feed to read. "
+            "Silver reads nothing else (required unless --layer gold)."
+        ),
+    ] = None,
     layer: Annotated[Layer, typer.Option(help="Which layer to build.")] = Layer.all,
     gold: Annotated[str, typer.Option(help="Comma-separated gold tables, or all.")] = "all",
     full_refresh: Annotated[
@@ -57,13 +64,15 @@ def run(
     if unknown:
         raise typer.BadParameter(f"unknown gold tables {unknown}; available: {', '.join(GOLD_TABLES)}",
                                  param_hint="--gold")  # fmt: skip
+    if layer != Layer.gold and not bronze:
+        raise typer.BadParameter("name the bronze location of each feed to read", param_hint="--bronze")
 
     target = Lake(lake)
     with err.status("starting Spark"):
-        session = session_for(lake)
+        session = session_for(lake, *(bronze or []))
         session.sparkContext.setLogLevel("ERROR")
     try:
-        _run(session, target, layer, tables, full_refresh)
+        _run(session, target, bronze or [], layer, tables, full_refresh)
     except FileNotFoundError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
@@ -76,7 +85,14 @@ def run(
         session.stop()
 
 
-def _run(session: SparkSession, target: Lake, layer: Layer, tables: list[str], full_refresh: bool) -> None:
+def _run(
+    session: SparkSession,
+    target: Lake,
+    bronze: list[str],
+    layer: Layer,
+    tables: list[str],
+    full_refresh: bool,
+) -> None:
     """Silver, then each gold table, with a line per step."""
     from anthill_spark.jobs.gold import silver_to_gold  # noqa: PLC0415 - PySpark loads here
     from anthill_spark.jobs.silver import bronze_to_silver  # noqa: PLC0415
@@ -84,7 +100,7 @@ def _run(session: SparkSession, target: Lake, layer: Layer, tables: list[str], f
     if layer in (Layer.silver, Layer.all):
         started = time.monotonic()
         with err.status("bronze -> silver"):
-            counts = bronze_to_silver(session, target, full_refresh)
+            counts = bronze_to_silver(session, target, bronze, full_refresh)
         read = ", ".join(f"{name} {rows:,}" for name, rows in counts.items())
         err.print(f"silver: rows read from new bronze: {read} ({time.monotonic() - started:.1f}s)")
     if layer in (Layer.gold, Layer.all):

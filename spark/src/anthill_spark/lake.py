@@ -29,10 +29,6 @@ class Lake:
             return f"{self.catalog}.{schema}.{name}"
         return f"{self.uri.rstrip('/')}/{layer}/{name}"
 
-    @property
-    def bronze(self) -> str:
-        return f"{self.uri.rstrip('/')}/bronze"
-
 
 def read_table(spark: SparkSession, lake: Lake, layer: str, name: str) -> DataFrame:
     where = lake.table(layer, name)

@@ -12,10 +12,21 @@ from databricks.sdk import WorkspaceClient
 
 from anthill.pipeline.jobs import Credentials, DatabricksJobs, workspace_client
 from anthill_sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
+from tests.helpers import REPO
 
 PAT = DEFAULT_TOKEN
 CREDENTIALS_LABEL = "anthill.io/credentials"  # Secrets the operator may read carry it
 CLUSTER = {"sparkVersion": "15.4.x-scala2.12", "nodeTypeId": "i3.xlarge", "numWorkers": 2}
+FEED = "us-equities-daily"
+
+
+def feed_manifest(name: str = FEED) -> str:
+    """The MarketFeed a pipeline reads (the operator resolves its bronze location), with its API-key Secret."""
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "massive-api"},
+              "stringData": {"apiKey": "sandbox"}}  # fmt: skip
+    feed = yaml.safe_load((REPO / "examples" / "us-equities-daily.yaml").read_text())
+    feed["metadata"]["name"] = name
+    return yaml.safe_dump_all([secret, feed])
 
 
 def connection_manifest(server: DatabricksServer, token: str = PAT, name: str = "sandbox") -> str:
@@ -31,13 +42,15 @@ def connection_manifest(server: DatabricksServer, token: str = PAT, name: str = 
     return yaml.safe_dump_all([secret, connection])
 
 
-def pipeline_manifest(name: str, annotations: dict[str, str] | None = None, **spec: Any) -> str:
+def pipeline_manifest(
+    name: str, annotations: dict[str, str] | None = None, feeds: tuple[str, ...] = (FEED,), **spec: Any
+) -> str:
     doc: dict[str, Any] = {
         "apiVersion": "anthill.io/v1alpha1",
         "kind": "MedallionPipeline",
         "metadata": {"name": name, "annotations": annotations or {}},
         "spec": {
-            "feeds": [{"name": "us-equities-daily"}],
+            "feeds": [{"name": feed} for feed in feeds],
             "lake": {"uri": "s3://anthill-lake-dev/market"},
             "catalog": {"name": "anthill_dev"},
             "schedule": "0 19 * * 1-5",

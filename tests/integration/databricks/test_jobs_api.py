@@ -50,7 +50,8 @@ SPEC: dict[str, Any] = {
 
 
 def _desired(name: str = "us-equities", **spec: Any) -> jobs.JobSettings:
-    pipeline = Pipeline(name, "market", MedallionPipelineSpec.model_validate({**SPEC, **spec}))
+    bronze = ("s3://anthill-lake-dev/market/bronze/market/us-equities-daily",)
+    pipeline = Pipeline(name, "market", MedallionPipelineSpec.model_validate({**SPEC, **spec}), bronze=bronze)
     return desired_job_settings(pipeline, WHEEL)
 
 

@@ -29,7 +29,7 @@ from anthill.settings import OperatorSettings
 from anthill_devkit.controlplane import Binaries, terminate, wait_for
 from anthill_sandbox.databricks import DatabricksFaults, DatabricksServer, WorkspaceState
 from tests.integration.conftest import private_plane, start_operator
-from tests.integration.databricks.conftest import connection_manifest, pipeline_manifest, stats
+from tests.integration.databricks.conftest import connection_manifest, feed_manifest, pipeline_manifest, stats
 from tests.integration.kubectl import Kubectl, condition, get
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -81,6 +81,7 @@ def test_operator_killed_between_create_pending_and_create_leaves_one_job(
     process: subprocess.Popen[bytes] | None = None
     try:
         process, _ = start_operator(kubeconfig, operator_log, FAST_RETRIES)
+        kubectl.ok("apply", "-n", NS, "-f", "-", stdin=feed_manifest())
         kubectl.ok("apply", "-n", NS, "-f", "-", stdin=connection_manifest(server))
         # Every API answer now takes 5 s: the create is still in flight when the operator dies.
         server.state.faults.delay = 5
@@ -119,7 +120,9 @@ def test_fifty_pipelines_converge_through_thirty_percent_faults_without_duplicat
     process: subprocess.Popen[bytes] | None = None
     try:
         process, _ = start_operator(kubeconfig, operator_log, FAST_RETRIES)
-        manifests = [connection_manifest(server)] + [pipeline_manifest(name) for name in names]
+        manifests = [feed_manifest(), connection_manifest(server)] + [
+            pipeline_manifest(name) for name in names
+        ]
         kubectl.ok("apply", "-n", NS, "-f", "-", stdin="---\n".join(manifests))
 
         def ready() -> int:

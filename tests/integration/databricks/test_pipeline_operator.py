@@ -18,7 +18,13 @@ from anthill.pipeline.desired import PIPELINE_TAG
 from anthill_devkit.controlplane import wait_for
 from anthill_sandbox.databricks import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatabricksServer
 from tests.integration.conftest import OperatorProcess
-from tests.integration.databricks.conftest import CLUSTER, connection_manifest, pipeline_manifest, stats
+from tests.integration.databricks.conftest import (
+    CLUSTER,
+    connection_manifest,
+    feed_manifest,
+    pipeline_manifest,
+    stats,
+)
 from tests.integration.kubectl import Kubectl, condition, get
 
 pytestmark = pytest.mark.integration
@@ -47,6 +53,7 @@ def jobs_tagged(sdk: WorkspaceClient, key: str) -> list[jobs.BaseJob]:
 
 
 def setup(kubectl: Kubectl, ns: str, server: DatabricksServer, manifest: str) -> None:
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest())
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection_manifest(server))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest)
 
@@ -291,6 +298,7 @@ def test_bad_credentials_surface_as_unauthorized_and_a_fixed_secret_recovers(
 ) -> None:
     ns = feed_namespace
     wrong = "dapi-not-the-right-token"
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest())
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection_manifest(server, token=wrong))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("locked"))
     pipeline = wait_condition(kubectl, ns, "mp/locked", "Synced", "Unauthorized")
@@ -320,6 +328,7 @@ def test_missing_connection_and_databricks_rejection_are_conditions(
     kubectl: Kubectl, feed_namespace: str, server: DatabricksServer, operator: OperatorProcess
 ) -> None:
     ns = feed_namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest())
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("lonely"))
     lonely = wait_condition(kubectl, ns, "mp/lonely", "Synced", "ConnectionNotFound")
     assert f"DatabricksConnection {ns}/sandbox not found" in condition(lonely, "Synced")["message"]
@@ -374,6 +383,7 @@ def test_oauth_machine_to_machine_connection(
     connection = {"apiVersion": "anthill.io/v1alpha1", "kind": "DatabricksConnection", "metadata": {"name": "sp"},
                   "spec": {"host": server.url, "authType": "oauth-m2m", "credentialsSecretRef": {"name": "sp"}}}  # fmt: skip
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=json.dumps(connection))
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest())
     ready = wait_condition(kubectl, ns, "databricksconnection/sp", "Ready", "Available")
     assert ready["status"]["principal"] == DEFAULT_CLIENT_ID
     runtime = {"databricks": {"connectionRef": {"name": "sp"}, "cluster": CLUSTER}}

@@ -36,7 +36,7 @@ COMMANDS = {
     # `anthill <name>` each package adds; an image offers exactly those of the packages it installs.
     "anthill-api": {"crds"},
     "anthill-operator": {"operator", "render"},
-    "anthill-ingest": {"ingest"},
+    "anthill-ingest": {"ingest", "lake"},
     "anthill-spark": {"spark"},
     "anthill-sandbox": {"sandbox"},
     "anthill-devkit": {"dev", "demo"},
@@ -157,9 +157,10 @@ def ingested_lake(venv: Callable[[str], ImageVenv], tmp_path_factory: pytest.Tem
 
 
 def test_the_ingest_image_writes_bronze_from_the_sandbox(ingested_lake: Path) -> None:
-    bronze = sorted(ingested_lake.glob("bronze/aggregates/1day/date=*/*.parquet"))
+    # The pod learns its namespace and name from the feed.json the operator renders: both are in every key.
+    bronze = sorted(ingested_lake.glob(f"bronze/{NS}/daily/aggregates/1day/date=*/daily.parquet"))
     assert len(bronze) > 100  # every trading day since 2025-01-02
-    assert sorted(ingested_lake.glob("_state/*.json"))
+    assert (ingested_lake / "_state" / NS / "daily.json").exists()
 
 
 def test_the_spark_image_refines_that_lake(venv: Callable[[str], ImageVenv], ingested_lake: Path) -> None:
@@ -169,7 +170,8 @@ def test_the_spark_image_refines_that_lake(venv: Callable[[str], ImageVenv], ing
     env = {"ANTHILL_TOOLS_DIR": str(cache_dir().parent)}
     if java_home := os.environ.get("JAVA_HOME"):
         env["JAVA_HOME"] = java_home
-    result = venv("spark").run("anthill", "spark", "run", "--lake", f"file://{ingested_lake}", "--layer", "all",
+    result = venv("spark").run("anthill", "spark", "run", "--lake", f"file://{ingested_lake}",
+                               "--bronze", f"file://{ingested_lake}/bronze/{NS}/daily", "--layer", "all",
                                "--gold", "daily_returns,moving_averages", timeout=600, **env)  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "gold.daily_returns:" in result.stderr

@@ -38,14 +38,47 @@ def test_backfill_pages_through_next_url_into_s3(tmp_path: Path, sandbox: Sandbo
     assert outcome.summary["watermark"] == "2024-12-30"
     assert outcome.summary["requests"] == 2 * math.ceil(trading_days / 50)  # every page, nothing more
     objects = s3_objects(bucket)
-    table = pq.read_table(io.BytesIO(objects["market/bronze/aggregates/1day/date=2024-07-01/daily.parquet"]))
+    table = pq.read_table(
+        io.BytesIO(objects["market/bronze/market/daily/aggregates/1day/date=2024-07-01/daily.parquet"])
+    )
     assert table.column("ticker").to_pylist() == ["AAPL", "MSFT"]
     assert table.schema.field("ts").type.tz == "UTC"
-    state = json.loads(objects["market/_state/daily.json"])
+    state = json.loads(objects["market/_state/market/daily.json"])
     assert state["watermark"] == "2024-12-30"
     manifest = json.loads(objects[f"market/{state['manifest']}"])
     assert len(manifest["files"]) == trading_days
     assert all(len(f["sha256"]) == 64 for f in manifest["files"])
+
+
+def test_same_named_feeds_of_two_namespaces_keep_their_own_partitions_and_watermark(
+    tmp_path: Path, sandbox: SandboxServer, bucket: str
+) -> None:
+    """Tenants share a lake: `daily` in `team-a` and `daily` in `team-b` write different tickers into the same
+    destination. Neither overwrites the other's partitions, and neither's watermark moves the other's."""
+    team_a = feed_doc("daily", f"s3://{bucket}/market", tickers=["AAPL"], backfill={"from": "2024-06-03"})
+    team_a["metadata"]["namespace"] = "team-a"
+    team_b = feed_doc("daily", f"s3://{bucket}/market", tickers=["MSFT"], backfill={"from": "2024-06-24"})
+    team_b["metadata"]["namespace"] = "team-b"
+    assert run_ingest(tmp_path, team_a, sandbox, today="2024-07-09").summary["watermark"] == "2024-07-08"
+    assert run_ingest(tmp_path, team_b, sandbox, today="2024-07-01").summary["watermark"] == "2024-06-28"
+
+    objects = s3_objects(bucket)
+    day = "aggregates/1day/date=2024-06-27/daily.parquet"
+    for namespace, ticker in (("team-a", "AAPL"), ("team-b", "MSFT")):
+        table = pq.read_table(io.BytesIO(objects[f"market/bronze/{namespace}/daily/{day}"]))
+        assert table.column("ticker").to_pylist() == [ticker]
+    a_days = {k for k in _bronze(objects) if k.startswith("market/bronze/team-a/daily/")}
+    b_days = {k for k in _bronze(objects) if k.startswith("market/bronze/team-b/daily/")}
+    assert (len(a_days), len(b_days)) == (24, 5)  # trading days of 2024-06-03..07-08 and of 06-24..06-28
+    assert a_days | b_days == set(_bronze(objects))  # nothing outside the two feeds' own prefixes
+    states = {ns: json.loads(objects[f"market/_state/{ns}/daily.json"]) for ns in ("team-a", "team-b")}
+    assert {ns: (s["feed"], s["watermark"]) for ns, s in states.items()} == {
+        "team-a": ("team-a/daily", "2024-07-08"),
+        "team-b": ("team-b/daily", "2024-06-28"),
+    }
+    # team-b's next run continues from its own watermark, not from team-a's.
+    again = run_ingest(tmp_path, team_b, sandbox, today="2024-07-09")
+    assert again.summary["window"] == {"from": "2024-06-26", "to": "2024-07-08"}
 
 
 def test_rerun_of_the_same_window_rewrites_identical_objects(tmp_path: Path, sandbox: SandboxServer,
@@ -53,7 +86,7 @@ def test_rerun_of_the_same_window_rewrites_identical_objects(tmp_path: Path, san
     doc = feed_doc("rerun", f"s3://{bucket}/market", backfill={"from": "2024-06-03"})
     assert run_ingest(tmp_path, doc, sandbox, today="2024-07-01").exit_code == 0
     first = _bronze(s3_objects(bucket))
-    boto3.client("s3").delete_object(Bucket=bucket, Key="market/_state/rerun.json")  # forget progress
+    boto3.client("s3").delete_object(Bucket=bucket, Key="market/_state/market/rerun.json")  # forget progress
     assert run_ingest(tmp_path, doc, sandbox, today="2024-07-01").exit_code == 0
     assert _bronze(s3_objects(bucket)) == first
 
@@ -75,7 +108,7 @@ def test_lookback_days_are_rewritten_only_when_their_bytes_changed(tmp_path: Pat
     doc = feed_doc("lookback", f"s3://{bucket}/market", backfill={"from": "2024-06-03"})
     assert run_ingest(tmp_path, doc, sandbox, today="2024-07-01").summary["watermark"] == "2024-06-28"
     s3 = boto3.client("s3")
-    key = "market/bronze/aggregates/1day/date={}/lookback.parquet"
+    key = "market/bronze/market/lookback/aggregates/1day/date={}/lookback.parquet"
     original = s3.get_object(Bucket=bucket, Key=key.format("2024-06-27"))["Body"].read()
     # A stored copy that differs from what the API now says (as after a provider correction) ...
     s3.put_object(Bucket=bucket, Key=key.format("2024-06-27"), Body=b"stale")
@@ -91,7 +124,7 @@ def test_lookback_days_are_rewritten_only_when_their_bytes_changed(tmp_path: Pat
     assert (second.summary["unchanged"], second.summary["files"]) == (2, 6)
     assert s3.get_object(Bucket=bucket, Key=key.format("2024-06-27"))["Body"].read() == original
     assert s3.head_object(Bucket=bucket, Key=unchanged)["Metadata"]["marker"] == "kept"
-    manifest = json.loads(s3_objects(bucket)["market/_manifests/lookback/2024-06-26_2024-07-08.json"])
+    manifest = json.loads(s3_objects(bucket)["market/_manifests/market/lookback/2024-06-26_2024-07-08.json"])
     assert len(manifest["files"]) == 8  # the manifest lists the whole window
 
 
@@ -110,7 +143,7 @@ def test_crash_between_data_and_watermark_is_redone_without_duplicates(
     assert crashed.exit_code != 0
     assert crashed.summary == {}  # it died: no termination message either
     after_crash = s3_objects(bucket)
-    assert "market/_state/crash.json" not in after_crash
+    assert "market/_state/market/crash.json" not in after_crash
     assert _bronze(after_crash)
 
     outcome = run_ingest(tmp_path, doc, sandbox, today="2024-07-01")
@@ -139,7 +172,7 @@ def test_endless_429s_fail_clearly_without_moving_the_watermark(tmp_path: Path, 
     outcome = run_ingest(tmp_path, feed_doc("endless", f"s3://{bucket}/market"), sandbox, today="2024-07-09")
     assert outcome.exit_code == 4
     assert "HTTP 429, still failing after 6 attempts" in outcome.summary["message"]
-    assert "market/_state/endless.json" not in s3_objects(bucket)
+    assert "market/_state/market/endless.json" not in s3_objects(bucket)
 
 
 def test_5xx_are_retried(
@@ -149,7 +182,7 @@ def test_5xx_are_retried(
     lake = tmp_path_factory.mktemp("lake")
     outcome = run_ingest(tmp_path, feed_doc("flaky", f"file://{lake}"), sandbox, today="2024-07-09")
     assert outcome.exit_code == 0, outcome.output
-    assert (lake / "_state" / "flaky.json").exists()
+    assert (lake / "_state" / "market" / "flaky.json").exists()
 
 
 def test_rejected_api_key_changes_nothing(tmp_path: Path, sandbox: SandboxServer, bucket: str) -> None:
@@ -177,11 +210,11 @@ def test_surprising_responses_are_quarantined_and_fail_the_run(
     assert reason in outcome.summary["message"]
     objects = s3_objects(bucket)
     (reason_key,) = [
-        k for k in objects if k.startswith("market/_quarantine/odd/") and k.endswith("reason.json")
+        k for k in objects if k.startswith("market/_quarantine/market/odd/") and k.endswith("reason.json")
     ]
     assert reason in json.loads(objects[reason_key])["reason"]
     assert objects[reason_key.replace("reason.json", "response.body")]  # the raw body is kept
-    assert "market/_state/odd.json" not in objects
+    assert "market/_state/market/odd.json" not in objects
 
 
 def test_unknown_ticker_warns_and_the_others_continue(
@@ -225,7 +258,10 @@ def test_reference_datasets(tmp_path: Path, sandbox: SandboxServer, bucket: str,
     outcome = run_ingest(tmp_path, doc, sandbox, today="2024-07-09")
     assert outcome.exit_code == 0, outcome.output
     assert outcome.summary["rows"] > 0
-    assert all(k.startswith(f"market/bronze/{expected_dir}/date=") for k in _bronze(s3_objects(bucket)))
+    assert all(
+        k.startswith(f"market/bronze/market/ref-{dataset.lower()}/{expected_dir}/date=")
+        for k in _bronze(s3_objects(bucket))
+    )
 
 
 def test_invalid_feed_exits_2_naming_the_field(tmp_path: Path, sandbox: SandboxServer) -> None:
@@ -244,7 +280,7 @@ def test_polygon_key_variable_works_and_keys_travel_only_in_the_header(
     assert outcome.exit_code == 0, outcome.output
     assert dict(sandbox.state.credentials_in) == {"header": outcome.summary["requests"]}
     assert "sandbox" not in outcome.output  # the key is never logged
-    assert "sandbox" not in (lake / "_state" / "legacy-key.json").read_text()
+    assert "sandbox" not in (lake / "_state" / "market" / "legacy-key.json").read_text()
 
 
 def test_no_api_key_is_a_config_error(tmp_path: Path, sandbox: SandboxServer) -> None:

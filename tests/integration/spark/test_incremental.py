@@ -46,9 +46,14 @@ def feeds(root: Path) -> list[dict[str, Any]]:
     return docs
 
 
+def bronze(root: Path) -> list[str]:
+    """The bronze location of every feed above, as the operator passes a pipeline naming them all."""
+    return [f"file://{root}/bronze/market/{doc['metadata']['name']}" for doc in feeds(root)]
+
+
 def announce_split(root: Path) -> None:
     """A split the provider reports late: MSFT 2-for-1 on 2024-07-08 (its bars are adjusted already)."""
-    path = root / "bronze/splits/event/date=2024-07-08/late.parquet"
+    path = root / "bronze/market/splits/splits/event/date=2024-07-08/late.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     row = {"id": "late-msft", "ticker": "MSFT", "execution_date": datetime.date(2024, 7, 8),
            "split_from": 1.0, "split_to": 2.0}  # fmt: skip
@@ -57,7 +62,7 @@ def announce_split(root: Path) -> None:
 
 def correct_late(root: Path, day: str) -> None:
     """A provider correction: the day's equities file rewritten later with closes 0.5% higher."""
-    path = root / f"bronze/aggregates/1day/date={day}/equities.parquet"
+    path = root / f"bronze/market/equities/aggregates/1day/date={day}/equities.parquet"
     table = pq.read_table(path)
     for column in ("close", "high"):
         index = table.schema.get_field_index(column)
@@ -89,7 +94,7 @@ def test_incremental_runs_equal_a_full_build(
             correct_late(root, late)
         if split:
             announce_split(root)
-        bronze_to_silver(spark, lake)
+        bronze_to_silver(spark, lake, bronze(root))
         modes.append(
             {name: result.mode for name, result in silver_to_gold(spark, lake, list(GOLD_TABLES)).items()}
         )
@@ -108,7 +113,7 @@ def test_incremental_runs_equal_a_full_build(
     full_root = tmp_path / "full"
     shutil.copytree(root / "bronze", full_root / "bronze")  # copy2: file times, so ingested_at, are kept
     full = Lake(f"file://{full_root}")
-    bronze_to_silver(spark, full, full=True)
+    bronze_to_silver(spark, full, bronze(full_root), full=True)
     silver_to_gold(spark, full, list(GOLD_TABLES), full=True)
 
     assert tables(spark, lake) == tables(spark, full)

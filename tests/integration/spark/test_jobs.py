@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from pyspark.sql import SparkSession
+from pyspark.sql import Row, SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from anthill_ingest.calendar import trading_days
@@ -21,6 +21,12 @@ from tests.integration.ingest.conftest import feed_doc, run_ingest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DAYS = len(list(trading_days(datetime.date(2024, 1, 2), datetime.date(2024, 6, 28))))
+FEEDS = ("equities", "indices", "dividends")  # in namespace market (feed_doc's)
+
+
+def bronze(lake: Lake, *names: str, namespace: str = "market") -> list[str]:
+    """The bronze locations of feeds in ``lake``, as the operator passes them."""
+    return [f"{lake.uri}/bronze/{namespace}/{name}" for name in names or FEEDS]
 
 
 @pytest.fixture
@@ -44,37 +50,39 @@ def test_bronze_to_silver_is_idempotent_and_takes_late_corrections(spark: SparkS
     # The ingest runs can write two days' files within one millisecond, the precision Spark reads file times
     # at; both are then rightly at the watermark. Make the last file written the newest by a second, so the
     # watermark names exactly one file below.
-    newest = root / "bronze/aggregates/1day/date=2024-06-28/indices.parquet"
-    latest = max(path.stat().st_mtime_ns for path in root.glob("bronze/*/*/*/*.parquet"))
+    newest = root / "bronze/market/indices/aggregates/1day/date=2024-06-28/indices.parquet"
+    latest = max(path.stat().st_mtime_ns for path in root.glob("bronze/*/*/*/*/*/*.parquet"))
     os.utime(newest, ns=(latest + 10**9, latest + 10**9))
-    first = bronze_to_silver(spark, lake)
+    first = bronze_to_silver(spark, lake, bronze(lake))
     days = DAYS
     bronze_dividends = sum(pq.read_table(f).num_rows for f in
-                           Path(lake.uri.removeprefix("file://")).glob("bronze/dividends/event/*/*.parquet"))  # fmt: skip
+                           Path(lake.uri.removeprefix("file://")).glob("bronze/market/dividends/dividends/event/*/*.parquet"))  # fmt: skip
     assert bronze_dividends >= 4  # AAPL and MSFT pay quarterly
     assert first == {"bars": 5 * days, "quarantined": 0, "dividends": bronze_dividends}
     before = read_table(spark, lake, "silver", "bars").collect()
-    again = bronze_to_silver(spark, lake)  # incremental: files already read are not read again
+    again = bronze_to_silver(spark, lake, bronze(lake))  # incremental: files already read are not read again
     assert again["bars"] == 0
     assertDataFrameEqual(read_table(spark, lake, "silver", "bars"), before)  # and nothing changes
 
-    # Another feed's file written in the same instant as the newest file read (S3 keeps whole seconds):
-    # its time equals the watermark, yet it is new, so it is read.
+    # Another file written in the same instant as the newest file read (S3 keeps whole seconds): its time
+    # equals the watermark, yet it is new, so it is read.
     mark = silver_watermark(spark, lake, "bars")
     assert mark is not None
-    assert mark.files == {"aggregates/1day/date=2024-06-28/indices.parquet"}  # keys under bronze
-    same_second = root / "bronze/aggregates/1day/date=2024-06-28/other.parquet"
-    other = pq.read_table(root / "bronze/aggregates/1day/date=2024-06-28/equities.parquet")
+    # Keys name the namespace and the feed: two feeds' files of one day never share a key.
+    assert mark.files == {"market/indices/aggregates/1day/date=2024-06-28/indices.parquet"}
+    assert mark.feeds == {"market/equities", "market/indices", "market/dividends"}
+    same_second = root / "bronze/market/equities/aggregates/1day/date=2024-06-28/other.parquet"
+    other = pq.read_table(root / "bronze/market/equities/aggregates/1day/date=2024-06-28/equities.parquet")
     other = other.set_column(other.schema.get_field_index("ticker"), "ticker", [["ZZZA", "ZZZB", "ZZZC"]])
     pq.write_table(other, same_second)
     at_mark = int(mark.time.timestamp()) * 10**9 + mark.time.microsecond * 1000
     os.utime(same_second, ns=(at_mark, at_mark))
-    assert bronze_to_silver(spark, lake)["bars"] == 3
-    assert bronze_to_silver(spark, lake)["bars"] == 0  # and then it is done
+    assert bronze_to_silver(spark, lake, bronze(lake))["bars"] == 3
+    assert bronze_to_silver(spark, lake, bronze(lake))["bars"] == 0  # and then it is done
     assert read_table(spark, lake, "silver", "bars").count() == 5 * days + 3
 
     # A late correction: the day's file is rewritten (newer file time) with prices 1% higher.
-    path = Path(lake.uri.removeprefix("file://")) / "bronze/aggregates/1day/date=2024-06-28/equities.parquet"
+    path = root / "bronze/market/equities/aggregates/1day/date=2024-06-28/equities.parquet"
     corrected = pq.read_table(path)
     for column in ("open", "high", "low", "close", "vwap"):
         values = [[v.as_py() * 1.01 for v in corrected.column(column)]]
@@ -84,7 +92,7 @@ def test_bronze_to_silver_is_idempotent_and_takes_late_corrections(spark: SparkS
     path.write_bytes(buffer.getvalue())
     stat = path.stat()
     os.utime(path, (stat.st_atime, stat.st_mtime + 60))
-    bronze_to_silver(spark, lake)
+    bronze_to_silver(spark, lake, bronze(lake))
     silver = read_table(spark, lake, "silver", "bars")
     assert silver.count() == 5 * days + 3
     closes = {
@@ -94,7 +102,7 @@ def test_bronze_to_silver_is_idempotent_and_takes_late_corrections(spark: SparkS
 
 
 def test_silver_to_gold_builds_every_table(spark: SparkSession, lake: Lake) -> None:
-    bronze_to_silver(spark, lake)
+    bronze_to_silver(spark, lake, bronze(lake))
     results = silver_to_gold(spark, lake, ["daily_returns", "volatility", "moving_averages", "drawdowns"])
     assert {name: (r.rows, r.mode) for name, r in results.items()} == dict.fromkeys(
         results, (5 * DAYS, "full")
@@ -110,13 +118,45 @@ def test_silver_to_gold_builds_every_table(spark: SparkSession, lake: Lake) -> N
 
 
 def test_bad_bars_go_to_quarantine(spark: SparkSession, lake: Lake) -> None:
-    path = Path(lake.uri.removeprefix("file://")) / "bronze/aggregates/1day/date=2024-06-27/indices.parquet"
+    path = (
+        Path(lake.uri.removeprefix("file://"))
+        / "bronze/market/indices/aggregates/1day/date=2024-06-27/indices.parquet"
+    )
     table = pq.read_table(path)
     broken = table.set_column(
         table.schema.get_field_index("high"), "high", [[0.5 for _ in range(table.num_rows)]]
     )
     pq.write_table(broken, path)
-    counts = bronze_to_silver(spark, lake)
+    counts = bronze_to_silver(spark, lake, bronze(lake))
     assert counts["quarantined"] == 2
     reasons = {r["reason"] for r in read_table(spark, lake, "silver", "quarantine").collect()}
     assert reasons == {"high < max(open, close)"}
+
+
+def test_a_pipeline_reads_only_the_feeds_it_names(
+    spark: SparkSession, tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    """Two tenants share a lake, each with a feed named `equities`; a pipeline reads the bronze locations of
+    its own feeds and nothing else. A feed it names later is read in full, though silver has a watermark."""
+    root = tmp_path / "shared"
+    lake = Lake(f"file://{root}")
+    for namespace, feed, symbols in (("team-a", "equities", ["AAPL"]), ("team-b", "equities", ["MSFT"]),
+                                     ("team-a", "more", ["NVDA"])):  # fmt: skip
+        doc = feed_doc(feed, f"file://{root}", tickers=symbols, backfill={"from": "2024-06-03"})
+        doc["metadata"]["namespace"] = namespace
+        assert run_ingest(tmp_path, doc, sandbox, today="2024-07-01").exit_code == 0
+
+    days = len(list(trading_days(datetime.date(2024, 6, 3), datetime.date(2024, 6, 28))))
+    assert bronze_to_silver(spark, lake, bronze(lake, "equities", namespace="team-a")) == {
+        "bars": days,
+        "quarantined": 0,
+    }
+    tickers = read_table(spark, lake, "silver", "bars").select("ticker").distinct()
+    assertDataFrameEqual(tickers, [Row(ticker="AAPL")])
+
+    # The pipeline now names a second feed, written before silver's watermark: all of it is read.
+    both = bronze(lake, "equities", "more", namespace="team-a")
+    assert bronze_to_silver(spark, lake, both)["bars"] == days
+    tickers = read_table(spark, lake, "silver", "bars").select("ticker").distinct()
+    assertDataFrameEqual(tickers, [Row(ticker="AAPL"), Row(ticker="NVDA")])
+    assert bronze_to_silver(spark, lake, both)["bars"] == 0  # and then it is done

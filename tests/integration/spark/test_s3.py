@@ -51,6 +51,8 @@ def test_spark_run_on_an_s3a_lake(tmp_path: Path, sandbox: SandboxServer, bucket
         "run",
         "--lake",
         f"s3a://{bucket}/lake",
+        "--bronze",
+        f"s3a://{bucket}/lake/bronze/market/equities",
         "--gold",
         "daily_returns,drawdowns",
         env=dict(os.environ),
@@ -64,14 +66,16 @@ def test_spark_run_on_an_s3a_lake(tmp_path: Path, sandbox: SandboxServer, bucket
 
     # Nothing new: the second run reads no bronze again but the newest file and rebuilds nothing.
     again = anthill(
-        "spark", "run", "--lake", f"s3://{bucket}/lake", "--gold", "daily_returns", env=dict(os.environ)
-    )
+        "spark", "run", "--lake", f"s3://{bucket}/lake", "--bronze", f"s3://{bucket}/lake/bronze/market/equities",
+        "--gold", "daily_returns", env=dict(os.environ),
+    )  # fmt: skip
     assert again.returncode == 0, again.stderr[-3000:]
     assert "gold.daily_returns: 0 rows written, up to date" in again.stderr
 
 
 def test_a_missing_bucket_is_a_clear_error(bucket: str) -> None:
-    result = anthill("spark", "run", "--lake", "s3a://no-such-bucket/lake", env=dict(os.environ))
+    result = anthill("spark", "run", "--lake", "s3a://no-such-bucket/lake",
+                     "--bronze", "s3a://no-such-bucket/lake/bronze/market/equities", env=dict(os.environ))  # fmt: skip
     assert result.returncode != 0
     assert "no-such-bucket" in result.stderr
     assert "Traceback" not in result.stderr

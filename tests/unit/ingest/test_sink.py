@@ -51,3 +51,19 @@ def test_digest_is_the_sha256_of_the_stored_bytes(tmp_path: Path) -> None:
     assert sink.digest("bronze/x.parquet") is None
     sink.write("bronze/x.parquet", b"bars")
     assert sink.digest("bronze/x.parquet") == hashlib.sha256(b"bars").hexdigest()
+
+
+def test_keys_list_objects_under_a_folder_without_partial_files(tmp_path: Path) -> None:
+    sink = FileSink(f"file://{tmp_path}")
+    sink.write("bronze/a/date=2024-01-02/daily.parquet", b"one")
+    sink.write("bronze/b/date=2024-01-02/daily.parquet", b"two")
+    sink.write("bronzes/x.parquet", b"not under bronze/")
+    (tmp_path / "bronze/a/date=2024-01-02/.daily.parquet.partial-host-1").write_bytes(b"half")
+    assert sink.keys("bronze") == [
+        "bronze/a/date=2024-01-02/daily.parquet",
+        "bronze/b/date=2024-01-02/daily.parquet",
+    ]
+    assert sink.keys("absent") == []
+    sink.delete("bronze/a/date=2024-01-02/daily.parquet")
+    sink.delete("bronze/a/date=2024-01-02/daily.parquet")  # deleting what is gone succeeds
+    assert sink.keys("bronze") == ["bronze/b/date=2024-01-02/daily.parquet"]

@@ -43,7 +43,10 @@ def _pipeline() -> Pipeline:
         "feeds": [{"name": "daily"}], "lake": {"uri": "s3://lake/market"}, "gold": ["daily_returns"],
         "schedule": "0 2 * * *", "runtime": {"kubernetes": {"image": "local/anthill-spark:1"}},
     }  # fmt: skip
-    return Pipeline("refine", "market", MedallionPipelineSpec.model_validate(spec), uid="u-2")
+    return Pipeline(
+        "refine", "market", MedallionPipelineSpec.model_validate(spec), uid="u-2",
+        bronze=("s3://lake/market/bronze/market/daily",),
+    )  # fmt: skip
 
 
 def test_ingest_pods_get_the_api_url_endpoint_region_and_keys_by_reference() -> None:

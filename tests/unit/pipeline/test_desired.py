@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import yaml
 from anthill.pipeline.desired import (
     Pipeline,
     UnsupportedScheduleError,
+    bronze_locations,
     desired_job_settings,
     quartz_cron,
 )
@@ -36,9 +38,9 @@ def _pipeline(**changes: Any) -> Pipeline:
         raw["runtime"]["databricks"]["cluster"] = cluster
     if runtime is not None:
         raw["runtime"]["databricks"].update(runtime)
-    return Pipeline(
-        "us-equities", "market", MedallionPipelineSpec.model_validate(raw), uid="u-1", generation=1
-    )
+    spec = MedallionPipelineSpec.model_validate(raw)
+    bronze = bronze_locations("market", spec, {ref.name: spec.lake.uri for ref in spec.feeds})
+    return Pipeline("us-equities", "market", spec, uid="u-1", generation=1, bronze=bronze)
 
 
 def _settings(**changes: Any) -> dict[str, Any]:
@@ -137,10 +139,38 @@ def test_parameters_name_the_lake_catalog_and_gold_tables() -> None:
                              catalog={"name": "prod", "silverSchema": "s", "goldSchema": "g"}))  # fmt: skip
     common = ["--lake", "s3://anthill-lake-dev/market", "--catalog", "prod", "--silver-schema", "s",
               "--gold-schema", "g"]  # fmt: skip
-    assert tasks["bronze_to_silver"]["python_wheel_task"]["parameters"] == common
+    assert tasks["bronze_to_silver"]["python_wheel_task"]["parameters"][: len(common)] == common
     # spec.gold is a set: the canonical order, so reordering the list changes nothing
     assert tasks["silver_to_gold"]["python_wheel_task"]["parameters"] == [*common, "--gold",
                                                                           "daily_returns,volatility"]  # fmt: skip
+
+
+def test_silver_reads_exactly_the_bronze_of_the_named_feeds() -> None:
+    """One --bronze per feed in spec.feeds, at its own destination, with the namespace in the path; gold
+    reads silver only."""
+    pipeline = _pipeline()
+    # Every feed writes to the pipeline's lake but one, whose bronze is elsewhere.
+    destinations = {ref.name: pipeline.spec.lake.uri for ref in pipeline.spec.feeds}
+    destinations["us-splits"] = "s3://anthill-lake-dev/ref"
+    pipeline = replace(pipeline, bronze=bronze_locations("market", pipeline.spec, destinations))
+    tasks = _tasks(desired_job_settings(pipeline, WHEEL).as_dict())
+    parameters = tasks["bronze_to_silver"]["python_wheel_task"]["parameters"]
+    bronze = [parameters[i + 1] for i, arg in enumerate(parameters) if arg == "--bronze"]
+    assert bronze == [
+        "s3://anthill-lake-dev/market/bronze/market/us-equities-daily",
+        "s3://anthill-lake-dev/market/bronze/market/us-indices-daily",
+        "s3://anthill-lake-dev/market/bronze/market/us-grouped-daily",
+        "s3://anthill-lake-dev/market/bronze/market/us-dividends",
+        "s3://anthill-lake-dev/ref/bronze/market/us-splits",
+    ]
+    assert "--bronze" not in tasks["silver_to_gold"]["python_wheel_task"]["parameters"]
+
+
+def test_a_pipeline_without_resolved_feeds_has_no_job() -> None:
+    """The reconciler resolves spec.feeds first; a job that would read no bronze is never built."""
+    pipeline = Pipeline("p", "market", _pipeline().spec)
+    with pytest.raises(ValueError, match="bronze locations of its feeds are not resolved"):
+        desired_job_settings(pipeline, WHEEL)
 
 
 def test_wheel_in_the_spec_wins_over_the_default() -> None:

@@ -14,7 +14,7 @@ from anthill.controller.pipeline import backoff
 from anthill.marketfeed.desired import CRONJOB_NAME_MAX, child_name
 from anthill.naming import LABEL_VALUE_MAX
 from anthill.pipeline.connections import ConnectionNotReadyError, credentials_from_secret
-from anthill.pipeline.desired import Pipeline
+from anthill.pipeline.desired import Pipeline, bronze_locations
 from anthill.pipeline.external import Policies, external_id, job_url, run_status
 from anthill.pipeline.jobs import ObservedRun
 from anthill.pipeline.kubernetes import (
@@ -39,7 +39,9 @@ def _pipeline(**changes: Any) -> Pipeline:
     raw.update(changes)
     if runtime is not None:
         raw["runtime"]["kubernetes"].update(runtime)
-    return Pipeline("local", "market", MedallionPipelineSpec.model_validate(raw), uid="u-1", generation=3)
+    spec = MedallionPipelineSpec.model_validate(raw)
+    bronze = bronze_locations("market", spec, {ref.name: spec.lake.uri for ref in spec.feeds})
+    return Pipeline("local", "market", spec, uid="u-1", generation=3, bronze=bronze)
 
 
 def _pod(cronjob: dict[str, Any]) -> dict[str, Any]:
@@ -53,8 +55,11 @@ def test_cronjob_runs_spark_on_the_lake_with_the_selected_gold_tables() -> None:
     assert container["image"] == "ghcr.io/anthill-platform/anthill-spark:0.1.0"
     assert container["command"] == ["anthill", "spark", "run"]
     # spec.gold is a set: canonical order, so reordering it is no change
-    assert container["args"] == ["--lake", "s3://anthill-lake-dev/market", "--layer", "all",
-                                 "--gold", "daily_returns,anomalies"]  # fmt: skip
+    # Silver reads the bronze of the pipeline's feeds, namespace in the path, and nothing else of the lake.
+    assert container["args"] == ["--lake", "s3://anthill-lake-dev/market",
+                                 "--bronze", "s3://anthill-lake-dev/market/bronze/market/us-equities-daily",
+                                 "--bronze", "s3://anthill-lake-dev/market/bronze/market/us-indices-daily",
+                                 "--layer", "all", "--gold", "daily_returns,anomalies"]  # fmt: skip
     assert container["resources"] == {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}
     spec = cronjob["spec"]
     assert (spec["schedule"], spec["timeZone"], spec["concurrencyPolicy"], spec["suspend"]) == (

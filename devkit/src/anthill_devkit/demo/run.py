@@ -22,11 +22,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from anthill_api.errors import describe_validation_error
+from anthill_api.lake import bronze_uri
 from anthill_api.marketfeed import MarketFeedSpec
 from anthill_api.pipeline import MedallionPipelineSpec
 from anthill_devkit.demo.report import html_report, percent, ratio, summarize
 
 KEY_VARIABLES = ("MASSIVE_API_KEY", "POLYGON_API_KEY")
+NAMESPACE = "demo"  # the demo's feeds write as if they lived in this namespace
 SANDBOX_KEY = "sandbox"
 
 
@@ -144,7 +146,7 @@ def ingest(plan: DemoPlan, url: str | None, key: str, console: Console) -> tuple
         for feed in plan.feeds:
             rate = feed.spec.rate_limit.requests_per_minute if feed.spec.rate_limit else None
             api = MarketData(key, url, rate, RetryPolicy())
-            config = FeedConfig(feed.name, "demo", feed.spec)
+            config = FeedConfig(feed.name, NAMESPACE, feed.spec)
             try:
                 summary = Run(config, api, open_sink(plan.lake), now, _reporter(bar, feed.name)).execute()
             except IngestError as exc:
@@ -170,7 +172,10 @@ def refine(plan: DemoPlan, console: Console) -> dict[str, list[dict[str, Any]]]:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as bar:  # fmt: skip
             silver = bar.add_task("bronze -> silver", total=1)
-            bronze_to_silver(session, lake)
+            # The pipeline's feeds, and nothing else in the lake, as the operator would pass them.
+            bronze_to_silver(
+                session, lake, [bronze_uri(plan.lake, NAMESPACE, feed.name) for feed in plan.feeds]
+            )
             bar.advance(silver)
             gold = bar.add_task("silver -> gold", total=len(plan.gold))
             silver_to_gold(session, lake, plan.gold, on_table=lambda _name, _result: bar.advance(gold))

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from anthill.marketfeed.desired import Feed, desired_configmap, desired_cronjob, owner_reference
-from anthill.pipeline.desired import Pipeline
+from anthill.pipeline.desired import Pipeline, bronze_locations
 from anthill.pipeline.kubernetes import desired_spark_cronjob
 from anthill.pipeline.kubernetes import owner_reference as pipeline_owner
 from anthill.settings import OperatorSettings
@@ -56,9 +56,18 @@ def render_documents(docs: list[dict[str, Any]], settings: OperatorSettings) -> 
     """The Kubernetes objects the operator would create for each resource in ``docs``.
 
     MarketFeeds give a ConfigMap and a CronJob, MedallionPipelines on the Kubernetes runtime a CronJob;
-    DatabricksConnections and pipelines on Databricks have no Kubernetes children and give nothing.
+    DatabricksConnections and pipelines on Databricks have no Kubernetes children and give nothing. A
+    pipeline reads the bronze of the feeds in ``docs`` it names; one ``docs`` lacks is taken to write to
+    the pipeline's lake.
     """
     children: list[dict[str, Any]] = []
+    destinations = {
+        ((doc.get("metadata") or {}).get("namespace", "default"), (doc.get("metadata") or {}).get("name")): (
+            MarketFeedSpec.model_validate(doc.get("spec") or {}).destination.uri
+        )
+        for doc in docs
+        if doc.get("kind") == "MarketFeed"
+    }
     for doc in docs:
         kind = doc.get("kind")
         meta = doc.get("metadata") or {}
@@ -76,7 +85,12 @@ def render_documents(docs: list[dict[str, Any]], settings: OperatorSettings) -> 
         elif kind == "MedallionPipeline":
             spec = MedallionPipelineSpec.model_validate(doc.get("spec") or {})
             if spec.runtime.kubernetes is not None:
-                pipeline = Pipeline(name, namespace, spec, uid="<uid>")
+                feeds = {
+                    ref.name: destinations.get((namespace, ref.name), spec.lake.uri) for ref in spec.feeds
+                }
+                pipeline = Pipeline(
+                    name, namespace, spec, uid="<uid>", bronze=bronze_locations(namespace, spec, feeds)
+                )
                 cronjob = desired_spark_cronjob(pipeline, workload_lake_environment(settings))
                 cronjob["metadata"]["ownerReferences"] = [pipeline_owner(pipeline)]
                 children.append(cronjob)

@@ -33,6 +33,7 @@ from anthill.marketfeed.observe import rfc3339
 from anthill.settings import OperatorSettings
 from anthill.status import write_status
 from anthill_api.errors import describe_validation_error
+from anthill_api.lake import prefix_violation
 from anthill_api.marketfeed import MarketFeedSpec
 
 PAUSED_ANNOTATION = "anthill.io/paused"
@@ -163,6 +164,11 @@ class Reconciler:
                 cond.INVALID_SPEC, self._write_status(body, {"observedGeneration": generation}, updates)
             )
         feed = Feed(meta["name"], meta["namespace"], spec, meta["uid"], generation)
+        outside = prefix_violation(
+            self.settings.lake_prefix, feed.namespace, "spec.destination.uri", spec.destination.uri
+        )
+        if outside is not None:
+            return self._invalid(body, outside)
 
         ref = spec.api_key_secret_ref
         if not self.store.check_secret(feed.namespace, ref.name, ref.key):
@@ -262,6 +268,10 @@ class Reconciler:
         return Result(
             reason, self._write_status(body, {"observedGeneration": generation}, updates, keep_others=True)
         )
+
+    def _invalid(self, body: dict[str, Any], message: str) -> Result:
+        """Ready=False and Synced=False with InvalidSpec: not retried until the spec changes; children untouched."""
+        return self._not_ready(body, cond.INVALID_SPEC, message)
 
     def _write_status(
         self,

@@ -6,10 +6,12 @@ Pure: no client, no environment, no clock. The result is the SDK's own ``JobSett
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from databricks.sdk.service import compute, jobs
 
+from anthill_api.lake import bronze_uri
 from anthill_api.pipeline import ALL_GOLD_TABLES, Cluster, MedallionPipelineSpec
 
 PIPELINE_TAG = "anthill.io/pipeline"
@@ -50,11 +52,30 @@ class Pipeline:
     spec: MedallionPipelineSpec
     uid: str = ""
     generation: int | None = None
+    # The bronze location of each feed in spec.feeds, in its order: what silver reads and nothing else.
+    bronze: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         """``<namespace>/<name>``: the value of the job's ``anthill.io/pipeline`` tag and the job's name."""
         return f"{self.namespace}/{self.name}"
+
+
+def bronze_locations(
+    namespace: str, spec: MedallionPipelineSpec, destinations: Mapping[str, str]
+) -> tuple[str, ...]:
+    """The bronze location of each feed ``spec.feeds`` names, from ``destinations`` (feed name ->
+    its ``spec.destination.uri``): ``<destination>/bronze/<namespace>/<feed>``."""
+    return tuple(bronze_uri(destinations[ref.name], namespace, ref.name) for ref in spec.feeds)
+
+
+def bronze_parameters(pipeline: Pipeline) -> list[str]:
+    """``--bronze <location>`` for each feed the pipeline reads; ``ValueError`` when they are not resolved."""
+    if not pipeline.bronze:
+        raise ValueError(
+            f"MedallionPipeline {pipeline.key}: the bronze locations of its feeds are not resolved"
+        )
+    return [argument for location in pipeline.bronze for argument in ("--bronze", location)]
 
 
 def quartz_cron(schedule: str) -> str:
@@ -165,7 +186,7 @@ def desired_job_settings(pipeline: Pipeline, default_wheel: str) -> jobs.JobSett
             jobs.JobCluster(job_cluster_key=JOB_CLUSTER_KEY, new_cluster=_cluster_spec(runtime.cluster))
         ],
         tasks=[
-            _task(BRONZE_TO_SILVER, parameters, wheel),
+            _task(BRONZE_TO_SILVER, [*parameters, *bronze_parameters(pipeline)], wheel),
             _task(
                 SILVER_TO_GOLD, [*parameters, "--gold", gold_tables(spec)], wheel, depends_on=BRONZE_TO_SILVER
             ),

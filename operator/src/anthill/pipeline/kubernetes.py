@@ -15,7 +15,7 @@ from anthill.marketfeed import observe
 from anthill.marketfeed.desired import CRONJOB_NAME_MAX
 from anthill.marketfeed.observe import rfc3339
 from anthill.naming import label_value, shortened
-from anthill.pipeline.desired import PIPELINE_TAG, Pipeline, gold_tables
+from anthill.pipeline.desired import PIPELINE_TAG, Pipeline, bronze_parameters, gold_tables
 from anthill.workload import container_security, pod_security
 
 PIPELINE_LABEL = PIPELINE_TAG
@@ -63,7 +63,15 @@ def _container(pipeline: Pipeline, image: str, lake_env: Sequence[dict[str, Any]
         "name": CONTAINER,
         "image": image,
         "command": ["anthill", "spark", "run"],
-        "args": ["--lake", spec.lake.uri, "--layer", "all", "--gold", gold_tables(spec)],
+        "args": [
+            "--lake",
+            spec.lake.uri,
+            *bronze_parameters(pipeline),
+            "--layer",
+            "all",
+            "--gold",
+            gold_tables(spec),
+        ],
         "env": [
             {"name": "ANTHILL_PIPELINE", "value": pipeline.key},
             # Spark's scratch space and the JVM's temp files go to the writable emptyDir.

@@ -34,7 +34,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from databricks.sdk.service.jobs import JobSettings
@@ -49,7 +49,13 @@ from anthill.marketfeed.observe import rfc3339
 from anthill.marketfeed.reconcile import PAUSED_ANNOTATION, is_paused
 from anthill.pipeline.compare import needs_update, settings_to_apply
 from anthill.pipeline.connections import Connection, ConnectionNotReadyError, Connections, failure_reason
-from anthill.pipeline.desired import Pipeline, UnsupportedScheduleError, desired_job_settings, quartz_cron
+from anthill.pipeline.desired import (
+    Pipeline,
+    UnsupportedScheduleError,
+    bronze_locations,
+    desired_job_settings,
+    quartz_cron,
+)
 from anthill.pipeline.external import (
     CREATE_PENDING,
     CREATE_SUCCEEDED,
@@ -84,6 +90,8 @@ from anthill.settings import OperatorSettings
 from anthill.status import write_status
 from anthill.workload import workload_lake_environment
 from anthill_api.errors import describe_validation_error
+from anthill_api.lake import prefix_violation
+from anthill_api.marketfeed import MarketFeedSpec
 from anthill_api.pipeline import MedallionPipelineSpec
 
 PIPELINES = "medallionpipelines"
@@ -166,6 +174,15 @@ class PipelineReconciler:
         if refusal is not None:
             return self._invalid(body, refusal)
         pipeline = Pipeline(meta["name"], meta["namespace"], spec, meta["uid"], generation)
+        outside = prefix_violation(
+            self.settings.lake_prefix, pipeline.namespace, "spec.lake.uri", spec.lake.uri
+        )
+        if outside is not None:
+            return self._invalid(body, outside)
+        destinations = self._feed_destinations(body, pipeline)
+        if isinstance(destinations, str):
+            return self._invalid(body, destinations)
+        pipeline = replace(pipeline, bronze=bronze_locations(pipeline.namespace, spec, destinations))
         if spec.runtime.kubernetes is not None:
             return self._reconcile_kubernetes(body, pipeline)
         return self._reconcile_databricks(body, pipeline)
@@ -493,6 +510,38 @@ class PipelineReconciler:
         return Allowlists(
             settings.allowed_images, settings.allowed_wheels, settings.allowed_instance_profiles
         )
+
+    def _feed_destinations(self, body: dict[str, Any], pipeline: Pipeline) -> dict[str, str] | str:
+        """Each feed ``spec.feeds`` names -> its ``spec.destination.uri``, or the InvalidSpec message for a
+        feed whose destination lies outside the namespace's lake prefix. A missing feed is recorded as
+        ``FeedNotFound`` and raises :class:`RetryLaterError`: nothing is created until every feed exists."""
+        destinations: dict[str, str] = {}
+        missing: list[str] = []
+        for index, ref in enumerate(pipeline.spec.feeds):
+            feed = self.store.get_feed(pipeline.namespace, ref.name)
+            try:
+                uri = MarketFeedSpec.model_validate((feed or {}).get("spec") or {}).destination.uri
+            except ValidationError:
+                missing.append(ref.name)  # absent, or a spec the operator cannot read: no location to pass
+                continue
+            field = f"spec.feeds[{index}] (MarketFeed {ref.name}): its spec.destination.uri"
+            outside = prefix_violation(self.settings.lake_prefix, pipeline.namespace, field, uri)
+            if outside is not None:
+                return outside
+            destinations[ref.name] = uri
+        if missing:
+            message = (
+                f"MarketFeed {', '.join(missing)} named in spec.feeds not found in namespace "
+                f"{pipeline.namespace}; the job is made once every feed exists"
+            )
+            generation = pipeline.generation
+            updates = [
+                cond.condition(cond.READY, False, cond.FEED_NOT_FOUND, message, generation),
+                cond.condition(cond.SYNCED, False, cond.FEED_NOT_FOUND, message, generation),
+            ]
+            self._status(body, {"observedGeneration": generation}, updates, keep_others=True)
+            raise RetryLaterError(cond.FEED_NOT_FOUND, message, self.settings.secret_retry)
+        return destinations
 
     def _check_backoff(self, uid: str, connection: Connection) -> None:
         wait = self._backoff.get(uid)

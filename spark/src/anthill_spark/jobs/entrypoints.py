@@ -18,6 +18,13 @@ log = logging.getLogger(__name__)
 def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--lake", required=True, help="lake URI (s3://, s3a://, file://, dbfs:/)")
+    parser.add_argument(
+        "--bronze",
+        action="append",
+        default=[],
+        help="a feed's bronze location, <destination>/bronze/<namespace>/<feed>; once per feed the pipeline "
+        "reads (bronze_to_silver and all need at least one)",
+    )
     parser.add_argument("--catalog", help="Unity Catalog name; tables are path-based without it")
     parser.add_argument("--silver-schema", default="silver")
     parser.add_argument("--gold-schema", default="gold")
@@ -30,24 +37,35 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _bronze(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The feeds' bronze locations; silver reads nothing else, so at least one is required."""
+    if not args.bronze:
+        parser.error("--bronze is required: the bronze location of each feed the pipeline reads")
+    return list(args.bronze)
+
+
 def _lake(args: argparse.Namespace) -> Lake:
     return Lake(args.lake, args.catalog, args.silver_schema, args.gold_schema)
 
 
-def session_for(lake_uri: str) -> SparkSession:
-    """The active session (Databricks, or a caller's), else a local one with S3A when the lake needs it."""
+def session_for(*uris: str) -> SparkSession:
+    """The active session (Databricks, or a caller's), else a local one with S3A when one of ``uris`` (the
+    lake, the feeds' bronze) needs it."""
     active = SparkSession.getActiveSession()
     if active is not None:  # Databricks, or a caller that configured its own
         return active
     from anthill_spark.session import S3_SCHEMES, local_session  # noqa: PLC0415 - only outside Databricks
 
-    return local_session(s3=lake_uri.startswith(S3_SCHEMES))
+    return local_session(s3=any(uri.startswith(S3_SCHEMES) for uri in uris))
 
 
 def main_bronze_to_silver(argv: Sequence[str] | None = None) -> None:
     """Entry point ``bronze_to_silver`` (Databricks python_wheel_task parameters are argv)."""
-    args = _parser("bronze_to_silver").parse_args(argv)
-    log.info("silver: %s", bronze_to_silver(session_for(args.lake), _lake(args), args.full_refresh))
+    parser = _parser("bronze_to_silver")
+    args = parser.parse_args(argv)
+    bronze = _bronze(parser, args)
+    spark = session_for(args.lake, *bronze)
+    log.info("silver: %s", bronze_to_silver(spark, _lake(args), bronze, args.full_refresh))
 
 
 def main_silver_to_gold(argv: Sequence[str] | None = None) -> None:
@@ -61,7 +79,9 @@ def main_silver_to_gold(argv: Sequence[str] | None = None) -> None:
 
 def main_all(argv: Sequence[str] | None = None) -> None:
     """Entry point ``all``: silver then gold."""
-    args = _parser("all").parse_args(argv)
-    spark, lake = session_for(args.lake), _lake(args)
-    log.info("silver: %s", bronze_to_silver(spark, lake, args.full_refresh))
+    parser = _parser("all")
+    args = parser.parse_args(argv)
+    bronze = _bronze(parser, args)
+    spark, lake = session_for(args.lake, *bronze), _lake(args)
+    log.info("silver: %s", bronze_to_silver(spark, lake, bronze, args.full_refresh))
     log.info("gold: %s", silver_to_gold(spark, lake, args.gold.split(","), args.full_refresh))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime
 import functools
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -52,49 +51,69 @@ BAR_DATASETS = ("aggregates", "groupedDaily")
 
 @dataclass(frozen=True)
 class BronzeMark:
-    """How far silver has read bronze: every file written before ``time``, and ``files``, the ones written
-    at exactly ``time`` (another file may yet appear with that same time: S3 keeps whole seconds)."""
+    """How far silver has read the bronze of ``feeds``: every file written before ``time``, and ``files``,
+    the ones written at exactly ``time`` (another file may yet appear with that same time: S3 keeps whole
+    seconds). A feed not in ``feeds`` (one the pipeline names since its last run) is read in full."""
 
     time: datetime.datetime
     files: frozenset[str] = frozenset()
+    feeds: frozenset[str] = frozenset()
+
+
+# A bronze file's key: its last six path segments, <namespace>/<feed>/<dataset>/<size>/date=D/<file>. The same
+# whether the lake is reached as s3:// or s3a://, or moved, and never the same for two feeds.
+BRONZE_KEY = r"([^/]+/[^/]+/[^/]+/[^/]+/[^/]+/[^/]+)$"
+
+
+def feed_of(source: str) -> str:
+    """``<namespace>/<feed>`` of a bronze location ``<destination>/bronze/<namespace>/<feed>``."""
+    return "/".join(source.rstrip("/").split("/")[-2:])
 
 
 def read_bronze(
-    spark: SparkSession, lake: Lake, datasets: Sequence[str], since: BronzeMark | None = None
+    spark: SparkSession, sources: Sequence[str], datasets: Sequence[str], since: BronzeMark | None = None
 ) -> DataFrame | None:
-    """Bronze rows of ``datasets`` from files not yet read as of ``since`` (all when None), with the time
-    their file was written as ``ingested_at`` and its key under bronze as ``bronze_file``; None when there
-    are no such files."""
+    """Bronze rows of ``datasets`` under the feeds' bronze locations ``sources``
+    (``<destination>/bronze/<namespace>/<feed>``) from files not yet read as of ``since`` (all when None),
+    with the time their file was written as ``ingested_at`` and its key as ``bronze_file``; None when there
+    are no such files. Nothing outside ``sources`` is read."""
     frames = []
-    for dataset in datasets:
-        path = f"{lake.bronze}/{dataset}"
-        spark.catalog.refreshByPath(path)  # a long-lived session must see files rewritten since its last read
-        reader = spark.read.option("recursiveFileLookup", "true").option("timeZone", "UTC")
-        if since is not None:
-            # A coarse listing-time filter (whole seconds, strictly after), then the exact one below.
-            coarse = since.time.astimezone(datetime.UTC) - datetime.timedelta(seconds=1)
-            reader = reader.option("modifiedAfter", coarse.strftime("%Y-%m-%dT%H:%M:%S"))
-        try:
-            df = reader.parquet(path)
-        except Exception as exc:
-            if (
-                "PATH_NOT_FOUND" in str(exc)
-                or "Path does not exist" in str(exc)
-                or "UNABLE_TO_INFER" in str(exc)
-            ):
+    for source in sources:
+        feed_since = since if since is not None and feed_of(source) in since.feeds else None
+        for dataset in datasets:
+            df = _read_files(spark, f"{source.rstrip('/')}/{dataset}", feed_since)
+            if df is None:
                 continue
-            raise
-        # The file's key under bronze (the same whether the lake is reached as s3:// or s3a://, or moved).
-        key = F.regexp_extract("_metadata.file_path", rf".*/bronze/({re.escape(dataset)}/.*)$", 1)
-        df = df.withColumns({"ingested_at": F.col("_metadata.file_modification_time"), "bronze_file": key})
-        if since is not None:
-            at_mark = F.col("ingested_at") == F.lit(since.time)
-            done = F.col("bronze_file").isin(*sorted(since.files)) if since.files else F.lit(False)
-            df = df.where((F.col("ingested_at") > F.lit(since.time)) | (at_mark & ~done))
-        frames.append(df)
+            df = df.withColumns({
+                "ingested_at": F.col("_metadata.file_modification_time"),
+                "bronze_file": F.regexp_extract("_metadata.file_path", BRONZE_KEY, 1),
+            })  # fmt: skip
+            if feed_since is not None:
+                at_mark = F.col("ingested_at") == F.lit(feed_since.time)
+                done = (
+                    F.col("bronze_file").isin(*sorted(feed_since.files)) if feed_since.files else F.lit(False)
+                )
+                df = df.where((F.col("ingested_at") > F.lit(feed_since.time)) | (at_mark & ~done))
+            frames.append(df)
     if not frames:
         return None
     return functools.reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+
+
+def _read_files(spark: SparkSession, path: str, since: BronzeMark | None) -> DataFrame | None:
+    """The Parquet files under ``path`` (a coarse cut at ``since``), or None when there are none."""
+    spark.catalog.refreshByPath(path)  # a long-lived session must see files rewritten since its last read
+    reader = spark.read.option("recursiveFileLookup", "true").option("timeZone", "UTC")
+    if since is not None:
+        # A coarse listing-time filter (whole seconds, strictly after), then the exact one in read_bronze.
+        coarse = since.time.astimezone(datetime.UTC) - datetime.timedelta(seconds=1)
+        reader = reader.option("modifiedAfter", coarse.strftime("%Y-%m-%dT%H:%M:%S"))
+    try:
+        return reader.parquet(path)
+    except Exception as exc:
+        if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc) or "UNABLE_TO_INFER" in str(exc):
+            return None  # the feed has not written this dataset (yet)
+        raise
 
 
 def merge_by_key(spark: SparkSession, lake: Lake, name: str, df: DataFrame, keys: Sequence[str]) -> None:
@@ -114,6 +133,7 @@ def merge_by_key(spark: SparkSession, lake: Lake, name: str, df: DataFrame, keys
 
 BRONZE_WATERMARK = "anthill.bronzeWatermark"
 BRONZE_WATERMARK_FILES = "anthill.bronzeWatermarkFiles"
+BRONZE_WATERMARK_FEEDS = "anthill.bronzeWatermarkFeeds"
 
 
 def silver_watermark(spark: SparkSession, lake: Lake, name: str) -> BronzeMark | None:
@@ -125,18 +145,22 @@ def silver_watermark(spark: SparkSession, lake: Lake, name: str) -> BronzeMark |
     raw = properties.get(BRONZE_WATERMARK)
     if raw:
         files = json.loads(properties.get(BRONZE_WATERMARK_FILES) or "[]")
-        return BronzeMark(datetime.datetime.fromisoformat(raw), frozenset(files))
+        feeds = json.loads(properties.get(BRONZE_WATERMARK_FEEDS) or "[]")
+        return BronzeMark(datetime.datetime.fromisoformat(raw), frozenset(files), frozenset(feeds))
     (newest,) = aggregate_values(read_table(spark, lake, "silver", name), F.max("ingested_at"))
     return None if newest is None else BronzeMark(cast("datetime.datetime", newest))
 
 
-def bronze_mark(bronze_df: DataFrame, newest: datetime.datetime | None) -> BronzeMark | None:
-    """The mark after reading ``bronze_df``, whose newest ``ingested_at`` is ``newest``: that time and
-    the files written at it (a job reading only those files)."""
+def bronze_mark(
+    bronze_df: DataFrame, newest: datetime.datetime | None, sources: Sequence[str]
+) -> BronzeMark | None:
+    """The mark after reading ``bronze_df`` from ``sources``, whose newest ``ingested_at`` is ``newest``:
+    that time, the files written at it (a job reading only those files) and the feeds read."""
     if newest is None:
         return None
     at_newest = bronze_df.where(F.col("ingested_at") == F.lit(newest)).select("bronze_file").distinct()
-    return BronzeMark(newest, frozenset(row["bronze_file"] for row in at_newest.collect()))
+    files = frozenset(row["bronze_file"] for row in at_newest.collect())
+    return BronzeMark(newest, files, frozenset(feed_of(source) for source in sources))
 
 
 def _sql_string(value: str) -> str:
@@ -151,14 +175,18 @@ def _record_watermark(
     from, costs no commit."""
     if mark is None:
         return
-    files = mark.files
-    if since is not None and utc(since.time) == utc(mark.time):
-        if since.files >= mark.files:
+    time, files = mark.time, mark.files
+    if since is not None and utc(since.time) > utc(mark.time):
+        # Only a feed read in full had files, all older than the mark: the others' mark stands.
+        time, files = since.time, since.files
+    elif since is not None and utc(since.time) == utc(mark.time):
+        if since.files >= mark.files and since.feeds == mark.feeds:
             return
         files |= since.files  # more files of the same second: all of them are done
     properties = {
-        BRONZE_WATERMARK: utc(mark.time).isoformat(),
+        BRONZE_WATERMARK: utc(time).isoformat(),
         BRONZE_WATERMARK_FILES: json.dumps(sorted(files)),
+        BRONZE_WATERMARK_FEEDS: json.dumps(sorted(mark.feeds)),
     }
     assignments = ", ".join(f"{_sql_string(k)} = {_sql_string(v)}" for k, v in properties.items())
     spark.sql(f"ALTER TABLE {sql_name(lake, 'silver', name)} SET TBLPROPERTIES ({assignments})")
@@ -170,19 +198,26 @@ def utc(moment: datetime.datetime) -> datetime.datetime:
     return moment.astimezone(datetime.UTC)
 
 
-def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dict[str, int]:
-    """Bronze -> silver.bars (MERGE) and silver.quarantine, then dividends, splits and market holidays.
+def bronze_to_silver(
+    spark: SparkSession, lake: Lake, sources: Sequence[str], full: bool = False
+) -> dict[str, int]:
+    """Bronze of the feeds at ``sources`` -> silver.bars (MERGE) and silver.quarantine, then dividends, splits
+    and market holidays.
 
+    ``sources`` are the feeds' bronze locations (``<destination>/bronze/<namespace>/<feed>``), exactly the
+    feeds the pipeline names; nothing else in the lake is read.
     Only bronze files each silver table has not read yet are read: written after its watermark, or at it
     but not among the files recorded with it (equal times are not trusted to be the same file); ``full``
     reads every file. MERGE keeps the newest ingestion per key either way, so any sequence of runs ends
     where one full run does. Returns the rows read per table.
     """
+    if not sources:
+        raise ValueError("no bronze to read: name the bronze location of each feed the pipeline reads")
     counts: dict[str, int] = {}
     since = None if full else silver_watermark(spark, lake, "bars")
-    bars = read_bronze(spark, lake, BAR_DATASETS, since)
+    bars = read_bronze(spark, sources, BAR_DATASETS, since)
     if bars is None and since is None:
-        raise FileNotFoundError(f"no bronze bars under {lake.bronze}")
+        raise FileNotFoundError(f"no bronze bars under {', '.join(sources)}")
     if bars is not None:
         checked_df = bars.transform(silver.with_silver_columns).transform(silver.with_reason).cache()
         valid_df = silver.latest_valid_bars(checked_df)
@@ -200,19 +235,19 @@ def bronze_to_silver(spark: SparkSession, lake: Lake, full: bool = False) -> dic
             merge_by_key(spark, lake, "bars", valid_df, BAR_KEY)
         if counts["quarantined"]:
             merge_by_key(spark, lake, "quarantine", rejected_df, [*BAR_KEY, "ingested_at"])
-        _record_watermark(spark, lake, "bars", bronze_mark(bars, newest), since)
+        _record_watermark(spark, lake, "bars", bronze_mark(bars, newest, sources), since)
         checked_df.unpersist()
     else:
         counts["bars"] = counts["quarantined"] = 0
     for table in SILVER_TABLES:
         table_since = None if full else silver_watermark(spark, lake, table.name)
-        bronze = read_bronze(spark, lake, table.datasets, table_since)
+        bronze = read_bronze(spark, sources, table.datasets, table_since)
         if bronze is None:
             continue
         refined = bronze.transform(table.refine).cache()
         counts[table.name], newest = aggregate_values(refined, F.count(F.lit(1)), F.max("ingested_at"))
         if counts[table.name]:
             merge_by_key(spark, lake, table.name, refined, table.keys)
-            _record_watermark(spark, lake, table.name, bronze_mark(bronze, newest), table_since)
+            _record_watermark(spark, lake, table.name, bronze_mark(bronze, newest, sources), table_since)
         refined.unpersist()
     return counts
