@@ -92,6 +92,15 @@ class Store:
                 binary.add(key)
         return SecretData(str(meta.resource_version or ""), values, frozenset(binary))
 
+    def namespace_terminating(self, namespace: str) -> bool:
+        """Whether ``namespace`` is being deleted (or is gone). A ``list`` by name: the operator may list
+        namespaces (kopf needs it) but not ``get`` one."""
+        found = self.core.list_namespace(field_selector=f"metadata.name={namespace}").items
+        if not found:
+            return True
+        meta, status = found[0].metadata, found[0].status
+        return bool(meta and meta.deletion_timestamp) or bool(status and status.phase == "Terminating")
+
     def get_custom(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
         return _or_none(lambda: cast("dict[str, Any]", self.custom.get_namespaced_custom_object(
             GROUP, VERSION, namespace, plural, name)))  # fmt: skip

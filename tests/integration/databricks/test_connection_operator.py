@@ -192,3 +192,29 @@ def test_a_connection_in_use_is_kept_until_its_pipelines_are_deleted(
     kubectl.ok("delete", "mp", "user", "-n", ns, f"--timeout={TIMEOUT}s")
     wait_for(lambda: get(kubectl, ns, "dbc/sandbox") is None, TIMEOUT, "the connection to go")
     assert job_id not in {job.job_id for job in sdk.jobs.list()}
+
+
+def test_a_namespace_deleted_with_no_credentials_left_completes_and_names_the_job_it_leaves(
+    kubectl: Kubectl, server: DatabricksServer, sdk: WorkspaceClient, operator: OperatorProcess
+) -> None:
+    """An operator that starts after the Secret is gone never built a client for it: the pipeline's finalizer
+    cannot reach Databricks, and nobody can bring the credentials back into a namespace being deleted. Holding
+    the finalizer would keep the namespace forever; instead the job is left and named, loudly."""
+    ns = f"stranded-{uuid.uuid4().hex[:8]}"
+    kubectl.ok("create", "namespace", ns)
+    job_id = sdk.jobs.create(name=f"{ns}/left", tags={"anthill.io/pipeline": f"{ns}/left"}).job_id
+    # No DatabricksConnection "sandbox" in this namespace: the state a restarted operator finds.
+    kubectl.ok("apply", "-n", ns, "-f", "-",
+               stdin=pipeline_manifest("left", annotations={"anthill.io/external-name": str(job_id)}))  # fmt: skip
+    wait_for(lambda: bool((get(kubectl, ns, "mp/left") or {}).get("metadata", {}).get("finalizers")),
+             TIMEOUT, "the pipeline's finalizer")  # fmt: skip
+
+    kubectl.ok("delete", "namespace", ns, "--wait=false")
+
+    def gone() -> bool:
+        result = kubectl("get", "namespace", ns, "-o", "json")
+        return result.returncode != 0 and "NotFound" in result.stderr
+
+    wait_for(gone, NAMESPACE_GONE, f"namespace {ns} to be deleted")
+    assert job_id in {job.job_id for job in sdk.jobs.list()}  # left in the workspace, not deleted blindly
+    assert f"Databricks job {job_id} is left in the workspace" in operator.log.read_text()

@@ -436,15 +436,40 @@ class PipelineReconciler:
             for target in targets:
                 connection.client.delete(target)
                 log.info("deleted job %s of %s", target, key)
-        except (ConnectionNotReadyError, JobsError) as exc:
-            reason = failure_reason(exc)
-            message = f"cannot delete the job yet: {exc} (set deletionPolicy: Orphan to leave it)"
-            update = [cond.condition(cond.READY, False, cond.DELETING, message, meta.get("generation"))]
-            update.append(cond.condition(cond.SYNCED, False, reason, str(exc), meta.get("generation")))
-            self._status(body, {}, update, keep_others=True)
-            delay = exc.retry_after if isinstance(exc, ThrottledError) else None
-            raise RetryLaterError(reason, message, delay) from exc
+        except ConnectionNotReadyError as exc:
+            if self.store.namespace_terminating(meta["namespace"]):
+                return self._orphan_in_terminating_namespace(body, job_id, exc)
+            self._cannot_delete(body, exc)
+        except JobsError as exc:
+            self._cannot_delete(body, exc)
         return Result("Deleted")
+
+    def _orphan_in_terminating_namespace(
+        self, body: dict[str, Any], job_id: int | None, exc: ConnectionNotReadyError
+    ) -> Result:
+        """The namespace is being deleted and took the credentials with it before this process ever built a
+        client for them (it started after they were gone): nobody can bring them back, so holding the
+        finalizer would only keep the namespace forever. The job is left, loudly, for an admin to delete."""
+        meta = body["metadata"]
+        what = f"Databricks job {job_id}" if job_id is not None else "the Databricks job (if one was created)"
+        message = (
+            f"namespace {meta['namespace']} is being deleted and the pipeline's credentials are gone ({exc}): "
+            f"{what} is left in the workspace; delete it there"
+        )
+        log.warning("orphaned %s of %s/%s: %s", what, meta["namespace"], meta["name"], message)
+        self.store.post_event(body, "Warning", "ExternalOrphaned", message)
+        return Result("Orphaned")
+
+    def _cannot_delete(self, body: dict[str, Any], exc: ConnectionNotReadyError | JobsError) -> NoReturn:
+        """Record why the job cannot be deleted yet; raises :class:`RetryLaterError`."""
+        meta = body["metadata"]
+        reason = failure_reason(exc)
+        message = f"cannot delete the job yet: {exc} (set deletionPolicy: Orphan to leave it)"
+        update = [cond.condition(cond.READY, False, cond.DELETING, message, meta.get("generation"))]
+        update.append(cond.condition(cond.SYNCED, False, reason, str(exc), meta.get("generation")))
+        self._status(body, {}, update, keep_others=True)
+        delay = exc.retry_after if isinstance(exc, ThrottledError) else None
+        raise RetryLaterError(reason, message, delay) from exc
 
     # -- Kubernetes runtime -------------------------------------------------------------------------------
 
