@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from anthill_devkit.controlplane import wait_for
+
 
 class Kubectl:
     """The pinned kubectl against the session's control plane, as users run it."""
@@ -41,3 +43,14 @@ def condition(obj: dict[str, Any] | None, type_: str) -> dict[str, Any]:
         if cond["type"] == type_:
             return dict(cond)
     return {}
+
+
+def wait_condition(
+    kubectl: Kubectl, namespace: str, what: str, type_: str, reason: str, timeout: float = 30
+) -> dict[str, Any]:
+    """Wait until ``what`` has condition ``type_`` with ``reason``; the object as it then is."""
+    wait_for(lambda: condition(get(kubectl, namespace, what), type_).get("reason") == reason, timeout,
+             f"{what} {type_} with reason {reason}")  # fmt: skip
+    found = get(kubectl, namespace, what)
+    assert found is not None
+    return found

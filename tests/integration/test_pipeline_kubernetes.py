@@ -12,7 +12,7 @@ import yaml
 from anthill_devkit.controlplane import wait_for
 from tests.helpers import REPO, anthill
 from tests.integration.conftest import OperatorProcess
-from tests.integration.kubectl import Kubectl, condition, get
+from tests.integration.kubectl import Kubectl, condition, get, wait_condition
 from tests.integration.test_marketfeed_operator import feed_manifest, with_secret
 
 pytestmark = pytest.mark.integration
@@ -144,22 +144,14 @@ def test_runtime_and_connection_cannot_change_after_creation(kubectl: Kubectl, n
     assert "connectionRef is immutable" in moved.stderr
 
 
-def _ready(kubectl: Kubectl, ns: str, ref: str, reason: str = "Available") -> dict[str, Any]:
-    wait_for(lambda: condition(get(kubectl, ns, ref), "Ready").get("reason") == reason, TIMEOUT,
-             f"{ref} Ready with reason {reason}")  # fmt: skip
-    found = get(kubectl, ns, ref)
-    assert found is not None
-    return found
-
-
 def test_a_feed_and_a_pipeline_of_the_same_name_each_get_their_own_cronjob(
     kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
 ) -> None:
     ns = feed_namespace
     with_secret(kubectl, ns)
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest("daily") + "---\n" + manifest("daily"))
-    feed = _ready(kubectl, ns, "mf/daily")
-    pipeline = _ready(kubectl, ns, "mp/daily")
+    feed = wait_condition(kubectl, ns, "mf/daily", "Ready", "Available", TIMEOUT)
+    pipeline = wait_condition(kubectl, ns, "mp/daily", "Ready", "Available", TIMEOUT)
     feed_cronjob = get(kubectl, ns, f"cronjob/{feed['status']['cronJobName']}")
     pipeline_cronjob = get(kubectl, ns, f"cronjob/{pipeline['status']['atProvider']['cronJobName']}")
     assert feed_cronjob is not None
@@ -186,7 +178,7 @@ def test_a_pipeline_never_takes_over_a_cronjob_it_does_not_own(
     victim = get(kubectl, ns, "cronjob/taken-medallion")
     assert victim is not None
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("taken"))
-    pipeline = _ready(kubectl, ns, "mp/taken", reason="ChildConflict")
+    pipeline = wait_condition(kubectl, ns, "mp/taken", "Ready", "ChildConflict", TIMEOUT)
     assert f"CronJob {ns}/taken-medallion already exists" in condition(pipeline, "Ready")["message"]
     kubectl.ok("delete", "mp", "taken", "-n", ns, "--timeout=30s")
     after = get(kubectl, ns, "cronjob/taken-medallion")
@@ -200,7 +192,7 @@ def test_a_cronjob_the_api_server_refuses_is_an_invalid_spec(
 ) -> None:
     ns = feed_namespace
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("nowhere", timeZone="America/Nowhere"))
-    pipeline = _ready(kubectl, ns, "mp/nowhere", reason="InvalidSpec")
+    pipeline = wait_condition(kubectl, ns, "mp/nowhere", "Ready", "InvalidSpec", TIMEOUT)
     message = condition(pipeline, "Ready")["message"]
     assert f"the API server refused CronJob {ns}/nowhere-medallion" in message
     assert "America/Nowhere" in message
@@ -213,7 +205,7 @@ def test_the_cronjob_of_an_earlier_version_under_the_bare_name_is_suspended(
     the renamed one. It is suspended, not deleted (the operator has no delete verb); GC takes it later."""
     ns = feed_namespace
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("upgraded"))
-    pipeline = _ready(kubectl, ns, "mp/upgraded")
+    pipeline = wait_condition(kubectl, ns, "mp/upgraded", "Ready", "Available", TIMEOUT)
     # What the earlier version left: a CronJob named like the pipeline, controlled by it, recorded in status.
     legacy = json.loads(kubectl.ok("get", "cronjob", "upgraded-medallion", "-n", ns, "-o", "json"))
     legacy["metadata"] = {"name": "upgraded", "namespace": ns, "labels": legacy["metadata"]["labels"],

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from typing import Any
 
 import pytest
 import yaml
@@ -22,22 +21,12 @@ from tests.integration.databricks.conftest import (
     pipeline_manifest,
     stats,
 )
-from tests.integration.kubectl import Kubectl, condition, get
+from tests.integration.kubectl import Kubectl, condition, get, wait_condition
 
 pytestmark = pytest.mark.integration
 
 TIMEOUT = 30
 NAMESPACE_GONE = 120  # seconds: the namespace controller retries finalizers with its own backoff
-
-
-def wait_reason(kubectl: Kubectl, ns: str, what: str, type_: str, reason: str) -> dict[str, Any]:
-    def reached() -> bool:
-        return condition(get(kubectl, ns, what), type_).get("reason") == reason
-
-    wait_for(reached, TIMEOUT, f"{what} {type_} with reason {reason}")
-    obj = get(kubectl, ns, what)
-    assert obj is not None
-    return obj
 
 
 def secret(name: str, data: dict[str, bytes], labelled: bool = True) -> str:
@@ -66,10 +55,10 @@ def test_a_host_off_the_allowlist_is_invalid_spec_naming_the_field(
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=secret("away", {"token": b"dapi-sent-nowhere-0123"}))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection("sandbox", "https://attacker.example", "away"))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("exfil"))
-    ready = condition(wait_reason(kubectl, ns, "dbc/sandbox", "Ready", "InvalidSpec"), "Ready")
+    ready = condition(wait_condition(kubectl, ns, "dbc/sandbox", "Ready", "InvalidSpec"), "Ready")
     assert "spec.host" in ready["message"]
     assert ".cloud.databricks.com" in ready["message"]
-    synced = condition(wait_reason(kubectl, ns, "mp/exfil", "Synced", "InvalidSpec"), "Synced")
+    synced = condition(wait_condition(kubectl, ns, "mp/exfil", "Synced", "InvalidSpec"), "Synced")
     assert "spec.host" in synced["message"]
     assert "dapi-sent-nowhere" not in everything_shown(kubectl, ns, operator)
 
@@ -83,8 +72,8 @@ def test_a_secret_without_the_opt_in_label_is_not_readable_like_a_missing_one(
     )
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection("sandbox", server.url, "unlabelled"))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection("ghost", server.url, "absent"))
-    unlabelled = condition(wait_reason(kubectl, ns, "dbc/sandbox", "Ready", "SecretNotFound"), "Ready")
-    absent = condition(wait_reason(kubectl, ns, "dbc/ghost", "Ready", "SecretNotFound"), "Ready")
+    unlabelled = condition(wait_condition(kubectl, ns, "dbc/sandbox", "Ready", "SecretNotFound"), "Ready")
+    absent = condition(wait_condition(kubectl, ns, "dbc/ghost", "Ready", "SecretNotFound"), "Ready")
     # One wording for both: a status does not tell whether a Secret exists.
     assert unlabelled["message"].replace("unlabelled", "X") == absent["message"].replace("absent", "X")
     assert "not readable" in unlabelled["message"]
@@ -92,7 +81,7 @@ def test_a_secret_without_the_opt_in_label_is_not_readable_like_a_missing_one(
     assert stats(server) == {}  # the Secret's value was never used
 
     kubectl.ok("label", "secret", "unlabelled", "-n", ns, f"{CREDENTIALS_LABEL}=true")
-    wait_reason(kubectl, ns, "dbc/sandbox", "Ready", "Available")
+    wait_condition(kubectl, ns, "dbc/sandbox", "Ready", "Available")
 
 
 @pytest.mark.parametrize(
@@ -110,9 +99,9 @@ def test_a_credential_with_a_line_break_is_refused_naming_the_key_and_never_show
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=secret("pem", {"token": token}))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection("sandbox", server.url, "pem"))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("multiline"))
-    ready = condition(wait_reason(kubectl, ns, "dbc/sandbox", "Ready", "InvalidSecret"), "Ready")
+    ready = condition(wait_condition(kubectl, ns, "dbc/sandbox", "Ready", "InvalidSecret"), "Ready")
     assert "'token'" in ready["message"]
-    wait_reason(kubectl, ns, "mp/multiline", "Synced", "InvalidSecret")
+    wait_condition(kubectl, ns, "mp/multiline", "Synced", "InvalidSecret")
     shown = everything_shown(kubectl, ns, operator)
     for part in ("first-half-7f3a", "second-half-9c1e", "X-Injected"):
         assert part not in shown
@@ -127,9 +116,9 @@ def test_a_host_echoing_what_it_is_sent_is_summarised_never_read_back(
     server.state.faults.echo = Echo(500, "text", marker)
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection_manifest(server))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("echoed"))
-    ready = condition(wait_reason(kubectl, ns, "dbc/sandbox", "Ready", "ReconcileError"), "Ready")
+    ready = condition(wait_condition(kubectl, ns, "dbc/sandbox", "Ready", "ReconcileError"), "Ready")
     assert "HTTP 500" in ready["message"]
-    wait_reason(kubectl, ns, "mp/echoed", "Synced", "ReconcileError")
+    wait_condition(kubectl, ns, "mp/echoed", "Synced", "ReconcileError")
     assert stats(server)  # the host was called, and answered with the echo
     shown = everything_shown(kubectl, ns, operator)
     assert marker not in shown
@@ -143,7 +132,7 @@ def test_a_binary_key_next_to_the_token_does_not_break_reading_the_secret(
     data = {"token": PAT.encode(), "keystore.p12": b"\x30\x82\xff\xfe\x00binary"}
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=secret("mixed", data))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection("sandbox", server.url, "mixed"))
-    wait_reason(kubectl, ns, "dbc/sandbox", "Ready", "Available")
+    wait_condition(kubectl, ns, "dbc/sandbox", "Ready", "Available")
 
 
 def test_deleting_the_namespace_deletes_the_job_and_completes(
@@ -158,7 +147,7 @@ def test_deleting_the_namespace_deletes_the_job_and_completes(
                f"--serviceaccount={OPERATOR_NAMESPACE}:{OPERATOR_SA}")  # fmt: skip
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection_manifest(server))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("tenant"))
-    job_id = wait_reason(kubectl, ns, "mp/tenant", "Ready", "Available")["status"]["atProvider"]["jobId"]
+    job_id = wait_condition(kubectl, ns, "mp/tenant", "Ready", "Available")["status"]["atProvider"]["jobId"]
     assert job_id in {job.job_id for job in sdk.jobs.list()}
 
     kubectl.ok("delete", "namespace", ns, "--wait=false")
@@ -184,9 +173,9 @@ def test_a_connection_in_use_is_kept_until_its_pipelines_are_deleted(
     ns = feed_namespace
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection_manifest(server))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("user"))
-    job_id = wait_reason(kubectl, ns, "mp/user", "Ready", "Available")["status"]["atProvider"]["jobId"]
+    job_id = wait_condition(kubectl, ns, "mp/user", "Ready", "Available")["status"]["atProvider"]["jobId"]
     kubectl.ok("delete", "dbc", "sandbox", "-n", ns, "--wait=false")
-    held = condition(wait_reason(kubectl, ns, "dbc/sandbox", "Ready", "Deleting"), "Ready")
+    held = condition(wait_condition(kubectl, ns, "dbc/sandbox", "Ready", "Deleting"), "Ready")
     assert "user" in held["message"]
 
     kubectl.ok("delete", "mp", "user", "-n", ns, f"--timeout={TIMEOUT}s")

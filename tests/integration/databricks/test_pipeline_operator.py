@@ -25,23 +25,13 @@ from tests.integration.databricks.conftest import (
     pipeline_manifest,
     stats,
 )
-from tests.integration.kubectl import Kubectl, condition, get
+from tests.integration.kubectl import Kubectl, condition, get, wait_condition
 
 pytestmark = pytest.mark.integration
 
 TIMEOUT = 30
 IN_FLIGHT_DELAY = 3.0  # seconds each Jobs API call takes while a deletion must wait for a poll to end
 WRITES = ("jobs/create", "jobs/reset", "jobs/update", "jobs/delete", "jobs/run-now")
-
-
-def wait_condition(kubectl: Kubectl, ns: str, what: str, type_: str, reason: str) -> dict[str, Any]:
-    def reached() -> bool:
-        return condition(get(kubectl, ns, what), type_).get("reason") == reason
-
-    wait_for(reached, TIMEOUT, f"{what} {type_} with reason {reason}")
-    obj = get(kubectl, ns, what)
-    assert obj is not None
-    return obj
 
 
 def jobs_tagged(sdk: WorkspaceClient, key: str) -> list[jobs.BaseJob]:
