@@ -18,6 +18,7 @@ from tests.integration.databricks.conftest import (
     CREDENTIALS_LABEL,
     PAT,
     connection_manifest,
+    feed_manifest,
     pipeline_manifest,
     stats,
 )
@@ -54,7 +55,7 @@ def test_a_host_off_the_allowlist_is_invalid_spec_naming_the_field(
     ns = feed_namespace
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=secret("away", {"token": b"dapi-sent-nowhere-0123"}))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection("sandbox", "https://attacker.example", "away"))
-    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("exfil"))
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest() + "---\n" + pipeline_manifest("exfil"))
     ready = condition(wait_condition(kubectl, ns, "dbc/sandbox", "Ready", "InvalidSpec"), "Ready")
     assert "spec.host" in ready["message"]
     assert ".cloud.databricks.com" in ready["message"]
@@ -98,7 +99,7 @@ def test_a_credential_with_a_line_break_is_refused_naming_the_key_and_never_show
     ns = feed_namespace
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=secret("pem", {"token": token}))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection("sandbox", server.url, "pem"))
-    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("multiline"))
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest() + "---\n" + pipeline_manifest("multiline"))
     ready = condition(wait_condition(kubectl, ns, "dbc/sandbox", "Ready", "InvalidSecret"), "Ready")
     assert "'token'" in ready["message"]
     wait_condition(kubectl, ns, "mp/multiline", "Synced", "InvalidSecret")
@@ -115,7 +116,7 @@ def test_a_host_echoing_what_it_is_sent_is_summarised_never_read_back(
     marker = f"internal-only-{uuid.uuid4().hex[:8]}"
     server.state.faults.echo = Echo(500, "text", marker)
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection_manifest(server))
-    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("echoed"))
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest() + "---\n" + pipeline_manifest("echoed"))
     ready = condition(wait_condition(kubectl, ns, "dbc/sandbox", "Ready", "ReconcileError"), "Ready")
     assert "HTTP 500" in ready["message"]
     wait_condition(kubectl, ns, "mp/echoed", "Synced", "ReconcileError")
@@ -146,7 +147,7 @@ def test_deleting_the_namespace_deletes_the_job_and_completes(
                "--clusterrole=anthill-operator-secrets",
                f"--serviceaccount={OPERATOR_NAMESPACE}:{OPERATOR_SA}")  # fmt: skip
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection_manifest(server))
-    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("tenant"))
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest() + "---\n" + pipeline_manifest("tenant"))
     job_id = wait_condition(kubectl, ns, "mp/tenant", "Ready", "Available")["status"]["atProvider"]["jobId"]
     assert job_id in {job.job_id for job in sdk.jobs.list()}
 
@@ -172,7 +173,7 @@ def test_a_connection_in_use_is_kept_until_its_pipelines_are_deleted(
 ) -> None:
     ns = feed_namespace
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=connection_manifest(server))
-    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=pipeline_manifest("user"))
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest() + "---\n" + pipeline_manifest("user"))
     job_id = wait_condition(kubectl, ns, "mp/user", "Ready", "Available")["status"]["atProvider"]["jobId"]
     kubectl.ok("delete", "dbc", "sandbox", "-n", ns, "--wait=false")
     held = condition(wait_condition(kubectl, ns, "dbc/sandbox", "Ready", "Deleting"), "Ready")

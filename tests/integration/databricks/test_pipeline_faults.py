@@ -180,6 +180,7 @@ def test_two_replicas_racing_to_create_end_with_one_job(cluster: tuple[Kubectl, 
     kubectl, kubeconfig = cluster
     server = DatabricksServer().start()
     try:
+        kubectl.ok("apply", "-n", NS, "-f", "-", stdin=feed_manifest())
         kubectl.ok("apply", "-n", NS, "-f", "-", stdin=connection_manifest(server))
         kubectl.ok("apply", "-n", NS, "-f", "-", stdin=pipeline_manifest("race"))
         # Each Jobs API call takes 2 s: the winner's jobs/create is still in flight when the loser looks.
