@@ -91,7 +91,7 @@ def test_inside_the_prefix_feeds_and_pipelines_run_and_a_pipeline_lake_outside_i
     )
     refused = ready(kubectl, "mp/stray", "InvalidSpec")
     assert refused["message"].startswith("spec.lake.uri must lie under s3://anthill-lake-prod/tenant/")
-    assert get(kubectl, NS, "cronjob/stray") is None
+    assert get(kubectl, NS, "cronjob/stray-medallion") is None
 
     # s3a:// is the same bucket to Spark: a lake under the prefix spelt that way is accepted.
     kubectl.ok(
@@ -104,10 +104,10 @@ def test_inside_the_prefix_feeds_and_pipelines_run_and_a_pipeline_lake_outside_i
     )
     ready(kubectl, "mp/refine", "Available")
     # Editing the lake out of the prefix is refused and leaves the CronJob as it was.
-    before = get(kubectl, NS, "cronjob/refine") or {}
+    before = get(kubectl, NS, "cronjob/refine-medallion") or {}
     kubectl.ok(
         "apply", "-n", NS, "-f", "-", stdin=pipeline("refine", "s3://anthill-lake-prod/other", ["inside"])
     )
     ready(kubectl, "mp/refine", "InvalidSpec")
-    after = get(kubectl, NS, "cronjob/refine") or {}
+    after = get(kubectl, NS, "cronjob/refine-medallion") or {}
     assert after["spec"] == before["spec"]

@@ -90,18 +90,20 @@ def test_a_pipeline_waits_for_its_feeds_and_reads_exactly_their_bronze(
     assert ready["status"] == "False"
     assert "MarketFeed us-indices-daily named in spec.feeds not found" in ready["message"]
     assert "us-equities-daily" not in ready["message"]
-    assert get(kubectl, ns, "cronjob/waits") is None
+    assert get(kubectl, ns, "cronjob/waits-medallion") is None
 
     # The second feed writes to a lake of its own: its bronze is read there.
     kubectl.ok(
         "apply", "-n", ns, "-f", "-", stdin=feeds("us-indices-daily", destination="s3://indices-lake/x")
     )
     wait_for(
-        lambda: get(kubectl, ns, "cronjob/waits") is not None, TIMEOUT, "the CronJob once the feeds exist"
+        lambda: get(kubectl, ns, "cronjob/waits-medallion") is not None,
+        TIMEOUT,
+        "the CronJob once the feeds exist",
     )
-    [container] = (get(kubectl, ns, "cronjob/waits") or {})["spec"]["jobTemplate"]["spec"]["template"][
-        "spec"
-    ]["containers"]
+    [container] = (get(kubectl, ns, "cronjob/waits-medallion") or {})["spec"]["jobTemplate"]["spec"][
+        "template"
+    ]["spec"]["containers"]
     args = container["args"]
     bronze = [args[i + 1] for i, arg in enumerate(args) if arg == "--bronze"]
     assert bronze == [
@@ -148,6 +150,7 @@ def test_a_feed_and_a_pipeline_of_the_same_name_each_get_their_own_cronjob(
     kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
 ) -> None:
     ns = feed_namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feeds("us-equities-daily", "us-indices-daily"))
     with_secret(kubectl, ns)
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest("daily") + "---\n" + manifest("daily"))
     feed = wait_condition(kubectl, ns, "mf/daily", "Ready", "Available", TIMEOUT)
@@ -174,6 +177,7 @@ def test_a_pipeline_never_takes_over_a_cronjob_it_does_not_own(
     kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
 ) -> None:
     ns = feed_namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feeds("us-equities-daily", "us-indices-daily"))
     kubectl.ok("create", "cronjob", "taken-medallion", "--image=backup:1", "--schedule=0 3 * * *", "-n", ns)
     victim = get(kubectl, ns, "cronjob/taken-medallion")
     assert victim is not None
@@ -191,6 +195,7 @@ def test_a_cronjob_the_api_server_refuses_is_an_invalid_spec(
     kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
 ) -> None:
     ns = feed_namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feeds("us-equities-daily", "us-indices-daily"))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("nowhere", timeZone="America/Nowhere"))
     pipeline = wait_condition(kubectl, ns, "mp/nowhere", "Ready", "InvalidSpec", TIMEOUT)
     message = condition(pipeline, "Ready")["message"]
@@ -204,6 +209,7 @@ def test_the_cronjob_of_an_earlier_version_under_the_bare_name_is_suspended(
     """Pipelines' CronJobs used to take the pipeline's own name: after an upgrade that one must not run beside
     the renamed one. It is suspended, not deleted (the operator has no delete verb); GC takes it later."""
     ns = feed_namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feeds("us-equities-daily", "us-indices-daily"))
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("upgraded"))
     pipeline = wait_condition(kubectl, ns, "mp/upgraded", "Ready", "Available", TIMEOUT)
     # What the earlier version left: a CronJob named like the pipeline, controlled by it, recorded in status.

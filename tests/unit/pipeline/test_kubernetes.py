@@ -87,7 +87,8 @@ def test_cronjob_name_is_the_pipelines_own_and_fits_the_cronjob_limit(name: str)
 def test_a_long_pipeline_name_gives_valid_labels_that_its_selector_finds() -> None:
     name = "p" * 253
     pipeline = _pipeline()
-    cronjob = desired_spark_cronjob(Pipeline(name, "market", pipeline.spec, uid="u-1", generation=1))
+    long = Pipeline(name, "market", pipeline.spec, uid="u-1", generation=1, bronze=pipeline.bronze)
+    cronjob = desired_spark_cronjob(long)
     assert cronjob["metadata"]["name"] == cronjob_name(name)
     job_meta = cronjob["spec"]["jobTemplate"]["metadata"]
     for meta in (
