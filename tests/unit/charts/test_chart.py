@@ -345,12 +345,12 @@ def test_values_schema_is_draft_07_and_closed() -> None:
 @pytest.mark.parametrize(
     ("values", "loopback"),
     [
-        pytest.param(ENV_VALUES["dev"], "true", id="dev: the local harness's sandbox is on loopback"),
+        pytest.param(ENV_VALUES["dev"], "false", id="dev"),
         pytest.param(ENV_VALUES["staging"], "false", id="staging"),
         pytest.param(ENV_VALUES["prod"], "false", id="prod"),
     ],
 )
-def test_connection_hosts_are_the_databricks_clouds_and_loopback_only_in_dev(
+def test_connection_hosts_are_the_databricks_clouds_and_never_loopback_in_a_cluster(
     helm: Helm, values: Path, loopback: str
 ) -> None:
     variables = env_vars(helm.render(values))
