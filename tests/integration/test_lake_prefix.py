@@ -103,11 +103,38 @@ def test_inside_the_prefix_feeds_and_pipelines_run_and_a_pipeline_lake_outside_i
         stdin=pipeline("refine", "s3a://anthill-lake-prod/tenant/gold", ["inside"]),
     )
     ready(kubectl, "mp/refine", "Available")
-    # Editing the lake out of the prefix is refused and leaves the CronJob as it was.
+    # Editing the lake out of the prefix is refused: the CronJob is suspended, otherwise as it was, and
+    # resumes once the lake is back inside.
     before = get(kubectl, NS, "cronjob/refine-medallion") or {}
+    assert before["spec"]["suspend"] is False
     kubectl.ok(
         "apply", "-n", NS, "-f", "-", stdin=pipeline("refine", "s3://anthill-lake-prod/other", ["inside"])
     )
-    ready(kubectl, "mp/refine", "InvalidSpec")
+    assert "CronJob refine-medallion is suspended" in ready(kubectl, "mp/refine", "InvalidSpec")["message"]
     after = get(kubectl, NS, "cronjob/refine-medallion") or {}
-    assert after["spec"] == before["spec"]
+    assert after["spec"] == {**before["spec"], "suspend": True}
+    kubectl.ok(
+        "apply",
+        "-n",
+        NS,
+        "-f",
+        "-",
+        stdin=pipeline("refine", "s3a://anthill-lake-prod/tenant/gold", ["inside"]),
+    )
+    ready(kubectl, "mp/refine", "Available")
+    assert (get(kubectl, NS, "cronjob/refine-medallion") or {})["spec"]["suspend"] is False
+
+
+def test_a_feed_moved_outside_the_prefix_stops_running_until_it_is_back(kubectl: Kubectl) -> None:
+    """The prefix binds what a feed made before too: the platform team may set it after feeds exist."""
+    kubectl.ok("apply", "-n", NS, "-f", "-", stdin=feed("moving", "s3://anthill-lake-prod/tenant/equities"))
+    ready(kubectl, "mf/moving", "Available")
+    before = get(kubectl, NS, "cronjob/moving") or {}
+    assert before["spec"]["suspend"] is False
+    kubectl.ok("apply", "-n", NS, "-f", "-", stdin=feed("moving", "s3://anthill-lake-prod/other/equities"))
+    assert "CronJob moving is suspended" in ready(kubectl, "mf/moving", "InvalidSpec")["message"]
+    after = get(kubectl, NS, "cronjob/moving") or {}
+    assert after["spec"] == {**before["spec"], "suspend": True}
+    kubectl.ok("apply", "-n", NS, "-f", "-", stdin=feed("moving", "s3://anthill-lake-prod/tenant/equities"))
+    ready(kubectl, "mf/moving", "Available")
+    assert (get(kubectl, NS, "cronjob/moving") or {})["spec"]["suspend"] is False

@@ -245,3 +245,25 @@ def test_an_image_outside_the_allowlist_is_refused_naming_the_field(
     assert ready["status"] == "False"
     assert ready["message"].startswith("spec.runtime.kubernetes.image: ")
     assert kubectl.ok("get", "cronjobs", "-n", ns, "-o", "name").strip() == ""
+
+
+def test_a_pipeline_whose_image_is_no_longer_allowed_stops_running_until_it_is(
+    kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
+) -> None:
+    """What the pipeline made before must not keep running an image the allowlist refuses (the platform team may
+    narrow the list after the CronJob exists): the CronJob is suspended, and an allowed image resumes it."""
+    ns = feed_namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feeds("us-equities-daily", "us-indices-daily"))
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("narrowed"))
+    wait_condition(kubectl, ns, "mp/narrowed", "Ready", "Available", TIMEOUT)
+    before = get(kubectl, ns, "cronjob/narrowed-medallion") or {}
+    assert before["spec"]["suspend"] is False
+    foreign = {"kubernetes": {"image": "ghcr.io/anthill-platform-evil/miner:1"}}
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("narrowed", runtime=foreign))
+    refused = condition(wait_condition(kubectl, ns, "mp/narrowed", "Ready", "InvalidSpec", TIMEOUT), "Ready")
+    assert "CronJob narrowed-medallion is suspended" in refused["message"]
+    after = get(kubectl, ns, "cronjob/narrowed-medallion") or {}
+    assert after["spec"] == {**before["spec"], "suspend": True}  # the refused image never reaches it
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("narrowed"))
+    wait_condition(kubectl, ns, "mp/narrowed", "Ready", "Available", TIMEOUT)
+    assert (get(kubectl, ns, "cronjob/narrowed-medallion") or {})["spec"]["suspend"] is False

@@ -77,3 +77,19 @@ def api_message(exc: ApiException) -> str:
     if isinstance(parsed, dict) and parsed.get("message"):
         return str(parsed["message"])[:500]
     return str(exc.body or "")[:500]
+
+
+def suspend_owned_cronjob(get: Get, replace: Write, namespace: str, name: str, owner_uid: str) -> int | None:
+    """Suspend CronJob ``name`` if ``owner_uid`` controls it: the writes made (0 when it already was), or None
+    when there is no such CronJob of this owner.
+
+    For a CronJob that must stop running without being deleted (the operator has no delete verb): one left
+    under an earlier name, or one whose owner the platform's policy now refuses."""
+    cronjob = get(namespace, name)
+    if cronjob is None or controller_uid(cronjob) != owner_uid:
+        return None
+    if cronjob["spec"].get("suspend"):
+        return 0
+    cronjob["spec"]["suspend"] = True
+    replace(cronjob)
+    return 1

@@ -18,7 +18,13 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from anthill import conditions as cond
-from anthill.children import ChildConflictError, ChildRejectedError, api_message, ensure_child
+from anthill.children import (
+    ChildConflictError,
+    ChildRejectedError,
+    api_message,
+    ensure_child,
+    suspend_owned_cronjob,
+)
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed import observe
 from anthill.marketfeed.desired import (
@@ -168,7 +174,7 @@ class Reconciler:
             self.settings.lake_prefix, feed.namespace, "spec.destination.uri", spec.destination.uri
         )
         if outside is not None:
-            return self._invalid(body, outside)
+            return self._refused_by_policy(body, feed, outside)
 
         ref = spec.api_key_secret_ref
         if not self.store.check_secret(feed.namespace, ref.name, ref.key):
@@ -268,6 +274,22 @@ class Reconciler:
         return Result(
             reason, self._write_status(body, {"observedGeneration": generation}, updates, keep_others=True)
         )
+
+    def _refused_by_policy(self, body: dict[str, Any], feed: Feed, message: str) -> Result:
+        """InvalidSpec for a destination the platform's lake prefix refuses, and the feed's CronJob suspended:
+        when the platform team sets or narrows the prefix, what the feed made before must stop writing outside
+        it. An allowed destination resumes it (the CronJob follows ``spec.suspend`` again)."""
+        name = child_name(feed.name)
+        writes = suspend_owned_cronjob(
+            self.store.get_cronjob, self.store.replace_cronjob, feed.namespace, name, feed.uid
+        )
+        if writes is not None:
+            message += f"; CronJob {name} is suspended until the destination is allowed"
+        if writes:
+            log.warning("suspended CronJob %s of %s/%s: %s", name, feed.namespace, feed.name, message)
+        result = self._invalid(body, message)
+        result.writes += writes or 0
+        return result
 
     def _invalid(self, body: dict[str, Any], message: str) -> Result:
         """Ready=False and Synced=False with InvalidSpec: not retried until the spec changes; children untouched."""

@@ -43,7 +43,7 @@ from pydantic import ValidationError
 
 from anthill import conditions as cond
 from anthill.allowlist import Allowlists
-from anthill.children import ChildConflictError, ChildRejectedError, controller_uid, ensure_child
+from anthill.children import ChildConflictError, ChildRejectedError, ensure_child, suspend_owned_cronjob
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed.observe import rfc3339
 from anthill.marketfeed.reconcile import PAUSED_ANNOTATION, is_paused
@@ -80,6 +80,7 @@ from anthill.pipeline.jobs import (
     UnauthorizedError,
 )
 from anthill.pipeline.kubernetes import (
+    cronjob_name,
     desired_spark_cronjob,
     kubernetes_last_run,
     owner_reference,
@@ -172,16 +173,16 @@ class PipelineReconciler:
             return self._invalid(body, describe_validation_error(exc))
         refusal = self._allowlists().pipeline_refusal(spec)
         if refusal is not None:
-            return self._invalid(body, refusal)
+            return self._refused_by_policy(body, spec, refusal)
         pipeline = Pipeline(meta["name"], meta["namespace"], spec, meta["uid"], generation)
         outside = prefix_violation(
             self.settings.lake_prefix, pipeline.namespace, "spec.lake.uri", spec.lake.uri
         )
         if outside is not None:
-            return self._invalid(body, outside)
+            return self._refused_by_policy(body, spec, outside)
         destinations = self._feed_destinations(body, pipeline)
         if isinstance(destinations, str):
-            return self._invalid(body, destinations)
+            return self._refused_by_policy(body, spec, destinations)
         pipeline = replace(pipeline, bronze=bronze_locations(pipeline.namespace, spec, destinations))
         if spec.runtime.kubernetes is not None:
             return self._reconcile_kubernetes(body, pipeline)
@@ -520,13 +521,33 @@ class PipelineReconciler:
         The operator never deletes: garbage collection removes it with the pipeline, or `kubectl delete` sooner."""
         if not recorded or recorded == name:
             return 0
-        old = self.store.get_cronjob(pipeline.namespace, recorded)
-        if old is None or controller_uid(old) != pipeline.uid or old["spec"].get("suspend"):
-            return 0
-        old["spec"]["suspend"] = True
-        self.store.replace_cronjob(old)
-        log.info("suspended CronJob %s of %s: it now runs as %s", recorded, pipeline.key, name)
-        return 1
+        writes = suspend_owned_cronjob(
+            self.store.get_cronjob, self.store.replace_cronjob, pipeline.namespace, recorded, pipeline.uid
+        )
+        if writes:
+            log.info("suspended CronJob %s of %s: it now runs as %s", recorded, pipeline.key, name)
+        return writes or 0
+
+    def _refused_by_policy(self, body: dict[str, Any], spec: MedallionPipelineSpec, message: str) -> Result:
+        """InvalidSpec for a spec the platform's allowlists or lake prefix refuse. A Kubernetes-runtime pipeline's
+        CronJob is suspended too: when the platform team narrows a list, what it made before must stop running
+        what the list now refuses. An allowed spec resumes it (the CronJob follows ``spec.suspend`` again)."""
+        meta = body["metadata"]
+        writes: int | None = None
+        if spec.runtime.kubernetes is not None:
+            name = cronjob_name(meta["name"])
+            writes = suspend_owned_cronjob(
+                self.store.get_cronjob, self.store.replace_cronjob, meta["namespace"], name, meta["uid"]
+            )
+            if writes is not None:
+                message += f"; CronJob {name} is suspended until the spec is allowed"
+            if writes:
+                log.warning(
+                    "suspended CronJob %s of %s/%s: %s", name, meta["namespace"], meta["name"], message
+                )
+        result = self._invalid(body, message)
+        result.writes += writes or 0
+        return result
 
     # -- helpers ------------------------------------------------------------------------------------------
 
