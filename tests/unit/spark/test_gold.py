@@ -13,6 +13,7 @@ from pyspark.testing import assertDataFrameEqual
 
 from anthill_sandbox import data
 from anthill_spark.transforms.gold import (
+    BREADTH_WINDOW,
     with_anomalies,
     with_daily_returns,
     with_drawdowns,
@@ -127,6 +128,41 @@ def test_trading_date_is_new_york(spark: SparkSession) -> None:
     assert [row["date"] for row in bars.transform(with_trading_date).collect()] == [D(2024, 7, 1)]
 
 
+def test_market_breadth_counts_stocks_only(spark: SparkSession) -> None:
+    """An index aggregates the stocks already counted: an index that rose adds no advancer."""
+    df = closes(spark, [("A", D(2024, 7, 1), 10.0), ("A", D(2024, 7, 2), 11.0), ("B", D(2024, 7, 1), 5.0),
+                        ("B", D(2024, 7, 2), 4.0), ("I:NDX", D(2024, 7, 1), 100.0), ("I:NDX", D(2024, 7, 2), 101.0),
+                        ("X:BTCUSD", D(2024, 7, 1), 9.0), ("X:BTCUSD", D(2024, 7, 2), 8.0)])  # fmt: skip
+    result = df.transform(with_market_breadth).select("date", "advancers", "decliners", "unchanged")
+    expected = spark.createDataFrame([(D(2024, 7, 1), 0, 0, 0), (D(2024, 7, 2), 1, 1, 0)],
+                                     "date date, advancers long, decliners long, unchanged long")  # fmt: skip
+    assertDataFrameEqual(result, expected)
+
+
+def _rising(ticker: str, days: int) -> list[tuple[str, datetime.date, float]]:
+    return [(ticker, D(2020, 1, 1) + datetime.timedelta(days=n), 100.0 + n) for n in range(days)]
+
+
+@pytest.mark.parametrize(
+    ("days", "highs_on_the_last_day"),
+    [
+        pytest.param(BREADTH_WINDOW - 1, 0, id="251 days: the highest close of 251 days is no 52-week high"),
+        pytest.param(BREADTH_WINDOW, 1, id="252 days: a full year, the first 52-week high"),
+        pytest.param(BREADTH_WINDOW + 5, 1, id="a longer history: still compared with the last 252 days"),
+    ],
+)
+def test_52_week_highs_count_only_with_a_full_year_of_history(
+    spark: SparkSession, days: int, highs_on_the_last_day: int
+) -> None:
+    rows = _rising("A", days) + [(t, d, 300.0 - c) for t, d, c in _rising("B", days)]  # B falls every day
+    breadth = closes(spark, rows).transform(with_market_breadth).orderBy("date").collect()
+    assert len(breadth) == days
+    last = breadth[-1]
+    assert (last["new_highs"], last["new_lows"]) == (highs_on_the_last_day, highs_on_the_last_day)
+    # Before the year is full no day counts a high or a low, however extreme.
+    assert all(row["new_highs"] == 0 and row["new_lows"] == 0 for row in breadth[: BREADTH_WINDOW - 1])
+
+
 def test_market_breadth_counts(spark: SparkSession) -> None:
     df = closes(spark, [("A", D(2024, 7, 1), 10.0), ("A", D(2024, 7, 2), 11.0), ("B", D(2024, 7, 1), 5.0),
                         ("B", D(2024, 7, 2), 4.0), ("C", D(2024, 7, 1), 3.0), ("C", D(2024, 7, 2), 3.0)])  # fmt: skip
@@ -165,11 +201,25 @@ def test_anomalies_and_breadth_agree_with_the_oracle(
         np.testing.assert_allclose(ours[column].to_numpy(dtype=float), oracle[column].to_numpy(dtype=float),
                                    rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=column)  # fmt: skip
 
+    # Breadth by its definition: stocks only (no "I:" or other market prefix); a 52-week high or low is a
+    # close at the max or min of the last 252 trading days, counted only once there are 252 of them.
     breadth = frame.transform(with_market_breadth).toPandas().set_index("date").sort_index()
-    moves = sandbox_closes.sort_values("date").groupby("ticker")["close"].diff()
-    by_day = sandbox_closes.assign(move=moves).groupby("date")["move"]
-    assert (breadth["advancers"] == by_day.apply(lambda m: int((m > 0).sum()))).all()
-    assert (breadth["decliners"] == by_day.apply(lambda m: int((m < 0).sum()))).all()
+    stocks = sandbox_closes[~sandbox_closes["ticker"].str.contains(":")].sort_values("date")
+    by_ticker = stocks.groupby("ticker")["close"]
+    year = {"window": BREADTH_WINDOW, "min_periods": BREADTH_WINDOW}
+    marked = stocks.assign(
+        move=by_ticker.diff(),
+        high=stocks["close"] >= by_ticker.transform(lambda c: c.rolling(**year).max()),
+        low=stocks["close"] <= by_ticker.transform(lambda c: c.rolling(**year).min()),
+    ).groupby("date")
+    for column, expected in (
+        ("advancers", marked["move"].apply(lambda m: int((m > 0).sum()))),
+        ("decliners", marked["move"].apply(lambda m: int((m < 0).sum()))),
+        ("new_highs", marked["high"].sum()),
+        ("new_lows", marked["low"].sum()),
+    ):
+        assert (breadth[column] == expected.astype(int)).all(), column
+    assert breadth["new_highs"].sum() > 0  # the sample is longer than a year: the rule is exercised
 
 
 def test_yearly_performance_agrees_with_the_oracle(spark: SparkSession) -> None:

@@ -131,8 +131,7 @@ def with_drawdowns(daily_df: DataFrame) -> DataFrame:
 
 ANOMALY_WINDOW = 60
 ANOMALY_THRESHOLD = 3.0
-BREADTH_WINDOW = 252  # a 52-week high or low
-BREADTH_MIN_HISTORY = 20
+BREADTH_WINDOW = 252  # a 52-week high or low: counted only once a ticker has this many trading days
 
 
 def _zscore(column: str, days: int) -> Column:
@@ -161,17 +160,26 @@ def with_anomalies(
     return scored.withColumn("is_anomaly", F.when(F.col("return_z").isNotNull(), flagged))
 
 
+def is_stock(ticker: Column) -> Column:
+    """Whether a Massive ticker is a stock: every other market's tickers carry a prefix (``I:`` indices,
+    ``X:`` crypto, ``C:`` forex, ``O:`` options)."""
+    return ~ticker.rlike(r"^[A-Z]:")
+
+
 def with_market_breadth(daily_df: DataFrame) -> DataFrame:
-    """gold.market_breadth: per day, how many tickers rose, fell or stayed, and how many closed at a 52-week
-    high or low (counted once a ticker has ``BREADTH_MIN_HISTORY`` days of history)."""
+    """gold.market_breadth: per day, over stocks only (an index aggregates the same stocks, so counting it
+    would count them twice), how many rose, fell or stayed, and how many closed at a 52-week high or low.
+
+    A stock counts toward highs and lows only once it has ``BREADTH_WINDOW`` trading days: in a lake's first
+    year a 20-day extreme is no 52-week one, so such days count none (as the README says of every window)."""
     window = _by_ticker().rowsBetween(-(BREADTH_WINDOW - 1), Window.currentRow)
     previous = F.lag("close").over(_by_ticker())
-    history = F.count(F.lit(1)).over(window) >= BREADTH_MIN_HISTORY
-    per_ticker = daily_df.select(
+    full_year = F.count(F.lit(1)).over(window) == BREADTH_WINDOW
+    per_ticker = daily_df.where(is_stock(F.col("ticker"))).select(
         "date",
         F.signum(F.col("close") - previous).alias("direction"),
-        (history & (F.col("close") >= F.max("close").over(window))).alias("new_high"),
-        (history & (F.col("close") <= F.min("close").over(window))).alias("new_low"),
+        (full_year & (F.col("close") >= F.max("close").over(window))).alias("new_high"),
+        (full_year & (F.col("close") <= F.min("close").over(window))).alias("new_low"),
     )
     return per_ticker.groupBy("date").agg(
         F.count(F.when(F.col("direction") > 0, 1)).alias("advancers"),
