@@ -206,19 +206,21 @@ def test_anomalies_and_breadth_agree_with_the_oracle(
     breadth = frame.transform(with_market_breadth).toPandas().set_index("date").sort_index()
     stocks = sandbox_closes[~sandbox_closes["ticker"].str.contains(":")].sort_values("date")
     by_ticker = stocks.groupby("ticker")["close"]
-    year = {"window": BREADTH_WINDOW, "min_periods": BREADTH_WINDOW}
     marked = stocks.assign(
         move=by_ticker.diff(),
-        high=stocks["close"] >= by_ticker.transform(lambda c: c.rolling(**year).max()),
-        low=stocks["close"] <= by_ticker.transform(lambda c: c.rolling(**year).min()),
+        high=stocks["close"]
+        >= by_ticker.transform(lambda c: c.rolling(BREADTH_WINDOW, min_periods=BREADTH_WINDOW).max()),
+        low=stocks["close"]
+        <= by_ticker.transform(lambda c: c.rolling(BREADTH_WINDOW, min_periods=BREADTH_WINDOW).min()),
     ).groupby("date")
-    for column, expected in (
-        ("advancers", marked["move"].apply(lambda m: int((m > 0).sum()))),
-        ("decliners", marked["move"].apply(lambda m: int((m < 0).sum()))),
-        ("new_highs", marked["high"].sum()),
-        ("new_lows", marked["low"].sum()),
-    ):
-        assert (breadth[column] == expected.astype(int)).all(), column
+    by_definition: dict[str, pd.Series] = {
+        "advancers": marked["move"].apply(lambda m: int((m > 0).sum())),
+        "decliners": marked["move"].apply(lambda m: int((m < 0).sum())),
+        "new_highs": marked["high"].sum(),
+        "new_lows": marked["low"].sum(),
+    }
+    for column, counts in by_definition.items():
+        assert (breadth[column] == counts.astype(int)).all(), column
     assert breadth["new_highs"].sum() > 0  # the sample is longer than a year: the rule is exercised
 
 
