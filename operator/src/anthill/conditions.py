@@ -13,6 +13,7 @@ AVAILABLE = "Available"
 CREATING = "Creating"
 INVALID_SPEC = "InvalidSpec"
 SECRET_NOT_FOUND = "SecretNotFound"  # noqa: S105 - a condition reason, not a secret
+INVALID_SECRET = "InvalidSecret"  # noqa: S105 - a condition reason, not a secret
 RECONCILE_SUCCESS = "ReconcileSuccess"
 RECONCILE_ERROR = "ReconcileError"
 RECONCILE_PAUSED = "ReconcilePaused"
@@ -37,6 +38,14 @@ def condition(type_: str, status: bool, reason: str, message: str, generation: i
     if generation is not None:
         entry["observedGeneration"] = generation
     return entry
+
+
+def not_ready(reason: str, message: str, generation: int | None) -> list[dict[str, Any]]:
+    """Ready=False and Synced=False for the same ``reason``: what stops a resource also stops its sync."""
+    return [
+        condition(READY, False, reason, message, generation),
+        condition(SYNCED, False, reason, message, generation),
+    ]
 
 
 def merge_conditions(

@@ -9,7 +9,6 @@ import pytest
 
 from anthill import conditions as cond
 from anthill.pipeline.connections import (
-    INVALID_SECRET,
     ConnectionNotReadyError,
     HostNotAllowedError,
     allowed_host,
@@ -112,7 +111,7 @@ def test_a_credential_a_header_cannot_carry_is_refused_naming_the_key(
 ) -> None:
     with pytest.raises(ConnectionNotReadyError) as caught:
         credentials_from_secret(_spec(auth_type), "team-a", values)
-    assert caught.value.reason == INVALID_SECRET
+    assert caught.value.reason == cond.INVALID_SECRET
     message = str(caught.value)
     assert "'token'" in message or "'client-secret'" in message
     for part in ("first-half", "second-half", "X-Injected"):
@@ -126,7 +125,7 @@ def test_a_trailing_line_break_is_not_part_of_the_credential() -> None:
 def test_a_binary_key_is_named_as_unusable() -> None:
     with pytest.raises(ConnectionNotReadyError, match="'token'") as caught:
         credentials_from_secret(_spec(), "team-a", {}, frozenset({"token"}))
-    assert caught.value.reason == INVALID_SECRET
+    assert caught.value.reason == cond.INVALID_SECRET
 
 
 def test_a_missing_key_is_named() -> None:

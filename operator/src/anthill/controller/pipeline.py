@@ -13,9 +13,9 @@ from urllib3.exceptions import HTTPError
 from anthill.controller.filters import not_paused, paused
 from anthill.controller.metrics import observe_reconcile
 from anthill.pipeline.connection_reconcile import ConnectionReconciler
-from anthill.pipeline.connections import CONNECTIONS
+from anthill.pipeline.connections import CONNECTIONS, PIPELINES
 from anthill.pipeline.kubernetes import PIPELINE_LABEL, PIPELINE_NAME_ANNOTATION
-from anthill.pipeline.reconcile import PIPELINES, PipelineReconciler
+from anthill.pipeline.reconcile import PipelineReconciler
 from anthill.pipeline.results import Result, RetryLaterError
 from anthill.settings import OperatorSettings
 from anthill_api.common import GROUP, VERSION

@@ -162,10 +162,7 @@ class Reconciler:
             spec = MarketFeedSpec.model_validate(body.get("spec") or {})
         except ValidationError as exc:
             message = describe_validation_error(exc)
-            updates = [
-                cond.condition(cond.READY, False, cond.INVALID_SPEC, message, generation),
-                cond.condition(cond.SYNCED, False, cond.INVALID_SPEC, message, generation),
-            ]
+            updates = cond.not_ready(cond.INVALID_SPEC, message, generation)
             return Result(
                 cond.INVALID_SPEC, self._write_status(body, {"observedGeneration": generation}, updates)
             )
@@ -267,10 +264,7 @@ class Reconciler:
     def _not_ready(self, body: dict[str, Any], reason: str, message: str) -> Result:
         """Ready=False and Synced=False with ``reason``, other status kept."""
         generation = body["metadata"].get("generation")
-        updates = [
-            cond.condition(cond.READY, False, reason, message, generation),
-            cond.condition(cond.SYNCED, False, reason, message, generation),
-        ]
+        updates = cond.not_ready(reason, message, generation)
         return Result(
             reason, self._write_status(body, {"observedGeneration": generation}, updates, keep_others=True)
         )

@@ -36,10 +36,7 @@ class ConnectionReconciler:
             identity = connection.client.identity()
         except (ConnectionNotReadyError, JobsError) as exc:
             reason = failure_reason(exc)
-            updates = [
-                cond.condition(cond.READY, False, reason, str(exc), generation),
-                cond.condition(cond.SYNCED, False, reason, str(exc), generation),
-            ]
+            updates = cond.not_ready(reason, str(exc), generation)
             writes = self._status(body, {"observedGeneration": generation}, updates)
             if reason == cond.INVALID_SPEC:
                 return Result(

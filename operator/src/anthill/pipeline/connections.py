@@ -42,7 +42,6 @@ ClientFactory = Callable[[str, Credentials], JobsClient]
 CONNECTIONS = "databricksconnections"
 PIPELINES = "medallionpipelines"
 CREDENTIALS_LABEL = "anthill.io/credentials"
-INVALID_SECRET = "InvalidSecret"  # noqa: S105 - a condition reason, not a secret
 HTTPS_PORT = 443
 DNS_NAME = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # What an HTTP header (or a form field) can carry of a credential: printable ASCII. A newline or other control
@@ -148,7 +147,7 @@ def credentials_from_secret(
     if unusable:
         keys = ", ".join(repr(key) for key in unusable)
         raise ConnectionNotReadyError(
-            INVALID_SECRET,
+            cond.INVALID_SECRET,
             f"Secret {namespace}/{ref.name} key {keys} holds characters a credential cannot carry in an HTTP "
             "request (a line break, another control character, a space or non-ASCII): store the credential "
             "alone, on one line",

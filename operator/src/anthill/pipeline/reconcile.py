@@ -48,7 +48,13 @@ from anthill.kube import CONFLICT, Store
 from anthill.marketfeed.observe import rfc3339
 from anthill.marketfeed.reconcile import PAUSED_ANNOTATION, is_paused
 from anthill.pipeline.compare import needs_update, settings_to_apply
-from anthill.pipeline.connections import Connection, ConnectionNotReadyError, Connections, failure_reason
+from anthill.pipeline.connections import (
+    PIPELINES,
+    Connection,
+    ConnectionNotReadyError,
+    Connections,
+    failure_reason,
+)
 from anthill.pipeline.desired import (
     Pipeline,
     UnsupportedScheduleError,
@@ -95,7 +101,6 @@ from anthill_api.lake import prefix_violation
 from anthill_api.marketfeed import MarketFeedSpec
 from anthill_api.pipeline import MedallionPipelineSpec
 
-PIPELINES = "medallionpipelines"
 PIPELINE_STATUS_KEYS = ("observedGeneration", "conditions", "atProvider")
 CONFLICT_RETRY = 1.0  # seconds before observing again after another writer changed the pipeline
 PENDING_RETRY = 5.0  # the most seconds between looks for the job another writer is creating
@@ -489,12 +494,7 @@ class PipelineReconciler:
             return self._invalid(body, str(exc))
         except ChildConflictError as exc:
             message = f"{exc}; rename the pipeline or remove that object"
-            generation = pipeline.generation
-            updates = [
-                cond.condition(cond.READY, False, cond.CHILD_CONFLICT, message, generation),
-                cond.condition(cond.SYNCED, False, cond.CHILD_CONFLICT, message, generation),
-            ]
-            self._status(body, {"observedGeneration": generation}, updates, keep_others=True)
+            self._not_ready(body, cond.CHILD_CONFLICT, message)
             raise RetryLaterError(cond.CHILD_CONFLICT, message, self.settings.secret_retry) from exc
         except ApiException as exc:
             if exc.status == CONFLICT:
@@ -580,12 +580,7 @@ class PipelineReconciler:
                 f"MarketFeed {', '.join(missing)} named in spec.feeds not found in namespace "
                 f"{pipeline.namespace}; the job is made once every feed exists"
             )
-            generation = pipeline.generation
-            updates = [
-                cond.condition(cond.READY, False, cond.FEED_NOT_FOUND, message, generation),
-                cond.condition(cond.SYNCED, False, cond.FEED_NOT_FOUND, message, generation),
-            ]
-            self._status(body, {"observedGeneration": generation}, updates, keep_others=True)
+            self._not_ready(body, cond.FEED_NOT_FOUND, message)
             raise RetryLaterError(cond.FEED_NOT_FOUND, message, self.settings.secret_retry)
         return destinations
 
@@ -631,13 +626,15 @@ class PipelineReconciler:
         meta["resourceVersion"] = stored["metadata"].get("resourceVersion")
 
     def _invalid(self, body: dict[str, Any], message: str) -> Result:
+        return self._not_ready(body, cond.INVALID_SPEC, message)
+
+    def _not_ready(self, body: dict[str, Any], reason: str, message: str) -> Result:
+        """Ready=False and Synced=False with ``reason``, other status kept."""
         generation = body["metadata"].get("generation")
-        updates = [
-            cond.condition(cond.READY, False, cond.INVALID_SPEC, message, generation),
-            cond.condition(cond.SYNCED, False, cond.INVALID_SPEC, message, generation),
-        ]
-        keep = {"observedGeneration": generation}
-        return Result(cond.INVALID_SPEC, self._status(body, keep, updates, keep_others=True))
+        updates = cond.not_ready(reason, message, generation)
+        return Result(
+            reason, self._status(body, {"observedGeneration": generation}, updates, keep_others=True)
+        )
 
     def _not_owned(
         self, body: dict[str, Any], pipeline: Pipeline, observed: ObservedJob, result: Result
@@ -647,13 +644,9 @@ class PipelineReconciler:
             f"{not_owned_message(pipeline.key, observed)}. Remove the {EXTERNAL_NAME} annotation to have a "
             'job of its own created, or set managementPolicies: ["Observe"] to only observe this one'
         )
-        generation = pipeline.generation
-        updates = [
-            cond.condition(cond.READY, False, cond.EXTERNAL_NOT_OWNED, message, generation),
-            cond.condition(cond.SYNCED, False, cond.EXTERNAL_NOT_OWNED, message, generation),
-        ]
-        result.reason = cond.EXTERNAL_NOT_OWNED
-        result.writes += self._status(body, {"observedGeneration": generation}, updates, keep_others=True)
+        refused = self._not_ready(body, cond.EXTERNAL_NOT_OWNED, message)
+        result.reason = refused.reason
+        result.writes += refused.writes
         return result
 
     def _not_found(self, body: dict[str, Any], result: Result, message: str) -> Result:
