@@ -16,6 +16,7 @@ import ctypes
 import datetime
 import json
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -238,15 +239,55 @@ def build_token_file(admin_token: str, kcm_token: str, extra: Sequence[tuple[str
     return "\n".join(lines) + "\n"
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_LISTEN_PORT = 20000
+MIN_LISTEN_SPAN = 1000  # fewer ports than this below the ephemeral range: pick above it instead
+
+
+def ephemeral_ports() -> range:
+    """The kernel's range for outgoing connections' local ports (and for ``bind(0)``)."""
+    try:
+        low, high = (int(part) for part in EPHEMERAL_RANGE.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
+def listen_ports() -> range:
+    """Where :func:`free_ports` picks: below the ephemeral range, or above it when it starts too low."""
+    ephemeral = ephemeral_ports()
+    if ephemeral.start - LOWEST_LISTEN_PORT >= MIN_LISTEN_SPAN:
+        return range(LOWEST_LISTEN_PORT, ephemeral.start)
+    return range(max(ephemeral.stop, LOWEST_LISTEN_PORT), 65536)
+
+
 def free_ports(count: int) -> list[int]:
-    """Distinct free TCP ports on loopback (held open together so they differ)."""
+    """Distinct free TCP ports for servers this process starts, held open together so they differ.
+
+    They come from outside the kernel's ephemeral range: a port found free there can be taken as the local
+    port of any outgoing connection (the API server's to etcd, a client's to the API server) in the moment
+    between this check and the server's own bind, and the server then fails with "Address already in use".
+    Outside that range only an explicit bind can take it, and the pick is random across thousands of ports.
+    """
+    choices = listen_ports()
+    pick = random.SystemRandom()
     with contextlib.ExitStack() as stack:
-        sockets = [
-            stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)
-        ]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
+        ports: list[int] = []
+        for _ in range(count * 50):
+            if len(ports) == count:
+                break
+            port = pick.choice(choices)
+            if port in ports:
+                continue
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            try:
+                sock.bind(("", port))  # every address: the servers bind 0.0.0.0 or loopback
+            except OSError:
+                continue
+            ports.append(port)
+        if len(ports) < count:
+            raise RuntimeError(f"no {count} free ports in {choices.start}-{choices.stop - 1}")
+        return ports
 
 
 def default_etcd_dir(workdir: Path) -> Path:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import socket
 from pathlib import Path
 
 import pytest
 
+from anthill_devkit import controlplane
 from anthill_devkit.controlplane import (
     ADMIN_USER,
     CONTROLLERS,
@@ -17,6 +19,7 @@ from anthill_devkit.controlplane import (
     build_kubeconfig,
     build_token_file,
     controller_manager_args,
+    ephemeral_ports,
     etcd_args,
     free_ports,
 )
@@ -89,3 +92,19 @@ def test_free_ports_are_distinct() -> None:
     ports = free_ports(8)
     assert len(set(ports)) == 8
     assert all(1024 < port < 65536 for port in ports)
+
+
+def test_free_ports_stay_out_of_the_range_outgoing_connections_take() -> None:
+    """A port from the ephemeral range can become some connection's local port before the server binds it."""
+    ephemeral = ephemeral_ports()
+    ports = free_ports(64)
+    assert not [port for port in ports if port in ephemeral]
+
+
+def test_free_ports_skip_a_port_already_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", free_ports(1)[0]))
+        port = held.getsockname()[1]
+        monkeypatch.setattr(controlplane, "listen_ports", lambda: range(port, port + 1))
+        with pytest.raises(RuntimeError, match=f"no 1 free ports in {port}-{port}"):
+            free_ports(1)
