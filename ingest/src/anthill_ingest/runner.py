@@ -32,7 +32,6 @@ from anthill_ingest.sink import Sink
 
 log = logging.getLogger(__name__)
 LOOKBACK_TRADING_DAYS = 2  # re-fetched on every run, for late corrections
-EVERY_DAY_CLASSES = {"crypto"}
 
 
 @dataclass(frozen=True)
@@ -73,10 +72,8 @@ Progress = Callable[[str, int], None]  # (description, total) starts a task; (""
 
 
 def last_complete_day(asset_class: str, today: datetime.date) -> datetime.date:
-    """The newest day whose data is final: yesterday for crypto, else the previous trading day."""
-    if asset_class in EVERY_DAY_CLASSES:
-        return today - datetime.timedelta(days=1)
-    return calendar.previous_trading_day(today)
+    """The newest day whose data is final: the market's last day before today (yesterday for crypto)."""
+    return calendar.previous_market_day(asset_class, today)
 
 
 def plan_window(feed: FeedConfig, watermark: datetime.date | None, today: datetime.date) -> Window | None:
@@ -86,7 +83,7 @@ def plan_window(feed: FeedConfig, watermark: datetime.date | None, today: dateti
     if watermark is not None:
         start = watermark
         for _ in range(LOOKBACK_TRADING_DAYS):
-            start = calendar.previous_trading_day(start)
+            start = calendar.previous_market_day(spec.asset_class, start)
         if watermark >= end:
             return None
     elif spec.backfill is not None:
