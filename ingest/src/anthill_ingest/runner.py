@@ -184,10 +184,10 @@ class Run:
             yield from self._per_ticker(tickers, lambda t: self.api.aggregates(
                 t, multiplier, timespan, window.start, window.end, spec.adjusted))  # fmt: skip
         elif spec.dataset == "groupedDaily":
-            days = list(calendar.trading_days(window.start, window.end))
+            days = list(calendar.market_days(spec.asset_class, window.start, window.end))
             self.progress(f"grouped daily {window.start}..{window.end}", len(days))
             for day in days:
-                yield from self.api.grouped_daily(day, spec.adjusted)
+                yield from self.api.grouped_daily(day, spec.asset_class, spec.adjusted)
                 self.progress("", 1)
         elif spec.dataset == "dividends":
             yield from self._per_ticker(tickers, lambda t: self.api.dividends(t, window.start))
