@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from anthill_api import lake
+from anthill_api.marketfeed import GROUPED_DAILY_ASSET_CLASSES, GROUPED_DAILY_UNSUPPORTED
 from anthill_ingest import calendar, records
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import ConfigError, FeedConfig
@@ -143,6 +144,8 @@ class Run:
         spec = self.feed.spec
         if spec.dataset == "aggregates" and not spec.tickers:
             raise ConfigError("spec.tickers is required when dataset is aggregates")
+        if spec.dataset == "groupedDaily" and spec.asset_class not in GROUPED_DAILY_ASSET_CLASSES:
+            raise ConfigError(f"spec.assetClass: {GROUPED_DAILY_UNSUPPORTED}")
         watermark = read_watermark(self.sink, self.feed)
         today = self.now.date()
         window = plan_window(self.feed, watermark, today)

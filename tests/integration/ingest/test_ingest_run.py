@@ -284,6 +284,18 @@ def test_grouped_daily_fetches_the_feeds_market_on_its_days(
     assert _tickers_by_day(s3_objects(bucket)) == expected
 
 
+@pytest.mark.parametrize("asset_class", ["indices", "options"])
+def test_grouped_daily_of_a_market_without_one_exits_2_naming_the_field(
+    tmp_path: Path, sandbox: SandboxServer, bucket: str, asset_class: str
+) -> None:
+    outcome = run_ingest(tmp_path, _grouped_feed(bucket, asset_class), sandbox, today="2024-07-09")
+    assert outcome.exit_code == 2
+    assert "spec.assetClass" in outcome.output
+    assert "stocks, crypto and forex" in outcome.output
+    assert sum(sandbox.state.requests.values()) == 0
+    assert _bronze(s3_objects(bucket)) == {}
+
+
 @pytest.mark.parametrize(
     ("dataset", "tickers", "expected_dir"),
     [
