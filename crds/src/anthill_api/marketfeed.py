@@ -24,6 +24,11 @@ AssetClass = Literal["stocks", "indices", "crypto", "forex", "options"]
 Timespan = Literal["minute", "hour", "day", "week", "month"]
 # Upper-case symbols with an optional market prefix: AAPL, BRK.B, I:NDX, X:BTCUSD, C:EURUSD, O:AAPL251219C00150000.
 TICKER = r"^([ICXO]:)?[A-Z0-9][A-Z0-9.\-]{0,31}$"
+# The API's grouped daily ("daily market summary") exists for these markets only, not for indices or options.
+GROUPED_DAILY_ASSET_CLASSES = ("stocks", "crypto", "forex")
+GROUPED_DAILY_UNSUPPORTED = (
+    "groupedDaily exists only for stocks, crypto and forex, not for indices or options"
+)
 DESTINATION = r"^(s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[^\s]*)?|file:///[^\s]*)$"
 
 
@@ -73,6 +78,11 @@ class MarketFeedSpec(Model):
             "FieldValueForbidden",
         ),
         cel(
+            f"self.dataset != 'groupedDaily' || self.assetClass in {list(GROUPED_DAILY_ASSET_CLASSES)}",
+            GROUPED_DAILY_UNSUPPORTED,
+            ".assetClass",
+        ),
+        cel(
             "!has(self.bars) || self.dataset == 'aggregates'",
             "spec.bars only applies to the aggregates dataset",
             ".bars",
@@ -107,7 +117,8 @@ class MarketFeedSpec(Model):
 
     dataset: Dataset = Field(
         description="What to fetch: aggregates (OHLCV bars per ticker), groupedDaily (the whole market's daily "
-        "bars for each date), dividends, splits, tickers (reference data) or marketHolidays."
+        "bars for each date; stocks, crypto and forex only), dividends, splits, tickers (reference data) or "
+        "marketHolidays."
     )
     asset_class: AssetClass = Field(
         default="stocks", description="Market of the tickers: stocks, indices, crypto, forex or options."

@@ -1,7 +1,12 @@
-"""The US equity market calendar (NYSE/Nasdaq full-day closures), from the exchanges' published rules.
+"""Which days each market has a daily bar: the US equity calendar (NYSE/Nasdaq full-day closures, from the
+exchanges' published rules), and the 24/7 and 24/5 markets.
 
-Used to plan which dates a run fetches (weekends and holidays are skipped) and by the sandbox server to
-generate bars only on trading days. Where a feed has fetched `marketHolidays`, those dates are honoured too.
+Used to plan which dates a run fetches (closed days are skipped) and by the sandbox server to generate bars
+only on trading days. Where a feed has fetched `marketHolidays`, those dates are honoured too.
+
+Daily bars are UTC days. Crypto trades every day. The forex week runs from Sunday 17:00 to Friday 17:00 New
+York time, so Sunday evening's session makes a (short) Sunday bar and only Saturday has none; the interbank
+market keeps no exchange holidays. Stocks, indices and options follow NYSE.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 
 SATURDAY = 5
+EVERY_DAY = frozenset({"crypto"})
+SUNDAY_TO_FRIDAY = frozenset({"forex"})
 JUNETEENTH_FIRST_YEAR = 2022
 
 
@@ -86,5 +93,31 @@ def previous_trading_day(day: datetime.date) -> datetime.date:
     """The last trading day strictly before ``day``."""
     day -= datetime.timedelta(days=1)
     while not is_trading_day(day):
+        day -= datetime.timedelta(days=1)
+    return day
+
+
+def is_market_day(asset_class: str, day: datetime.date) -> bool:
+    """Whether ``asset_class`` has a daily bar for ``day``: crypto always, forex but on Saturdays, else NYSE."""
+    if asset_class in EVERY_DAY:
+        return True
+    if asset_class in SUNDAY_TO_FRIDAY:
+        return day.weekday() != SATURDAY
+    return is_trading_day(day)
+
+
+def market_days(asset_class: str, start: datetime.date, end: datetime.date) -> Iterator[datetime.date]:
+    """The days from ``start`` to ``end`` (both inclusive) on which ``asset_class`` has a daily bar."""
+    day = start
+    while day <= end:
+        if is_market_day(asset_class, day):
+            yield day
+        day += datetime.timedelta(days=1)
+
+
+def previous_market_day(asset_class: str, day: datetime.date) -> datetime.date:
+    """The last day strictly before ``day`` on which ``asset_class`` has a daily bar."""
+    day -= datetime.timedelta(days=1)
+    while not is_market_day(asset_class, day):
         day -= datetime.timedelta(days=1)
     return day

@@ -22,6 +22,12 @@ TICKER_MARKETS = {
     "forex": "fx",
     "options": "options",
 }
+# (locale, market) of the grouped daily endpoint per asset class: US stocks, the global crypto and fx markets.
+GROUPED_DAILY_MARKETS = {
+    "stocks": ("us", "stocks"),
+    "crypto": ("global", "crypto"),
+    "forex": ("global", "fx"),
+}
 
 
 class MarketData:
@@ -47,8 +53,10 @@ class MarketData:
                               end.isoformat(), adjusted=adjusted, sort="asc", limit=AGGS_LIMIT):  # fmt: skip
             yield records.bar_row(_short_keys(agg), ticker, multiplier, timespan, adjusted)
 
-    def grouped_daily(self, day: datetime.date, adjusted: bool) -> Iterator[dict[str, Any]]:
-        for agg in self._call(self.client.get_grouped_daily_aggs, day.isoformat(), adjusted=adjusted):
+    def grouped_daily(self, day: datetime.date, asset_class: str, adjusted: bool) -> Iterator[dict[str, Any]]:
+        locale, market = GROUPED_DAILY_MARKETS[asset_class]
+        for agg in self._call(self.client.get_grouped_daily_aggs, day.isoformat(), adjusted=adjusted,
+                              locale=locale, market_type=market):  # fmt: skip
             ticker = agg.ticker
             if ticker is None:
                 raise SchemaSurpriseError(f"grouped daily result without 'T' on {day}")

@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from anthill_api import lake
+from anthill_api.marketfeed import GROUPED_DAILY_ASSET_CLASSES, GROUPED_DAILY_UNSUPPORTED
 from anthill_ingest import calendar, records
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import ConfigError, FeedConfig
@@ -32,7 +33,6 @@ from anthill_ingest.sink import Sink
 
 log = logging.getLogger(__name__)
 LOOKBACK_TRADING_DAYS = 2  # re-fetched on every run, for late corrections
-EVERY_DAY_CLASSES = {"crypto"}
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,8 @@ Progress = Callable[[str, int], None]  # (description, total) starts a task; (""
 
 
 def last_complete_day(asset_class: str, today: datetime.date) -> datetime.date:
-    """The newest day whose data is final: yesterday for crypto, else the previous trading day."""
-    if asset_class in EVERY_DAY_CLASSES:
-        return today - datetime.timedelta(days=1)
-    return calendar.previous_trading_day(today)
+    """The newest day whose data is final: the market's last day before today (yesterday for crypto)."""
+    return calendar.previous_market_day(asset_class, today)
 
 
 def plan_window(feed: FeedConfig, watermark: datetime.date | None, today: datetime.date) -> Window | None:
@@ -86,7 +84,7 @@ def plan_window(feed: FeedConfig, watermark: datetime.date | None, today: dateti
     if watermark is not None:
         start = watermark
         for _ in range(LOOKBACK_TRADING_DAYS):
-            start = calendar.previous_trading_day(start)
+            start = calendar.previous_market_day(spec.asset_class, start)
         if watermark >= end:
             return None
     elif spec.backfill is not None:
@@ -146,6 +144,8 @@ class Run:
         spec = self.feed.spec
         if spec.dataset == "aggregates" and not spec.tickers:
             raise ConfigError("spec.tickers is required when dataset is aggregates")
+        if spec.dataset == "groupedDaily" and spec.asset_class not in GROUPED_DAILY_ASSET_CLASSES:
+            raise ConfigError(f"spec.assetClass: {GROUPED_DAILY_UNSUPPORTED}")
         watermark = read_watermark(self.sink, self.feed)
         today = self.now.date()
         window = plan_window(self.feed, watermark, today)
@@ -187,10 +187,10 @@ class Run:
             yield from self._per_ticker(tickers, lambda t: self.api.aggregates(
                 t, multiplier, timespan, window.start, window.end, spec.adjusted))  # fmt: skip
         elif spec.dataset == "groupedDaily":
-            days = list(calendar.trading_days(window.start, window.end))
+            days = list(calendar.market_days(spec.asset_class, window.start, window.end))
             self.progress(f"grouped daily {window.start}..{window.end}", len(days))
             for day in days:
-                yield from self.api.grouped_daily(day, spec.adjusted)
+                yield from self.api.grouped_daily(day, spec.asset_class, spec.adjusted)
                 self.progress("", 1)
         elif spec.dataset == "dividends":
             yield from self._per_ticker(tickers, lambda t: self.api.dividends(t, window.start))

@@ -27,6 +27,8 @@ TIMESPAN_MINUTES = {"minute": 1, "hour": 60}
 DEFAULT_KEYS = frozenset({"sandbox"})
 MAX_LIMIT = 50_000
 SECONDS_PER_MINUTE = 60
+# The API's grouped daily markets as locale/market; the instruments' `market` names them the same way.
+GROUPED = {"us/stocks", "global/crypto", "global/fx"}
 
 
 @dataclass
@@ -193,8 +195,10 @@ class Handler(JsonHandler):
         match parts:
             case ["v2", "aggs", "ticker", ticker, "range", multiplier, timespan, start, end]:
                 return self._aggs(ticker, multiplier, timespan, start, end, query, number)
-            case ["v2", "aggs", "grouped", "locale", "us", "market", "stocks", day]:
-                return self._grouped(_date(day), query.get("adjusted", "true") != "false")
+            case ["v2", "aggs", "grouped", "locale", locale, "market", market, day] if (
+                f"{locale}/{market}" in GROUPED
+            ):
+                return self._grouped(market, _date(day), query.get("adjusted", "true") != "false")
             case ["v3", "reference", "dividends"]:
                 return self._reference(query, data.dividends, "ex_dividend_date")
             case ["v3", "reference", "splits"]:
@@ -234,10 +238,10 @@ class Handler(JsonHandler):
                 f"{urlencode(next_query)}"  # fmt: skip
         return body
 
-    def _grouped(self, day: datetime.date, adjusted: bool) -> dict[str, Any]:
+    def _grouped(self, market: str, day: datetime.date, adjusted: bool) -> dict[str, Any]:
         results = []
         for ticker, instrument in data.INSTRUMENTS.items():
-            if instrument.market != "stocks":
+            if instrument.market != market:
                 continue
             bar = data.daily_bar(ticker, day, adjusted)
             if bar is not None:

@@ -7,6 +7,7 @@ import json
 import math
 import traceback
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pyarrow.parquet as pq
@@ -16,10 +17,15 @@ from anthill_ingest import runner
 from anthill_ingest.client import MarketData
 from anthill_ingest.errors import RequestNotSentError
 from anthill_ingest.sink import MULTIPART_THRESHOLD, S3Sink
+from anthill_sandbox.data import INSTRUMENTS
 from anthill_sandbox.server import SandboxServer
 from tests.integration.ingest.conftest import feed_doc, run_ingest, s3_objects
 
 pytestmark = pytest.mark.integration
+
+CRYPTO = {"X:BTCUSD", "X:ETHUSD", "X:SOLUSD"}
+FOREX = {"C:EURUSD", "C:GBPUSD", "C:USDJPY"}
+STOCKS = {ticker for ticker, instrument in INSTRUMENTS.items() if instrument.market == "stocks"}
 
 
 def _bronze(objects: dict[str, bytes]) -> dict[str, bytes]:
@@ -239,6 +245,55 @@ def test_grouped_daily_calls_once_per_trading_day(
     assert outcome.summary["requests"] == 5  # Jul 1, 2, 3, 5, 8
     days = sorted(k.split("date=")[1][:10] for k in _bronze(s3_objects(bucket)))
     assert days == ["2024-07-01", "2024-07-02", "2024-07-03", "2024-07-05", "2024-07-08"]
+
+
+def _grouped_feed(bucket: str, asset_class: str) -> dict[str, Any]:
+    doc = feed_doc(f"{asset_class}-market", f"s3://{bucket}/market", dataset="groupedDaily",
+                   assetClass=asset_class, backfill={"from": "2024-07-04"})  # fmt: skip
+    doc["spec"] = {k: v for k, v in doc["spec"].items() if k not in ("tickers", "bars")}
+    return doc
+
+
+def _tickers_by_day(objects: dict[str, bytes]) -> dict[str, set[str]]:
+    return {key.split("date=")[1][:10]: set(pq.read_table(io.BytesIO(body)).column("ticker").to_pylist())
+            for key, body in _bronze(objects).items()}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("asset_class", "requests", "expected"),
+    [
+        pytest.param("stocks", 2, dict.fromkeys(("2024-07-05", "2024-07-08"), STOCKS),
+                     id="stocks: NYSE days, stocks only (no indices, crypto or fx)"),
+        pytest.param("crypto", 5, dict.fromkeys(("2024-07-04", "2024-07-05", "2024-07-06", "2024-07-07",
+                                                 "2024-07-08"), CRYPTO),
+                     id="crypto: every day, the weekend and July 4th included"),
+        # The forex calendar asks for Sunday too (the week opens Sunday evening); the sandbox's fx has no
+        # Sunday session, so that request comes back empty.
+        pytest.param("forex", 4, dict.fromkeys(("2024-07-04", "2024-07-05", "2024-07-08"), FOREX),
+                     id="forex: July 4th and Sunday asked for, Saturday not"),
+    ],
+)  # fmt: skip
+def test_grouped_daily_fetches_the_feeds_market_on_its_days(
+    tmp_path: Path, sandbox: SandboxServer, bucket: str, asset_class: str, requests: int,
+    expected: dict[str, set[str]],
+) -> None:  # fmt: skip
+    outcome = run_ingest(tmp_path, _grouped_feed(bucket, asset_class), sandbox, today="2024-07-09")
+    assert outcome.exit_code == 0, outcome.output
+    assert outcome.summary["requests"] == requests
+    assert outcome.summary["watermark"] == "2024-07-08"
+    assert _tickers_by_day(s3_objects(bucket)) == expected
+
+
+@pytest.mark.parametrize("asset_class", ["indices", "options"])
+def test_grouped_daily_of_a_market_without_one_exits_2_naming_the_field(
+    tmp_path: Path, sandbox: SandboxServer, bucket: str, asset_class: str
+) -> None:
+    outcome = run_ingest(tmp_path, _grouped_feed(bucket, asset_class), sandbox, today="2024-07-09")
+    assert outcome.exit_code == 2
+    assert "spec.assetClass" in outcome.output
+    assert "stocks, crypto and forex" in outcome.output
+    assert sum(sandbox.state.requests.values()) == 0
+    assert _bronze(s3_objects(bucket)) == {}
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,14 @@ import datetime
 
 import pytest
 
-from anthill_ingest.calendar import holidays, is_trading_day, previous_trading_day, trading_days
+from anthill_ingest.calendar import (
+    holidays,
+    is_trading_day,
+    market_days,
+    previous_market_day,
+    previous_trading_day,
+    trading_days,
+)
 
 D = datetime.date
 
@@ -45,3 +52,49 @@ def test_previous_trading_day_skips_weekends_and_holidays() -> None:
     assert previous_trading_day(D(2024, 7, 5)) == D(2024, 7, 3)
     assert previous_trading_day(D(2024, 12, 2)) == D(2024, 11, 29)
     assert previous_trading_day(D(2024, 1, 16)) == D(2024, 1, 12)
+
+
+# Thursday 2024-07-04 (Independence Day) to Monday 2024-07-08: a holiday and a weekend in five days.
+HOLIDAY_WEEK = (D(2024, 7, 4), D(2024, 7, 8))
+
+
+@pytest.mark.parametrize(
+    ("asset_class", "expected"),
+    [
+        pytest.param("stocks", [D(2024, 7, 5), D(2024, 7, 8)], id="stocks: NYSE days"),
+        pytest.param("indices", [D(2024, 7, 5), D(2024, 7, 8)], id="indices: NYSE days"),
+        pytest.param("options", [D(2024, 7, 5), D(2024, 7, 8)], id="options: NYSE days"),
+        pytest.param("crypto", [D(2024, 7, 4), D(2024, 7, 5), D(2024, 7, 6), D(2024, 7, 7), D(2024, 7, 8)],
+                     id="crypto: every calendar day"),
+        pytest.param("forex", [D(2024, 7, 4), D(2024, 7, 5), D(2024, 7, 7), D(2024, 7, 8)],
+                     id="forex: no NYSE holidays; the Sunday-evening open makes a Sunday bar, Saturday has none"),
+    ],
+)  # fmt: skip
+def test_market_days_per_asset_class(asset_class: str, expected: list[datetime.date]) -> None:
+    assert list(market_days(asset_class, *HOLIDAY_WEEK)) == expected
+
+
+@pytest.mark.parametrize(
+    ("asset_class", "day", "expected"),
+    [
+        pytest.param("stocks", D(2024, 7, 8), D(2024, 7, 5), id="stocks: Monday -> Friday"),
+        pytest.param("stocks", D(2024, 7, 5), D(2024, 7, 3), id="stocks: skips July 4th"),
+        pytest.param("crypto", D(2024, 7, 8), D(2024, 7, 7), id="crypto: Monday -> Sunday"),
+        pytest.param("crypto", D(2024, 7, 7), D(2024, 7, 6), id="crypto: Sunday -> Saturday"),
+        pytest.param("forex", D(2024, 7, 8), D(2024, 7, 7), id="forex: Monday -> Sunday"),
+        pytest.param("forex", D(2024, 7, 7), D(2024, 7, 5), id="forex: Sunday -> Friday"),
+        pytest.param("forex", D(2024, 7, 5), D(2024, 7, 4), id="forex: trades on July 4th"),
+    ],
+)
+def test_previous_market_day_per_asset_class(
+    asset_class: str, day: datetime.date, expected: datetime.date
+) -> None:
+    assert previous_market_day(asset_class, day) == expected
+
+
+def test_a_crypto_year_has_every_day_and_a_forex_year_every_day_but_saturdays() -> None:
+    assert len(list(market_days("crypto", D(2024, 1, 1), D(2024, 12, 31)))) == 366
+    assert len(list(market_days("forex", D(2024, 1, 1), D(2024, 12, 31)))) == 366 - 52
+    assert list(market_days("stocks", D(2024, 1, 1), D(2024, 12, 31))) == list(
+        trading_days(D(2024, 1, 1), D(2024, 12, 31))
+    )
