@@ -44,6 +44,13 @@ class Faults:
     schema_surprise_every: int = 0  # every N-th aggregates page has bars without a close price
     delay: float = 0.0  # seconds added to each response
     requests_per_minute: int = 0  # enforce a plan's budget (0: unlimited)
+    # Raw 200 bodies served instead of the generated answer, by path prefix (the longest prefix wins):
+    # hostile vendor data, byte for byte, for the clients' tests.
+    bodies: dict[str, bytes] = field(default_factory=dict)
+
+    def body_for(self, path: str) -> bytes | None:
+        prefixes = [prefix for prefix in self.bodies if path.startswith(prefix)]
+        return self.bodies[max(prefixes, key=len)] if prefixes else None
 
 
 @dataclass
@@ -166,6 +173,9 @@ class Handler(JsonHandler):
                 return
             if _hit(number - faults.rate_limit_first, faults.server_error_first, faults.server_error_every):
                 self._send(HTTPStatus.BAD_GATEWAY, _error("Upstream unavailable, please retry."))
+                return
+            if (raw := faults.body_for(url.path)) is not None:
+                self._send_raw(HTTPStatus.OK, raw)
                 return
             body = self._route(url.path, query, number)
         except ApiError as exc:
