@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from anthill_devkit.demo.report import (
+    WIDTH,
     Series,
     breadth_chart,
+    chart_layout,
     drawdown_chart,
     html_report,
     line_chart,
@@ -222,6 +224,39 @@ def test_left_margin_follows_the_widest_tick_label(svg: str) -> None:
     widest = max(box.right - box.left for box in labels)
     # Fits (above) and is not a fixed guess: the plot starts within a few units of the label's room.
     assert chart.plot.left - widest <= 24, f"margin {chart.plot.left} for labels {widest:.0f} wide"
+
+
+@pytest.mark.parametrize(
+    ("labels", "names"),
+    [
+        # Index levels: the margin grows to the widest label, wherever it sits in the list.
+        pytest.param(["17,500.00", "21,403.75", "9.00"], ["close", "SMA 50", "SMA 200"], id="index-levels"),
+        # The breadth chart's long names, which overlapped at a fixed spacing.
+        pytest.param(
+            ["-12", "0", "12"], ["advancers - decliners", "52-week highs", "52-week lows"], id="breadth"
+        ),
+        # The demo's 14 tickers wrap onto a second line, still above the plot.
+        pytest.param(["0%", "-35%"], TICKERS, id="fourteen-tickers"),
+        # One name wider than a whole line: shortened so that it keeps to the chart.
+        pytest.param(["1.00"], ["x" * 300, "short"], id="long-name"),
+        # No legend at all: the plot starts just below the top edge.
+        pytest.param(["1.00"], [], id="no-legend"),
+    ],
+)
+def test_layout_keeps_labels_and_legend_off_the_plot(labels: list[str], names: list[str]) -> None:
+    layout = chart_layout(labels, names)
+    plot = layout.plot
+    assert plot.x - 6 >= max(text_width(label) for label in labels)  # the widest label fits left of the plot
+    assert plot.bottom < layout.height
+    boxes = [item.box for item in layout.legend]
+    assert len(boxes) == len(names)
+    for box in boxes:
+        assert box.x >= 0, box
+        assert box.right <= WIDTH, box
+        assert box.y >= 0, box
+        assert not box.overlaps(plot), box
+    for one, other in itertools.combinations(boxes, 2):
+        assert not one.overlaps(other), (one, other)
 
 
 def test_text_width_is_never_below_the_widest_face() -> None:
