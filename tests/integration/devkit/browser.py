@@ -8,6 +8,7 @@ and swatches with the renderer's own ``getBBox`` (the fonts the machine really h
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import subprocess
 from collections.abc import Mapping
@@ -90,3 +91,29 @@ def screenshot(browser: Path, page: Path, png: Path, height: int) -> Path:
     _chromium(browser, png.parent / "profile", f"--screenshot={png}", f"--window-size={VIEWPORT_WIDTH},{height}",
               page.as_uri())  # fmt: skip
     return png
+
+
+def _overlap(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether two measured boxes share any area (touching edges do not count)."""
+    return bool(one["left"] < other["right"] and other["left"] < one["right"] and one["top"] < other["bottom"]
+                and other["top"] < one["bottom"])  # fmt: skip
+
+
+def problems(rendered: Rendered) -> list[str]:
+    """Every text or swatch Chromium drew outside its chart, on the plot, or on another one."""
+    found = []
+    for chart in rendered.charts:
+        view, plot, items = chart["view"], chart["plot"], chart["items"]
+        for item in items:
+            what = f"{chart['label']}: {item['kind']} {item['text']!r}"
+            if (
+                min(item["left"], item["top"]) < 0
+                or item["right"] > view["width"]
+                or item["bottom"] > view["height"]
+            ):
+                found.append(f"{what} leaves the chart ({item} in {view})")
+            if plot is not None and _overlap(item, plot):
+                found.append(f"{what} is on the plot ({item} on {plot})")
+        found += [f"{chart['label']}: {one['kind']} {one['text']!r} overlaps {other['kind']} {other['text']!r}"
+                  for one, other in itertools.combinations(items, 2) if _overlap(one, other)]  # fmt: skip
+    return found

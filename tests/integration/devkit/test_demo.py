@@ -15,6 +15,7 @@ import yaml
 
 from anthill_devkit.controlplane import Binaries
 from tests.helpers import REPO, anthill
+from tests.integration.devkit.browser import ensure_chromium, measure, problems, screenshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -65,6 +66,10 @@ def test_demo_ingests_refines_summarises_and_reports(tmp_path: Path) -> None:
     assert f"report: {tmp_path / 'r.html'}" in out.replace("\n", "")
     report = (tmp_path / "r.html").read_text()
     assert report.count("<svg") == 2 + 5  # breadth, drawdowns, one price chart per ticker
+    # As a browser draws it: nothing cut off or overlapping; r.png beside it is there to look at.
+    rendered = measure(ensure_chromium(), tmp_path / "r.html", tmp_path)
+    screenshot(ensure_chromium(), tmp_path / "r.html", tmp_path / "r.png", rendered.height)
+    assert problems(rendered) == []
     assert (lake / "gold" / "yearly_performance" / "_delta_log").is_dir()
 
     # Again: nothing new to fetch, every table up to date, the same summary.

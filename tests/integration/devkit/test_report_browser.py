@@ -8,7 +8,6 @@ look at. The assertions use the boxes Chromium itself computed with the fonts th
 from __future__ import annotations
 
 import datetime
-import itertools
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import yaml
 from anthill_devkit.demo.report import html_report, summarize, text_width
 from anthill_sandbox.data import INSTRUMENTS, daily_bar
 from tests.helpers import REPO
-from tests.integration.devkit.browser import Rendered, ensure_chromium, measure, screenshot
+from tests.integration.devkit.browser import ensure_chromium, measure, problems, screenshot
 
 pytestmark = pytest.mark.integration
 
@@ -74,34 +73,6 @@ def demo_like_gold(tickers: list[str]) -> tuple[list[Row], list[Row], list[Row]]
         breadth.append({"date": days[index], "advancers": sum(m > 0 for m in moves),
                         "decliners": sum(m < 0 for m in moves), "new_highs": highs, "new_lows": lows})  # fmt: skip
     return averages, drawdowns, breadth
-
-
-def problems(rendered: Rendered) -> list[str]:
-    """Every text or swatch Chromium drew outside its chart, on the plot, or on another one."""
-    found = []
-    for chart in rendered.charts:
-        view, plot = chart["view"], chart["plot"]
-        items = chart["items"]
-
-        def overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
-            return bool(a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"]
-                        and b["top"] < a["bottom"])  # fmt: skip
-
-        for item in items:
-            what = f"{chart['label']}: {item['kind']} {item['text']!r}"
-            if (
-                item["left"] < 0
-                or item["top"] < 0
-                or item["right"] > view["width"]
-                or item["bottom"] > view["height"]
-            ):
-                found.append(f"{what} leaves the chart ({item} in {view})")
-            if plot is not None and overlap(item, plot):
-                found.append(f"{what} is on the plot ({item} on {plot})")
-        for one, other in itertools.combinations(items, 2):
-            if overlap(one, other):
-                found.append(f"{chart['label']}: {one['text']!r} overlaps {other['text']!r}")
-    return found
 
 
 def test_report_draws_every_label_inside_its_chart_and_clear_of_the_rest(tmp_path: Path) -> None:
