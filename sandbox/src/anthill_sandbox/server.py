@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -58,6 +59,10 @@ class SandboxState:
     faults: Faults = field(default_factory=Faults)
     api_keys: frozenset[str] = DEFAULT_KEYS
     page_size: int = MAX_LIMIT  # results per page before next_url, never more than the request's limit
+    # Serve daily bars with a vendor's quirks (bad prints, a preliminary newest day: data.vendor_bar), as of
+    # the date ``today`` returns; off, every bar is the clean one.
+    quirks: bool = False
+    today: Callable[[], datetime.date] = field(default=lambda: datetime.datetime.now(datetime.UTC).date())
     requests: Counter[str] = field(default_factory=Counter)
     credentials_in: Counter[str] = field(default_factory=Counter)  # "header" or "query": how keys arrived
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -111,8 +116,9 @@ def _day_start_ms(day: datetime.date) -> int:
 
 
 def aggregate_bars(ticker: str, multiplier: int, timespan: str, start: datetime.date, end: datetime.date,
-                   adjusted: bool) -> list[dict[str, Any]]:  # fmt: skip
-    """Bars of ``multiplier`` x ``timespan`` between two dates (inclusive), oldest first."""
+                   adjusted: bool, quirks_on: datetime.date | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Bars of ``multiplier`` x ``timespan`` between two dates (inclusive), oldest first; with ``quirks_on``,
+    daily bars as a vendor serves them that day (:func:`data.vendor_bar`)."""
     days = [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
     if timespan in TIMESPAN_MINUTES:
         size = TIMESPAN_MINUTES[timespan] * multiplier
@@ -123,7 +129,7 @@ def aggregate_bars(ticker: str, multiplier: int, timespan: str, start: datetime.
                 out.append(_merge(minutes[i : i + size]))
         return out
     daily = [
-        (_day_start_ms(d), bar) for d in days if (bar := data.daily_bar(ticker, d, adjusted)) is not None
+        (_day_start_ms(d), bar) for d in days if (bar := _daily(ticker, d, adjusted, quirks_on)) is not None
     ]
     if timespan == "day":
         groups = [daily[i : i + multiplier] for i in range(0, len(daily), multiplier)]
@@ -136,6 +142,14 @@ def aggregate_bars(ticker: str, multiplier: int, timespan: str, start: datetime.
         groups = [list(itertools.chain.from_iterable(ordered[i : i + multiplier]))
                   for i in range(0, len(ordered), multiplier)]  # fmt: skip
     return [_merge(group) for group in groups if group]
+
+
+def _daily(
+    ticker: str, day: datetime.date, adjusted: bool, quirks_on: datetime.date | None
+) -> data.DailyBar | None:
+    if quirks_on is None:
+        return data.daily_bar(ticker, day, adjusted)
+    return data.vendor_bar(ticker, day, adjusted, quirks_on)
 
 
 def _merge(bars: list[tuple[int, data.DailyBar]]) -> dict[str, Any]:
@@ -231,7 +245,11 @@ class Handler(JsonHandler):
         if ticker not in data.INSTRUMENTS:
             return {"ticker": ticker, "queryCount": 0, "resultsCount": 0, "adjusted": adjusted, "status": "OK",
                     "request_id": request_id}  # fmt: skip
-        bars = aggregate_bars(ticker, int(multiplier), timespan, _date(start), _date(end), adjusted)
+        state = self.server.state
+        quirks_on = state.today() if state.quirks else None
+        bars = aggregate_bars(
+            ticker, int(multiplier), timespan, _date(start), _date(end), adjusted, quirks_on
+        )
         offset = int(query.get("cursor", "0"))
         size = min(limit, self.server.state.page_size)
         page = bars[offset : offset + size]
@@ -253,7 +271,8 @@ class Handler(JsonHandler):
         for ticker, instrument in data.INSTRUMENTS.items():
             if instrument.market != market:
                 continue
-            bar = data.daily_bar(ticker, day, adjusted)
+            state = self.server.state
+            bar = _daily(ticker, day, adjusted, state.today() if state.quirks else None)
             if bar is not None:
                 results.append(_bar_json(_day_start_ms(day), bar, ticker))
         body: dict[str, Any] = {"queryCount": len(results), "resultsCount": len(results), "adjusted": adjusted,

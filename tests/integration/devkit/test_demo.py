@@ -132,7 +132,8 @@ def test_demo_on_the_cluster_shows_every_resource_ready(binaries: Binaries, tmp_
         lines = [line.split() for line in result.stdout.splitlines() if "anthill.io/" in line]
         names = [line[0] for line in lines]
         assert names == [
-            f"marketfeed.anthill.io/demo-{feed}" for feed in ("dividends", "equities", "indices", "splits")
+            f"marketfeed.anthill.io/demo-{feed}"
+            for feed in ("dividends", "equities", "indices", "splits", "unadjusted")
         ] + ["medallionpipeline.anthill.io/demo"]
         assert all(line[1:3] == ["True", "True"] for line in lines), result.stdout
     finally:

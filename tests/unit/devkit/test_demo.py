@@ -34,6 +34,7 @@ def test_plan_reads_the_example_feeds_and_pipeline() -> None:
     plan = load_plan(REPO / "examples" / "demo.yaml", None)
     assert [feed.name for feed in plan.feeds] == [
         "demo-equities",
+        "demo-unadjusted",
         "demo-indices",
         "demo-dividends",
         "demo-splits",
