@@ -18,6 +18,9 @@ from anthill_ingest.bodies import kind
 from anthill_ingest.errors import SchemaSurpriseError
 
 NEW_YORK = ZoneInfo("America/New_York")
+# Massive's 24-hour markets (crypto "X:", forex "C:") stamp daily bars at midnight UTC and their days are UTC
+# days; every other market's day is New York's. anthill_spark's gold dates bars by the same rule.
+UTC_DATED_PREFIXES = ("X:", "C:")
 
 BARS = pa.schema([
     pa.field("ticker", pa.string(), nullable=False),
@@ -194,12 +197,16 @@ def holiday_row(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def trading_date(ticker: str, ts: datetime.datetime) -> datetime.date:
+    """The day a bar stamped ``ts`` belongs to: its UTC date for crypto and forex, New York's otherwise."""
+    return ts.astimezone(datetime.UTC if ticker.startswith(UTC_DATED_PREFIXES) else NEW_YORK).date()
+
+
 def partition_date(dataset: str, row: dict[str, Any], run_date: datetime.date) -> datetime.date:
-    """The ``date=`` partition a row belongs to: the trading date in New York for bars, the event date
-    for dividends and splits, the run's date for reference snapshots."""
+    """The ``date=`` partition a row belongs to: the bar's trading date (:func:`trading_date`), the event
+    date for dividends and splits, the run's date for reference snapshots."""
     if dataset in ("aggregates", "groupedDaily"):
-        ts: datetime.datetime = row["ts"]
-        return ts.astimezone(NEW_YORK).date()
+        return trading_date(row["ticker"], row["ts"])
     if dataset == "dividends":
         ex: datetime.date = row["ex_dividend_date"]
         return ex

@@ -110,9 +110,11 @@ def _bar_json(ts: int, bar: data.DailyBar, ticker: str | None = None) -> dict[st
     return out
 
 
-def _day_start_ms(day: datetime.date) -> int:
-    """Polygon stamps daily bars at midnight New York; the sandbox uses 05:00 UTC (EST)."""
-    return int(datetime.datetime(day.year, day.month, day.day, 5, tzinfo=datetime.UTC).timestamp() * 1000)
+def _day_start_ms(day: datetime.date, ticker: str) -> int:
+    """Massive stamps a daily bar at the start of its day: midnight New York for stocks and indices (the
+    sandbox uses 05:00 UTC, EST), midnight UTC for the 24-hour crypto and fx markets."""
+    hour = 0 if data.INSTRUMENTS[ticker].market in ("crypto", "fx") else 5
+    return int(datetime.datetime(day.year, day.month, day.day, hour, tzinfo=datetime.UTC).timestamp() * 1000)
 
 
 def aggregate_bars(ticker: str, multiplier: int, timespan: str, start: datetime.date, end: datetime.date,
@@ -129,7 +131,9 @@ def aggregate_bars(ticker: str, multiplier: int, timespan: str, start: datetime.
                 out.append(_merge(minutes[i : i + size]))
         return out
     daily = [
-        (_day_start_ms(d), bar) for d in days if (bar := _daily(ticker, d, adjusted, quirks_on)) is not None
+        (_day_start_ms(d, ticker), bar)
+        for d in days
+        if (bar := _daily(ticker, d, adjusted, quirks_on)) is not None
     ]
     if timespan == "day":
         groups = [daily[i : i + multiplier] for i in range(0, len(daily), multiplier)]
@@ -274,7 +278,7 @@ class Handler(JsonHandler):
             state = self.server.state
             bar = _daily(ticker, day, adjusted, state.today() if state.quirks else None)
             if bar is not None:
-                results.append(_bar_json(_day_start_ms(day), bar, ticker))
+                results.append(_bar_json(_day_start_ms(day, ticker), bar, ticker))
         body: dict[str, Any] = {"queryCount": len(results), "resultsCount": len(results), "adjusted": adjusted,
                                 "status": "OK", "request_id": uuid.uuid4().hex}  # fmt: skip
         if results:

@@ -1,0 +1,50 @@
+"""Gold dates a bar by its market's day, as the ingest partitions bronze: UTC for crypto and forex."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from pyspark.sql import SparkSession
+
+from anthill_ingest import records
+from anthill_spark.transforms import gold
+
+UTC = datetime.UTC
+
+
+def test_gold_and_the_ingest_date_the_same_markets_in_utc() -> None:
+    assert gold.UTC_DATED_PREFIXES == records.UTC_DATED_PREFIXES
+
+
+@pytest.mark.parametrize(
+    ("ticker", "ts", "day"),
+    [
+        # Massive stamps stocks' daily bars at midnight New York (04:00 or 05:00 UTC).
+        pytest.param(
+            "AAPL", datetime.datetime(2024, 7, 8, 4, tzinfo=UTC), datetime.date(2024, 7, 8), id="stock"
+        ),
+        pytest.param(
+            "I:NDX", datetime.datetime(2024, 1, 8, 5, tzinfo=UTC), datetime.date(2024, 1, 8), id="index"
+        ),
+        # ... and 24-hour markets' at midnight UTC, which is the previous evening in New York.
+        pytest.param(
+            "X:BTCUSD",
+            datetime.datetime(2024, 7, 6, tzinfo=UTC),
+            datetime.date(2024, 7, 6),
+            id="crypto Saturday",
+        ),
+        pytest.param(
+            "C:EURUSD",
+            datetime.datetime(2024, 7, 8, tzinfo=UTC),
+            datetime.date(2024, 7, 8),
+            id="forex Monday",
+        ),
+    ],
+)
+def test_a_bar_is_dated_by_its_markets_day(
+    spark: SparkSession, ticker: str, ts: datetime.datetime, day: datetime.date
+) -> None:
+    bars = spark.createDataFrame([(ticker, "1day", ts)], "ticker string, timespan string, ts timestamp")
+    assert gold.with_trading_date(bars).first()["date"] == day  # type: ignore[index]
+    assert records.trading_date(ticker, ts) == day
