@@ -14,9 +14,9 @@ from pyspark.testing import assertDataFrameEqual
 
 from anthill_ingest.calendar import trading_days
 from anthill_sandbox.server import SandboxServer
-from anthill_spark.jobs.gold import silver_to_gold
+from anthill_spark.jobs.gold import built_from, silver_to_gold
 from anthill_spark.jobs.silver import bronze_to_silver, silver_watermark
-from anthill_spark.lake import Lake, read_table
+from anthill_spark.lake import Lake, read_table, write_table
 from tests.integration.ingest.conftest import feed_doc, run_ingest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -112,9 +112,37 @@ def test_silver_to_gold_builds_every_table(spark: SparkSession, lake: Lake) -> N
     assert aapl is not None
     assert aapl["dividend_yield"] > 0
     assert aapl["beta"] > 0
+    # The lake holds 2024 to June 28 only, and its first day has no return: the year is partial.
+    assert (aapl["first_day"], aapl["last_day"], aapl["is_partial"]) == (
+        datetime.date(2024, 1, 2), datetime.date(2024, 6, 28), True,
+    )  # fmt: skip
     vol = read_table(spark, lake, "gold", "volatility").where("ticker = 'AAPL'").orderBy("date").collect()
     assert vol[19]["volatility_20d"] is None
     assert 0 < vol[20]["volatility_20d"] < 2
+
+
+def test_a_gold_table_built_by_an_earlier_definition_is_rebuilt_whole(
+    spark: SparkSession, lake: Lake
+) -> None:
+    """yearly_performance as written before partial years were marked (no definition recorded, no
+    is_partial), with silver unchanged since: skipped as up to date it would keep rows of the old definition,
+    and rebuilt incrementally it would mix both (Delta would refuse the new columns). It is rebuilt whole."""
+    bronze_to_silver(spark, lake, bronze(lake))
+    silver_to_gold(spark, lake, ["yearly_performance"])
+    built = built_from(spark, lake, "yearly_performance")
+    assert built is not None
+    columns = read_table(spark, lake, "gold", "yearly_performance").columns
+    earlier = read_table(spark, lake, "gold", "yearly_performance").drop(
+        "first_day", "last_day", "is_partial"
+    )
+    # What an earlier version recorded: what the table was built from, and no definition.
+    write_table(spark.createDataFrame(earlier.collect(), earlier.schema), lake, "gold", "yearly_performance",
+                metadata=built.metadata())  # fmt: skip
+
+    result = silver_to_gold(spark, lake, ["yearly_performance"])["yearly_performance"]
+    assert (result.mode, result.rows) == ("full", 5)
+    assert read_table(spark, lake, "gold", "yearly_performance").columns == columns
+    assert silver_to_gold(spark, lake, ["yearly_performance"])["yearly_performance"].mode == "up to date"
 
 
 def test_bad_bars_go_to_quarantine(spark: SparkSession, lake: Lake) -> None:

@@ -6,14 +6,19 @@ import datetime
 import math
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pytest
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.testing import assertDataFrameEqual
 
+from anthill_ingest.calendar import market_days, trading_days
 from anthill_sandbox import data
 from anthill_spark.transforms.gold import (
     BREADTH_WINDOW,
+    first_market_day,
+    last_market_day,
     with_anomalies,
     with_daily_returns,
     with_drawdowns,
@@ -224,6 +229,11 @@ def test_anomalies_and_breadth_agree_with_the_oracle(
     assert breadth["new_highs"].sum() > 0  # the sample is longer than a year: the rule is exercised
 
 
+def _year_of_market_days(asset_class: str, year: int) -> tuple[datetime.date, datetime.date]:
+    days = list(market_days(asset_class, D(year, 1, 1), D(year, 12, 31)))
+    return days[0], days[-1]
+
+
 def test_yearly_performance_agrees_with_the_oracle(spark: SparkSession) -> None:
     rows, dividends = [], []
     for ticker in ("AAPL", "KO", "I:NDX", "I:COMP"):
@@ -249,21 +259,31 @@ def test_yearly_performance_agrees_with_the_oracle(spark: SparkSession) -> None:
     market = prices[prices["ticker"].isin(["I:NDX", "I:COMP"])].groupby("date")["r"].mean().rename("m")
     prices = prices.join(market, on="date")
     expected: dict[tuple[object, object], dict[str, float]] = {}
+    marks: dict[tuple[object, object], tuple[object, ...]] = {}
     for (name, year), g in prices.groupby(["ticker", "year"]):
         pair = g.dropna(subset=["r", "m"])
         beta = np.cov(pair["r"], pair["m"], ddof=1)[0, 1] / np.var(pair["m"], ddof=1)
         annual = float(np.prod(1 + g["r"].dropna()) - 1)
-        market_annual = float(np.prod(1 + g["m"].dropna()) - 1)
+        market_annual = float(np.prod(1 + pair["m"]) - 1)
         vol = float(g["r"].std(ddof=1) * math.sqrt(252))
+        # Whole: bars from the market's first to its last day of the year, and a return on the first.
+        first, last = _year_of_market_days("indices" if ":" in str(name) else "stocks", int(str(year)))
+        partial = not (g["date"].min() == first and g["date"].max() == last and g["r"].notna().all())
+        fraction = g["r"].notna().sum() / 252 if partial else 1.0
+        rf = 0.03 * fraction
         year_paid = paid[
-            (paid["ticker"] == name) & (pd.to_datetime(paid["ex_dividend_date"]).dt.year == year)
+            (paid["ticker"] == name)
+            & (pd.to_datetime(paid["ex_dividend_date"]).dt.year == year)
+            & (paid["ex_dividend_date"] <= g["date"].max())
         ]
         expected[(name, year)] = {
             "annual_return": annual, "volatility": vol, "beta": beta,
             "correlation": float(np.corrcoef(pair["r"], pair["m"])[0, 1]),
-            "capm_expected_return": 0.03 + beta * (market_annual - 0.03), "sharpe": (annual - 0.03) / vol,
+            "capm_expected_return": rf + beta * (market_annual - rf),
+            "sharpe": (annual - rf) / (vol * math.sqrt(fraction)),
             "dividend_yield": float(year_paid["cash_amount"].sum() / g.sort_values("date")["close"].iloc[-1]),
         }  # fmt: skip
+        marks[(name, year)] = (g["date"].min(), g["date"].max(), partial)
     oracle = pd.DataFrame.from_dict(expected, orient="index")
     oracle.index = oracle.index.set_names(["ticker", "year"])
     oracle = oracle.sort_index()
@@ -272,6 +292,136 @@ def test_yearly_performance_agrees_with_the_oracle(spark: SparkSession) -> None:
     for column in oracle.columns:
         np.testing.assert_allclose(ours[column].to_numpy(dtype=float), oracle[column].to_numpy(dtype=float),
                                    rtol=1e-9, atol=1e-12, err_msg=column)  # fmt: skip
+    assert {key: tuple(row) for key, row in ours[["first_day", "last_day", "is_partial"]].iterrows()} == marks
+    # The sample starts in June 2022 and ends on 2024's last market day: both kinds of year occur.
+    assert ours.xs(2022, level="year")["is_partial"].all()
+    assert not ours.xs(2023, level="year")["is_partial"].any()
+
+
+MARKETS = {"AAPL": "stocks", "I:NDX": "indices", "O:SPY251219C00600000": "options", "X:BTCUSD": "crypto",
+           "C:EURUSD": "forex"}  # fmt: skip
+
+
+def test_each_markets_year_starts_and_ends_where_the_ingest_calendar_does(spark: SparkSession) -> None:
+    """A year is whole when its bars reach its market's first and last day; those days must be the ones the
+    ingest fetches. 40 years hold every weekday of New Year's Day and Eve, leap years and not."""
+    years = range(2000, 2040)
+    frame = spark.createDataFrame([(t, y) for t in MARKETS for y in years], "ticker string, year int")
+    bounds = frame.select(
+        "ticker", "year",
+        first_market_day(F.col("ticker"), F.col("year")).alias("first"),
+        last_market_day(F.col("ticker"), F.col("year")).alias("last"),
+    ).collect()  # fmt: skip
+    ours = {(row["ticker"], row["year"]): (row["first"], row["last"]) for row in bounds}
+    assert ours == {(t, y): _year_of_market_days(MARKETS[t], y) for t in MARKETS for y in years}
+
+
+def _path(ticker: str, days: list[datetime.date], step: int = 7) -> list[tuple[str, datetime.date, float]]:
+    """Closes on ``days`` from 100, moving by a repeating pattern of daily returns within +-0.4%."""
+    rows, close = [], 100.0
+    for i, day in enumerate(days):
+        rows.append((ticker, day, close))
+        close *= 1 + 0.004 * ((i * step) % 11 - 5) / 5
+    return rows
+
+
+def _nyse(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    return list(trading_days(start, end))
+
+
+def _every_day(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    return [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+@pytest.mark.parametrize(
+    ("ticker", "days", "year", "first_day", "last_day", "is_partial"),
+    [
+        pytest.param("AAPL", _nyse(D(2022, 12, 30), D(2023, 12, 29)), 2023, D(2023, 1, 3), D(2023, 12, 29), False,
+                     id="whole year: from the previous year's close to the last market day (2023: Jan 3-Dec 29)"),
+        pytest.param("AAPL", _nyse(D(2023, 6, 15), D(2023, 12, 29)), 2023, D(2023, 6, 15), D(2023, 12, 29), True,
+                     id="the lake's first year starts mid-year"),
+        pytest.param("AAPL", _nyse(D(2023, 1, 3), D(2023, 12, 29)), 2023, D(2023, 1, 3), D(2023, 12, 29), True,
+                     id="a lake starting on the year's first market day has no return for that day"),
+        pytest.param("AAPL", _nyse(D(2023, 12, 1), D(2024, 7, 17)), 2024, D(2024, 1, 2), D(2024, 7, 17), True,
+                     id="the current year, not over yet"),
+        pytest.param("X:BTCUSD", _every_day(D(2022, 12, 31), D(2023, 12, 31)), 2023, D(2023, 1, 1),
+                     D(2023, 12, 31), False, id="crypto trades on New Year's Day and Eve: a whole year"),
+        pytest.param("X:BTCUSD", [d for d in _every_day(D(2022, 12, 1), D(2023, 12, 31)) if d != D(2023, 1, 1)],
+                     2023, D(2023, 1, 2), D(2023, 12, 31), True,
+                     id="crypto from Jan 2 misses New Year's Day, which a stock year would not"),
+    ],
+)  # fmt: skip
+def test_yearly_rows_mark_partial_years(
+    spark: SparkSession,
+    ticker: str,
+    days: list[datetime.date],
+    year: int,
+    first_day: datetime.date,
+    last_day: datetime.date,
+    is_partial: bool,
+) -> None:
+    yearly = with_yearly_performance(closes(spark, _path(ticker, days))).where(F.col("year") == year)
+    # One return per bar of the year, but none for the ticker's very first bar.
+    returns = sum(day.year == year for day in days) - (days[0].year == year)
+    assert [
+        (r["first_day"], r["last_day"], r["is_partial"], r["trading_days"]) for r in yearly.collect()
+    ] == [(first_day, last_day, is_partial, returns)]
+
+
+@pytest.mark.parametrize(
+    ("days", "year", "partial"),
+    [
+        pytest.param(_nyse(D(2022, 12, 30), D(2023, 12, 29)), 2023, False,
+                     id="a whole year: the whole rate against the annualised volatility"),
+        pytest.param(_nyse(D(2023, 12, 1), D(2024, 7, 17)), 2024, True,
+                     id="a partial year: rate and volatility both scaled to its returns / 252"),
+    ],
+)  # fmt: skip
+def test_partial_years_are_charged_a_pro_rated_risk_free_rate(
+    spark: SparkSession, days: list[datetime.date], year: int, partial: bool
+) -> None:
+    rows = _path("AAPL", days) + _path("I:NDX", days, step=3)
+    yearly = with_yearly_performance(closes(spark, rows), risk_free_rate=0.04)
+    row = yearly.where((F.col("ticker") == "AAPL") & (F.col("year") == year)).first()
+    assert row is not None
+
+    # By definition: returns of the year's bars (the first from the previous year's close).
+    in_year = np.array([day.year == year for day in days[1:]])
+
+    def year_returns(path: list[tuple[str, datetime.date, float]]) -> npt.NDArray[np.float64]:
+        close = np.array([c for _, _, c in path])
+        return np.asarray((close[1:] / close[:-1] - 1)[in_year], dtype=np.float64)
+
+    r, m = year_returns(rows[: len(days)]), year_returns(rows[len(days) :])
+    fraction = len(r) / 252 if partial else 1.0
+    rf = 0.04 * fraction
+    period_return, market_return = np.prod(1 + r) - 1, np.prod(1 + m) - 1
+    volatility = np.std(r, ddof=1) * math.sqrt(252)
+    beta = np.cov(r, m, ddof=1)[0, 1] / np.var(m, ddof=1)
+    assert row["sharpe"] == pytest.approx((period_return - rf) / (volatility * math.sqrt(fraction)), rel=1e-9)
+    assert row["capm_expected_return"] == pytest.approx(rf + beta * (market_return - rf), rel=1e-9)
+    assert row["is_partial"] is partial
+
+
+@pytest.mark.parametrize(
+    ("ex_dividend_date", "counted"),
+    [
+        pytest.param(D(2024, 3, 14), True, id="an ex-date within the year's bars"),
+        pytest.param(D(2024, 7, 17), True, id="an ex-date on the year's last bar"),
+        pytest.param(D(2024, 9, 13), False, id="declared, but its ex-date is after the year's last bar"),
+        pytest.param(D(2023, 12, 14), False, id="an ex-date in the previous year"),
+    ],
+)
+def test_dividend_yield_counts_ex_dates_up_to_the_years_last_bar(
+    spark: SparkSession, ex_dividend_date: datetime.date, counted: bool
+) -> None:
+    bars = _path("KO", _nyse(D(2023, 12, 1), D(2024, 7, 17)))
+    dividends = spark.createDataFrame(
+        [("KO", ex_dividend_date, 0.485)], "ticker string, ex_dividend_date date, cash_amount double"
+    )
+    row = with_yearly_performance(closes(spark, bars), dividends).where(F.col("year") == 2024).first()
+    assert row is not None
+    assert row["dividend_yield"] == pytest.approx(0.485 / bars[-1][2] if counted else 0.0, rel=1e-12)
 
 
 def test_split_adjustment_restates_only_unadjusted_bars_before_each_split(spark: SparkSession) -> None:

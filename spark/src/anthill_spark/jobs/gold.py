@@ -33,7 +33,9 @@ class GoldTable:
     ``lookback`` counts trading days (rows per ticker); ``None`` means all of it (running peaks).
     Tables keyed by ``year`` are rebuilt from the start of the changed day's year. ``running`` computes,
     from all history, the columns that need it (keyed by ticker and date); a rebuild takes those from it
-    and the rest from ``build`` over the lookback alone.
+    and the rest from ``build`` over the lookback alone. ``definition`` is bumped whenever the table's
+    columns or formulas change: a table built by another definition is rebuilt whole, since rows kept from
+    before would mix two definitions (and Delta refuses rebuilt rows with other columns).
     """
 
     build: Callable[[SilverInputs], DataFrame]
@@ -41,6 +43,7 @@ class GoldTable:
     by_year: bool = False
     uses_dividends: bool = False
     running: Callable[[DataFrame], DataFrame] | None = None
+    definition: int = 1
 
     def appends(self, since: datetime.date, through: datetime.date | None) -> bool:
         """Whether rows rebuilt from ``since`` are all new to a table built through ``through`` (its last
@@ -64,8 +67,13 @@ GOLD_TABLES: dict[str, GoldTable] = {
     "drawdowns": GoldTable(lambda s: s.daily.transform(gold.with_drawdowns), None),
     "anomalies": GoldTable(lambda s: s.daily.transform(gold.with_anomalies), gold.ANOMALY_WINDOW + 1),
     "market_breadth": GoldTable(lambda s: s.daily.transform(gold.with_market_breadth), gold.BREADTH_WINDOW),
+    # 2: partial years marked (first_day, last_day, is_partial) and charged a pro-rated risk-free rate.
     "yearly_performance": GoldTable(
-        lambda s: gold.with_yearly_performance(s.daily, s.dividends), 1, by_year=True, uses_dividends=True
+        lambda s: gold.with_yearly_performance(s.daily, s.dividends),
+        1,
+        by_year=True,
+        uses_dividends=True,
+        definition=2,
     ),
 }
 
@@ -88,6 +96,7 @@ class GoldResult:
 WATERMARK = "anthill.silverWatermark"
 SPLITS_FINGERPRINT = "anthill.splitsFingerprint"
 THROUGH = "anthill.through"
+DEFINITION = "anthill.definition"  # absent: written before definitions were recorded, all of them 1
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,8 @@ class BuiltFrom:
 
 
 def built_from(spark: SparkSession, lake: Lake, name: str) -> BuiltFrom | None:
-    """What the gold table was last built from, read from its last commit (None: unknown)."""
+    """What the gold table was last built from, read from its last commit (None: unknown, or built by
+    another definition of the table)."""
     if not table_exists(spark, lake, "gold", name):
         return None
     last = delta_table(spark, lake, "gold", name).history(1).select("userMetadata").first()
@@ -113,6 +123,8 @@ def built_from(spark: SparkSession, lake: Lake, name: str) -> BuiltFrom | None:
         return None  # written by something else (OPTIMIZE, a person): rebuild rather than guess
     try:
         recorded = json.loads(last["userMetadata"])
+        if int(recorded.get(DEFINITION, 1)) != GOLD_TABLES[name].definition:
+            return None
         through = recorded.get(THROUGH)
         return BuiltFrom(
             datetime.datetime.fromisoformat(recorded[WATERMARK]),
@@ -274,8 +286,10 @@ def silver_to_gold(
 def _write_gold(
     df: DataFrame, lake: Lake, name: str, replace_where: str | None, built: BuiltFrom, append: bool = False
 ) -> int:
-    """Write gold ``name`` (see ``write_table``), recording what it was built from; the rows written."""
-    write_table(df, lake, "gold", name, replace_where=replace_where, metadata=built.metadata(), append=append)
+    """Write gold ``name`` (see ``write_table``), recording what it was built from and by which definition;
+    the rows written."""
+    metadata = built.metadata() | {DEFINITION: str(GOLD_TABLES[name].definition)}
+    write_table(df, lake, "gold", name, replace_where=replace_where, metadata=metadata, append=append)
     spark = df.sparkSession
     metrics = delta_table(spark, lake, "gold", name).history(1).select("operationMetrics").first()
     return int((metrics["operationMetrics"] or {}).get("numOutputRows", 0)) if metrics else 0

@@ -199,6 +199,46 @@ def with_market_breadth(daily_df: DataFrame) -> DataFrame:
     )
 
 
+# Which days a ticker's market has a daily bar, as the ingest's calendar plans them (the Spark wheel stands
+# alone, so the rules are restated here and a test holds the two together). Only the year's ends matter:
+# New Year's Day always closes the exchanges (on the Monday after when it falls on a Sunday, and a Saturday
+# one is not observed on the Friday before), and no holiday falls on December's last weekday.
+_SUNDAY, _FRIDAY, _SATURDAY = 1, 6, 7  # F.dayofweek
+
+
+def _market(ticker: Column) -> Column:
+    """``crypto`` (``X:``, every day), ``forex`` (``C:``, all but Saturdays), else ``exchange`` (NYSE)."""
+    return (
+        F.when(ticker.startswith("X:"), "crypto").when(ticker.startswith("C:"), "forex").otherwise("exchange")
+    )
+
+
+def first_market_day(ticker: Column, year: Column) -> Column:
+    """The first day of ``year`` on which ``ticker``'s market has a daily bar."""
+    new_year = F.make_date(year, F.lit(1), F.lit(1))
+    weekday = F.dayofweek(new_year)
+    # The exchange opens on Jan 2, or on the next Monday from a Friday or Saturday New Year, and on Jan 3
+    # when a Sunday New Year is observed on Monday Jan 2.
+    exchange = F.when(weekday == _FRIDAY, 3).when(weekday.isin(_SATURDAY, _SUNDAY), 2).otherwise(1)
+    forex = F.when(weekday == _SATURDAY, 1).otherwise(0)
+    offset = (
+        F.when(_market(ticker) == "crypto", 0).when(_market(ticker) == "forex", forex).otherwise(exchange)
+    )
+    return F.date_add(new_year, offset)
+
+
+def last_market_day(ticker: Column, year: Column) -> Column:
+    """The last day of ``year`` on which ``ticker``'s market has a daily bar."""
+    new_years_eve = F.make_date(year, F.lit(12), F.lit(31))
+    weekday = F.dayofweek(new_years_eve)
+    exchange = F.when(weekday == _SATURDAY, 1).when(weekday == _SUNDAY, 2).otherwise(0)
+    forex = F.when(weekday == _SATURDAY, 1).otherwise(0)
+    offset = (
+        F.when(_market(ticker) == "crypto", 0).when(_market(ticker) == "forex", forex).otherwise(exchange)
+    )
+    return F.date_sub(new_years_eve, offset)
+
+
 MARKET_COMPOSITE = ("I:NDX", "I:COMP")
 RISK_FREE_RATE = 0.04
 
@@ -214,37 +254,62 @@ def with_yearly_performance(
 ) -> DataFrame:
     """gold.yearly_performance per ticker and calendar year: compounded return, annualised volatility of
     daily returns, beta and correlation against the market composite, CAPM expected return, Sharpe ratio
-    and dividend yield (cash dividends with an ex-date in the year over the year's last close)."""
+    and dividend yield (cash dividends with an ex-date in the year, up to its last bar, over that bar's close).
+
+    ``first_day`` and ``last_day`` are the year's first and last bar. ``is_partial`` marks a year whose
+    returns do not span its market's whole year: bars starting after its first market day or ending before
+    its last (the lake's first year, the year to date, a listing or delisting), or a first bar with no
+    earlier close (the ticker's first in the lake, so the year misses that day's return). A partial year's
+    CAPM and Sharpe are over the period it covers: the risk-free rate is pro-rated to ``trading_days`` / 252
+    and Sharpe's volatility scaled by its square root, so no full-year rate meets a part-year return."""
     returns = daily_df.transform(with_daily_returns)
     market = returns.transform(with_market_returns)
     joined = (
         returns.join(market, "date", "left")
         .withColumn("year", F.year("date"))
-        # Beta's variance uses the same days as its covariance: those with both returns.
+        # Beta's variance, and the market's return, use the same days as the ticker's return: those with both.
         .withColumn("paired_market", F.when(F.col("simple_return").isNotNull(), F.col("market_return")))
     )
     per_year = joined.groupBy("ticker", "year").agg(
+        F.min("date").alias("first_day"),
+        F.max("date").alias("last_day"),
         (F.exp(F.sum(F.log1p("simple_return"))) - 1).alias("annual_return"),
         (F.stddev_samp("simple_return") * math.sqrt(TRADING_DAYS_PER_YEAR)).alias("volatility"),
         F.try_divide(F.covar_samp("simple_return", "paired_market"), F.var_samp("paired_market")).alias(
             "beta"
         ),
         F.corr("simple_return", "market_return").alias("correlation"),
-        (F.exp(F.sum(F.log1p("market_return"))) - 1).alias("market_return"),
+        (F.exp(F.sum(F.log1p("paired_market"))) - 1).alias("market_return"),
         F.max_by("close", "date").alias("year_end_close"),
         F.count("simple_return").alias("trading_days"),
+        F.count(F.lit(1)).alias("_bars"),
     )
-    rf = F.lit(risk_free_rate)
-    result = per_year.select(
-        "ticker", "year", "trading_days", "annual_return", "volatility", "beta", "correlation",
+    whole = (
+        (F.col("first_day") == first_market_day(F.col("ticker"), F.col("year")))
+        & (F.col("last_day") == last_market_day(F.col("ticker"), F.col("year")))
+        & (F.col("trading_days") == F.col("_bars"))
+    )
+    marked = per_year.withColumn("is_partial", ~whole)
+    fraction = F.when(F.col("is_partial"), F.col("trading_days") / TRADING_DAYS_PER_YEAR).otherwise(1.0)
+    rf = F.lit(risk_free_rate) * fraction
+    result = marked.select(
+        "ticker", "year", "first_day", "last_day", "is_partial", "trading_days", "annual_return", "volatility",
+        "beta", "correlation",
         (rf + F.col("beta") * (F.col("market_return") - rf)).alias("capm_expected_return"),
-        F.try_divide(F.col("annual_return") - rf, F.col("volatility")).alias("sharpe"),
+        F.try_divide(F.col("annual_return") - rf, F.col("volatility") * F.sqrt(fraction)).alias("sharpe"),
         "year_end_close",
     )  # fmt: skip
     if dividends_df is None:
         return result.withColumn("dividend_yield", F.lit(None).cast("double")).drop("year_end_close")
-    paid = dividends_df.groupBy("ticker", F.year("ex_dividend_date").alias("year")).agg(
-        F.sum("cash_amount").alias("dividends")
+    # The last bar again, from the bars alone: cheaper than reading it back from the yearly aggregate.
+    last_bars = daily_df.groupBy("ticker", F.year("date").alias("year")).agg(F.max("date").alias("last_day"))
+    paid = (
+        dividends_df.withColumn("year", F.year("ex_dividend_date"))
+        .join(last_bars, ["ticker", "year"])
+        # A dividend declared ahead goes ex after the year's last bar so far: not yet the holder's.
+        .where(F.col("ex_dividend_date") <= F.col("last_day"))
+        .groupBy("ticker", "year")
+        .agg(F.sum("cash_amount").alias("dividends"))
     )
     with_dividends = result.join(paid, ["ticker", "year"], "left")
     dividend_yield = F.coalesce(F.col("dividends"), F.lit(0.0)) / F.col("year_end_close")
