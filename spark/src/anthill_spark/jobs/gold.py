@@ -53,27 +53,35 @@ class GoldTable:
         return since.year > through.year if self.by_year else since > through
 
 
+# Definitions: 2 dates crypto and forex bars by their UTC day (they were a day early); market_breadth's 2
+# counts stocks only, with 52-week extremes once a year of history exists; yearly_performance's 3 also marks
+# partial years (first_day, last_day, is_partial) and charges them a pro-rated risk-free rate.
 GOLD_TABLES: dict[str, GoldTable] = {
-    "daily_returns": GoldTable(lambda s: s.daily.transform(gold.with_daily_returns), 1),
+    "daily_returns": GoldTable(lambda s: s.daily.transform(gold.with_daily_returns), 1, definition=2),
     "volatility": GoldTable(
         lambda s: s.daily.transform(gold.with_daily_returns).transform(gold.with_volatility),
         max(gold.VOLATILITY_WINDOWS),
+        definition=2,
     ),
     "moving_averages": GoldTable(
         lambda s: s.daily.transform(gold.with_moving_averages),
         max(gold.SMA_WINDOWS) - 1,
         running=gold.with_exponential_moving_averages,
+        definition=2,
     ),
-    "drawdowns": GoldTable(lambda s: s.daily.transform(gold.with_drawdowns), None),
-    "anomalies": GoldTable(lambda s: s.daily.transform(gold.with_anomalies), gold.ANOMALY_WINDOW + 1),
-    "market_breadth": GoldTable(lambda s: s.daily.transform(gold.with_market_breadth), gold.BREADTH_WINDOW),
-    # 2: partial years marked (first_day, last_day, is_partial) and charged a pro-rated risk-free rate.
+    "drawdowns": GoldTable(lambda s: s.daily.transform(gold.with_drawdowns), None, definition=2),
+    "anomalies": GoldTable(
+        lambda s: s.daily.transform(gold.with_anomalies), gold.ANOMALY_WINDOW + 1, definition=2
+    ),
+    "market_breadth": GoldTable(
+        lambda s: s.daily.transform(gold.with_market_breadth), gold.BREADTH_WINDOW, definition=2
+    ),
     "yearly_performance": GoldTable(
         lambda s: gold.with_yearly_performance(s.daily, s.dividends),
         1,
         by_year=True,
         uses_dividends=True,
-        definition=2,
+        definition=3,
     ),
 }
 
