@@ -15,6 +15,7 @@ import pyarrow as pa
 from anthill_ingest.errors import SchemaSurpriseError
 
 NEW_YORK = ZoneInfo("America/New_York")
+UTC_DAY_MARKETS = frozenset({"crypto", "forex"})  # the API's daily bars of these start at 00:00 UTC
 
 BARS = pa.schema([
     pa.field("ticker", pa.string(), nullable=False),
@@ -144,12 +145,21 @@ def holiday_row(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def partition_date(dataset: str, row: dict[str, Any], run_date: datetime.date) -> datetime.date:
-    """The ``date=`` partition a row belongs to: the trading date in New York for bars, the event date
-    for dividends and splits, the run's date for reference snapshots."""
+def day_zone(asset_class: str) -> datetime.tzinfo:
+    """The zone whose calendar days are ``asset_class``'s market days: UTC for crypto and forex, whose daily
+    bars are UTC days, New York for the US markets."""
+    return datetime.UTC if asset_class in UTC_DAY_MARKETS else NEW_YORK
+
+
+def partition_date(
+    dataset: str, row: dict[str, Any], run_date: datetime.date, asset_class: str
+) -> datetime.date:
+    """The ``date=`` partition a row belongs to: for bars, the market day it falls on (in
+    :func:`day_zone`), so a day's object holds the bars its daily bar covers; the event date for dividends
+    and splits; the run's date for reference snapshots."""
     if dataset in ("aggregates", "groupedDaily"):
         ts: datetime.datetime = row["ts"]
-        return ts.astimezone(NEW_YORK).date()
+        return ts.astimezone(day_zone(asset_class)).date()
     if dataset == "dividends":
         ex: datetime.date = row["ex_dividend_date"]
         return ex
