@@ -1,7 +1,7 @@
 """``anthill ingest run``: what a MarketFeed's CronJob pod executes.
 
-Exit codes: 0 ok, 2 invalid feed config, 3 API key rejected, 4 upstream failure (after retries),
-5 a response surprised us (kept under ``_quarantine/``). On exit, one JSON line (result, rows, files,
+Exit codes: 0 ok, 1 anything unforeseen (named in the summary), 2 invalid feed config, 3 API key rejected,
+4 upstream failure (after retries), 5 a response surprised us (kept under ``_quarantine/``). On exit, one JSON line (result, rows, files,
 watermark, requests) goes to the termination-message path, where the operator reads it into status.lastRun.
 """
 
@@ -43,6 +43,8 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         body = {"time": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(),
                 "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}  # fmt: skip
+        if record.exc_info:  # one line of JSON, not a bare traceback
+            body["exception"] = self.formatException(record.exc_info)
         return json.dumps(body)
 
 
@@ -123,6 +125,11 @@ def run(
         summary.result = "Failed"
         summary.message = summary.message or str(exc)
         log.error("%s", summary.message)
+    except Exception as exc:  # a defect still ends in a summary the operator can show
+        code = 1
+        summary.result = "Failed"
+        summary.message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
+        log.error("%s", summary.message, exc_info=exc)
     _write_termination_message(termination_log, summary)
     raise typer.Exit(code)
 

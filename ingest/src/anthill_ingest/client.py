@@ -10,6 +10,7 @@ from massive import RESTClient
 from massive.exceptions import BadResponse
 
 from anthill_ingest import records
+from anthill_ingest.bodies import kind
 from anthill_ingest.errors import SchemaSurpriseError, UpstreamError
 from anthill_ingest.transport import PolicyPool, RetryPolicy, TokenBucket
 
@@ -61,6 +62,10 @@ class MarketData:
             ticker = agg.ticker
             if ticker is None:
                 raise SchemaSurpriseError(f"grouped daily result without 'T' on {day}")
+            if not isinstance(ticker, str):
+                raise SchemaSurpriseError(
+                    f"grouped daily result on {day}: 'T' is {kind(ticker)}, not a string"
+                )
             yield records.bar_row(_short_keys(agg), ticker, 1, "day", adjusted)
 
     def dividends(self, ticker: str, start: datetime.date) -> Iterator[dict[str, Any]]:
@@ -83,11 +88,19 @@ class MarketData:
             yield records.holiday_row(vars(item))
 
     def _call(self, method: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        """Call a client method and iterate its results; the client's BadResponse becomes UpstreamError."""
+        """Call a client method and iterate its results; the client's BadResponse becomes UpstreamError.
+
+        The transport refuses the shapes the client cannot read; should another one reach it anyway, the
+        client's own error is a schema surprise (quarantined, with a reason), not a traceback."""
         try:
             yield from method(*args, **kwargs)
         except BadResponse as exc:
             raise UpstreamError(f"{method.__name__}: the API answered {str(exc)[:300]}") from exc
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise SchemaSurpriseError(
+                f"{method.__name__}: the client could not read the response ({type(exc).__name__}: "
+                f"{str(exc)[:200]})"
+            ) from exc
 
 
 def _bound(value: datetime.date) -> str | datetime.datetime:

@@ -1,17 +1,20 @@
 """Bronze records: an explicit Arrow schema per dataset and the parsing of API results into rows.
 
 Rows carry no wall-clock values, so fetching the same window twice produces the same rows, and the same
-Parquet bytes. A result missing a required field is a schema surprise, not a row with nulls.
+Parquet bytes. A result missing a required field, or holding a value of another type than the API documents
+(a price as a string, a date that is not one), is a schema surprise: never a row with nulls, never coerced.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
+from anthill_ingest.bodies import kind
 from anthill_ingest.errors import SchemaSurpriseError
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -80,8 +83,53 @@ def _required(result: dict[str, Any], key: str, what: str) -> Any:
     return value
 
 
-def _date(value: Any) -> datetime.date | None:
-    return datetime.date.fromisoformat(str(value)) if value else None
+def _number(value: Any, key: str, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SchemaSurpriseError(f"{what}: {key!r} is {kind(value)}, not a number")
+    if not math.isfinite(value):
+        raise SchemaSurpriseError(f"{what}: {key!r} is {value}, not a finite number")
+    return float(value)
+
+
+def _integer(value: Any, key: str, what: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        shown = value if isinstance(value, float) else kind(value)
+        raise SchemaSurpriseError(f"{what}: {key!r} is {shown}, not an integer")
+    return value
+
+
+def _text(value: Any, key: str, what: str) -> str:
+    if not isinstance(value, str):
+        raise SchemaSurpriseError(f"{what}: {key!r} is {kind(value)}, not a string")
+    return value
+
+
+def _optional(result: dict[str, Any], key: str, what: str, parse: Any) -> Any:
+    value = result.get(key)
+    return None if value is None else parse(value, key, what)
+
+
+def _flag(value: Any, key: str, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise SchemaSurpriseError(f"{what}: {key!r} is {kind(value)}, not a boolean")
+    return value
+
+
+def _day(value: Any, key: str, what: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(_text(value, key, what))
+    except ValueError:
+        raise SchemaSurpriseError(f"{what}: {key!r} is {str(value)[:40]!r}, not a date") from None
+
+
+def _time_ms(value: Any, key: str, what: str) -> datetime.datetime:
+    millis = _integer(value, key, what)
+    try:
+        return datetime.datetime.fromtimestamp(millis / 1000, tz=datetime.UTC)
+    except (OverflowError, OSError, ValueError):
+        raise SchemaSurpriseError(f"{what}: {key!r} is not a time: {str(millis)[:40]} ms") from None
 
 
 def bar_row(
@@ -93,55 +141,57 @@ def bar_row(
         "ticker": ticker,
         "multiplier": multiplier,
         "timespan": timespan,
-        "ts": datetime.datetime.fromtimestamp(int(_required(result, "t", what)) / 1000, tz=datetime.UTC),
-        "open": float(_required(result, "o", what)),
-        "high": float(_required(result, "h", what)),
-        "low": float(_required(result, "l", what)),
-        "close": float(_required(result, "c", what)),
-        "volume": float(_required(result, "v", what)),
-        "vwap": float(result["vw"]) if result.get("vw") is not None else None,
-        "transactions": int(result["n"]) if result.get("n") is not None else None,
+        "ts": _time_ms(_required(result, "t", what), "t", what),
+        **{name: _number(_required(result, key, what), key, what)
+           for name, key in (("open", "o"), ("high", "h"), ("low", "l"), ("close", "c"), ("volume", "v"))},
+        "vwap": _optional(result, "vw", what, _number),
+        "transactions": _optional(result, "n", what, _integer),
         "adjusted": adjusted,
-    }
+    }  # fmt: skip
 
 
 def dividend_row(result: dict[str, Any]) -> dict[str, Any]:
+    what = "dividend"
     return {
-        "id": str(_required(result, "id", "dividend")),
-        "ticker": str(_required(result, "ticker", "dividend")),
-        "ex_dividend_date": _date(_required(result, "ex_dividend_date", "dividend")),
-        "cash_amount": float(_required(result, "cash_amount", "dividend")),
-        "currency": result.get("currency"),
-        "declaration_date": _date(result.get("declaration_date")),
-        "record_date": _date(result.get("record_date")),
-        "pay_date": _date(result.get("pay_date")),
-        "frequency": result.get("frequency"),
-        "dividend_type": result.get("dividend_type"),
+        "id": _text(_required(result, "id", what), "id", what),
+        "ticker": _text(_required(result, "ticker", what), "ticker", what),
+        "ex_dividend_date": _day(_required(result, "ex_dividend_date", what), "ex_dividend_date", what),
+        "cash_amount": _number(_required(result, "cash_amount", what), "cash_amount", what),
+        "currency": _optional(result, "currency", what, _text),
+        "declaration_date": _optional(result, "declaration_date", what, _day),
+        "record_date": _optional(result, "record_date", what, _day),
+        "pay_date": _optional(result, "pay_date", what, _day),
+        "frequency": _optional(result, "frequency", what, _integer),
+        "dividend_type": _optional(result, "dividend_type", what, _text),
     }
 
 
 def split_row(result: dict[str, Any]) -> dict[str, Any]:
+    what = "split"
     return {
-        "id": str(_required(result, "id", "split")),
-        "ticker": str(_required(result, "ticker", "split")),
-        "execution_date": _date(_required(result, "execution_date", "split")),
-        "split_from": float(_required(result, "split_from", "split")),
-        "split_to": float(_required(result, "split_to", "split")),
+        "id": _text(_required(result, "id", what), "id", what),
+        "ticker": _text(_required(result, "ticker", what), "ticker", what),
+        "execution_date": _day(_required(result, "execution_date", what), "execution_date", what),
+        "split_from": _number(_required(result, "split_from", what), "split_from", what),
+        "split_to": _number(_required(result, "split_to", what), "split_to", what),
     }
 
 
 def ticker_row(result: dict[str, Any]) -> dict[str, Any]:
-    row = {name: result.get(name) for name in TICKERS.names}
-    row["ticker"] = str(_required(result, "ticker", "ticker reference"))
+    what = "ticker reference"
+    row = {name: _optional(result, name, what, _text) for name in TICKERS.names if name != "active"}
+    row["ticker"] = _text(_required(result, "ticker", what), "ticker", what)
+    row["active"] = _optional(result, "active", what, _flag)
     return row
 
 
 def holiday_row(result: dict[str, Any]) -> dict[str, Any]:
+    what = "market holiday"
     return {
-        "date": _date(_required(result, "date", "market holiday")),
-        "exchange": str(_required(result, "exchange", "market holiday")),
-        "name": result.get("name"),
-        "status": result.get("status"),
+        "date": _day(_required(result, "date", what), "date", what),
+        "exchange": _text(_required(result, "exchange", what), "exchange", what),
+        "name": _optional(result, "name", what, _text),
+        "status": _optional(result, "status", what, _text),
     }
 
 

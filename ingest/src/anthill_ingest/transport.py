@@ -3,7 +3,9 @@
 The massive client sends every request (pages included) through its urllib3 pool; :class:`PolicyPool` wraps
 that pool so each request first takes a token, 429s wait for ``Retry-After`` (with jitter), 5xx and
 connection errors back off exponentially a bounded number of times, and a 200 whose body is not JSON is
-raised with the raw bytes so the caller can quarantine them. The API key travels only in the client's
+raised with the raw bytes so the caller can quarantine them. So is a body JSON allows but the API never
+sends: ``NaN``/``Infinity`` (which Python's parser accepts), a number no double holds, or results that are
+not an array of objects; the massive client would otherwise crash on them or read them as "no data". The API key travels only in the client's
 Authorization header; nothing here logs headers or query strings with credentials.
 """
 
@@ -20,15 +22,18 @@ from typing import Any
 
 import urllib3
 
+from anthill_ingest.bodies import check_body
 from anthill_ingest.errors import (
     AuthRejectedError,
-    MalformedResponseError,
     RequestNotSentError,
     UpstreamError,
 )
 
 log = logging.getLogger(__name__)
 RETRYABLE = {429, 500, 502, 503, 504}
+ARRAY_BODIES = (
+    "/v1/marketstatus/upcoming",
+)  # the endpoints whose body is an array; every other is an object
 UNAUTHORIZED = {401, 403}
 
 
@@ -120,7 +125,7 @@ class PolicyPool:
                 self._back_off(attempt, response.headers.get("Retry-After"), path, f"HTTP {status}")
                 continue
             if status == 200:  # noqa: PLR2004
-                _check_json(response.data, path)
+                check_body(response.data, path)
                 self.last_path, self.last_body = path, response.data
             return response
         raise UpstreamError(f"{path}: gave up after {self.policy.attempts} attempts")
@@ -166,10 +171,3 @@ def _error_text(raw: bytes) -> str:
     if isinstance(body, dict):
         return str(body.get("error") or body.get("message") or body)[:200]
     return str(body)[:200]
-
-
-def _check_json(raw: bytes, path: str) -> None:
-    try:
-        json.loads(raw)
-    except ValueError as exc:
-        raise MalformedResponseError(f"{path}: the response is not valid JSON ({exc})", path, raw) from exc

@@ -30,12 +30,16 @@ def market_data(
     malformed_every: Annotated[int, typer.Option(help="Truncate every N-th successful body.")] = 0,
     delay: Annotated[float, typer.Option(help="Seconds added to every response.")] = 0.0,
     requests_per_minute: Annotated[int, typer.Option(help="Enforce a plan budget with 429s (0: none).")] = 0,
+    quirks: Annotated[
+        bool, typer.Option(help="Serve a vendor's quirks: a few bad prints, a preliminary newest day.")
+    ] = True,
 ) -> None:
     """Serve synthetic, deterministic market data with the Massive/Polygon REST API's shapes until Ctrl-C."""
     faults = Faults(rate_limit_first=rate_limit_first, rate_limit_every=rate_limit_every, retry_after=retry_after,
                     server_error_every=server_error_every, malformed_every=malformed_every, delay=delay,
                     requests_per_minute=requests_per_minute)  # fmt: skip
-    state = SandboxState(faults=faults, api_keys=frozenset(api_key or ["sandbox"]), page_size=page_size)
+    state = SandboxState(faults=faults, api_keys=frozenset(api_key or ["sandbox"]), page_size=page_size,
+                         quirks=quirks)  # fmt: skip
     server = SandboxServer(port, state)
     err.print(f"sandbox market data at {server.url} (API keys: {', '.join(sorted(state.api_keys))})")
     err.print(f"  export ANTHILL_MARKET_DATA_URL={server.url} MASSIVE_API_KEY={sorted(state.api_keys)[0]}")

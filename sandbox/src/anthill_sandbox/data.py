@@ -3,8 +3,17 @@
 Every price is a pure function of (ticker, date): a market factor shared by all stocks plus each stock's
 beta and idiosyncratic noise, so returns correlate with the index composite, volatility clusters a little,
 volume rises on big moves, and OHLC/VWAP relations always hold (low <= open, close, vwap <= high).
-Raw (unadjusted) prices jump at splits; adjusted prices divide history by the split ratio. Dividends are
-quarterly for the payers. Nothing here depends on the clock or on the order of requests.
+
+Levels are calibrated: each instrument starts at its real raw price of January 2015 and grows at its real
+order of magnitude (``growth``, a yearly log drift), so today's prices look like the market's. Daily shocks
+have real volatilities and a near-zero mean; the log price leans back towards the calibrated trend a little
+each session (``REVERSION``), so a seed cannot wander off by orders of magnitude and drawdowns stay in the
+range real ones do. Raw (unadjusted) prices jump at splits; adjusted prices divide history by the split
+ratio. Dividends are quarterly for the payers. Nothing here depends on the clock or on the order of requests.
+
+Real vendors are not this clean; :func:`vendor_bar` is the bar as the sandbox serves it with vendor quirks
+on: a few bad prints that break silver's rules, and a preliminary version of the newest day that a later
+fetch corrects.
 """
 
 from __future__ import annotations
@@ -12,17 +21,20 @@ from __future__ import annotations
 import datetime
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
-from anthill_ingest.calendar import SATURDAY, is_trading_day, trading_days
+from anthill_ingest.calendar import SATURDAY, is_trading_day, previous_market_day, trading_days
 
 ORIGIN = datetime.date(2015, 1, 2)
 MINUTES_PER_SESSION = 390  # 09:30-16:00 New York
 SESSION_OPEN_UTC_HOUR = 14  # 09:30 EST = 14:30 UTC; the sandbox ignores daylight saving for simplicity
 SESSION_OPEN_UTC_MINUTE = 30
-MARKET_DRIFT = 0.0004
 MARKET_VOL = 0.011
+REVERSION = 0.01  # per session: the deviation from the trend halves in about 70 sessions
+SESSIONS_PER_YEAR = {"crypto": 365, "fx": 260}  # stocks and indices: 252
+BAD_PRINT_RATE = 0.004  # about one bar a year per instrument breaks a rule (vendor quirks on)
+PRELIMINARY_RATE = 0.35  # the share of newest-day bars first served in a preliminary version
 
 
 @dataclass(frozen=True)
@@ -30,7 +42,8 @@ class Instrument:
     ticker: str
     name: str
     market: str  # stocks, indices, crypto, fx
-    start_price: float
+    start_price: float  # the raw (unadjusted) price on ORIGIN
+    growth: float  # the trend's yearly log drift
     beta: float
     idio_vol: float
     base_volume: float
@@ -45,41 +58,41 @@ class Instrument:
 INSTRUMENTS: dict[str, Instrument] = {
     i.ticker: i
     for i in (
-        Instrument("AAPL", "Apple Inc.", "stocks", 27.3, 1.15, 0.012, 9.0e7, 0.006,
+        Instrument("AAPL", "Apple Inc.", "stocks", 109.3, 0.22, 1.15, 0.012, 9.0e7, 0.006,
                    ((datetime.date(2020, 8, 31), 1, 4),)),
-        Instrument("MSFT", "Microsoft Corporation", "stocks", 46.8, 1.05, 0.011, 3.0e7, 0.009),
-        Instrument("NVDA", "NVIDIA Corporation", "stocks", 5.0, 1.7, 0.024, 4.0e8, 0.0005,
+        Instrument("MSFT", "Microsoft Corporation", "stocks", 46.8, 0.22, 1.05, 0.011, 3.0e7, 0.009),
+        Instrument("NVDA", "NVIDIA Corporation", "stocks", 20.1, 0.55, 1.7, 0.024, 4.0e8, 0.0005,
                    ((datetime.date(2021, 7, 20), 1, 4), (datetime.date(2024, 6, 10), 1, 10))),
-        Instrument("AMZN", "Amazon.com, Inc.", "stocks", 15.4, 1.25, 0.016, 8.0e7, 0.0,
+        Instrument("AMZN", "Amazon.com, Inc.", "stocks", 308.5, 0.26, 1.25, 0.016, 8.0e7, 0.0,
                    ((datetime.date(2022, 6, 6), 1, 20),)),
-        Instrument("GOOGL", "Alphabet Inc. Class A", "stocks", 26.5, 1.1, 0.014, 3.5e7, 0.004,
+        Instrument("GOOGL", "Alphabet Inc. Class A", "stocks", 529.5, 0.2, 1.1, 0.014, 3.5e7, 0.004,
                    ((datetime.date(2022, 7, 18), 1, 20),)),
-        Instrument("META", "Meta Platforms, Inc.", "stocks", 78.0, 1.3, 0.02, 2.0e7, 0.003),
-        Instrument("JPM", "JPMorgan Chase & Co.", "stocks", 62.5, 1.0, 0.012, 1.2e7, 0.024),
-        Instrument("XOM", "Exxon Mobil Corporation", "stocks", 92.8, 0.7, 0.014, 1.8e7, 0.034),
-        Instrument("JNJ", "Johnson & Johnson", "stocks", 104.5, 0.55, 0.009, 7.0e6, 0.029),
-        Instrument("KO", "The Coca-Cola Company", "stocks", 42.1, 0.6, 0.008, 1.3e7, 0.03),
-        Instrument("PG", "The Procter & Gamble Company", "stocks", 90.4, 0.5, 0.008, 7.5e6, 0.025),
-        Instrument("WMT", "Walmart Inc.", "stocks", 28.6, 0.55, 0.01, 2.0e7, 0.014,
+        Instrument("META", "Meta Platforms, Inc.", "stocks", 78.5, 0.2, 1.3, 0.02, 2.0e7, 0.003),
+        Instrument("JPM", "JPMorgan Chase & Co.", "stocks", 62.5, 0.13, 1.0, 0.012, 1.2e7, 0.024),
+        Instrument("XOM", "Exxon Mobil Corporation", "stocks", 92.8, 0.02, 0.7, 0.014, 1.8e7, 0.034),
+        Instrument("JNJ", "Johnson & Johnson", "stocks", 104.5, 0.04, 0.55, 0.009, 7.0e6, 0.029),
+        Instrument("KO", "The Coca-Cola Company", "stocks", 42.1, 0.04, 0.6, 0.008, 1.3e7, 0.03),
+        Instrument("PG", "The Procter & Gamble Company", "stocks", 90.4, 0.06, 0.5, 0.008, 7.5e6, 0.025),
+        Instrument("WMT", "Walmart Inc.", "stocks", 85.9, 0.12, 0.55, 0.01, 2.0e7, 0.014,
                    ((datetime.date(2024, 2, 26), 1, 3),)),
-        Instrument("V", "Visa Inc.", "stocks", 65.2, 0.95, 0.01, 7.0e6, 0.007),
-        Instrument("UNH", "UnitedHealth Group Incorporated", "stocks", 101.0, 0.75, 0.013, 3.5e6, 0.015),
-        Instrument("HD", "The Home Depot, Inc.", "stocks", 104.0, 1.0, 0.011, 4.0e6, 0.022),
-        Instrument("BAC", "Bank of America Corporation", "stocks", 17.9, 1.3, 0.015, 4.5e7, 0.022),
-        Instrument("PFE", "Pfizer Inc.", "stocks", 31.0, 0.65, 0.012, 3.0e7, 0.04),
-        Instrument("DIS", "The Walt Disney Company", "stocks", 93.0, 1.1, 0.013, 1.0e7, 0.005),
-        Instrument("INTC", "Intel Corporation", "stocks", 36.0, 1.0, 0.017, 4.0e7, 0.015),
-        Instrument("CSCO", "Cisco Systems, Inc.", "stocks", 27.6, 0.9, 0.011, 2.0e7, 0.03),
-        Instrument("SPY", "SPDR S&P 500 ETF Trust", "stocks", 205.0, 1.0, 0.001, 8.0e7, 0.013),
-        Instrument("I:NDX", "Nasdaq-100", "indices", 4230.0, 1.15, 0.002, 0.0),
-        Instrument("I:COMP", "Nasdaq Composite", "indices", 4726.0, 1.05, 0.002, 0.0),
-        Instrument("I:SPX", "S&P 500", "indices", 2058.0, 1.0, 0.001, 0.0),
-        Instrument("X:BTCUSD", "Bitcoin - United States dollar", "crypto", 315.0, 0.4, 0.035, 2.5e4),
-        Instrument("X:ETHUSD", "Ethereum - United States dollar", "crypto", 1.2, 0.5, 0.045, 4.0e5),
-        Instrument("X:SOLUSD", "Solana - United States dollar", "crypto", 0.8, 0.6, 0.06, 1.0e6),
-        Instrument("C:EURUSD", "Euro - United States dollar", "fx", 1.2, 0.05, 0.005, 1.0e5),
-        Instrument("C:GBPUSD", "British pound - United States dollar", "fx", 1.55, 0.05, 0.005, 8.0e4),
-        Instrument("C:USDJPY", "United States dollar - Japanese yen", "fx", 119.0, 0.05, 0.005, 9.0e4),
+        Instrument("V", "Visa Inc.", "stocks", 65.2, 0.16, 0.95, 0.01, 7.0e6, 0.007),
+        Instrument("UNH", "UnitedHealth Group Incorporated", "stocks", 101.0, 0.16, 0.75, 0.013, 3.5e6, 0.015),
+        Instrument("HD", "The Home Depot, Inc.", "stocks", 104.0, 0.13, 1.0, 0.011, 4.0e6, 0.022),
+        Instrument("BAC", "Bank of America Corporation", "stocks", 17.9, 0.09, 1.3, 0.015, 4.5e7, 0.022),
+        Instrument("PFE", "Pfizer Inc.", "stocks", 31.0, -0.02, 0.65, 0.012, 3.0e7, 0.04),
+        Instrument("DIS", "The Walt Disney Company", "stocks", 93.0, 0.02, 1.1, 0.013, 1.0e7, 0.005),
+        Instrument("INTC", "Intel Corporation", "stocks", 36.0, -0.06, 1.0, 0.017, 4.0e7, 0.015),
+        Instrument("CSCO", "Cisco Systems, Inc.", "stocks", 27.6, 0.07, 0.9, 0.011, 2.0e7, 0.03),
+        Instrument("SPY", "SPDR S&P 500 ETF Trust", "stocks", 205.0, 0.11, 1.0, 0.001, 8.0e7, 0.013),
+        Instrument("I:NDX", "Nasdaq-100", "indices", 4230.0, 0.16, 1.15, 0.002, 0.0),
+        Instrument("I:COMP", "Nasdaq Composite", "indices", 4726.0, 0.14, 1.05, 0.002, 0.0),
+        Instrument("I:SPX", "S&P 500", "indices", 2058.0, 0.105, 1.0, 0.001, 0.0),
+        Instrument("X:BTCUSD", "Bitcoin - United States dollar", "crypto", 315.0, 0.55, 0.4, 0.035, 2.5e4),
+        Instrument("X:ETHUSD", "Ethereum - United States dollar", "crypto", 1.2, 0.75, 0.5, 0.038, 4.0e5),
+        Instrument("X:SOLUSD", "Solana - United States dollar", "crypto", 0.8, 0.5, 0.6, 0.045, 1.0e6),
+        Instrument("C:EURUSD", "Euro - United States dollar", "fx", 1.2, -0.014, 0.05, 0.005, 1.0e5),
+        Instrument("C:GBPUSD", "British pound - United States dollar", "fx", 1.55, -0.02, 0.05, 0.005, 8.0e4),
+        Instrument("C:USDJPY", "United States dollar - Japanese yen", "fx", 119.0, 0.026, 0.05, 0.005, 9.0e4),
     )
 }  # fmt: skip
 
@@ -129,22 +142,27 @@ class DailyBar:
 def _raw_closes(ticker: str, year: int) -> dict[datetime.date, tuple[float, float, float]]:
     """(raw close, |daily return|, previous raw close) per session from ORIGIN through the end of ``year``."""
     instrument = INSTRUMENTS[ticker]
+    drift = instrument.growth / SESSIONS_PER_YEAR.get(instrument.market, 252)
+    trend = math.log(instrument.start_price)
+    deviation = 0.0
+    split_ratio = 1.0  # raw prices after a split are the trend's divided by every split so far
     price = instrument.start_price
     out: dict[datetime.date, tuple[float, float, float]] = {}
     previous_vol = instrument.idio_vol
     for day in _sessions(instrument, datetime.date(year, 12, 31)):
-        market = MARKET_DRIFT + MARKET_VOL * _normal("market", day)
+        market = MARKET_VOL * _normal("market", day)
         # A little volatility clustering: today's idiosyncratic scale leans on yesterday's.
         scale = 0.7 * instrument.idio_vol + 0.3 * previous_vol
-        idio = scale * _normal(ticker, day)
-        ret = instrument.beta * market + idio
+        shock = instrument.beta * market + scale * _normal(ticker, day)
         previous_vol = instrument.idio_vol * (0.5 + abs(_normal(ticker, day, "vol")))
-        previous_close = price
-        price *= math.exp(ret)
+        trend += drift
+        deviation = (1 - REVERSION) * deviation + shock
         for when, split_from, split_to in instrument.splits:
             if when == day:
-                price *= split_from / split_to  # the raw price drops by the ratio on the execution date
-        out[day] = (price, abs(ret), previous_close)
+                split_ratio *= split_from / split_to  # the raw price drops by the ratio on the execution date
+        previous_close = price
+        price = math.exp(trend + deviation) * split_ratio
+        out[day] = (price, abs(shock), previous_close)
     return out
 
 
@@ -180,6 +198,28 @@ def daily_bar(ticker: str, day: datetime.date, adjusted: bool = True) -> DailyBa
         volume *= factor
     transactions = int(volume / 120) if volume else 0
     return DailyBar(day, open_, high, low, close, round(volume), vwap, transactions)
+
+
+def asset_class(instrument: Instrument) -> str:
+    """The MarketFeed asset class an instrument belongs to (the calendar it trades on)."""
+    return {"fx": "forex"}.get(instrument.market, instrument.market)
+
+
+def vendor_bar(ticker: str, day: datetime.date, adjusted: bool, today: datetime.date) -> DailyBar | None:
+    """The day's bar as a real vendor serves it on ``today``: a few bad prints (the high below the close,
+    never corrected), and, for the market's newest complete day, a preliminary version for some instruments
+    (late trades missing: another close, less volume) that the next day's fetch corrects."""
+    bar = daily_bar(ticker, day, adjusted)
+    if bar is None:
+        return None
+    if _uniform(ticker, day, "bad print") < BAD_PRINT_RATE:
+        return replace(bar, high=max(bar.open, bar.close) * 0.995)
+    newest = previous_market_day(asset_class(INSTRUMENTS[ticker]), today)
+    if day == newest and _uniform(ticker, day, "preliminary") < PRELIMINARY_RATE:
+        close = bar.close * (1 + 0.004 * _normal(ticker, day, "preliminary"))
+        return replace(bar, close=close, high=max(bar.high, close), low=min(bar.low, close),
+                       volume=round(bar.volume * 0.92), transactions=int(bar.transactions * 0.92))  # fmt: skip
+    return bar
 
 
 def minute_bars(ticker: str, day: datetime.date, adjusted: bool = True) -> list[tuple[int, DailyBar]]:

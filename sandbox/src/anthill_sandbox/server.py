@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -47,6 +48,13 @@ class Faults:
     # Tickers answered as the API answers for one it has nothing on: aggregates without results, and missing
     # from the grouped daily market.
     silent_tickers: frozenset[str] = frozenset()
+    # Raw 200 bodies served instead of the generated answer, by path prefix (the longest prefix wins):
+    # hostile vendor data, byte for byte, for the clients' tests.
+    bodies: dict[str, bytes] = field(default_factory=dict)
+
+    def body_for(self, path: str) -> bytes | None:
+        prefixes = [prefix for prefix in self.bodies if path.startswith(prefix)]
+        return self.bodies[max(prefixes, key=len)] if prefixes else None
 
 
 @dataclass
@@ -54,6 +62,10 @@ class SandboxState:
     faults: Faults = field(default_factory=Faults)
     api_keys: frozenset[str] = DEFAULT_KEYS
     page_size: int = MAX_LIMIT  # results per page before next_url, never more than the request's limit
+    # Serve daily bars with a vendor's quirks (bad prints, a preliminary newest day: data.vendor_bar), as of
+    # the date ``today`` returns; off, every bar is the clean one.
+    quirks: bool = False
+    today: Callable[[], datetime.date] = field(default=lambda: datetime.datetime.now(datetime.UTC).date())
     requests: Counter[str] = field(default_factory=Counter)
     credentials_in: Counter[str] = field(default_factory=Counter)  # "header" or "query": how keys arrived
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -107,8 +119,9 @@ def _day_start_ms(day: datetime.date) -> int:
 
 
 def aggregate_bars(ticker: str, multiplier: int, timespan: str, start: datetime.date, end: datetime.date,
-                   adjusted: bool) -> list[dict[str, Any]]:  # fmt: skip
-    """Bars of ``multiplier`` x ``timespan`` between two dates (inclusive), oldest first."""
+                   adjusted: bool, quirks_on: datetime.date | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Bars of ``multiplier`` x ``timespan`` between two dates (inclusive), oldest first; with ``quirks_on``,
+    daily bars as a vendor serves them that day (:func:`data.vendor_bar`)."""
     days = [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
     if timespan in TIMESPAN_MINUTES:
         size = TIMESPAN_MINUTES[timespan] * multiplier
@@ -119,7 +132,7 @@ def aggregate_bars(ticker: str, multiplier: int, timespan: str, start: datetime.
                 out.append(_merge(minutes[i : i + size]))
         return out
     daily = [
-        (_day_start_ms(d), bar) for d in days if (bar := data.daily_bar(ticker, d, adjusted)) is not None
+        (_day_start_ms(d), bar) for d in days if (bar := _daily(ticker, d, adjusted, quirks_on)) is not None
     ]
     if timespan == "day":
         groups = [daily[i : i + multiplier] for i in range(0, len(daily), multiplier)]
@@ -132,6 +145,14 @@ def aggregate_bars(ticker: str, multiplier: int, timespan: str, start: datetime.
         groups = [list(itertools.chain.from_iterable(ordered[i : i + multiplier]))
                   for i in range(0, len(ordered), multiplier)]  # fmt: skip
     return [_merge(group) for group in groups if group]
+
+
+def _daily(
+    ticker: str, day: datetime.date, adjusted: bool, quirks_on: datetime.date | None
+) -> data.DailyBar | None:
+    if quirks_on is None:
+        return data.daily_bar(ticker, day, adjusted)
+    return data.vendor_bar(ticker, day, adjusted, quirks_on)
 
 
 def _merge(bars: list[tuple[int, data.DailyBar]]) -> dict[str, Any]:
@@ -169,6 +190,9 @@ class Handler(JsonHandler):
                 return
             if _hit(number - faults.rate_limit_first, faults.server_error_first, faults.server_error_every):
                 self._send(HTTPStatus.BAD_GATEWAY, _error("Upstream unavailable, please retry."))
+                return
+            if (raw := faults.body_for(url.path)) is not None:
+                self._send_raw(HTTPStatus.OK, raw)
                 return
             body = self._route(url.path, query, number)
         except ApiError as exc:
@@ -224,7 +248,11 @@ class Handler(JsonHandler):
         if ticker not in data.INSTRUMENTS or ticker in self.server.state.faults.silent_tickers:
             return {"ticker": ticker, "queryCount": 0, "resultsCount": 0, "adjusted": adjusted, "status": "OK",
                     "request_id": request_id}  # fmt: skip
-        bars = aggregate_bars(ticker, int(multiplier), timespan, _date(start), _date(end), adjusted)
+        state = self.server.state
+        quirks_on = state.today() if state.quirks else None
+        bars = aggregate_bars(
+            ticker, int(multiplier), timespan, _date(start), _date(end), adjusted, quirks_on
+        )
         # Bounds in epoch milliseconds are instants, not days: keep the bars that start within them.
         first = int(start) if start.isdigit() else None
         last = int(end) if end.isdigit() else None
@@ -252,7 +280,8 @@ class Handler(JsonHandler):
         for ticker, instrument in data.INSTRUMENTS.items():
             if instrument.market != market or ticker in self.server.state.faults.silent_tickers:
                 continue
-            bar = data.daily_bar(ticker, day, adjusted)
+            state = self.server.state
+            bar = _daily(ticker, day, adjusted, state.today() if state.quirks else None)
             if bar is not None:
                 results.append(_bar_json(_day_start_ms(day), bar, ticker))
         body: dict[str, Any] = {"queryCount": len(results), "resultsCount": len(results), "adjusted": adjusted,

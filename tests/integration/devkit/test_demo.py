@@ -15,21 +15,36 @@ import yaml
 
 from anthill_devkit.controlplane import Binaries
 from tests.helpers import REPO, anthill
+from tests.integration.devkit.browser import ensure_chromium, measure, problems, screenshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+# What Spark's JVM prints on its own at start-up (Hadoop's native-library notice, log4j's profile line, the
+# shell's log-level hint, the JVM's incubator-module warning): none of it is Anthill's to show by default.
+SPARK_NOISE = ("NativeCodeLoader", "log4j", "Setting default log level", "incubator")
 
-def test_demo_ingests_refines_summarises_and_reports(tmp_path: Path) -> None:
+
+def small_manifest(tmp_path: Path, tickers: list[str], since: str) -> Path:
+    """The example manifest with fewer stocks and a later backfill: the same code path, quicker."""
     docs = list(yaml.safe_load_all((REPO / "examples" / "demo.yaml").read_text()))
     for doc in docs:
         spec = doc["spec"]
         if "tickers" in spec and spec["assetClass"] == "stocks":
-            spec["tickers"] = ["AAPL", "NVDA", "KO"]
+            spec["tickers"] = tickers
         if "backfill" in spec:
-            spec["backfill"] = {"from": "2025-06-02"}
+            spec["backfill"] = {"from": since}
     manifest = tmp_path / "demo.yaml"
     manifest.write_text(yaml.safe_dump_all(docs))
-    env = {k: v for k, v in os.environ.items() if k not in ("MASSIVE_API_KEY", "POLYGON_API_KEY")}
+    return manifest
+
+
+def sandbox_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("MASSIVE_API_KEY", "POLYGON_API_KEY")}
+
+
+def test_demo_ingests_refines_summarises_and_reports(tmp_path: Path) -> None:
+    manifest = small_manifest(tmp_path, ["AAPL", "NVDA", "KO"], "2025-06-02")
+    env = sandbox_env()
     lake = tmp_path / "lake"
     args = [
         "demo",
@@ -51,6 +66,10 @@ def test_demo_ingests_refines_summarises_and_reports(tmp_path: Path) -> None:
     assert f"report: {tmp_path / 'r.html'}" in out.replace("\n", "")
     report = (tmp_path / "r.html").read_text()
     assert report.count("<svg") == 2 + 5  # breadth, drawdowns, one price chart per ticker
+    # As a browser draws it: nothing cut off or overlapping; r.png beside it is there to look at.
+    rendered = measure(ensure_chromium(), tmp_path / "r.html", tmp_path)
+    screenshot(ensure_chromium(), tmp_path / "r.html", tmp_path / "r.png", rendered.height)
+    assert problems(rendered) == []
     assert (lake / "gold" / "yearly_performance" / "_delta_log").is_dir()
 
     # Again: nothing new to fetch, every table up to date, the same summary.
@@ -59,6 +78,42 @@ def test_demo_ingests_refines_summarises_and_reports(tmp_path: Path) -> None:
     assert "bronze: 0 rows" in second.stderr
     table = re.compile(r"┏.*┘", re.DOTALL)
     assert table.findall(second.stderr) == table.findall(out)
+
+
+@pytest.mark.parametrize(
+    "verbose",
+    [
+        # By default the terminal is Anthill's: progress bars, the summary, the report's path; Spark's own
+        # start-up notices and logs go to a file the demo names, so nothing is lost.
+        pytest.param(False, id="quiet-by-default"),
+        # --verbose is how a user asks for Spark's logs: they reach the terminal as Spark prints them.
+        pytest.param(True, id="verbose-shows-spark"),
+    ],
+)
+def test_demo_terminal_shows_spark_logs_only_when_asked(tmp_path: Path, verbose: bool) -> None:
+    manifest = small_manifest(tmp_path, ["AAPL"], "2026-09-01")
+    lake = tmp_path / "lake"
+    args = [
+        "demo",
+        "--manifest",
+        str(manifest),
+        "--lake",
+        f"file://{lake}",
+        "--report",
+        str(tmp_path / "r.html"),
+    ]
+    result = anthill(*args, *(["--verbose"] if verbose else []), env=sandbox_env(), timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    terminal = result.stdout + result.stderr
+    assert "silver and gold written" in terminal
+    shown = [marker for marker in SPARK_NOISE if marker in terminal]
+    if verbose:
+        assert shown, terminal[-3000:]
+        return
+    assert shown == [], terminal[-3000:]
+    log = tmp_path / "spark.log"
+    assert f"Spark's log: {log}" in terminal.replace("\n", "")
+    assert any(marker in log.read_text() for marker in SPARK_NOISE)  # moved out of sight, not lost
 
 
 def test_demo_refuses_a_remote_lake_with_a_clear_error() -> None:
@@ -77,7 +132,8 @@ def test_demo_on_the_cluster_shows_every_resource_ready(binaries: Binaries, tmp_
         lines = [line.split() for line in result.stdout.splitlines() if "anthill.io/" in line]
         names = [line[0] for line in lines]
         assert names == [
-            f"marketfeed.anthill.io/demo-{feed}" for feed in ("dividends", "equities", "indices", "splits")
+            f"marketfeed.anthill.io/demo-{feed}"
+            for feed in ("dividends", "equities", "indices", "splits", "unadjusted")
         ] + ["medallionpipeline.anthill.io/demo"]
         assert all(line[1:3] == ["True", "True"] for line in lines), result.stdout
     finally:

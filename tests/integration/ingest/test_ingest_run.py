@@ -19,7 +19,7 @@ from anthill_ingest import runner
 from anthill_ingest.client import MarketData
 from anthill_ingest.errors import RequestNotSentError
 from anthill_ingest.sink import MULTIPART_THRESHOLD, S3Sink
-from anthill_sandbox.data import INSTRUMENTS
+from anthill_sandbox.data import INSTRUMENTS, daily_bar
 from anthill_sandbox.server import SandboxServer
 from tests.integration.ingest.conftest import feed_doc, run_ingest, s3_objects
 
@@ -482,3 +482,30 @@ def test_bounds_given_as_instants_return_the_bars_within_them(sandbox: SandboxSe
     end = start + datetime.timedelta(minutes=4, seconds=59)
     bars = list(api.aggregates("AAPL", 1, "minute", start, end, adjusted=True))
     assert [row["ts"] for row in bars] == [start + datetime.timedelta(minutes=m) for m in range(5)]
+
+
+def test_a_preliminary_newest_day_is_restated_by_the_next_runs_lookback(
+    tmp_path: Path, sandbox: SandboxServer, bucket: str
+) -> None:
+    """With the sandbox's vendor quirks on, some of Monday's bars fetched on Tuesday are preliminary; the
+    Wednesday run fetches Monday again (its lookback) and rewrites the day with the final bars."""
+    fetched_on = {"day": datetime.date(2024, 7, 9)}
+    sandbox.state.quirks = True
+    sandbox.state.today = lambda: fetched_on["day"]
+    tickers = sorted(STOCKS)
+    doc = feed_doc("late", f"s3://{bucket}/market", tickers=tickers, backfill={"from": "2024-07-08"})
+    key = "market/bronze/market/late/aggregates/1day/date=2024-07-08/late.parquet"
+
+    assert run_ingest(tmp_path, doc, sandbox, today="2024-07-09").summary["watermark"] == "2024-07-08"
+    first = pq.read_table(io.BytesIO(s3_objects(bucket)[key])).to_pylist()
+    fetched_on["day"] = datetime.date(2024, 7, 10)
+    second = run_ingest(tmp_path, doc, sandbox, today="2024-07-10")
+    assert second.exit_code == 0, second.output
+    final = pq.read_table(io.BytesIO(s3_objects(bucket)[key])).to_pylist()
+
+    restated = [a["ticker"] for a, b in zip(first, final, strict=True) if a != b]
+    assert 0 < len(restated) < len(tickers)
+    for row in final:
+        bar = daily_bar(row["ticker"], datetime.date(2024, 7, 8))
+        assert bar is not None
+        assert row["close"] == round(bar.close, 4)

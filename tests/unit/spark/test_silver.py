@@ -16,6 +16,7 @@ from anthill_spark.transforms.silver import (
     with_latest_ingestion,
     with_reason,
     with_silver_columns,
+    with_silver_dividends,
     with_silver_market_holidays,
     with_silver_splits,
 )
@@ -60,6 +61,9 @@ def test_a_late_correction_replaces_the_earlier_bar(spark: SparkSession) -> None
     assertDataFrameEqual(result, expected)
 
 
+NAN, INF = float("nan"), float("inf")
+
+
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
@@ -69,11 +73,21 @@ def test_a_late_correction_replaces_the_earlier_bar(spark: SparkSession) -> None
         pytest.param((0.0, 11.0, 9.5, 10.5, 1000.0), "price <= 0", id="zero open"),
         pytest.param((10.0, 11.0, 9.5, 10.5, -1.0), "volume < 0", id="negative volume"),
         pytest.param((10.0, 11.0, 9.5, None, 1000.0), "missing price", id="null close"),
+        # Spark orders NaN above every number: without its own rule a NaN high passes "high >= max(open, close)".
+        pytest.param((10.0, NAN, 9.5, 10.5, 1000.0), "price not finite", id="NaN high"),
+        pytest.param((10.0, 11.0, 9.5, NAN, 1000.0), "price not finite", id="NaN close"),
+        pytest.param((10.0, INF, 9.5, 10.5, 1000.0), "price not finite", id="infinite high"),
+        pytest.param((10.0, 11.0, -INF, 10.5, 1000.0), "price not finite", id="minus infinite low"),
+        pytest.param((10.0, 11.0, 9.5, 10.5, NAN), "volume not finite", id="NaN volume"),
+        pytest.param((10.0, 11.0, 9.5, 10.5, INF), "volume not finite", id="infinite volume"),
+        pytest.param((10.0, 11.0, 9.5, 10.5, 1000.0, NAN), "vwap not finite", id="NaN vwap"),
+        pytest.param((10.0, 11.0, 9.5, 10.5, 1000.0, None), None, id="null vwap is allowed"),
     ],
 )
 def test_validity_rules(spark: SparkSession, row: tuple[float | None, ...], reason: str | None) -> None:
-    o, h, low, c, v = row
-    df = bronze(spark, [("AAPL", 1, "day", T1, o, h, low, c, v, None, None, True, MONDAY)])
+    o, h, low, c, v, *rest = row
+    vwap = rest[0] if rest else 10.2
+    df = bronze(spark, [("AAPL", 1, "day", T1, o, h, low, c, v, vwap, None, True, MONDAY)])
     checked = df.transform(with_silver_columns).transform(with_reason)
     assert checked.first()["reason"] == reason  # type: ignore[index]
     assert valid_bars(checked).count() == (1 if reason is None else 0)
@@ -97,10 +111,33 @@ def test_a_broken_correction_is_quarantined_and_the_last_good_bar_stays(spark: S
 def test_splits_keep_the_latest_ingestion_and_drop_impossible_ratios(spark: SparkSession) -> None:
     rows = [("s1", "NVDA", datetime.date(2024, 6, 10), 1.0, 10.0, MONDAY),
             ("s1", "NVDA", datetime.date(2024, 6, 10), 1.0, 10.0, LATER),
-            ("s2", "AAPL", datetime.date(2020, 8, 31), 0.0, 4.0, MONDAY)]  # fmt: skip
+            ("s2", "AAPL", datetime.date(2020, 8, 31), 0.0, 4.0, MONDAY),
+            ("s3", "TSLA", datetime.date(2022, 8, 25), 1.0, NAN, MONDAY),
+            ("s4", "AMZN", datetime.date(2022, 6, 6), INF, 20.0, MONDAY)]  # fmt: skip
     schema = "id string, ticker string, execution_date date, split_from double, split_to double, ingested_at timestamp"
     result = spark.createDataFrame(rows, schema).transform(with_silver_splits)
     assertDataFrameEqual(result, spark.createDataFrame([rows[1]], schema))
+
+
+@pytest.mark.parametrize(
+    ("amount", "kept"),
+    [
+        pytest.param(0.24, True, id="a dividend"),
+        pytest.param(0.0, True, id="a zero amount is a declared omission"),
+        pytest.param(-0.24, False, id="negative"),
+        pytest.param(NAN, False, id="NaN"),
+        pytest.param(INF, False, id="infinite"),
+    ],
+)
+def test_dividends_keep_only_finite_non_negative_amounts(
+    spark: SparkSession, amount: float, kept: bool
+) -> None:
+    row = ("d1", "KO", datetime.date(2024, 6, 14), amount, "USD", None, None, None, 4, "CD", MONDAY)
+    schema = ("id string, ticker string, ex_dividend_date date, cash_amount double, currency string, "
+              "declaration_date date, record_date date, pay_date date, frequency int, dividend_type string, "
+              "ingested_at timestamp")  # fmt: skip
+    result = spark.createDataFrame([row], schema).transform(with_silver_dividends)
+    assert result.count() == (1 if kept else 0)
 
 
 def test_market_holidays_keep_history_and_the_latest_status(spark: SparkSession) -> None:

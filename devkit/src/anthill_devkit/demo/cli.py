@@ -32,6 +32,14 @@ def demo(
             "running, and print `kubectl get mf,mp`.",
         ),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            help="Also show Spark's own output (JVM start-up notices, warnings) in the terminal; by default it "
+            "goes to spark.log next to the lake.",
+        ),
+    ] = False,
 ) -> None:
     """Run the platform's main job on this machine: ingest the example feeds into a local lake, refine them
     with local Spark and Delta, print a per-ticker summary and write an HTML report with charts.
@@ -46,7 +54,7 @@ def demo(
 
     started = time.monotonic()
     try:
-        result = run_demo(manifest, lake, report, err)
+        result = run_demo(manifest, lake, report, err, verbose)
     except DemoError as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(1) from exc

@@ -17,8 +17,29 @@ from typing import Any
 Row = dict[str, Any]
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39")  # fmt: skip
-WIDTH, HEIGHT, MARGIN = 720, 240, 48
 Y_TICKS = 4
+# Chart geometry, in the viewBox's units (the page scales the whole SVG to its width).
+WIDTH = 720
+PLOT_HEIGHT = 160
+FONT_SIZE = 11  # `svg text` in STYLE: the estimates below are for this size
+EDGE = 4  # kept clear inside the viewBox's border
+TICK_GAP = 6  # between a y-axis label's end and the plot
+RIGHT = 12  # right of the plot; the last date label ends at the plot's edge
+LEGEND_ROW = 16  # a legend line: the text's line box (about 13 units at FONT_SIZE) and a gap
+LEGEND_BASELINE = 11  # from a legend line's top to its text's baseline
+SWATCH, SWATCH_GAP, ITEM_GAP = 10, 4, 16
+# The top y-axis label straddles the plot's top edge (half a line above it); the legend stays clear of it.
+LEGEND_GAP = 14
+DATE_ROW = 22  # below the plot: the first and last dates
+LABEL_NUDGE = 4  # from a y tick to its label's baseline, so that digits sit centred on the grid line
+ELLIPSIS = "\u2026"
+
+# Advance widths in em, rounded up from DejaVu Sans, the widest of the common sans-serif faces and the one a
+# bare Linux draws `system-ui` with: text spaced by these never runs into its neighbours in any usual face,
+# at the cost of a few units of slack where a narrower face (Arial, Helvetica, Segoe) draws it.
+_EM = {**dict.fromkeys(" .,:;'|ijlIJ", 0.34), **dict.fromkeys("ft()[]/-r", 0.42),
+       **dict.fromkeys("0123456789", 0.64), **dict.fromkeys("mwMW%", 1.0)}  # fmt: skip
+_LOWER_EM, _UPPER_EM, _OTHER_EM = 0.64, 0.8, 1.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +107,95 @@ def ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in the viewBox's units: top left corner, width and height."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def right(self) -> float:
+        return self.x + self.width
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.height
+
+    def overlaps(self, other: Box) -> bool:
+        """Whether the two share any area (touching edges do not count)."""
+        return (
+            self.x < other.right and other.x < self.right and self.y < other.bottom and other.y < self.bottom
+        )
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    box: Box
+    """The swatch and the name together."""
+    name: str
+    """As drawn: shortened with an ellipsis when the whole name would not fit on one line."""
+
+
+@dataclass(frozen=True)
+class ChartLayout:
+    """Where a chart's parts go: legend lines on top, the plot under them, y labels left, dates below."""
+
+    height: float
+    plot: Box
+    legend: tuple[LegendItem, ...]
+
+
+def text_width(text: str, size: float = FONT_SIZE) -> float:
+    """How wide ``text`` is drawn at ``size``: an estimate never below DejaVu Sans's own advances."""
+    em = 0.0
+    for char in text:
+        if char in _EM:
+            em += _EM[char]
+        elif char.islower():
+            em += _LOWER_EM
+        elif char.isupper():
+            em += _UPPER_EM
+        else:
+            em += _OTHER_EM
+    return em * size
+
+
+def fit(text: str, width: float) -> str:
+    """``text``, or as much of it as fits in ``width`` followed by an ellipsis."""
+    if text_width(text) <= width:
+        return text
+    kept = text
+    while kept and text_width(kept + ELLIPSIS) > width:
+        kept = kept[:-1]
+    return kept + ELLIPSIS
+
+
+def chart_layout(y_labels: Sequence[str], names: Sequence[str]) -> ChartLayout:
+    """The layout for a chart whose y axis reads ``y_labels`` and whose legend names ``names``.
+
+    The left margin is the widest label's estimated width, so long labels (index levels such as 21,403.75)
+    are never cut off and short ones waste no room. Legend items flow left to right in lines above the plot,
+    wrapping before the plot's right edge, so they overlap neither each other nor the plot.
+    """
+    left = EDGE + max((text_width(label) for label in y_labels), default=0.0) + TICK_GAP
+    right = WIDTH - RIGHT
+    items: list[LegendItem] = []
+    x, line = left, 0
+    for name in names:
+        shown = fit(name, right - left - SWATCH - SWATCH_GAP)
+        width = SWATCH + SWATCH_GAP + text_width(shown)
+        if x > left and x + width > right:
+            x, line = left, line + 1
+        items.append(LegendItem(Box(x, EDGE + line * LEGEND_ROW, width, LEGEND_ROW - 2), shown))
+        x += width + ITEM_GAP
+    legend_bottom = EDGE + (line + 1) * LEGEND_ROW if items else EDGE
+    plot = Box(left, legend_bottom + LEGEND_GAP, right - left, PLOT_HEIGHT)
+    return ChartLayout(plot.bottom + DATE_ROW + EDGE, plot, tuple(items))
+
+
 def _ticks(low: float, high: float) -> list[float]:
     if high <= low:
         return [low]
@@ -105,35 +215,43 @@ def line_chart(title: str, series: Sequence[Series], y_format: str = "{:,.2f}") 
     high = max(value for _, value in points)
     if high == low:
         low, high = low - 1, high + 1
-    plot_w, plot_h = WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN
+    ticks = [(tick, y_format.format(tick)) for tick in _ticks(low, high)]
+    layout = chart_layout([text for _, text in ticks], [line.name for line in series])
+    plot = layout.plot
 
     def x(day: datetime.date) -> float:
-        return MARGIN + plot_w * (day.toordinal() - first) / max(last - first, 1)
+        return plot.x + plot.width * (day.toordinal() - first) / max(last - first, 1)
 
     def y(value: float) -> float:
-        return MARGIN + plot_h * (1 - (value - low) / (high - low))
+        return plot.y + plot.height * (1 - (value - low) / (high - low))
 
-    parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{label}">']
-    for tick in _ticks(low, high):
-        parts.append(f'<line x1="{MARGIN}" x2="{WIDTH - MARGIN}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
-                     f'class="grid"/><text x="{MARGIN - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">'
-                     f"{html.escape(y_format.format(tick))}</text>")  # fmt: skip
-    for day, anchor in ((first, "start"), (last, "end")):
+    parts = [f'<svg viewBox="0 0 {WIDTH} {layout.height:g}" role="img" aria-label="{label}">']
+    for tick, text in ticks:
+        parts.append(f'<line x1="{plot.x:.1f}" x2="{plot.right:.1f}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+                     f'class="grid"/><text x="{plot.x - TICK_GAP:.1f}" y="{y(tick) + LABEL_NUDGE:.1f}" '
+                     f'text-anchor="end">{html.escape(text)}</text>')  # fmt: skip
+    dates = [(first, "start")] if first == last else [(first, "start"), (last, "end")]
+    for day, anchor in dates:
         date = datetime.date.fromordinal(day)
-        parts.append(
-            f'<text x="{x(date):.1f}" y="{HEIGHT - MARGIN + 18}" text-anchor="{anchor}">{date}</text>'
-        )
-    for index, line in enumerate(series):
+        parts.append(f'<text x="{x(date):.1f}" y="{plot.bottom + DATE_ROW - 4:.1f}" '
+                     f'text-anchor="{anchor}">{date}</text>')  # fmt: skip
+    for line, item in zip(series, layout.legend, strict=True):
         ordered = sorted(line.points)
         if ordered:
             path = " ".join(f"{x(day):.1f},{y(value):.1f}" for day, value in ordered)
             parts.append(f'<polyline fill="none" stroke="{line.color}" stroke-width="1.5" points="{path}"/>')
-        legend_x = MARGIN + (index % 6) * 110
-        legend_y = 16 + (index // 6) * 14
-        parts.append(f'<rect x="{legend_x}" y="{legend_y - 8}" width="10" height="3" fill="{line.color}"/>'
-                     f'<text x="{legend_x + 14}" y="{legend_y - 3}">{html.escape(line.name)}</text>')  # fmt: skip
+        parts.append(_legend_item(item, line))
     parts.append("</svg>")
     return f"<figure><figcaption>{label}</figcaption>{''.join(parts)}</figure>"
+
+
+def _legend_item(item: LegendItem, line: Series) -> str:
+    box = item.box
+    swatch_y = box.y + LEGEND_BASELINE - 5.5  # a short bar level with the text's lower-case letters
+    full = f"<title>{html.escape(line.name)}</title>" if item.name != line.name else ""
+    return (f'<g class="legend"><rect x="{box.x:.1f}" y="{swatch_y:.1f}" width="{SWATCH}" height="3" '
+            f'fill="{line.color}"/><text x="{box.x + SWATCH + SWATCH_GAP:.1f}" y="{box.y + LEGEND_BASELINE:.1f}">'
+            f"{html.escape(item.name)}{full}</text></g>")  # fmt: skip
 
 
 def _since(rows: Iterable[Row], start: datetime.date) -> list[Row]:

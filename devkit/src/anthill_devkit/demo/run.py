@@ -107,9 +107,10 @@ def market_data(console: Console) -> Iterator[tuple[str | None, str, str]]:
             console.print(f"market data: the Massive API (key from {variable})")
             yield None, os.environ[variable], "the Massive (Polygon.io) API"
             return
-    from anthill_sandbox.server import SandboxServer  # noqa: PLC0415 - only without an API key
+    from anthill_sandbox.server import SandboxServer, SandboxState  # noqa: PLC0415 - only without an API key
 
-    server = SandboxServer().start()
+    # With a vendor's quirks: a few bad prints for silver to quarantine, a preliminary newest day to restate.
+    server = SandboxServer(state=SandboxState(quirks=True)).start()
     console.print(f"market data: the sandbox server at {server.url} (set MASSIVE_API_KEY for real data)")
     try:
         yield server.url, SANDBOX_KEY, "the sandbox market-data server (synthetic prices)"
@@ -156,27 +157,41 @@ def ingest(plan: DemoPlan, url: str | None, key: str, console: Console) -> tuple
     return rows, requests
 
 
-def refine(plan: DemoPlan, console: Console) -> dict[str, list[dict[str, Any]]]:
-    """Bronze -> silver -> gold with local Spark and Delta; the gold rows the summary and report need."""
+def local_dir(lake: str) -> Path:
+    """The folder that holds a ``file://`` lake: the report and Spark's log go there by default."""
+    return Path(lake.removeprefix("file://")).parent
+
+
+def refine(plan: DemoPlan, console: Console, verbose: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """Bronze -> silver -> gold with local Spark and Delta; the gold rows the summary and report need.
+
+    Spark's own output (its JVM's start-up notices and its log) would land between the progress bars: it goes
+    to ``spark.log`` beside the lake, unless ``verbose`` asks for it in the terminal.
+    """
     from anthill_spark.jobs.gold import silver_to_gold  # noqa: PLC0415
     from anthill_spark.jobs.silver import bronze_to_silver  # noqa: PLC0415
     from anthill_spark.lake import Lake, read_table  # noqa: PLC0415
     from anthill_spark.session import local_session  # noqa: PLC0415
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # everything is local: no need to look for a NIC
+    log = None if verbose else local_dir(plan.lake) / "spark.log"
+    if log is not None:
+        console.print(f"Spark's log: {log} (--verbose shows it here)")
     with console.status("starting Spark (the first run fetches Delta's jars)"):
-        session = local_session("anthill-demo")
-        session.sparkContext.setLogLevel("ERROR")
+        session = local_session("anthill-demo", jvm_log=log)
     lake = Lake(plan.lake)
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as bar:  # fmt: skip
             silver = bar.add_task("bronze -> silver", total=1)
             # The pipeline's feeds, and nothing else in the lake, as the operator would pass them.
-            bronze_to_silver(
+            counts = bronze_to_silver(
                 session, lake, [bronze_uri(plan.lake, NAMESPACE, feed.name) for feed in plan.feeds]
             )
             bar.advance(silver)
+            if counts.get("quarantined"):
+                console.print(f"silver: {counts['quarantined']} bars broke a validity rule and wait in "
+                              "silver.quarantine with the reason; the rest went on")  # fmt: skip
             gold = bar.add_task("silver -> gold", total=len(plan.gold))
             silver_to_gold(session, lake, plan.gold, on_table=lambda _name, _result: bar.advance(gold))
         wanted = {
@@ -195,8 +210,10 @@ def refine(plan: DemoPlan, console: Console) -> dict[str, list[dict[str, Any]]]:
         session.stop()
 
 
-def run_demo(manifest: Path, lake: str | None, report: Path | None, console: Console) -> DemoResult:
-    """Ingest, refine, print the summary table and write the HTML report."""
+def run_demo(
+    manifest: Path, lake: str | None, report: Path | None, console: Console, verbose: bool = False
+) -> DemoResult:
+    """Ingest, refine, print the summary table and write the HTML report; ``verbose`` shows Spark's logs."""
     plan = load_plan(manifest, lake)
     console.print(f"lake: {plan.lake}  ({len(plan.feeds)} feeds, pipeline {plan.pipeline})")
     seconds: dict[str, float] = {}
@@ -206,7 +223,7 @@ def run_demo(manifest: Path, lake: str | None, report: Path | None, console: Con
     seconds["ingest"] = time.monotonic() - started
     console.print(f"bronze: {rows:,} rows from {requests:,} API requests ({seconds['ingest']:.1f}s)")
     started = time.monotonic()
-    gold = refine(plan, console)
+    gold = refine(plan, console, verbose)
     seconds["spark"] = time.monotonic() - started
     console.print(f"silver and gold written ({seconds['spark']:.1f}s)")
     year, summary = summarize(gold["moving_averages"], gold["yearly_performance"], gold["anomalies"])
@@ -217,7 +234,7 @@ def run_demo(manifest: Path, lake: str | None, report: Path | None, console: Con
         table.add_row(item.ticker, f"{item.last_close:,.2f}", percent(item.ytd_return), percent(item.volatility),
                       ratio(item.beta), ratio(item.sharpe), str(item.anomalies))  # fmt: skip
     console.print(table)
-    target = report or Path(plan.lake.removeprefix("file://")).parent / "report.html"
+    target = report or local_dir(plan.lake) / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(html_report(year, summary, gold["moving_averages"], gold["drawdowns"],
                                   gold["market_breadth"], datetime.datetime.now(datetime.UTC), source))  # fmt: skip

@@ -18,11 +18,22 @@ from anthill_spark.schemas import (
 )
 
 
+def not_finite(name: str) -> Column:
+    """True where the column holds NaN or an infinity (null stays null): Spark orders NaN above every number,
+    so no comparison rule below would catch it."""
+    column = F.col(name)
+    return F.isnan(column) | (F.abs(column) == F.lit(float("inf")))
+
+
 def invalid_reason() -> Column:
     """The first validity rule a bar breaks, or null when it breaks none."""
     return (
         F.when(F.col("open").isNull() | F.col("high").isNull() | F.col("low").isNull() | F.col("close").isNull(),
                F.lit("missing price"))
+        .when(not_finite("open") | not_finite("high") | not_finite("low") | not_finite("close"),
+              F.lit("price not finite"))
+        .when(not_finite("volume"), F.lit("volume not finite"))
+        .when(F.col("vwap").isNotNull() & not_finite("vwap"), F.lit("vwap not finite"))
         .when((F.col("open") <= 0) | (F.col("high") <= 0) | (F.col("low") <= 0) | (F.col("close") <= 0),
               F.lit("price <= 0"))
         .when(F.col("high") < F.greatest("open", "close"), F.lit("high < max(open, close)"))
@@ -85,14 +96,23 @@ def typed(df: DataFrame, schema: StructType) -> DataFrame:
 
 
 def with_silver_dividends(bronze_df: DataFrame) -> DataFrame:
-    """Bronze dividends typed, one row per dividend id (the latest ingestion)."""
-    return _latest_per(typed(bronze_df, SILVER_DIVIDENDS), ["id"])
+    """Bronze dividends typed, one row per dividend id (the latest ingestion); amounts that are not a finite,
+    non-negative number are dropped."""
+    dividends = typed(bronze_df, SILVER_DIVIDENDS)
+    return _latest_per(dividends.where(~not_finite("cash_amount") & (F.col("cash_amount") >= 0)), ["id"])
 
 
 def with_silver_splits(bronze_df: DataFrame) -> DataFrame:
-    """Bronze splits typed, one row per split id (the latest ingestion); impossible ratios are dropped."""
+    """Bronze splits typed, one row per split id (the latest ingestion); impossible ratios (not positive,
+    NaN, infinite) are dropped."""
     splits = typed(bronze_df, SILVER_SPLITS)
-    return _latest_per(splits.where((F.col("split_from") > 0) & (F.col("split_to") > 0)), ["id"])
+    possible = (
+        (F.col("split_from") > 0)
+        & (F.col("split_to") > 0)
+        & ~not_finite("split_from")
+        & ~not_finite("split_to")
+    )
+    return _latest_per(splits.where(possible), ["id"])
 
 
 def with_silver_market_holidays(bronze_df: DataFrame) -> DataFrame:
