@@ -74,6 +74,18 @@ def test_defaults_are_applied_by_the_server(kubectl: Kubectl, ns: str) -> None:
         "-n",
         ns,
         "-o",
-        "jsonpath={.spec.concurrencyPolicy} {.spec.assetClass} {.spec.suspend}",
+        "jsonpath={.spec.concurrencyPolicy} {.spec.assetClass} {.spec.suspend} {.spec.resources}",
     ).stdout
-    assert spec == "Forbid stocks false"
+    assert (
+        spec == 'Forbid stocks false {"limits":{"memory":"1Gi"},"requests":{"cpu":"100m","memory":"256Mi"}}'
+    )
+
+
+def test_resources_left_out_keep_their_defaults_on_the_server(kubectl: Kubectl, ns: str) -> None:
+    """Setting only limits keeps the default requests: the server defaults field by field, as the model does."""
+    doc = yaml.safe_load((REPO / "examples" / "us-equities-daily.yaml").read_text())
+    doc["spec"]["resources"] = {"limits": {"memory": "2Gi"}}
+    assert kubectl("apply", "-n", ns, "-f", "-", stdin=yaml.safe_dump(doc)).returncode == 0
+    name = doc["metadata"]["name"]
+    stored = kubectl("get", "mf", name, "-n", ns, "-o", "jsonpath={.spec.resources}").stdout
+    assert stored == '{"limits":{"memory":"2Gi"},"requests":{"cpu":"100m","memory":"256Mi"}}'

@@ -8,7 +8,7 @@ rules written as CEL in ``x-kubernetes-validations`` are enforced by the API ser
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler
 from pydantic.alias_generators import to_camel
@@ -42,6 +42,8 @@ CRON = (
     rf"|({CRON_MINUTE})\s+({CRON_HOUR})\s+({CRON_DAY_OF_MONTH})\s+({CRON_MONTH})\s+({CRON_DAY_OF_WEEK}))$"
 )
 IANA_TIME_ZONE = r"^(UTC|Etc/[A-Za-z0-9+-]+|[A-Z][A-Za-z_-]+(/[A-Za-z0-9_+-]+){1,2})$"
+# A non-negative Kubernetes quantity (100m, 0.5, 256Mi, 1e3), as resource.Quantity parses it.
+QUANTITY = r"^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
 
 
 def cel(
@@ -119,4 +121,39 @@ def conditions_field(description: str) -> Any:
         default_factory=list,
         description=description,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
+
+
+# Every value of a requests/limits map must be a Kubernetes quantity, or the pod can never be created.
+Quantity = Annotated[str, Field(max_length=64, pattern=QUANTITY)]
+QUANTITIES: Any = {
+    "x-kubernetes-validations": [
+        cel("self.all(k, isQuantity(self[k]))", "values must be Kubernetes quantities, e.g. 500m or 2Gi")
+    ]
+}
+
+
+class Resources(Model):
+    """Requests and limits of a workload's container (Kubernetes quantities)."""
+
+    cel_rules: ClassVar[list[dict[str, str]]] = [
+        cel(
+            "!has(self.requests) || !has(self.limits) || self.requests.all(k, !(k in self.limits)"
+            " || !isQuantity(self.requests[k]) || !isQuantity(self.limits[k])"
+            " || quantity(self.requests[k]).compareTo(quantity(self.limits[k])) <= 0)",
+            "a request must not exceed the limit of the same resource",
+            ".requests",
+        )
+    ]
+    requests: dict[str, Quantity] | None = Field(
+        default=None,
+        max_length=16,
+        description="e.g. {cpu: '1', memory: 2Gi}.",
+        json_schema_extra=QUANTITIES,
+    )
+    limits: dict[str, Quantity] | None = Field(
+        default=None,
+        max_length=16,
+        description="e.g. {memory: 4Gi}.",
+        json_schema_extra=QUANTITIES,
     )

@@ -11,8 +11,11 @@ from anthill_api.common import (
     CRON,
     DNS_SUBDOMAIN,
     IANA_TIME_ZONE,
+    QUANTITIES,
     Condition,
     Model,
+    Quantity,
+    Resources,
     SecretKeyRef,
     cel,
     conditions_field,
@@ -59,6 +62,25 @@ class RateLimit(Model):
     """Client-side request budget; the free Massive plan allows 5 requests per minute."""
 
     requests_per_minute: int = Field(ge=1, le=100_000, description="Requests per minute, at least 1.")
+
+
+class IngestResources(Resources):
+    """Requests and limits of the ingest pod (Kubernetes quantities). A run holds one chunk of its window
+    at a time (at most 200,000 rows, about 150 MiB), so the defaults fit a backfill of any size; a field left
+    out keeps its default, an empty map sets none."""
+
+    requests: dict[str, Quantity] | None = Field(
+        default={"cpu": "100m", "memory": "256Mi"},
+        max_length=16,
+        description="What the scheduler reserves for the pod (default {cpu: 100m, memory: 256Mi}).",
+        json_schema_extra=QUANTITIES,
+    )
+    limits: dict[str, Quantity] | None = Field(
+        default={"memory": "1Gi"},
+        max_length=16,
+        description="What the pod may use at most; past the memory limit it is killed (default {memory: 1Gi}).",
+        json_schema_extra=QUANTITIES,
+    )
 
 
 class MarketFeedSpec(Model):
@@ -164,6 +186,11 @@ class MarketFeedSpec(Model):
     )
     rate_limit: RateLimit | None = Field(
         default=None, description="Client-side request budget (default: unlimited, paced by 429 responses)."
+    )
+    resources: IngestResources = Field(
+        default=IngestResources(),
+        description="Requests and limits of the ingest pod (default: requests {cpu: 100m, memory: 256Mi}, "
+        "limits {memory: 1Gi}).",
     )
     service_account_name: str | None = Field(
         default=None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -14,6 +14,7 @@ from anthill_api.common import (
     Condition,
     LocalObjectReference,
     Model,
+    Resources,
     cel,
     conditions_field,
     printer_columns_common,
@@ -53,13 +54,6 @@ IMAGE = (
 WHEEL = r"^(/Volumes/|/Workspace/|dbfs:/|s3://|abfss://|gs://)[^\s]+\.whl$"
 # Cron with both day of month (field 3) and day of week (field 5) restricted: "either day" has no Quartz form.
 BOTH_DAYS = r"^\\S+\\s+\\S+\\s+([^*?\\s]\\S*|[*?]\\S+)\\s+\\S+\\s+([^*?\\s]\\S*|[*?]\\S+)$"
-# Every value of a requests/limits map must be a Kubernetes quantity, or the CronJob can never be created.
-Quantity = Annotated[str, Field(max_length=64)]
-QUANTITIES: Any = {
-    "x-kubernetes-validations": [
-        cel("self.all(k, isQuantity(self[k]))", "values must be Kubernetes quantities, e.g. 500m or 2Gi")
-    ]
-}
 
 
 class FeedRef(Model):
@@ -144,32 +138,6 @@ class DatabricksRuntime(Model):
         max_length=20,
         description="Addresses told when a run fails.",
         json_schema_extra={"items": {"maxLength": 254, "pattern": r"^[^@\s]+@[^@\s]+$"}},
-    )
-
-
-class Resources(Model):
-    """Requests and limits for the Spark driver pod (Kubernetes quantities)."""
-
-    cel_rules: ClassVar[list[dict[str, str]]] = [
-        cel(
-            "!has(self.requests) || !has(self.limits) || self.requests.all(k, !(k in self.limits)"
-            " || !isQuantity(self.requests[k]) || !isQuantity(self.limits[k])"
-            " || quantity(self.requests[k]).compareTo(quantity(self.limits[k])) <= 0)",
-            "a request must not exceed the limit of the same resource",
-            ".requests",
-        )
-    ]
-    requests: dict[str, Quantity] | None = Field(
-        default=None,
-        max_length=16,
-        description="e.g. {cpu: '1', memory: 2Gi}.",
-        json_schema_extra=QUANTITIES,
-    )
-    limits: dict[str, Quantity] | None = Field(
-        default=None,
-        max_length=16,
-        description="e.g. {memory: 4Gi}.",
-        json_schema_extra=QUANTITIES,
     )
 
 

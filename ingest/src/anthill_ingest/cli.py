@@ -85,6 +85,15 @@ def run(
         datetime.datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Run as if on this date (default: today, UTC)."),
     ] = None,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            envvar="ANTHILL_CHUNK_ROWS",
+            help="Most rows held at once: a window is fetched and "
+            "written in chunks of consecutive days this size (default: 200,000, about 150 MiB).",
+        ),
+    ] = None,
 ) -> None:
     """Fetch the feed's window into bronze, then advance its watermark."""
     interactive = sys.stderr.isatty()
@@ -94,7 +103,7 @@ def run(
         now = today.replace(tzinfo=datetime.UTC, hour=12)
     # The client, Parquet and S3 libraries load here, not whenever the `anthill` command starts.
     from anthill_ingest.client import MarketData  # noqa: PLC0415
-    from anthill_ingest.runner import Run, Summary  # noqa: PLC0415
+    from anthill_ingest.runner import CHUNK_ROWS, Run, Summary  # noqa: PLC0415
     from anthill_ingest.sink import open_sink  # noqa: PLC0415
     from anthill_ingest.transport import RetryPolicy  # noqa: PLC0415
 
@@ -105,7 +114,8 @@ def run(
         rate = config.spec.rate_limit.requests_per_minute if config.spec.rate_limit else None
         api = MarketData(api_key_from_environment(), api_url, rate, RetryPolicy())
         with _progress(interactive) as bar:
-            ingestion = Run(config, api, open_sink(config.spec.destination.uri), now, _reporter(bar))
+            sink = open_sink(config.spec.destination.uri)
+            ingestion = Run(config, api, sink, now, _reporter(bar), chunk_rows or CHUNK_ROWS)
             summary = ingestion.summary  # filled in as the run goes, so a failure still reports its counts
             ingestion.execute()
         log.info("ingested %d rows into %d files; watermark %s; %d requests",

@@ -50,8 +50,9 @@ class MarketData:
 
     def aggregates(self, ticker: str, multiplier: int, timespan: str, start: datetime.date, end: datetime.date,
                    adjusted: bool) -> Iterator[dict[str, Any]]:  # fmt: skip
-        for agg in self._call(self.client.list_aggs, ticker, multiplier, timespan, start.isoformat(),
-                              end.isoformat(), adjusted=adjusted, sort="asc", limit=AGGS_LIMIT):  # fmt: skip
+        """Bars from ``start`` to ``end``, both inclusive: dates, or datetimes for exact instants."""
+        for agg in self._call(self.client.list_aggs, ticker, multiplier, timespan, _bound(start), _bound(end),
+                              adjusted=adjusted, sort="asc", limit=AGGS_LIMIT):  # fmt: skip
             yield records.bar_row(_short_keys(agg), ticker, multiplier, timespan, adjusted)
 
     def grouped_daily(self, day: datetime.date, asset_class: str, adjusted: bool) -> Iterator[dict[str, Any]]:
@@ -100,6 +101,11 @@ class MarketData:
                 f"{method.__name__}: the client could not read the response ({type(exc).__name__}: "
                 f"{str(exc)[:200]})"
             ) from exc
+
+
+def _bound(value: datetime.date) -> str | datetime.datetime:
+    """A range bound as the client takes it: a date as YYYY-MM-DD, a datetime as is (sent as epoch ms)."""
+    return value if isinstance(value, datetime.datetime) else value.isoformat()
 
 
 def _short_keys(agg: Any) -> dict[str, Any]:

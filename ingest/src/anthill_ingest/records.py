@@ -18,8 +18,8 @@ from anthill_ingest.bodies import kind
 from anthill_ingest.errors import SchemaSurpriseError
 
 NEW_YORK = ZoneInfo("America/New_York")
-# Massive's 24-hour markets (crypto "X:", forex "C:") stamp daily bars at midnight UTC and their days are UTC
-# days; every other market's day is New York's. anthill_spark's gold dates bars by the same rule.
+UTC_DAY_MARKETS = frozenset({"crypto", "forex"})  # the API's daily bars of these start at 00:00 UTC
+# Their tickers' prefixes (crypto "X:", forex "C:"): anthill_spark's gold dates bars by the same rule.
 UTC_DATED_PREFIXES = ("X:", "C:")
 
 BARS = pa.schema([
@@ -202,11 +202,21 @@ def trading_date(ticker: str, ts: datetime.datetime) -> datetime.date:
     return ts.astimezone(datetime.UTC if ticker.startswith(UTC_DATED_PREFIXES) else NEW_YORK).date()
 
 
-def partition_date(dataset: str, row: dict[str, Any], run_date: datetime.date) -> datetime.date:
-    """The ``date=`` partition a row belongs to: the bar's trading date (:func:`trading_date`), the event
-    date for dividends and splits, the run's date for reference snapshots."""
+def day_zone(asset_class: str) -> datetime.tzinfo:
+    """The zone whose calendar days are ``asset_class``'s market days: UTC for crypto and forex, whose daily
+    bars are UTC days, New York for the US markets."""
+    return datetime.UTC if asset_class in UTC_DAY_MARKETS else NEW_YORK
+
+
+def partition_date(
+    dataset: str, row: dict[str, Any], run_date: datetime.date, asset_class: str
+) -> datetime.date:
+    """The ``date=`` partition a row belongs to: for bars, the market day it falls on (in
+    :func:`day_zone`), so a day's object holds the bars its daily bar covers; the event date for dividends
+    and splits; the run's date for reference snapshots."""
     if dataset in ("aggregates", "groupedDaily"):
-        return trading_date(row["ticker"], row["ts"])
+        ts: datetime.datetime = row["ts"]
+        return ts.astimezone(day_zone(asset_class)).date()
     if dataset == "dividends":
         ex: datetime.date = row["ex_dividend_date"]
         return ex

@@ -1,12 +1,19 @@
-"""One ingestion run: plan the window, fetch, write partitions, then the manifest, then the watermark.
+"""One ingestion run: plan the window, then, chunk by chunk, fetch, write partitions, the manifest, the watermark.
 
-The order is the recovery story. Partitions have deterministic names, so writing one again rewrites the
-same object with the same bytes; the watermark moves only after every partition and the manifest are
-written. A run that dies anywhere before that leaves the old watermark, and the next run redoes the window.
+A backfill can hold far more rows than the pod has memory for, so the window is cut into chunks of
+consecutive days, each at most ``chunk_rows`` rows by a ceiling on what one market day brings. A chunk is
+fetched, written and its watermark moved before the next is fetched; what a run holds at once is one chunk.
 
-Days up to the previous watermark (the lookback fetched again for late corrections) are written only when
-their bytes changed: an unchanged partition keeps its write time, which silver reads as the time its bars
-arrived, so the Spark jobs have nothing to redo for it.
+The order is the recovery story. Partitions have deterministic names, so writing one again rewrites the same
+object with the same bytes; the watermark moves to a chunk's last day only after every partition of the chunk
+and its manifest are written. A run that dies anywhere (OOM-killed, say) keeps every chunk it finished, and
+the next run starts from its watermark: at most the chunk it was in is fetched again.
+
+A day already in the lake is merged, not replaced: the re-fetched rows of a ticker replace that ticker's
+stored rows of the day, and a ticker the re-fetch has no rows for (dropped from the spec, or returned nothing
+this time) keeps its stored rows, so fetching a day again never loses rows it does not replace. A day whose
+merged bytes are what is stored is not written again: an unchanged partition keeps its write time, which
+silver reads as the time its bars arrived, so the Spark jobs have nothing to redo for it.
 """
 
 from __future__ import annotations
@@ -21,10 +28,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from anthill_api import lake
-from anthill_api.marketfeed import GROUPED_DAILY_ASSET_CLASSES, GROUPED_DAILY_UNSUPPORTED
+from anthill_api.marketfeed import GROUPED_DAILY_ASSET_CLASSES, GROUPED_DAILY_UNSUPPORTED, MarketFeedSpec
 from anthill_ingest import calendar, records
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import ConfigError, FeedConfig
@@ -33,6 +42,15 @@ from anthill_ingest.sink import Sink
 
 log = logging.getLogger(__name__)
 LOOKBACK_TRADING_DAYS = 2  # re-fetched on every run, for late corrections
+# Rows a run holds at once (as Python rows, about 700 bytes each): with the client's pages and the
+# interpreter, a run stays well inside the default 1Gi limit.
+CHUNK_ROWS = 200_000
+# Ceilings on the minutes of one market day that have bars: US stocks and options trade 04:00-20:00 New York
+# with the extended sessions; crypto, forex and index values may tick around the clock.
+SESSION_MINUTES = {"stocks": 16 * 60, "options": 16 * 60}
+DAY_MINUTES = 24 * 60
+GROUPED_DAILY_TICKERS = 20_000  # a ceiling on one day of a whole market (US stocks: about 12,000)
+SNAPSHOTS = ("tickers", "marketHolidays")  # complete listings: a re-fetch replaces the day's whole object
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,51 @@ def plan_window(feed: FeedConfig, watermark: datetime.date | None, today: dateti
     return Window(start, end) if start <= end else None
 
 
+def rows_per_day(spec: MarketFeedSpec) -> int | None:
+    """A ceiling on the rows one market day brings, or None when the feed cannot be cut into days: bars of
+    several days, of weeks or of months start where the requested range starts, and events and reference
+    snapshots are few."""
+    if spec.dataset == "groupedDaily":
+        return GROUPED_DAILY_TICKERS
+    if spec.dataset != "aggregates":
+        return None
+    multiplier, timespan = (spec.bars.multiplier, spec.bars.timespan) if spec.bars else (1, "day")
+    minutes = SESSION_MINUTES.get(spec.asset_class, DAY_MINUTES)
+    if timespan == "minute":
+        bars = -(-minutes // multiplier)
+    elif timespan == "hour":
+        bars = -(-minutes // (60 * multiplier))
+    elif timespan == "day" and multiplier == 1:
+        bars = 1
+    else:
+        return None
+    return bars * len(spec.tickers or [])
+
+
+def plan_chunks(feed: FeedConfig, window: Window, chunk_rows: int) -> list[Window]:
+    """``window`` cut into consecutive chunks of at most ``chunk_rows`` rows (by :func:`rows_per_day`; at
+    least one market day each), together covering every date of the window; the window itself when the feed
+    cannot be cut into days."""
+    per_day = rows_per_day(feed.spec)
+    if per_day is None:
+        return [window]
+    days = max(1, chunk_rows // max(per_day, 1))
+    starts = list(calendar.market_days(feed.spec.asset_class, window.start, window.end))[days::days]
+    ends = [start - datetime.timedelta(days=1) for start in starts] + [window.end]
+    return [Window(start, end) for start, end in zip([window.start, *starts], ends, strict=True)]
+
+
+def request_range(spec: MarketFeedSpec, chunk: Window) -> tuple[datetime.date, datetime.date]:
+    """The range to ask for a chunk's bars: its dates, or for intraday bars the exact instants of its market
+    days (:func:`records.day_zone`), since the API's reading of a bare date need not be the market's day."""
+    if spec.bars is None or spec.bars.timespan not in ("minute", "hour"):
+        return chunk.start, chunk.end
+    zone = records.day_zone(spec.asset_class)
+    start = datetime.datetime.combine(chunk.start, datetime.time(), zone)
+    after = datetime.datetime.combine(chunk.end + datetime.timedelta(days=1), datetime.time(), zone)
+    return start, after - datetime.timedelta(milliseconds=1)
+
+
 def state_key(feed: FeedConfig) -> str:
     return lake.state_key(feed.namespace, feed.name)
 
@@ -120,27 +183,49 @@ def read_watermark(sink: Sink, feed: FeedConfig) -> datetime.date | None:
     return datetime.date.fromisoformat(state["watermark"]) if state.get("watermark") else None
 
 
-def parquet_bytes(dataset: str, rows: list[dict[str, Any]]) -> bytes:
+def parquet_bytes(table: pa.Table) -> bytes:
     """Deterministic Parquet: same rows in, same bytes out."""
     buffer = io.BytesIO()
-    pq.write_table(records.to_table(dataset, rows), buffer, compression="zstd", write_statistics=True)
+    pq.write_table(table, buffer, compression="zstd", write_statistics=True)
     return buffer.getvalue()
 
 
+def merge_partition(dataset: str, stored: pa.Table, fetched: pa.Table) -> pa.Table:
+    """A day's ``fetched`` rows with the ``stored`` rows they do not replace, in the dataset's order.
+
+    The unit replaced is a ticker's rows of the day: a ticker with rows in ``fetched`` gets exactly those (a
+    bar the provider withdrew goes), one without keeps its stored rows. Reference snapshots are complete
+    listings and replace the day's object whole. Raises ``pyarrow.ArrowException`` or ``KeyError`` when
+    ``stored`` is not of the dataset's schema."""
+    if dataset in SNAPSHOTS:
+        return fetched
+    schema = records.SCHEMAS[dataset]
+    stored = stored.select(schema.names).cast(schema)
+    kept = stored.filter(pc.invert(pc.is_in(stored["ticker"], value_set=pc.unique(fetched["ticker"]))))
+    if kept.num_rows == 0:
+        return fetched
+    merged = pa.concat_tables([kept, fetched])
+    return merged.sort_by([(key, "ascending") for key in records.SORT_KEYS[dataset]]).combine_chunks()
+
+
 class Run:
-    """Ingest ``feed`` into ``sink`` through ``api``; ``now`` is the run's clock reading."""
+    """Ingest ``feed`` into ``sink`` through ``api``; ``now`` is the run's clock reading, ``chunk_rows`` the
+    most rows it holds at once."""
 
     def __init__(self, feed: FeedConfig, api: MarketData, sink: Sink, now: datetime.datetime,
-                 progress: Progress | None = None) -> None:  # fmt: skip
+                 progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS) -> None:  # fmt: skip
         self.feed = feed
         self.api = api
         self.sink = sink
         self.now = now
         self.progress = progress or (lambda _description, _total: None)
+        self.chunk_rows = chunk_rows
         self.summary = Summary()
+        self._with_data: set[str] = set()  # tickers that brought rows in any chunk
 
     def execute(self) -> Summary:
-        """Run once. Raises IngestError subclasses (after quarantining what surprised it)."""
+        """Run once. Raises IngestError subclasses (after quarantining what surprised it); the chunks done by
+        then stay done, and the summary tells how far the watermark got."""
         spec = self.feed.spec
         if spec.dataset == "aggregates" and not spec.tickers:
             raise ConfigError("spec.tickers is required when dataset is aggregates")
@@ -156,105 +241,156 @@ class Run:
             self.summary.message = "up to date"
             return self.summary
         self.summary.window = window
+        chunks = plan_chunks(self.feed, window, self.chunk_rows)
+        self._announce(window, len(chunks))
+        for chunk in chunks:
+            requests_before = self.api.requests
+            files = self._write_partitions(self._fetch(chunk))
+            manifest = self._write_manifest(chunk, files, self.api.requests - requests_before)
+            # Never backwards: the lookback's first chunk ends before the days a previous run completed.
+            watermark = chunk.end if watermark is None else max(watermark, chunk.end)
+            self._write_state(watermark, manifest)
+        self._warn_tickers_without_data()
+        return self.summary
+
+    def _fetch(self, chunk: Window) -> dict[datetime.date, list[dict[str, Any]]]:
+        spec = self.feed.spec
+        partitions: dict[datetime.date, list[dict[str, Any]]] = defaultdict(list)
         try:
-            partitions = self._fetch(window)
+            for row in self._rows(chunk):
+                day = records.partition_date(spec.dataset, row, self.now.date(), spec.asset_class)
+                if spec.dataset in ("aggregates", "groupedDaily") and not chunk.start <= day <= chunk.end:
+                    continue  # a bar stamped outside the chunk (time zones at the edges) belongs to another
+                partitions[day].append(row)
         except (SchemaSurpriseError, MalformedResponseError) as exc:
             self._quarantine(exc)
             raise
         finally:
             self.summary.requests = self.api.requests
-        files = self._write_partitions(partitions, watermark)
-        manifest = self._write_manifest(window, files)
-        self._write_state(window, manifest)
-        return self.summary
-
-    def _fetch(self, window: Window) -> dict[datetime.date, list[dict[str, Any]]]:
-        spec = self.feed.spec
-        partitions: dict[datetime.date, list[dict[str, Any]]] = defaultdict(list)
-        for row in self._rows(window):
-            day = records.partition_date(spec.dataset, row, self.now.date())
-            if spec.dataset in ("aggregates", "groupedDaily") and not window.start <= day <= window.end:
-                continue  # a bar stamped outside the window (time zones at the edges) belongs to another run
-            partitions[day].append(row)
         return partitions
 
-    def _rows(self, window: Window) -> Iterator[dict[str, Any]]:
+    def _announce(self, window: Window, chunks: int) -> None:
+        """Start the run's progress task: one step per ticker and chunk, or per day of a grouped market."""
+        spec = self.feed.spec
+        if spec.dataset == "groupedDaily":
+            days = sum(1 for _ in calendar.market_days(spec.asset_class, window.start, window.end))
+            self.progress(f"grouped daily {window.start}..{window.end}", days)
+        elif spec.dataset in ("aggregates", "dividends", "splits"):
+            tickers = len(spec.tickers or [])
+            self.progress(
+                f"{spec.dataset} for {tickers} tickers, {window.start}..{window.end}", tickers * chunks
+            )
+        else:
+            self.progress(
+                f"{spec.asset_class} tickers" if spec.dataset == "tickers" else "market holidays", 1
+            )
+
+    def _rows(self, chunk: Window) -> Iterator[dict[str, Any]]:
         spec = self.feed.spec
         tickers = spec.tickers or []
         if spec.dataset == "aggregates":
-            bars = spec.bars
-            multiplier, timespan = (bars.multiplier, bars.timespan) if bars else (1, "day")
+            multiplier, timespan = (spec.bars.multiplier, spec.bars.timespan) if spec.bars else (1, "day")
+            start, end = request_range(spec, chunk)
             yield from self._per_ticker(tickers, lambda t: self.api.aggregates(
-                t, multiplier, timespan, window.start, window.end, spec.adjusted))  # fmt: skip
+                t, multiplier, timespan, start, end, spec.adjusted))  # fmt: skip
         elif spec.dataset == "groupedDaily":
-            days = list(calendar.market_days(spec.asset_class, window.start, window.end))
-            self.progress(f"grouped daily {window.start}..{window.end}", len(days))
-            for day in days:
+            for day in calendar.market_days(spec.asset_class, chunk.start, chunk.end):
                 yield from self.api.grouped_daily(day, spec.asset_class, spec.adjusted)
                 self.progress("", 1)
         elif spec.dataset == "dividends":
-            yield from self._per_ticker(tickers, lambda t: self.api.dividends(t, window.start))
+            yield from self._per_ticker(tickers, lambda t: self.api.dividends(t, chunk.start))
         elif spec.dataset == "splits":
-            yield from self._per_ticker(tickers, lambda t: self.api.splits(t, window.start))
+            yield from self._per_ticker(tickers, lambda t: self.api.splits(t, chunk.start))
         elif spec.dataset == "tickers":
-            self.progress(f"{spec.asset_class} tickers", 1)
             yield from self.api.tickers(spec.asset_class)
             self.progress("", 1)
         else:
-            self.progress("market holidays", 1)
             yield from self.api.market_holidays()
             self.progress("", 1)
 
     def _per_ticker(self, tickers: list[str],
                     fetch: Callable[[str], Iterable[dict[str, Any]]]) -> Iterator[dict[str, Any]]:  # fmt: skip
-        self.progress(f"{self.feed.spec.dataset} for {len(tickers)} tickers", len(tickers))
         for ticker in tickers:
-            count = 0
             for row in fetch(ticker):
-                count += 1
+                self._with_data.add(ticker)
                 yield row
-            if count == 0 and self.feed.spec.dataset == "aggregates":
+            self.progress("", 1)
+
+    def _warn_tickers_without_data(self) -> None:
+        if self.feed.spec.dataset != "aggregates":
+            return
+        for ticker in self.feed.spec.tickers or []:
+            if ticker not in self._with_data:
                 warning = f"no data for {ticker} in the window: unknown ticker, or not traded then"
                 log.warning(warning)
                 self.summary.warnings.append(warning)
-            self.progress("", 1)
 
     def _write_partitions(
-        self, partitions: dict[datetime.date, list[dict[str, Any]]], watermark: datetime.date | None
+        self, partitions: dict[datetime.date, list[dict[str, Any]]]
     ) -> list[dict[str, Any]]:
-        """Write each day's partition, except a day up to ``watermark`` whose object already holds the same
-        bytes; the manifest lists every partition of the window either way."""
+        """Write each day's partition, merged with what is stored, unless the stored object already holds
+        the same bytes; the manifest lists every partition of the chunk either way."""
         files = []
         base = partition_dir(self.feed)
         for day in sorted(partitions):
-            rows = partitions[day]
+            rows = partitions.pop(day)  # what is written is let go: a chunk's rows leave memory day by day
             key = f"{base}/date={day}/{self.feed.name}.parquet"
-            data = parquet_bytes(self.feed.spec.dataset, rows)
-            digest = hashlib.sha256(data).hexdigest()
-            if watermark is not None and day <= watermark and self.sink.digest(key) == digest:
+            table, data, unchanged = self._merged(key, records.to_table(self.feed.spec.dataset, rows))
+            if unchanged:
                 self.summary.unchanged += 1
             else:
                 self.sink.write(key, data)
                 self.summary.files += 1
-            files.append({"key": key, "rows": len(rows), "bytes": len(data), "sha256": digest})
+            digest = hashlib.sha256(data).hexdigest()
+            files.append({"key": key, "rows": table.num_rows, "bytes": len(data), "sha256": digest})
             self.summary.rows += len(rows)
         return files
 
-    def _write_manifest(self, window: Window, files: list[dict[str, Any]]) -> str:
+    def _merged(self, key: str, fetched: pa.Table) -> tuple[pa.Table, bytes, bool]:
+        """What ``key`` should hold, ``fetched`` merged with the stored object (:func:`merge_partition`), as
+        a table and as bytes, and whether the stored object holds those bytes already. The stored digest
+        answers the common case, a re-fetch that changed nothing, without downloading the object."""
+        data = parquet_bytes(fetched)
+        if self.sink.digest(key) == hashlib.sha256(data).hexdigest():
+            return fetched, data, True
+        stored = self.sink.read(key)
+        if stored is None:
+            return fetched, data, False
+        try:
+            merged = merge_partition(self.feed.spec.dataset, pq.read_table(io.BytesIO(stored)), fetched)
+        except (pa.ArrowException, KeyError) as exc:
+            self._keep_unreadable(key, stored, exc)
+            return fetched, data, False
+        if merged is not fetched:
+            data = parquet_bytes(merged)
+        return merged, data, data == stored
+
+    def _keep_unreadable(self, key: str, stored: bytes, error: Exception) -> None:
+        """A stored object that is not this dataset's Parquet cannot be merged: keep it under _quarantine/
+        before the fetched rows replace it, so that no rows are lost unseen."""
+        base = f"{lake.quarantine_prefix(self.feed.namespace, self.feed.name)}/{self.now:%Y%m%dT%H%M%SZ}"
+        kept = f"{base}/{key.rsplit('/', 2)[-2]}/{key.rsplit('/', 1)[-1]}"
+        self.sink.write(kept, stored)
+        warning = f"{key} was not readable as {self.feed.spec.dataset} Parquet ({str(error)[:200]}): replaced, " \
+            f"the old object kept at {self.sink.uri}/{kept}"  # fmt: skip
+        log.warning("%s", warning)
+        self.summary.warnings.append(warning)
+
+    def _write_manifest(self, chunk: Window, files: list[dict[str, Any]], requests: int) -> str:
         prefix = lake.manifest_prefix(self.feed.namespace, self.feed.name)
-        key = f"{prefix}/{window.start}_{window.end}.json"
+        key = f"{prefix}/{chunk.start}_{chunk.end}.json"
         manifest = {"feed": f"{self.feed.namespace}/{self.feed.name}", "dataset": self.feed.spec.dataset,
-                    "window": {"from": str(window.start), "to": str(window.end)}, "files": files,
-                    "rows": self.summary.rows, "requests": self.api.requests,
+                    "window": {"from": str(chunk.start), "to": str(chunk.end)}, "files": files,
+                    "rows": sum(f["rows"] for f in files), "requests": requests,
                     "runAt": self.now.isoformat()}  # fmt: skip
         self.sink.write(key, (json.dumps(manifest, indent=2) + "\n").encode())
         return key
 
-    def _write_state(self, window: Window, manifest: str) -> None:
+    def _write_state(self, watermark: datetime.date, manifest: str) -> None:
         state = {"feed": f"{self.feed.namespace}/{self.feed.name}", "dataset": self.feed.spec.dataset,
-                 "watermark": str(window.end), "manifest": manifest, "updatedAt": self.now.isoformat()}  # fmt: skip
+                 "watermark": str(watermark), "manifest": manifest, "updatedAt": self.now.isoformat()}  # fmt: skip
         self.sink.write(state_key(self.feed), (json.dumps(state, indent=2) + "\n").encode())
-        self.summary.watermark = str(window.end)
+        self.summary.watermark = str(watermark)
 
     def _quarantine(self, error: Exception) -> None:
         """Keep the body that surprised us, with the reason, under _quarantine/; nothing else moves."""

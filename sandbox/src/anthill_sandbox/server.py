@@ -45,6 +45,9 @@ class Faults:
     schema_surprise_every: int = 0  # every N-th aggregates page has bars without a close price
     delay: float = 0.0  # seconds added to each response
     requests_per_minute: int = 0  # enforce a plan's budget (0: unlimited)
+    # Tickers answered as the API answers for one it has nothing on: aggregates without results, and missing
+    # from the grouped daily market.
+    silent_tickers: frozenset[str] = frozenset()
     # Raw 200 bodies served instead of the generated answer, by path prefix (the longest prefix wins):
     # hostile vendor data, byte for byte, for the clients' tests.
     bodies: dict[str, bytes] = field(default_factory=dict)
@@ -246,7 +249,7 @@ class Handler(JsonHandler):
         adjusted = query.get("adjusted", "true") != "false"
         limit = min(int(query.get("limit", "5000")), MAX_LIMIT)
         request_id = uuid.uuid5(uuid.NAMESPACE_URL, self.path).hex
-        if ticker not in data.INSTRUMENTS:
+        if ticker not in data.INSTRUMENTS or ticker in self.server.state.faults.silent_tickers:
             return {"ticker": ticker, "queryCount": 0, "resultsCount": 0, "adjusted": adjusted, "status": "OK",
                     "request_id": request_id}  # fmt: skip
         state = self.server.state
@@ -254,6 +257,12 @@ class Handler(JsonHandler):
         bars = aggregate_bars(
             ticker, int(multiplier), timespan, _date(start), _date(end), adjusted, quirks_on
         )
+        # Bounds in epoch milliseconds are instants, not days: keep the bars that start within them.
+        first = int(start) if start.isdigit() else None
+        last = int(end) if end.isdigit() else None
+        bars = [
+            bar for bar in bars if (first is None or bar["t"] >= first) and (last is None or bar["t"] <= last)
+        ]
         offset = int(query.get("cursor", "0"))
         size = min(limit, self.server.state.page_size)
         page = bars[offset : offset + size]
@@ -273,7 +282,7 @@ class Handler(JsonHandler):
     def _grouped(self, market: str, day: datetime.date, adjusted: bool) -> dict[str, Any]:
         results = []
         for ticker, instrument in data.INSTRUMENTS.items():
-            if instrument.market != market:
+            if instrument.market != market or ticker in self.server.state.faults.silent_tickers:
                 continue
             state = self.server.state
             bar = _daily(ticker, day, adjusted, state.today() if state.quirks else None)

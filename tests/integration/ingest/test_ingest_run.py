@@ -7,6 +7,7 @@ import io
 import json
 import math
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,11 @@ def test_lookback_days_are_rewritten_only_when_their_bytes_changed(tmp_path: Pat
     assert s3.head_object(Bucket=bucket, Key=unchanged)["Metadata"]["marker"] == "kept"
     manifest = json.loads(s3_objects(bucket)["market/_manifests/market/lookback/2024-06-26_2024-07-08.json"])
     assert len(manifest["files"]) == 8  # the manifest lists the whole window
+    # The stored copy was no Parquet to merge with: replaced, and kept where nothing reads it as bronze.
+    (kept,) = [k for k in s3_objects(bucket) if k.startswith("market/_quarantine/market/lookback/")]
+    assert kept.endswith("/date=2024-06-27/lookback.parquet")
+    assert s3.get_object(Bucket=bucket, Key=kept)["Body"].read() == b"stale"
+    assert "date=2024-06-27/lookback.parquet was not readable" in second.summary["warnings"][0]
 
 
 def test_crash_between_data_and_watermark_is_redone_without_duplicates(
@@ -285,6 +291,74 @@ def test_grouped_daily_fetches_the_feeds_market_on_its_days(
     assert _tickers_by_day(s3_objects(bucket)) == expected
 
 
+def _aggregates_feed(bucket: str) -> dict[str, Any]:
+    return feed_doc(
+        "refetch", f"s3://{bucket}/market", tickers=["AAPL", "MSFT"], backfill={"from": "2024-06-24"}
+    )
+
+
+def _drop_msft_from_the_spec(doc: dict[str, Any], sandbox: SandboxServer) -> None:
+    doc["spec"]["tickers"] = ["AAPL"]
+
+
+def _api_has_nothing_on_msft(doc: dict[str, Any], sandbox: SandboxServer) -> None:
+    sandbox.state.faults.silent_tickers = frozenset({"MSFT"})
+
+
+@pytest.mark.parametrize(
+    ("feed", "change"),
+    [
+        pytest.param(_aggregates_feed, _drop_msft_from_the_spec,
+                     id="aggregates: a ticker removed from the spec keeps its rows on the days fetched again"),
+        pytest.param(_aggregates_feed, _api_has_nothing_on_msft,
+                     id="aggregates: a ticker the API returns nothing for this time keeps its rows"),
+        pytest.param(lambda bucket: _grouped_feed(bucket, "stocks"), _api_has_nothing_on_msft,
+                     id="groupedDaily: a ticker missing from the day's market this time keeps its rows"),
+    ],
+)  # fmt: skip
+def test_a_refetched_day_keeps_the_rows_it_does_not_replace(
+    tmp_path: Path, sandbox: SandboxServer, bucket: str, feed: Callable[[str], dict[str, Any]],
+    change: Callable[[dict[str, Any], SandboxServer], None],
+) -> None:  # fmt: skip
+    """One Parquet object holds all tickers of a day. The lookback fetches 06-26..06-28 again without MSFT:
+    what it returns replaces AAPL's rows, and MSFT's stored rows stay; the new days have AAPL only."""
+    doc = feed(bucket)
+    doc["spec"]["backfill"] = {"from": "2024-06-24"}
+    assert run_ingest(tmp_path, doc, sandbox, today="2024-07-01").summary["watermark"] == "2024-06-28"
+    before = _bronze(s3_objects(bucket))
+
+    change(doc, sandbox)
+    again = run_ingest(tmp_path, doc, sandbox, today="2024-07-03")
+    assert again.exit_code == 0, again.output
+    assert again.summary["window"] == {"from": "2024-06-26", "to": "2024-07-02"}
+    by_day = {day: tickers & {"AAPL", "MSFT"} for day, tickers in _tickers_by_day(s3_objects(bucket)).items()}
+    assert by_day == {
+        **dict.fromkeys(
+            ("2024-06-24", "2024-06-25", "2024-06-26", "2024-06-27", "2024-06-28"),
+            frozenset({"AAPL", "MSFT"}),
+        ),
+        **dict.fromkeys(("2024-07-01", "2024-07-02"), frozenset({"AAPL"})),
+    }
+    after = _bronze(s3_objects(bucket))
+    assert {k: after[k] for k in before} == before  # the days fetched again hold the same bytes as before
+
+
+def test_crypto_minute_bars_are_filed_under_their_utc_day(
+    tmp_path: Path, sandbox: SandboxServer, bucket: str
+) -> None:
+    """A crypto day is the UTC day its daily bar covers: each day's object holds that day's 1,440 minutes,
+    not the New York evening before (which would also leave the window's last day short of minutes)."""
+    doc = feed_doc("btc", f"s3://{bucket}/market", assetClass="crypto", tickers=["X:BTCUSD"],
+                   bars={"multiplier": 1, "timespan": "minute"}, backfill={"from": "2024-07-04"})  # fmt: skip
+    outcome = run_ingest(tmp_path, doc, sandbox, today="2024-07-07")
+    assert outcome.exit_code == 0, outcome.output
+    filed = {}
+    for key, body in _bronze(s3_objects(bucket)).items():
+        stamps = pq.read_table(io.BytesIO(body)).column("ts").to_pylist()
+        filed[key.split("date=")[1][:10]] = (len(stamps), {str(ts.date()) for ts in stamps})
+    assert filed == {day: (1440, {day}) for day in ("2024-07-04", "2024-07-05", "2024-07-06")}
+
+
 @pytest.mark.parametrize("asset_class", ["indices", "options"])
 def test_grouped_daily_of_a_market_without_one_exits_2_naming_the_field(
     tmp_path: Path, sandbox: SandboxServer, bucket: str, asset_class: str
@@ -398,6 +472,16 @@ def test_a_request_that_cannot_be_sent_is_reported_without_its_headers(sandbox: 
     shown = "".join(traceback.format_exception(caught.value))
     assert "sandbox-first-half" not in shown
     assert "second-half" not in shown
+
+
+def test_bounds_given_as_instants_return_the_bars_within_them(sandbox: SandboxServer) -> None:
+    """Intraday chunks ask for exact instants (epoch milliseconds), as the API reads them: 14:30-14:34 UTC
+    is the session's first five minutes, nothing of the rest of the day."""
+    api = MarketData("sandbox", sandbox.url, None)
+    start = datetime.datetime(2024, 7, 1, 14, 30, tzinfo=datetime.UTC)
+    end = start + datetime.timedelta(minutes=4, seconds=59)
+    bars = list(api.aggregates("AAPL", 1, "minute", start, end, adjusted=True))
+    assert [row["ts"] for row in bars] == [start + datetime.timedelta(minutes=m) for m in range(5)]
 
 
 def test_a_preliminary_newest_day_is_restated_by_the_next_runs_lookback(

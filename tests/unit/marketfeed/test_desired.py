@@ -107,6 +107,36 @@ def test_spec_fields_pass_through(spec: dict[str, Any], field: str, expected: An
     assert desired_cronjob(_feed(**spec), SETTINGS)["spec"][field] == expected
 
 
+DEFAULT_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}}
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        pytest.param({}, DEFAULT_RESOURCES,
+                     id="unset: the defaults, within which a backfill of any size runs chunk by chunk"),
+        pytest.param({"resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "4Gi"}}},
+                     {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "4Gi"}},
+                     id="set: passed through as given"),
+        pytest.param({"resources": {"limits": {"memory": "2Gi", "cpu": "2"}}},
+                     {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "2Gi", "cpu": "2"}},
+                     id="only limits set: the default requests stay, as the API server defaults them"),
+        pytest.param({"resources": {"requests": {}, "limits": {}}}, {"requests": {}, "limits": {}},
+                     id="emptied on purpose: no requests or limits at all"),
+    ],
+)  # fmt: skip
+def test_the_ingest_container_gets_the_specs_resources(
+    spec: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    (container,) = _pod(desired_cronjob(_feed(**spec), SETTINGS))["containers"]
+    assert container["resources"] == expected
+
+
+def test_a_resources_change_is_drift() -> None:
+    bigger = {"resources": {"limits": {"memory": "4Gi"}}}
+    assert not is_up_to_date(desired_cronjob(_feed(**bigger), SETTINGS), desired_cronjob(_feed(), SETTINGS))
+
+
 def test_no_time_zone_means_none_set() -> None:
     assert "timeZone" not in desired_cronjob(_feed(timeZone=None), SETTINGS)["spec"]
 

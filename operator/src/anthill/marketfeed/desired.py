@@ -107,7 +107,7 @@ def _container(feed: Feed, settings: OperatorSettings) -> dict[str, Any]:
             {"name": "feed", "mountPath": CONFIG_DIR, "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - an emptyDir: the root fs is read-only
         ],
-        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
+        "resources": feed.spec.resources.to_k8s(),
         "securityContext": container_security(),
         # The ingest process writes its run summary (rows, files, watermark) here; see status.lastRun.
         "terminationMessagePath": "/dev/termination-log",
