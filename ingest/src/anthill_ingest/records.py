@@ -19,8 +19,6 @@ from anthill_ingest.errors import SchemaSurpriseError
 
 NEW_YORK = ZoneInfo("America/New_York")
 UTC_DAY_MARKETS = frozenset({"crypto", "forex"})  # the API's daily bars of these start at 00:00 UTC
-# Their tickers' prefixes (crypto "X:", forex "C:"): anthill_spark's gold dates bars by the same rule.
-UTC_DATED_PREFIXES = ("X:", "C:")
 
 BARS = pa.schema([
     pa.field("ticker", pa.string(), nullable=False),
@@ -195,11 +193,6 @@ def holiday_row(result: dict[str, Any]) -> dict[str, Any]:
         "name": _optional(result, "name", what, _text),
         "status": _optional(result, "status", what, _text),
     }
-
-
-def trading_date(ticker: str, ts: datetime.datetime) -> datetime.date:
-    """The day a bar stamped ``ts`` belongs to: its UTC date for crypto and forex, New York's otherwise."""
-    return ts.astimezone(datetime.UTC if ticker.startswith(UTC_DATED_PREFIXES) else NEW_YORK).date()
 
 
 def day_zone(asset_class: str) -> datetime.tzinfo:

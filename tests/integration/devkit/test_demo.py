@@ -38,15 +38,9 @@ def small_manifest(tmp_path: Path, tickers: list[str], since: str) -> Path:
     return manifest
 
 
-def sandbox_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in ("MASSIVE_API_KEY", "POLYGON_API_KEY")}
-
-
-def test_demo_ingests_refines_summarises_and_reports(tmp_path: Path) -> None:
-    manifest = small_manifest(tmp_path, ["AAPL", "NVDA", "KO"], "2025-06-02")
-    env = sandbox_env()
-    lake = tmp_path / "lake"
-    args = [
+def demo_args(tmp_path: Path, manifest: Path, lake: Path) -> list[str]:
+    """`anthill demo` on ``manifest`` into a lake at ``lake``, the report beside it as r.html."""
+    return [
         "demo",
         "--manifest",
         str(manifest),
@@ -55,6 +49,17 @@ def test_demo_ingests_refines_summarises_and_reports(tmp_path: Path) -> None:
         "--report",
         str(tmp_path / "r.html"),
     ]
+
+
+def sandbox_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("MASSIVE_API_KEY", "POLYGON_API_KEY")}
+
+
+def test_demo_ingests_refines_summarises_and_reports(tmp_path: Path) -> None:
+    manifest = small_manifest(tmp_path, ["AAPL", "NVDA", "KO"], "2025-06-02")
+    env = sandbox_env()
+    lake = tmp_path / "lake"
+    args = demo_args(tmp_path, manifest, lake)
 
     first = anthill(*args, env=env, timeout=900)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -93,15 +98,7 @@ def test_demo_ingests_refines_summarises_and_reports(tmp_path: Path) -> None:
 def test_demo_terminal_shows_spark_logs_only_when_asked(tmp_path: Path, verbose: bool) -> None:
     manifest = small_manifest(tmp_path, ["AAPL"], "2026-09-01")
     lake = tmp_path / "lake"
-    args = [
-        "demo",
-        "--manifest",
-        str(manifest),
-        "--lake",
-        f"file://{lake}",
-        "--report",
-        str(tmp_path / "r.html"),
-    ]
+    args = demo_args(tmp_path, manifest, lake)
     result = anthill(*args, *(["--verbose"] if verbose else []), env=sandbox_env(), timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     terminal = result.stdout + result.stderr

@@ -13,29 +13,35 @@ from anthill_spark.transforms import gold
 UTC = datetime.UTC
 
 
-def test_gold_and_the_ingest_date_the_same_markets_in_utc() -> None:
-    assert gold.UTC_DATED_PREFIXES == records.UTC_DATED_PREFIXES
-
-
 @pytest.mark.parametrize(
-    ("ticker", "ts", "day"),
+    ("ticker", "asset_class", "ts", "day"),
     [
         # Massive stamps stocks' daily bars at midnight New York (04:00 or 05:00 UTC).
         pytest.param(
-            "AAPL", datetime.datetime(2024, 7, 8, 4, tzinfo=UTC), datetime.date(2024, 7, 8), id="stock"
+            "AAPL",
+            "stocks",
+            datetime.datetime(2024, 7, 8, 4, tzinfo=UTC),
+            datetime.date(2024, 7, 8),
+            id="stock",
         ),
         pytest.param(
-            "I:NDX", datetime.datetime(2024, 1, 8, 5, tzinfo=UTC), datetime.date(2024, 1, 8), id="index"
+            "I:NDX",
+            "indices",
+            datetime.datetime(2024, 1, 8, 5, tzinfo=UTC),
+            datetime.date(2024, 1, 8),
+            id="index",
         ),
         # ... and 24-hour markets' at midnight UTC, which is the previous evening in New York.
         pytest.param(
             "X:BTCUSD",
+            "crypto",
             datetime.datetime(2024, 7, 6, tzinfo=UTC),
             datetime.date(2024, 7, 6),
             id="crypto Saturday",
         ),
         pytest.param(
             "C:EURUSD",
+            "forex",
             datetime.datetime(2024, 7, 8, tzinfo=UTC),
             datetime.date(2024, 7, 8),
             id="forex Monday",
@@ -43,8 +49,9 @@ def test_gold_and_the_ingest_date_the_same_markets_in_utc() -> None:
     ],
 )
 def test_a_bar_is_dated_by_its_markets_day(
-    spark: SparkSession, ticker: str, ts: datetime.datetime, day: datetime.date
+    spark: SparkSession, ticker: str, asset_class: str, ts: datetime.datetime, day: datetime.date
 ) -> None:
     bars = spark.createDataFrame([(ticker, "1day", ts)], "ticker string, timespan string, ts timestamp")
     assert gold.with_trading_date(bars).first()["date"] == day  # type: ignore[index]
-    assert records.trading_date(ticker, ts) == day
+    # The ingest files the bar under the same day, from its feed's asset class.
+    assert records.partition_date("aggregates", {"ticker": ticker, "ts": ts}, day, asset_class) == day

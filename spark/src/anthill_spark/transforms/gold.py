@@ -34,17 +34,11 @@ def _full(days: int, value: Column) -> Column:
     return F.when(F.count(F.lit(1)).over(_trailing(days)) == days, value)
 
 
-# Crypto ("X:") and forex ("C:") bars are stamped at midnight UTC and dated in UTC; all others in New York.
-UTC_DATED_PREFIXES = ("X:", "C:")
-
-
 def with_trading_date(bars_df: DataFrame) -> DataFrame:
     """Daily bars (timespan 1day) with their trading date as ``date``: the UTC date for crypto and forex,
-    New York's for every other market (the ingest partitions bronze by the same rule)."""
-    utc_dated = F.col("ticker").startswith(UTC_DATED_PREFIXES[0])
-    for prefix in UTC_DATED_PREFIXES[1:]:
-        utc_dated = utc_dated | F.col("ticker").startswith(prefix)
-    zone = F.when(utc_dated, F.lit("UTC")).otherwise(F.lit("America/New_York"))
+    whose bars are stamped at midnight UTC, New York's for the exchanges (the ingest partitions bronze by the
+    same rule)."""
+    zone = F.when(_market(F.col("ticker")) == "exchange", F.lit("America/New_York")).otherwise(F.lit("UTC"))
     return bars_df.where(F.col("timespan") == "1day").withColumn(
         "date", F.to_date(F.from_utc_timestamp("ts", zone))
     )
