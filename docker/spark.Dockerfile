@@ -60,7 +60,7 @@ COPY devkit/pyproject.toml devkit/pyproject.toml
 COPY crds/src/ crds/src/
 COPY spark/src/ spark/src/
 # Third-party dependencies exactly as locked (with hashes), then our own wheels.
-RUN uv export --frozen --no-dev --no-emit-workspace $(printf -- "--package %s " ${PACKAGES}) \
+RUN uv export --frozen --no-dev --no-emit-workspace --extra local $(printf -- "--package %s " ${PACKAGES}) \
       -o /tmp/requirements.txt \
  && for package in ${PACKAGES}; do uv build --package "$package" --wheel --out-dir /dist || exit 1; done \
  && uv venv /opt/anthill --python /usr/bin/python3 \

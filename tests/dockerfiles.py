@@ -6,6 +6,7 @@ the third-party packages come from ``uv export`` of those packages, so the lock 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,7 @@ __all__ = [
     "arg_defaults",
     "closure",
     "copied_sources",
+    "export_extras",
     "final_stage",
     "install_set",
     "instructions",
@@ -54,6 +56,14 @@ def install_set(image: str) -> tuple[str, ...]:
     return tuple(found[0].removeprefix("PACKAGES=").strip('"').split())
 
 
+def export_extras(image: str) -> tuple[str, ...]:
+    """The extras the Dockerfile's ``uv export`` installs (``--extra local``: the Spark image's PySpark)."""
+    run = " ".join(
+        arg for kind, arg in instructions(dockerfile(image)) if kind == "RUN" and "uv export" in arg
+    )
+    return tuple(re.findall(r"--extra[ =]([A-Za-z0-9_-]+)", run))
+
+
 def copied_sources(image: str) -> set[str]:
     """The workspace folders whose sources the Dockerfile copies into its build stage."""
     copies = (arg.split() for kind, arg in instructions(dockerfile(image)) if kind == "COPY")
@@ -75,11 +85,15 @@ def _locked() -> dict[str, dict[str, Any]]:
     return {package["name"]: package for package in lock["package"]}
 
 
-def closure(packages: tuple[str, ...]) -> set[str]:
-    """Every package the lock file installs with ``packages`` (no extras, no dev groups), themselves included."""
+def closure(packages: tuple[str, ...], extras: tuple[str, ...] = ()) -> set[str]:
+    """Every package the lock file installs with ``packages`` and those of their ``extras`` (no dev groups),
+    themselves included."""
     locked = _locked()
     seen: set[str] = set()
     todo = list(packages)
+    for name in packages:
+        optional = locked[name].get("optional-dependencies", {})
+        todo.extend(dep["name"] for extra in extras for dep in optional.get(extra, []))
     while todo:
         name = todo.pop()
         if name in seen:

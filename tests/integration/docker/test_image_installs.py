@@ -25,7 +25,7 @@ from anthill_api.marketfeed import MarketFeedSpec
 from anthill_devkit.controlplane import Binaries, terminate, wait_for
 from anthill_sandbox.server import SandboxServer
 from anthill_spark.jars import ARTIFACTS, cache_dir, ensure_jars
-from tests.dockerfiles import IMAGES, REPO, install_set
+from tests.dockerfiles import IMAGES, REPO, export_extras, install_set
 from tests.integration.conftest import private_plane
 from tests.integration.kubectl import Kubectl, condition, get
 
@@ -79,7 +79,7 @@ def build_venv(image: str, directory: Path) -> ImageVenv:
     packages = install_set(image)
     requirements, wheels = directory / "requirements.txt", directory / "dist"
     _uv("export", "--frozen", "--no-dev", "--no-emit-workspace", *(f"--package={p}" for p in packages),
-        "--quiet", "-o", str(requirements))  # fmt: skip
+        *(f"--extra={extra}" for extra in export_extras(image)), "--quiet", "-o", str(requirements))  # fmt: skip
     for package in packages:
         _uv("build", "--package", package, "--wheel", "--quiet", "--out-dir", str(wheels))
     root = directory / "venv"
