@@ -69,6 +69,9 @@ class WorkspaceState:
     jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
     runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     idempotency: dict[str, int] = field(default_factory=dict)
+    # The Files API's store: absolute paths (/Volumes/<catalog>/<schema>/<volume>/...) -> contents. Runs install
+    # their wheel libraries from here.
+    files: dict[str, bytes] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _issued: dict[str, Principal] = field(default_factory=dict)
