@@ -21,6 +21,8 @@ from tests.dockerfiles import REPO, members
 PROVIDED = {
     # PySpark's own bridge to the JVM: it comes with whichever Spark runs the jobs (local or Databricks).
     "anthill-spark": {"py4j"},
+    # The Databricks server's task launcher runs in the runtime environment it builds, which provides PySpark.
+    "anthill-sandbox": {"pyspark"},
 }
 
 

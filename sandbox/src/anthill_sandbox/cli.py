@@ -58,7 +58,7 @@ def databricks(
     delay: Annotated[float, typer.Option(help="Seconds added to every API response.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the fault schedule.")] = 0,
     hold_runs: Annotated[
-        bool, typer.Option(help="Keep runs RUNNING instead of ending them at once.")
+        bool, typer.Option(help="Keep runs RUNNING instead of executing them (for clients' own tests).")
     ] = False,
 ) -> None:
     """Serve a local Databricks Jobs API (2.2) for databricks-sdk clients until Ctrl-C."""
@@ -74,7 +74,7 @@ def databricks(
 
     faults = DatabricksFaults(throttle_rate=throttle_rate, retry_after=retry_after,
                               server_error_rate=server_error_rate, delay=delay, seed=seed)  # fmt: skip
-    state = WorkspaceState(faults=faults, finish_runs=not hold_runs)
+    state = WorkspaceState(faults=faults, run_mode="hold" if hold_runs else "execute")
     if token:
         state.tokens = dict.fromkeys(token, DEFAULT_USER)
     server = DatabricksServer(port, state)
@@ -84,3 +84,4 @@ def databricks(
         f"  OAuth M2M: DATABRICKS_CLIENT_ID={DEFAULT_CLIENT_ID} DATABRICKS_CLIENT_SECRET={DEFAULT_CLIENT_SECRET}"
     )
     server.serve_until_interrupted(err.print)
+    server.jobs.runner.shutdown()  # the runs still executing end CANCELED, their processes with them

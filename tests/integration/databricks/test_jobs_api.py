@@ -166,7 +166,7 @@ def test_run_now_with_the_same_token_starts_one_run(server: DatabricksServer, cl
 
 
 def test_runs_held_by_the_test_end_when_told() -> None:
-    server = DatabricksServer(state=WorkspaceState(finish_runs=False)).start()
+    server = DatabricksServer(state=WorkspaceState(run_mode="hold")).start()
     try:
         client = DatabricksJobs.connect(server.url, Credentials(token=PAT))
         job_id = client.create(_desired())

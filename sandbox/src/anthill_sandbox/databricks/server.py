@@ -40,9 +40,10 @@ GET_PARAMS: dict[str, dict[str, type]] = {
     "jobs/runs/list": {"active_only": bool, "completed_only": bool, "expand_tasks": bool, "job_id": int,
                        "limit": int, "offset": int, "page_token": str, "run_type": str,
                        "start_time_from": int, "start_time_to": int},
+    "jobs/runs/get-output": {"run_id": int},
     ME_PATH: {"attributes": str, "excludedAttributes": str},
 }  # fmt: skip
-REQUIRED_PARAMS = {"jobs/get": "job_id", "jobs/runs/get": "run_id"}
+REQUIRED_PARAMS = {"jobs/get": "job_id", "jobs/runs/get": "run_id", "jobs/runs/get-output": "run_id"}
 
 
 def parse_query(endpoint: str, raw: str) -> dict[str, Any]:
@@ -197,5 +198,13 @@ class DatabricksServer(LoopbackServer):
             ("GET", "jobs/list"): self.jobs.list,
             ("GET", "jobs/runs/get"): self.jobs.get_run,
             ("GET", "jobs/runs/list"): self.jobs.list_runs,
+            ("GET", "jobs/runs/get-output"): self.jobs.get_output,
+            ("POST", "jobs/runs/cancel"): self.jobs.cancel_run,
+            ("POST", "jobs/runs/cancel-all"): self.jobs.cancel_all_runs,
             ("GET", ME_PATH): me,
         }
+
+    def stop(self) -> None:
+        """Stop serving, then cancel the runs still executing (their processes with them) and wait for them."""
+        super().stop()
+        self.jobs.runner.shutdown()

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, Literal
 
 DEFAULT_TOKEN = "dapi-sandbox"  # noqa: S105 - a well-known sandbox credential, like the market-data key
@@ -17,6 +18,8 @@ DEFAULT_USER = "sandbox@anthill.local"
 DEFAULT_CLIENT_ID = "anthill-operator"
 DEFAULT_CLIENT_SECRET = "sandbox-secret"  # noqa: S105
 DEFAULT_WORKSPACE_ID = 1234567890123456
+
+RunMode = Literal["execute", "succeed", "hold"]
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,19 @@ class WorkspaceState:
     tokens: dict[str, str] = field(default_factory=lambda: {DEFAULT_TOKEN: DEFAULT_USER})
     oauth_clients: dict[str, str] = field(default_factory=lambda: {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET})
     workspace_id: int = DEFAULT_WORKSPACE_ID
-    finish_runs: bool = True  # run-now's runs end at once with SUCCESS; False keeps them RUNNING
+    # What run-now's runs do: "execute" runs their tasks for real (see ``runner``); "succeed" ends them at once
+    # with SUCCESS and "hold" keeps them RUNNING until ``Jobs.finish_run``, for tests of the API's plumbing only.
+    run_mode: RunMode = "execute"
+    # The environment every run's tasks get on top of a minimal one, standing for what a cluster's instance
+    # profile gives it (for example AWS_ENDPOINT_URL and keys of a local S3 API).
+    run_env: dict[str, str] = field(default_factory=dict)
+    # Where runs keep their installed libraries and output; None: a temporary folder of the server's own.
+    run_root: Path | None = None
     clock: Callable[[], float] = time.time
     jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
     runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     idempotency: dict[str, int] = field(default_factory=dict)
+    task_runs: dict[int, int] = field(default_factory=dict)  # a task's run id -> its run's id
     # The Files API's store: absolute paths (/Volumes/<catalog>/<schema>/<volume>/...) -> contents. Runs install
     # their wheel libraries from here.
     files: dict[str, bytes] = field(default_factory=dict)
