@@ -43,8 +43,14 @@ def imported_modules(source: Path) -> set[str]:
 
 
 def declared(folder: str) -> set[str]:
+    """What the package requires, and what its extras add (the Spark wheel's PySpark and Delta: the `local`
+    extra, since Databricks Runtime provides them, see test_runtime_provided_imports_come_from_an_extra)."""
     project = tomllib.loads((REPO / folder / "pyproject.toml").read_text())["project"]
-    return {_normalise(re.split(r"[\s<>=!~;\[]", spec, maxsplit=1)[0]) for spec in project["dependencies"]}
+    specs = [
+        *project["dependencies"],
+        *(s for extra in project.get("optional-dependencies", {}).values() for s in extra),
+    ]
+    return {_normalise(re.split(r"[\s<>=!~;\[]", spec, maxsplit=1)[0]) for spec in specs}
 
 
 def source_package(folder: str) -> Path:
@@ -68,3 +74,18 @@ def test_every_import_of_another_package_is_declared(package: str) -> None:
         if _normalise(package) not in providers and not providers & declared(folder):
             missing.append(f"{module} ({', '.join(sorted(providers)) or 'not installed'})")
     assert not missing, f"{package} imports but does not declare: {', '.join(missing)}"
+
+
+def test_runtime_provided_imports_come_from_an_extra() -> None:
+    """The Spark wheel imports PySpark and Delta, which Databricks Runtime provides: they are declared, but only
+    in the `local` extra, never as install requirements of the wheel a cluster installs."""
+    project = tomllib.loads((REPO / "spark" / "pyproject.toml").read_text())["project"]
+    required = {
+        _normalise(re.split(r"[\s<>=!~;\[]", spec, maxsplit=1)[0]) for spec in project["dependencies"]
+    }
+    extra = {
+        _normalise(re.split(r"[\s<>=!~;\[]", spec, maxsplit=1)[0])
+        for spec in project["optional-dependencies"]["local"]
+    }
+    assert {"pyspark", "delta-spark"} <= extra
+    assert not required & {"pyspark", "delta-spark"}

@@ -19,6 +19,7 @@ from anthill_api.common import (
     conditions_field,
     printer_columns_common,
 )
+from anthill_api.runtime import DATABRICKS_RUNTIME
 
 GoldTable = Literal[
     "daily_returns",
@@ -100,8 +101,10 @@ class Cluster(Model):
             ".autoscale",
         )
     ]
-    spark_version: str = Field(
-        description="Databricks runtime with Spark 4 (the wheel needs it), e.g. 17.3.x-scala2.13.",
+    spark_version: str | None = Field(
+        default=None,
+        description=f"Databricks Runtime with Spark 4 (the wheel needs it). Default: {DATABRICKS_RUNTIME}, the "
+        "runtime the anthill-spark wheel is built and tested for.",
         max_length=64,
     )
     node_type_id: str = Field(description="Instance type, e.g. m6i.xlarge.", max_length=64)

@@ -15,6 +15,8 @@ DATABRICKS_HOSTS = (".cloud.databricks.com", ".azuredatabricks.net", ".gcp.datab
 HOST_SUFFIX = re.compile(r"\.?([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}")
 URL_OR_EMPTY = r"^(https?://[^\s/?#@]+(/[^\s?#@]*)?)?$"  # no credentials, query or fragment
 # An s3:// bucket or a file:// path, optionally with {namespace} in the path; no query or fragment.
+# Databricks' access modes that give a job cluster Unity Catalog (the legacy modes do not).
+DataSecurityMode = Literal["SINGLE_USER", "USER_ISOLATION"]
 LAKE_PREFIX = r"^((s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]|file://)(/[^\s?#]*)?)?$"
 
 
@@ -90,6 +92,18 @@ class OperatorSettings(BaseSettings):
         default_factory=list,
         description="Instance profile ARNs a MedallionPipeline's job cluster may use, comma-separated: exact "
         "ARNs, or prefixes ending in '/'. Empty: none.",
+    )
+    cluster_policy_id: str = Field(
+        default="",
+        max_length=64,
+        pattern=r"^[A-Za-z0-9-]*$",
+        description="Cluster policy every Databricks job cluster names (the innovation stack's "
+        "job_cluster_policy_id output); its defaults fill what a pipeline leaves out. Empty: none.",
+    )
+    data_security_mode: DataSecurityMode = Field(
+        default="SINGLE_USER",
+        description="Access mode of the job clusters: SINGLE_USER (dedicated to the job's principal, what Unity "
+        "Catalog jobs use) or USER_ISOLATION (standard).",
     )
     databricks_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DATABRICKS_HOSTS),

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from anthill.pipeline.desired import (
+    ClusterPlatform,
     Pipeline,
     UnsupportedScheduleError,
     bronze_locations,
@@ -18,6 +19,7 @@ from anthill.pipeline.desired import (
     quartz_cron,
 )
 from anthill_api.pipeline import MedallionPipelineSpec
+from anthill_api.runtime import DATABRICKS_RUNTIME
 
 REPO = Path(__file__).resolve().parents[3]
 WHEEL = "/Volumes/anthill/default/wheels/anthill_spark-0.1.0-py3-none-any.whl"
@@ -118,8 +120,38 @@ def test_job_cluster(cluster: dict[str, Any], expected: dict[str, Any]) -> None:
     (job_cluster,) = _settings(cluster={**base, **cluster})["job_clusters"]
     assert job_cluster == {
         "job_cluster_key": "anthill",
-        "new_cluster": {"spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", **expected},
-    }
+        "new_cluster": {"spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge",
+                        "data_security_mode": "SINGLE_USER", **expected},
+    }  # fmt: skip
+
+
+def test_a_cluster_without_a_runtime_gets_the_one_the_wheel_targets() -> None:
+    (job_cluster,) = _settings(cluster={"nodeTypeId": "m6i.xlarge"})["job_clusters"]
+    assert job_cluster["new_cluster"]["spark_version"] == DATABRICKS_RUNTIME
+
+
+@pytest.mark.parametrize(
+    ("platform", "expected"),
+    [
+        pytest.param(ClusterPlatform(), {"data_security_mode": "SINGLE_USER"},
+                     id="no policy: Unity Catalog's dedicated access mode all the same"),
+        pytest.param(ClusterPlatform("E0123456789ABCDE"),
+                     {"data_security_mode": "SINGLE_USER", "policy_id": "E0123456789ABCDE",
+                      "apply_policy_default_values": True},
+                     id="the platform's policy, whose defaults fill what the spec leaves out"),
+        pytest.param(ClusterPlatform("E0123456789ABCDE", "USER_ISOLATION"),
+                     {"data_security_mode": "USER_ISOLATION", "policy_id": "E0123456789ABCDE",
+                      "apply_policy_default_values": True},
+                     id="standard access mode when the platform sets it"),
+    ],
+)  # fmt: skip
+def test_every_job_cluster_carries_what_the_platform_sets(
+    platform: ClusterPlatform, expected: dict[str, Any]
+) -> None:
+    settings = desired_job_settings(_pipeline(), WHEEL, platform).as_dict()
+    (job_cluster,) = settings["job_clusters"]
+    carried = {key: job_cluster["new_cluster"].get(key) for key in expected}
+    assert carried == expected
 
 
 def test_tasks_run_the_wheel_in_order_on_the_shared_cluster() -> None:

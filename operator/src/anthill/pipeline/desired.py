@@ -13,6 +13,7 @@ from databricks.sdk.service import compute, jobs
 
 from anthill_api.lake import bronze_uri
 from anthill_api.pipeline import ALL_GOLD_TABLES, Cluster, MedallionPipelineSpec
+from anthill_api.runtime import DATABRICKS_RUNTIME
 
 PIPELINE_TAG = "anthill.io/pipeline"
 MANAGED_BY_TAG = "managed-by"
@@ -37,6 +38,15 @@ WEEKDAYS = {"0": "SUN", "1": "MON", "2": "TUE", "3": "WED", "4": "THU", "5": "FR
 # Databricks runs a job cluster without workers only when it is told it is a single-node cluster.
 SINGLE_NODE_CONF = {"spark.databricks.cluster.profile": "singleNode", "spark.master": "local[*, 4]"}
 SINGLE_NODE_TAGS = {"ResourceClass": "SingleNode"}
+
+
+@dataclass(frozen=True)
+class ClusterPlatform:
+    """What the platform team sets on every job cluster, whatever the pipeline says: the cluster policy (whose
+    defaults fill what the spec leaves out) and the access mode."""
+
+    policy_id: str = ""
+    data_security_mode: str = "SINGLE_USER"
 
 
 class UnsupportedScheduleError(ValueError):
@@ -111,8 +121,15 @@ def _quartz_weekdays(field: str) -> str:
     return ",".join(parts) + (f"/{step}" if slash else "")
 
 
-def _cluster_spec(cluster: Cluster) -> compute.ClusterSpec:
-    spec = compute.ClusterSpec(spark_version=cluster.spark_version, node_type_id=cluster.node_type_id)
+def _cluster_spec(cluster: Cluster, platform: ClusterPlatform) -> compute.ClusterSpec:
+    spec = compute.ClusterSpec(
+        spark_version=cluster.spark_version or DATABRICKS_RUNTIME,
+        node_type_id=cluster.node_type_id,
+        data_security_mode=compute.DataSecurityMode(platform.data_security_mode),
+    )
+    if platform.policy_id:
+        spec.policy_id = platform.policy_id
+        spec.apply_policy_default_values = True
     if cluster.autoscale is not None:
         spec.autoscale = compute.AutoScale(
             min_workers=cluster.autoscale.min_workers, max_workers=cluster.autoscale.max_workers
@@ -160,10 +177,13 @@ def _task(task_key: str, parameters: list[str], wheel: str, depends_on: str | No
     )
 
 
-def desired_job_settings(pipeline: Pipeline, default_wheel: str) -> jobs.JobSettings:
+def desired_job_settings(
+    pipeline: Pipeline, default_wheel: str, platform: ClusterPlatform | None = None
+) -> jobs.JobSettings:
     """The job ``pipeline`` should have on Databricks.
 
-    ``default_wheel`` is the anthill-spark wheel used when ``spec.runtime.databricks.wheel`` is unset. Raises
+    ``default_wheel`` is the anthill-spark wheel used when ``spec.runtime.databricks.wheel`` is unset;
+    ``platform`` what every job cluster carries (the policy and access mode). Raises
     :class:`UnsupportedScheduleError` for a schedule Quartz cannot express and ``ValueError`` when the spec has
     no Databricks runtime.
     """
@@ -183,7 +203,10 @@ def desired_job_settings(pipeline: Pipeline, default_wheel: str) -> jobs.JobSett
             pause_status=jobs.PauseStatus.PAUSED if spec.suspend else jobs.PauseStatus.UNPAUSED,
         ),
         job_clusters=[
-            jobs.JobCluster(job_cluster_key=JOB_CLUSTER_KEY, new_cluster=_cluster_spec(runtime.cluster))
+            jobs.JobCluster(
+                job_cluster_key=JOB_CLUSTER_KEY,
+                new_cluster=_cluster_spec(runtime.cluster, platform or ClusterPlatform()),
+            )
         ],
         tasks=[
             _task(BRONZE_TO_SILVER, [*parameters, *bronze_parameters(pipeline)], wheel),

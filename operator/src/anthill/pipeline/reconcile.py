@@ -56,6 +56,7 @@ from anthill.pipeline.connections import (
     failure_reason,
 )
 from anthill.pipeline.desired import (
+    ClusterPlatform,
     Pipeline,
     UnsupportedScheduleError,
     bronze_locations,
@@ -133,6 +134,10 @@ class PipelineReconciler:
     _rejected: dict[str, int | None] = field(default_factory=dict)  # uid -> the generation Databricks refused
     _pending: dict[str, str] = field(default_factory=dict)  # uid -> the "create pending" mark this one wrote
 
+    @property
+    def _platform(self) -> ClusterPlatform:
+        return ClusterPlatform(self.settings.cluster_policy_id, self.settings.data_security_mode)
+
     # -- entry points -------------------------------------------------------------------------------------
 
     def reconcile(self, body: dict[str, Any]) -> Result:
@@ -198,7 +203,7 @@ class PipelineReconciler:
         generation = pipeline.generation
         spec = pipeline.spec
         try:
-            desired = desired_job_settings(pipeline, self.settings.spark_wheel)
+            desired = desired_job_settings(pipeline, self.settings.spark_wheel, self._platform)
             job_id = external_id(meta.get("annotations") or {})
         except (UnsupportedScheduleError, ValueError) as exc:
             return self._invalid(body, str(exc))

@@ -14,6 +14,7 @@ from databricks.sdk.service import jobs
 
 from anthill_sandbox.databricks import runs
 from anthill_sandbox.databricks.errors import invalid, job_not_found
+from anthill_sandbox.databricks.policies import check_job_clusters
 from anthill_sandbox.databricks.runner import Runner
 from anthill_sandbox.databricks.settings import check_settings, merge_update, with_defaults
 from anthill_sandbox.databricks.state import Principal, WorkspaceState
@@ -125,6 +126,7 @@ class Jobs:
         check(settings, jobs.JobSettings, "")
         check_settings(settings, "settings")
         with self.state.lock:
+            check_job_clusters(settings, self.state, "settings")
             job_id = self.state.new_job_id()
             self.state.jobs[job_id] = {
                 "job_id": job_id,
@@ -139,6 +141,7 @@ class Jobs:
         check(body, ResetRequest, "")
         check_settings(body["new_settings"], "new_settings")
         with self.state.lock:
+            check_job_clusters(body["new_settings"], self.state, "new_settings")
             job = self._job(body["job_id"])
             job["settings"] = with_defaults(body["new_settings"], principal)
         return {}
@@ -151,6 +154,7 @@ class Jobs:
                 job["settings"], body.get("new_settings") or {}, body.get("fields_to_remove") or []
             )
             check_settings(merged, "new_settings")
+            check_job_clusters(merged, self.state, "new_settings")
             job["settings"] = merged
         return {}
 

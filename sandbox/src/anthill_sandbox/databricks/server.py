@@ -15,11 +15,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from anthill_sandbox.databricks.errors import ApiError, invalid
 from anthill_sandbox.databricks.jobs import Jobs
+from anthill_sandbox.databricks.policies import Policies
 from anthill_sandbox.databricks.state import Echo, Principal, WorkspaceState
 from anthill_sandbox.loopback import JsonHandler, LoopbackServer
 
 TOKEN_LIFETIME = 3600
 ME_PATH = "/api/2.0/preview/scim/v2/Me"
+POLICIES = "/api/2.0/policies/clusters"
 
 
 def me(query: dict[str, Any], principal: Principal) -> dict[str, Any]:
@@ -43,7 +45,10 @@ GET_PARAMS: dict[str, dict[str, type]] = {
     "jobs/runs/get-output": {"run_id": int},
     ME_PATH: {"attributes": str, "excludedAttributes": str},
 }  # fmt: skip
-REQUIRED_PARAMS = {"jobs/get": "job_id", "jobs/runs/get": "run_id", "jobs/runs/get-output": "run_id"}
+GET_PARAMS[POLICIES + "/get"] = {"policy_id": str}
+GET_PARAMS[POLICIES + "/list"] = {"sort_column": str, "sort_order": str}
+REQUIRED_PARAMS = {"jobs/get": "job_id", "jobs/runs/get": "run_id", "jobs/runs/get-output": "run_id",
+                   POLICIES + "/get": "policy_id"}  # fmt: skip
 
 
 def parse_query(endpoint: str, raw: str) -> dict[str, Any]:
@@ -188,6 +193,7 @@ class DatabricksServer(LoopbackServer):
         self.state = state or WorkspaceState()
         super().__init__(port, Handler)
         self.jobs = Jobs(self.state, lambda: self.url)
+        self.policies = Policies(self.state)
         self.routes: dict[tuple[str, str], Callable[[dict[str, Any], Principal], dict[str, Any]]] = {
             ("POST", "jobs/create"): self.jobs.create,
             ("POST", "jobs/reset"): self.jobs.reset,
@@ -202,6 +208,11 @@ class DatabricksServer(LoopbackServer):
             ("POST", "jobs/runs/cancel"): self.jobs.cancel_run,
             ("POST", "jobs/runs/cancel-all"): self.jobs.cancel_all_runs,
             ("GET", ME_PATH): me,
+            ("POST", POLICIES + "/create"): self.policies.create,
+            ("POST", POLICIES + "/edit"): self.policies.edit,
+            ("POST", POLICIES + "/delete"): self.policies.delete,
+            ("GET", POLICIES + "/get"): self.policies.get,
+            ("GET", POLICIES + "/list"): self.policies.list,
         }
 
     def stop(self) -> None:

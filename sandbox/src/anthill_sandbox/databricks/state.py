@@ -83,11 +83,15 @@ class WorkspaceState:
     # The Files API's store: absolute paths (/Volumes/<catalog>/<schema>/<volume>/...) -> contents. Runs install
     # their wheel libraries from here.
     files: dict[str, bytes] = field(default_factory=dict)
+    # Cluster policies by id (as Terraform's databricks_cluster_policy creates them); job clusters naming one
+    # are checked against it.
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _issued: dict[str, Principal] = field(default_factory=dict)
     _next_job_id: int = 1001
     _next_run_id: int = 5001
+    _next_policy: int = 0x0A11
     _served: int = 0
     _rng: random.Random | None = None
 
@@ -128,6 +132,10 @@ class WorkspaceState:
     def new_job_id(self) -> int:
         self._next_job_id += 1
         return self._next_job_id - 1
+
+    def new_policy_id(self) -> str:
+        self._next_policy += 1
+        return f"E{self._next_policy:015X}"  # Databricks' policy ids: 16 upper-case hex digits
 
     def new_run_id(self) -> int:
         self._next_run_id += 1
