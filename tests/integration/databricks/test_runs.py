@@ -139,6 +139,8 @@ def test_a_pipeline_job_runs_its_wheel_and_builds_silver_and_gold(
     assert _result(sdk.jobs.get_run(run_id).state) in (("PENDING", None), ("RUNNING", None))
     run = _terminated(sdk, run_id)
     wall = time.monotonic() - began
+    for task in run.tasks or []:
+        print(f"{task.task_key}: setup {task.setup_duration} ms, execution {task.execution_duration} ms")
     print(f"two-task run: {wall:.1f} s wall")
 
     assert _result(run.state) == ("TERMINATED", "SUCCESS")

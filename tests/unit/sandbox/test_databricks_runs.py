@@ -184,13 +184,15 @@ def test_the_runtime_provides_delta_and_its_jars_whatever_the_cluster_says() -> 
         {"spark.master": "local[*, 4]", "spark.sql.session.timeZone": "America/New_York",
          "spark.sql.extensions": "something.Else"},
         ["/c/delta.jar", "/c/storage.jar"],
+        "/runs/run-1/silver/local",
         {},
     )  # fmt: skip
     assert conf["spark.master"] == "local[*, 4]"  # the single-node cluster's own setting
     assert conf["spark.sql.session.timeZone"] == "America/New_York"  # a cluster may change the default UTC
     assert conf["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
     assert conf["spark.jars"] == "/c/delta.jar,/c/storage.jar"
-    assert runs.spark_conf({}, [], {})["spark.sql.session.timeZone"] == "UTC"
+    assert conf["spark.local.dir"] == "/runs/run-1/silver/local"  # Spark's scratch files stay with the task
+    assert runs.spark_conf({}, [], "/l", {})["spark.sql.session.timeZone"] == "UTC"
 
 
 def test_a_task_gets_a_minimal_environment_never_the_servers() -> None:

@@ -149,7 +149,7 @@ class Runner:
             run_env = dict(self.state.run_env)
             s3 = runs.uses_s3(parameters)
             jars = ensure_jars(ARTIFACTS + (s3a_artifacts(env.hadoop_version()) if s3 else ()))
-            conf = runs.spark_conf(cluster.get("spark_conf") or {}, [str(jar) for jar in jars],
+            conf = runs.spark_conf(cluster.get("spark_conf") or {}, [str(jar) for jar in jars], str(folder / "local"),
                                    runs.s3_conf({**run_env, **(cluster.get("spark_env_vars") or {})}) if s3 else {})  # fmt: skip
             spec = folder / "task.json"
             result = folder / "result.json"
@@ -224,8 +224,7 @@ class Runner:
                 if since is not None and time.monotonic() - since > CANCEL_GRACE:
                     _signal_group(process.pid, signal.SIGKILL)
         self._set_task(run_id, self._key(run_id, task_run_id), None, life_cycle="TERMINATING")
-        # The cluster is torn down with the task: the JVM the entry point's session started must not outlive it.
-        _signal_group(process.pid, signal.SIGKILL)
+        _tear_down(process.pid)
         with self.state.lock:
             del self._processes[task_run_id]
         return returncode
@@ -319,6 +318,25 @@ def _uv_pip(env: RuntimeEnv, args: list[str], stdin: str = "") -> subprocess.Com
     """``uv pip`` for the runtime's Python (the server's own environment: uv's cache, index and proxy settings)."""
     command = [str(UV), "pip", args[0], "--python", str(env.python), *args[1:]]
     return subprocess.run(command, input=stdin, capture_output=True, text=True, check=False)
+
+
+def _tear_down(group: int) -> None:
+    """The cluster goes with the task: what is left of its process group (the JVM the entry point's session
+    started, which ends by itself once its Python has gone, running its shutdown hooks that remove Spark's
+    scratch folders) gets SIGTERM, and SIGKILL when it has not ended after a grace."""
+    _signal_group(group, signal.SIGTERM)
+    deadline = time.monotonic() + CANCEL_GRACE
+    while _group_alive(group) and time.monotonic() < deadline:
+        time.sleep(0.1)  # no process handle to wait on: the group's members are not our children
+    _signal_group(group, signal.SIGKILL)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def _signal_group(pid: int, signum: signal.Signals) -> None:

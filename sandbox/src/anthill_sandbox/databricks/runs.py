@@ -173,10 +173,13 @@ def s3_conf(environ: Mapping[str, str]) -> dict[str, str]:
     return conf
 
 
-def spark_conf(cluster_conf: Mapping[str, str], jars: Sequence[str], s3: Mapping[str, str]) -> dict[str, str]:
-    """The driver's Spark configuration: the runtime's defaults (and S3 access), then the job cluster's
-    spark_conf over them, then what the runtime always sets: Delta, and its jars."""
-    return {**RUNTIME_CONF, **s3, **cluster_conf, **DELTA_CONF, "spark.jars": ",".join(jars)}
+def spark_conf(cluster_conf: Mapping[str, str], jars: Sequence[str], local_dir: str,
+               s3: Mapping[str, str]) -> dict[str, str]:  # fmt: skip
+    """The driver's Spark configuration: the runtime's defaults (scratch space in ``local_dir``, the task's own
+    as a cluster's local disk, and S3 access), then the job cluster's spark_conf over them, then what the runtime
+    always sets: Delta, and its jars."""
+    defaults = {**RUNTIME_CONF, "spark.local.dir": local_dir, **s3}
+    return {**defaults, **cluster_conf, **DELTA_CONF, "spark.jars": ",".join(jars)}
 
 
 def task_env(server_env: Mapping[str, str], cluster_env: Mapping[str, str], run_env: Mapping[str, str],
