@@ -72,6 +72,9 @@ class WorkspaceState:
     # The Files API's store: absolute paths (/Volumes/<catalog>/<schema>/<volume>/...) -> contents. Runs install
     # their wheel libraries from here.
     files: dict[str, bytes] = field(default_factory=dict)
+    # The Unity Catalog volumes that exist (/Volumes/<catalog>/<schema>/<volume>): the Files API serves paths in
+    # these only.
+    volumes: set[str] = field(default_factory=set)
     requests: Counter[str] = field(default_factory=Counter)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _issued: dict[str, Principal] = field(default_factory=dict)
