@@ -289,21 +289,26 @@ def _unanswered(exc: BaseException, secrets: tuple[str, ...]) -> JobsError:
 
 
 def workspace_client(
-    host: str, credentials: Credentials, http_timeout: float = HTTP_TIMEOUT
+    host: str, credentials: Credentials, http_timeout: float = HTTP_TIMEOUT, retry_seconds: int | None = None
 ) -> WorkspaceClient:
-    """A WorkspaceClient for ``host`` with exactly these credentials and no retries of its own.
+    """A WorkspaceClient for ``host`` with exactly these credentials and, unless ``retry_seconds`` is given (a
+    command line that may wait out a 429), no retries of its own.
 
     ``auth_type`` is pinned so that credentials in the environment or ``~/.databrickscfg`` cannot mix in.
     """
+    retries: dict[str, Any] = (
+        {"clock": _NoRetryClock(), "retry_timeout_seconds": PROBE_RETRY_SECONDS}
+        if retry_seconds is None
+        else {"retry_timeout_seconds": retry_seconds}
+    )
     try:
         if credentials.token:
             config = Config(
                 host=host,
                 auth_type="pat",
                 token=credentials.token,
-                clock=_NoRetryClock(),
                 http_timeout_seconds=http_timeout,
-                retry_timeout_seconds=PROBE_RETRY_SECONDS,
+                **retries,
             )
         else:
             config = Config(
@@ -311,9 +316,8 @@ def workspace_client(
                 auth_type="oauth-m2m",
                 client_id=credentials.client_id,
                 client_secret=credentials.client_secret,
-                clock=_NoRetryClock(),
                 http_timeout_seconds=http_timeout,
-                retry_timeout_seconds=PROBE_RETRY_SECONDS,
+                **retries,
             )
     except Exception as exc:
         # from None: the SDK's own error may quote what it was given, credentials included, in a traceback
