@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,22 +17,13 @@ from anthill_sandbox.databricks import (
     DatabricksServer,
     WorkspaceState,
 )
-from tests.helpers import REPO, anthill
+from tests.helpers import anthill
 from tests.integration.databricks.conftest import PAT, stats
 
 pytestmark = pytest.mark.integration
 
 VOLUME = "/Volumes/anthill_dev/artifacts/wheels"
 EXIT_USAGE, EXIT_REFUSED, EXIT_VOLUME_NOT_FOUND = 2, 3, 4
-
-
-@pytest.fixture(scope="module")
-def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([str(REPO / ".venv" / "bin" / "uv"), "build", "--package", "anthill-spark", "--wheel",
-                    "--out-dir", str(out)], cwd=REPO, check=True, capture_output=True, timeout=300)  # fmt: skip
-    (wheel,) = out.glob("*.whl")
-    return wheel
 
 
 @pytest.fixture
