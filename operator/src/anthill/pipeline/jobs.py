@@ -1,4 +1,5 @@
-"""The Databricks Jobs API behind a small Protocol, with the SDK's errors turned into four the operator acts on.
+"""The Databricks Jobs API (and the Files API reads the operator needs) behind a small Protocol, with the SDK's
+errors turned into four the operator acts on.
 
 | error | from | what the operator does |
 |---|---|---|
@@ -53,6 +54,7 @@ HTTP_TIMEOUT = 30.0
 # connection errors for retry_timeout_seconds: the default 300 s would stall the operator on a host that is down.
 PROBE_RETRY_SECONDS = 1
 LIST_PAGE = 100  # the most jobs/list returns per page
+FILE_READ_MAX = 4096  # bytes: the operator reads small files only (the wheel pointer, one path)
 MIN_SECRET = 8  # shorter values are no real credential, and replacing them would garble messages
 ME_PATH = "/api/2.0/preview/scim/v2/Me"  # SCIM "who am I"; the workspace id comes back as a header
 ORG_ID_HEADER = "X-Databricks-Org-Id"
@@ -161,6 +163,11 @@ class JobsClient(Protocol):
 
     def identity(self) -> Identity:
         """Who the credentials act as (one call; proves they work)."""
+        ...
+
+    def read_file(self, path: str, limit: int = FILE_READ_MAX) -> bytes | None:
+        """At most ``limit`` bytes of a file in a Unity Catalog volume (Files API), or None when the file (or
+        its volume) does not exist."""
         ...
 
 
@@ -282,21 +289,26 @@ def _unanswered(exc: BaseException, secrets: tuple[str, ...]) -> JobsError:
 
 
 def workspace_client(
-    host: str, credentials: Credentials, http_timeout: float = HTTP_TIMEOUT
+    host: str, credentials: Credentials, http_timeout: float = HTTP_TIMEOUT, retry_seconds: int | None = None
 ) -> WorkspaceClient:
-    """A WorkspaceClient for ``host`` with exactly these credentials and no retries of its own.
+    """A WorkspaceClient for ``host`` with exactly these credentials and, unless ``retry_seconds`` is given (a
+    command line that may wait out a 429), no retries of its own.
 
     ``auth_type`` is pinned so that credentials in the environment or ``~/.databrickscfg`` cannot mix in.
     """
+    retries: dict[str, Any] = (
+        {"clock": _NoRetryClock(), "retry_timeout_seconds": PROBE_RETRY_SECONDS}
+        if retry_seconds is None
+        else {"retry_timeout_seconds": retry_seconds}
+    )
     try:
         if credentials.token:
             config = Config(
                 host=host,
                 auth_type="pat",
                 token=credentials.token,
-                clock=_NoRetryClock(),
                 http_timeout_seconds=http_timeout,
-                retry_timeout_seconds=PROBE_RETRY_SECONDS,
+                **retries,
             )
         else:
             config = Config(
@@ -304,9 +316,8 @@ def workspace_client(
                 auth_type="oauth-m2m",
                 client_id=credentials.client_id,
                 client_secret=credentials.client_secret,
-                clock=_NoRetryClock(),
                 http_timeout_seconds=http_timeout,
-                retry_timeout_seconds=PROBE_RETRY_SECONDS,
+                **retries,
             )
     except Exception as exc:
         # from None: the SDK's own error may quote what it was given, credentials included, in a traceback
@@ -410,6 +421,14 @@ class DatabricksJobs:
         with self._errors():
             run = next(iter(self._jobs.list_runs(job_id=job_id, limit=1)), None)
         return observed_run(run) if run is not None else None
+
+    def read_file(self, path: str, limit: int = FILE_READ_MAX) -> bytes | None:
+        with self._errors():
+            try:
+                contents = self._client.files.download(path).contents
+                return contents.read(limit) if contents is not None else b""
+            except NotFound:
+                return None
 
     def identity(self) -> Identity:
         with self._errors():

@@ -42,7 +42,7 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from anthill import conditions as cond
-from anthill.allowlist import Allowlists
+from anthill.allowlist import Allowlists, wheel_refusal
 from anthill.children import ChildConflictError, ChildRejectedError, ensure_child, suspend_owned_cronjob
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed.observe import rfc3339
@@ -96,6 +96,7 @@ from anthill.pipeline.kubernetes import (
 )
 from anthill.pipeline.results import Event, Result, RetryLaterError
 from anthill.pipeline.trigger import due, run_token, waiting_for
+from anthill.pipeline.wheels import PROJECT, PointerError, parse_pointer, pointer_path, release_version
 from anthill.settings import OperatorSettings
 from anthill.status import write_status
 from anthill.workload import workload_lake_environment
@@ -235,7 +236,12 @@ class PipelineReconciler:
         try:
             connection = self.connections.resolve(pipeline.namespace, runtime.connection_ref.name)
             self._check_backoff(pipeline.uid, connection)
+            wheel = self._deployed_wheel(body, pipeline, connection)
+            if wheel is not None:
+                desired = desired_job_settings(pipeline, wheel)
             return self._reconcile_job(body, pipeline, connection, desired, job_id)
+        except _WheelRefusedError as exc:
+            return self._invalid(body, str(exc))
         except ConnectionNotReadyError as exc:
             self._not_synced(body, exc.reason, str(exc), ready_if_unset=True)
             raise RetryLaterError(exc.reason, str(exc), self.settings.secret_retry) from exc
@@ -252,6 +258,39 @@ class PipelineReconciler:
         except JobsError as exc:
             self._not_synced(body, cond.RECONCILE_ERROR, str(exc), ready_if_unset=True)
             raise RetryLaterError(cond.RECONCILE_ERROR, str(exc)) from exc
+
+    def _deployed_wheel(self, body: dict[str, Any], pipeline: Pipeline, connection: Connection) -> str | None:
+        """The wheel ``anthill databricks deploy`` put in the workspace's volume for the operator's version, when
+        the pipeline names none and a volume is configured (the connection's ``spec.wheelVolume``, else
+        ``ANTHILL_WHEEL_VOLUME``); None otherwise (``ANTHILL_SPARK_WHEEL`` applies). No pointer yet: Ready=False,
+        WheelNotDeployed, and a look again later. A pointer outside the allowed wheel paths is refused as a
+        pipeline's own wheel would be: the volume is a tenant's to name."""
+        runtime = pipeline.spec.runtime.databricks
+        volume = connection.wheel_volume or self.settings.wheel_volume
+        if runtime is None or runtime.wheel is not None or not volume:
+            return None
+        release = release_version()
+        pointer = pointer_path(volume, release)
+        content = connection.client.read_file(pointer)
+        try:
+            if content is None:
+                raise PointerError(
+                    f"no {PROJECT} {release} wheel deployed in {volume} ({pointer} not found); run "
+                    f"`anthill databricks deploy --volume {volume}` with the {PROJECT} {release} wheel"
+                )
+            wheel = parse_pointer(content, volume, release)
+        except PointerError as exc:
+            self._not_ready(body, cond.WHEEL_NOT_DEPLOYED, str(exc))
+            raise RetryLaterError(cond.WHEEL_NOT_DEPLOYED, str(exc), self.settings.secret_retry) from exc
+        refusal = wheel_refusal(wheel, self.settings.allowed_wheels)
+        if refusal is not None:
+            source = (
+                f"DatabricksConnection {runtime.connection_ref.name} spec.wheelVolume"
+                if connection.wheel_volume
+                else "the operator's wheel volume"
+            )
+            raise _WheelRefusedError(f"{source}: the deployed wheel {refusal}")
+        return wheel
 
     def _reconcile_job(
         self,
@@ -772,6 +811,10 @@ class PipelineReconciler:
     ) -> int:
         return write_status(self.store, PIPELINES, body, status, updates, self.clock(),
                             PIPELINE_STATUS_KEYS, keep_others)  # fmt: skip
+
+
+class _WheelRefusedError(Exception):
+    """The deployed wheel lies outside the allowed wheel paths (the message names where the volume came from)."""
 
 
 def _owned(client: JobsClient, key: str, job_id: int, body: dict[str, Any]) -> bool:
