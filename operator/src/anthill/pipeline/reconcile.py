@@ -238,7 +238,7 @@ class PipelineReconciler:
             self._check_backoff(pipeline.uid, connection)
             wheel = self._deployed_wheel(body, pipeline, connection)
             if wheel is not None:
-                desired = desired_job_settings(pipeline, wheel)
+                desired = desired_job_settings(pipeline, wheel, self._platform)
             return self._reconcile_job(body, pipeline, connection, desired, job_id)
         except _WheelRefusedError as exc:
             return self._invalid(body, str(exc))
