@@ -263,6 +263,11 @@ class LastPipelineRun(Model):
     result_state: str | None = Field(default=None, description="SUCCESS, FAILED, ...")
     start_time: datetime.datetime | None = Field(default=None, description="When the run started.")
     end_time: datetime.datetime | None = Field(default=None, description="When the run ended.")
+    message: str | None = Field(
+        default=None,
+        max_length=256,
+        description="Why a run that did not succeed ended: the failed task and the first line of its error.",
+    )
 
 
 class LandedRun(Model):

@@ -27,7 +27,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, cast
 from urllib.parse import quote, quote_plus
 
@@ -60,6 +60,8 @@ ME_PATH = "/api/2.0/preview/scim/v2/Me"  # SCIM "who am I"; the workspace id com
 ORG_ID_HEADER = "X-Databricks-Org-Id"
 SDK_CONFIG = re.compile(r"\s*Config: \S+=.*$", re.DOTALL)
 GONE = re.compile(r"(Job|Run) \S+ does not exist")
+# Result states of a run that ended without success (UPSTREAM_FAILED: a task skipped after another failed).
+FAILED_RESULTS = frozenset({"FAILED", "TIMEDOUT", "INTERNAL_ERROR", "MAXIMUM_CONCURRENT_RUNS_REACHED"})
 MESSAGE_MAX = 200  # characters of a Databricks error message a condition shows
 UNPRINTABLE = re.compile(r"[^\x20-\x7e]+")
 STATUS_OF: dict[type, int] = {kind: status for status, kind in platform.STATUS_CODE_MAPPING.items()}
@@ -116,6 +118,9 @@ class ObservedRun:
     result_state: str | None
     start_time: datetime.datetime | None
     end_time: datetime.datetime | None
+    # Why a run that did not succeed ended: the failed task and the first line of its error (or Databricks'
+    # state message), sanitised and without credentials.
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -348,6 +353,7 @@ class DatabricksJobs:
         self._client = client
         self._jobs = client.jobs
         self._secrets = secrets
+        self._failures: dict[int, str] = {}  # run id -> why it failed
 
     @classmethod
     def connect(cls, host: str, credentials: Credentials) -> DatabricksJobs:
@@ -419,8 +425,29 @@ class DatabricksJobs:
 
     def last_run(self, job_id: int) -> ObservedRun | None:
         with self._errors():
-            run = next(iter(self._jobs.list_runs(job_id=job_id, limit=1)), None)
-        return observed_run(run) if run is not None else None
+            run = next(iter(self._jobs.list_runs(job_id=job_id, limit=1, expand_tasks=True)), None)
+        if run is None:
+            return None
+        observed = observed_run(run)
+        if observed.result_state not in FAILED_RESULTS:
+            return observed
+        if observed.run_id not in self._failures:  # read once per failed run, not at every poll
+            self._failures[observed.run_id] = self._failure(run)
+        return replace(observed, message=self._failures[observed.run_id])
+
+    def _failure(self, run: BaseRun) -> str:
+        """The failed task and the first line of its error (``jobs/runs/get-output``), else the run's state
+        message: one sanitised line with no credential in it."""
+        failed = [task for task in run.tasks or []
+                  if task.state is not None and task.state.result_state is not None
+                  and task.state.result_state.value in FAILED_RESULTS and task.run_id is not None]  # fmt: skip
+        for task in failed:
+            with self._errors():
+                output = self._jobs.get_run_output(cast("int", task.run_id))
+            if output.error:
+                return _sanitised(_redact(f"task {task.task_key}: {output.error}", self._secrets))
+        message = run.state.state_message if run.state is not None else None
+        return _sanitised(_redact(message or "the run failed", self._secrets))
 
     def read_file(self, path: str, limit: int = FILE_READ_MAX) -> bytes | None:
         with self._errors():
