@@ -267,3 +267,57 @@ def test_a_pipeline_whose_image_is_no_longer_allowed_stops_running_until_it_is(
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=manifest("narrowed"))
     wait_condition(kubectl, ns, "mp/narrowed", "Ready", "Available", TIMEOUT)
     assert (get(kubectl, ns, "cronjob/narrowed-medallion") or {})["spec"]["suspend"] is False
+
+
+def land(kubectl: Kubectl, ns: str, feed: str, watermark: str) -> None:
+    """A feed's run finished: its status.watermark moves (what the feed's reconciler records from the run)."""
+    patch = json.dumps({"status": {"watermark": watermark}})
+    kubectl.ok("patch", "mf", feed, "-n", ns, "--subresource=status", "--type=merge", "-p", patch)
+
+
+def test_a_pipeline_triggered_by_its_feeds_landing_runs_once_per_set_of_watermarks(
+    kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
+) -> None:
+    ns = feed_namespace
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feeds("us-equities-daily", "us-indices-daily"))
+    doc = yaml.safe_load(manifest("landed"))
+    del doc["spec"]["schedule"]
+    doc["spec"]["trigger"] = {"feedsLanded": {}}
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=yaml.safe_dump(doc))
+    ready = condition(wait_condition(kubectl, ns, "mp/landed", "Ready", "Available"), "Ready")
+    assert "waiting for us-equities-daily, us-indices-daily" in ready["message"]
+    cronjob = get(kubectl, ns, "cronjob/landed-medallion") or {}
+    assert cronjob["spec"]["suspend"] is True, "the CronJob only holds the template; it never fires"
+
+    def jobs() -> list[str]:
+        listed = json.loads(kubectl.ok("get", "jobs", "-n", ns, "-o", "json"))
+        return sorted(job["metadata"]["name"] for job in listed["items"])
+
+    def polls() -> float:
+        return operator.metric("anthill_reconcile_total", kind="MedallionPipeline", trigger="timer",
+                               reason="Available")  # fmt: skip
+
+    land(kubectl, ns, "us-equities-daily", "2026-11-27")
+    wait_for(lambda: "waiting for us-indices-daily" in condition(get(kubectl, ns, "mp/landed"), "Ready")["message"],
+             TIMEOUT, "one feed landed, the other awaited")  # fmt: skip
+    assert jobs() == []
+
+    land(kubectl, ns, "us-indices-daily", "2026-11-27")
+    wait_for(lambda: len(jobs()) == 1, TIMEOUT, "a run once both feeds landed")
+    [first] = jobs()
+    assert first.startswith("landed-medallion-")
+    landed = (get(kubectl, ns, "mp/landed") or {})["status"]["atProvider"]["lastLanded"]
+    assert landed["watermarks"] == {"us-equities-daily": "2026-11-27", "us-indices-daily": "2026-11-27"}
+    assert landed["run"] == first
+    job = get(kubectl, ns, f"job/{first}") or {}
+    assert job["metadata"]["ownerReferences"][0]["name"] == "landed"
+
+    # The same watermarks again (a feed re-reports, the operator polls): nothing more starts.
+    land(kubectl, ns, "us-equities-daily", "2026-11-27")
+    base = polls()
+    wait_for(lambda: polls() >= base + 2, TIMEOUT, "two more polls")
+    assert jobs() == [first]
+
+    land(kubectl, ns, "us-equities-daily", "2026-11-30")
+    land(kubectl, ns, "us-indices-daily", "2026-11-30")
+    wait_for(lambda: len(jobs()) == 2, TIMEOUT, "a second run for the next set")

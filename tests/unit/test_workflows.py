@@ -136,3 +136,35 @@ def test_pull_request_plans_never_lock_or_write_state() -> None:
     assert "-lock=false" in script
     saves = [step for step in plan["steps"] if step.get("uses", "").startswith("actions/upload-artifact@")]
     assert [step["if"] for step in saves] == ["github.event_name == 'push'"]
+
+
+RELEASE = REPO / ".github" / "workflows" / "release.yml"
+WHEEL_DEPLOYS = ["deploy-wheel-dev", "deploy-wheel-staging", "deploy-wheel-prod"]
+DEPLOYER_SECRETS = re.compile(r"\bWHEEL_DEPLOYER_CLIENT_(ID|SECRET)\b")
+
+
+def test_the_wheel_is_deployed_after_the_tests_dev_then_staging_then_prod() -> None:
+    """One built wheel, tested first, goes through the environments in order: staging waits for dev and prod
+    for staging, so an approval in each environment gates the next."""
+    jobs = load(RELEASE)["jobs"]
+    assert jobs["wheel"]["needs"] == ["test"]
+    assert [jobs[name]["needs"] for name in WHEEL_DEPLOYS] == [["wheel"], ["deploy-wheel-dev"],
+                                                                ["deploy-wheel-staging"]]  # fmt: skip
+    assert [jobs[name]["environment"] for name in WHEEL_DEPLOYS] == ["dev", "staging", "prod"]
+    assert [step["run"] for step in jobs["test"]["steps"] if "run" in step] == ["make test-unit"]
+
+
+@pytest.mark.parametrize("name", list(load(RELEASE)["jobs"]))
+def test_wheel_deployer_credentials_only_in_push_only_environment_jobs(name: str) -> None:
+    """A pull request's code never runs with a workspace's deployer credentials: they are named only by jobs
+    that run on pushes (staging and prod on release tags), inside the environment that holds them."""
+    job = load(RELEASE)["jobs"][name]
+    text = yaml.safe_dump(job)
+    if not DEPLOYER_SECRETS.search(text):
+        return
+    assert name in WHEEL_DEPLOYS
+    assert job["if"] in ("github.event_name == 'push'", "startsWith(github.ref, 'refs/tags/v')")
+    assert job["environment"] == name.removeprefix("deploy-wheel-")
+    deploys = [step["run"] for step in job["steps"] if "anthill databricks deploy" in step.get("run", "")]
+    assert len(deploys) == 1
+    assert "SECRET" not in deploys[0]  # credentials reach the command through its environment only

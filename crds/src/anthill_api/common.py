@@ -21,6 +21,9 @@ API_VERSION = f"{GROUP}/{VERSION}"
 
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 KEY_NAME = r"^[-._a-zA-Z0-9]+$"
+# A Unity Catalog volume's path, /Volumes/<catalog>/<schema>/<volume>: where the anthill-spark wheel is deployed.
+# Names are plain identifiers, so a path built from it can neither climb out nor need quoting.
+VOLUME_PATH = r"^/Volumes/[A-Za-z0-9_][-A-Za-z0-9_]*/[A-Za-z0-9_][-A-Za-z0-9_]*/[A-Za-z0-9_][-A-Za-z0-9_]*$"
 
 
 def _cron_field(value: str) -> str:

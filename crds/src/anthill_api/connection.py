@@ -9,6 +9,7 @@ from pydantic import Field
 from anthill_api.common import (
     DNS_SUBDOMAIN,
     KEY_NAME,
+    VOLUME_PATH,
     Condition,
     Model,
     cel,
@@ -56,6 +57,14 @@ class DatabricksConnectionSpec(Model):
     )
     auth_type: Literal["pat", "oauth-m2m"] = Field(default="pat", description="pat or oauth-m2m.")
     credentials_secret_ref: CredentialsSecretRef = Field(description="Secret with the credentials.")
+    wheel_volume: str | None = Field(
+        default=None,
+        max_length=300,
+        pattern=VOLUME_PATH,
+        description="Unity Catalog volume (/Volumes/<catalog>/<schema>/<volume>) where `anthill databricks "
+        "deploy` puts the anthill-spark wheel for this workspace. Pipelines that name no wheel install the one "
+        "deployed for the operator's version (overrides the operator's databricks.wheelVolume).",
+    )
 
 
 class DatabricksConnectionStatus(Model):

@@ -181,6 +181,20 @@ class Runtime(Model):
     kubernetes: KubernetesRuntime | None = Field(default=None, description="Run on this cluster.")
 
 
+class FeedsLanded(Model):
+    """Run once every feed in spec.feeds has landed a watermark other than the one the last such run saw."""
+
+
+class Trigger(Model):
+    """What starts a run other than a schedule."""
+
+    feeds_landed: FeedsLanded | None = Field(
+        default=None,
+        description="Run when every feed the pipeline names has landed a new watermark: one run per new set "
+        "of watermarks (its idempotency key), never two for the same set.",
+    )
+
+
 class MedallionPipelineSpec(Model):
     """Desired state of a MedallionPipeline: bronze from its feeds -> silver -> the selected gold tables."""
 
@@ -192,7 +206,13 @@ class MedallionPipelineSpec(Model):
             "FieldValueRequired",
         ),
         cel(
-            f"!has(self.runtime.databricks) || !self.schedule.matches('{BOTH_DAYS}')",
+            "has(self.schedule) != has(self.trigger)",
+            "set exactly one of spec.schedule (a cron) and spec.trigger (runs when the feeds land)",
+            ".schedule",
+            "FieldValueRequired",
+        ),
+        cel(
+            f"!has(self.runtime.databricks) || !has(self.schedule) || !self.schedule.matches('{BOTH_DAYS}')",
             "Databricks cannot run a schedule that restricts both day of month and day of week",
             ".schedule",
         ),
@@ -211,7 +231,15 @@ class MedallionPipelineSpec(Model):
         description="Gold tables to build.",
         json_schema_extra={"x-kubernetes-list-type": "set"},
     )
-    schedule: str = Field(description="5-field cron or @macro.", max_length=128, pattern=CRON)
+    schedule: str | None = Field(
+        default=None,
+        description="5-field cron or @macro (or set spec.trigger).",
+        max_length=128,
+        pattern=CRON,
+    )
+    trigger: Trigger | None = Field(
+        default=None, description="Run on an event instead of a schedule: trigger.feedsLanded."
+    )
     time_zone: str | None = Field(
         default=None, description="IANA time zone of the schedule.", max_length=64, pattern=IANA_TIME_ZONE
     )
@@ -235,6 +263,20 @@ class LastPipelineRun(Model):
     result_state: str | None = Field(default=None, description="SUCCESS, FAILED, ...")
     start_time: datetime.datetime | None = Field(default=None, description="When the run started.")
     end_time: datetime.datetime | None = Field(default=None, description="When the run ended.")
+    message: str | None = Field(
+        default=None,
+        max_length=256,
+        description="Why a run that did not succeed ended: the failed task and the first line of its error.",
+    )
+
+
+class LandedRun(Model):
+    """A run started because every feed landed a new watermark."""
+
+    token: str = Field(description="Idempotency key of the run: a hash of the pipeline and the watermarks.")
+    watermarks: dict[str, str] = Field(description="Each feed's status.watermark the run was started for.")
+    run: str = Field(description="The Databricks run id, or the Kubernetes Job's name.")
+    started_at: datetime.datetime = Field(description="When the operator started it.")
 
 
 class AtProvider(Model):
@@ -257,6 +299,9 @@ class AtProvider(Model):
         description="When the job was last reset because its settings had drifted from the spec.",
     )
     cron_job_name: str | None = Field(default=None, description="The owned CronJob (Kubernetes runtime).")
+    last_landed: LandedRun | None = Field(
+        default=None, description="The last run trigger.feedsLanded started, and the watermarks it was for."
+    )
 
 
 class MedallionPipelineStatus(Model):

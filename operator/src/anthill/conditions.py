@@ -23,6 +23,7 @@ THROTTLED = "Throttled"
 JOB_NOT_FOUND = "JobNotFound"
 EXTERNAL_NOT_OWNED = "ExternalNotOwned"
 FEED_NOT_FOUND = "FeedNotFound"
+WHEEL_NOT_DEPLOYED = "WheelNotDeployed"
 DELETING = "Deleting"
 CHILD_CONFLICT = "ChildConflict"
 

@@ -166,6 +166,11 @@ class Store:
             self.core.replace_namespaced_config_map(meta["name"], meta["namespace"], cast("Any", body))
         )
 
+    def create_job(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._sanitize(
+            self.batch.create_namespaced_job(body["metadata"]["namespace"], cast("Any", body))
+        )
+
     def list_jobs(self, namespace: str, selector: str) -> list[dict[str, Any]]:
         jobs = self.batch.list_namespaced_job(namespace, label_selector=selector)
         return [self._sanitize(job) for job in jobs.items]

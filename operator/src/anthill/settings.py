@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from anthill.allowlist import check_entries
+from anthill_api.common import VOLUME_PATH
 
 DATABRICKS_HOSTS = (".cloud.databricks.com", ".azuredatabricks.net", ".gcp.databricks.com")
 # A DNS name with at least two labels, optionally written with the leading dot of a suffix.
@@ -75,7 +76,17 @@ class OperatorSettings(BaseSettings):
     )
     spark_wheel: str = Field(
         default="/Volumes/anthill/default/wheels/anthill_spark-0.1.0-py3-none-any.whl",
-        description="The anthill-spark wheel Databricks jobs install when a pipeline names none.",
+        description="The anthill-spark wheel Databricks jobs install when a pipeline names none and no wheel "
+        "volume is configured (ANTHILL_WHEEL_VOLUME, or the DatabricksConnection's spec.wheelVolume).",
+    )
+    wheel_volume: str = Field(
+        default="",
+        max_length=300,
+        pattern=f"({VOLUME_PATH})|^$",
+        description="Unity Catalog volume (/Volumes/<catalog>/<schema>/<volume>) where `anthill databricks "
+        "deploy` puts the anthill-spark wheel. Set, jobs of pipelines that name no wheel install the one its "
+        "anthill_spark/<operator version>/CURRENT pointer names (a DatabricksConnection's spec.wheelVolume "
+        "overrides it per workspace). Empty: ANTHILL_SPARK_WHEEL.",
     )
     allowed_images: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["ghcr.io/anthill-platform"],

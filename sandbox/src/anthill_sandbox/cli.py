@@ -60,6 +60,13 @@ def databricks(
     hold_runs: Annotated[
         bool, typer.Option(help="Keep runs RUNNING instead of executing them (for clients' own tests).")
     ] = False,
+    volume: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Unity Catalog volumes the Files API serves, /Volumes/<catalog>/<schema>/<volume> "
+            "(repeatable)."
+        ),
+    ] = None,
 ) -> None:
     """Serve a local Databricks Jobs API (2.2) for databricks-sdk clients until Ctrl-C."""
     # The SDK loads only for this command: `anthill` stays quick for the others.
@@ -74,7 +81,9 @@ def databricks(
 
     faults = DatabricksFaults(throttle_rate=throttle_rate, retry_after=retry_after,
                               server_error_rate=server_error_rate, delay=delay, seed=seed)  # fmt: skip
-    state = WorkspaceState(faults=faults, run_mode="hold" if hold_runs else "execute")
+    state = WorkspaceState(
+        faults=faults, run_mode="hold" if hold_runs else "execute", volumes=set(volume or [])
+    )
     if token:
         state.tokens = dict.fromkeys(token, DEFAULT_USER)
     server = DatabricksServer(port, state)

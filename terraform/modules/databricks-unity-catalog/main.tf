@@ -4,9 +4,17 @@ locals {
 
   # Privileges on each schema, by principal kind. Engineers write bronze and silver and read gold;
   # analysts read gold only; the jobs read bronze and write silver and gold.
-  read  = ["USE_SCHEMA", "SELECT", "EXECUTE", "READ_VOLUME"]
-  write = ["USE_SCHEMA", "SELECT", "EXECUTE", "READ_VOLUME", "MODIFY", "CREATE_TABLE", "CREATE_VOLUME", "WRITE_VOLUME", "CREATE_FUNCTION"]
-  jobs  = [for key, principal in databricks_service_principal.jobs : principal.application_id]
+  read     = ["USE_SCHEMA", "SELECT", "EXECUTE", "READ_VOLUME"]
+  write    = ["USE_SCHEMA", "SELECT", "EXECUTE", "READ_VOLUME", "MODIFY", "CREATE_TABLE", "CREATE_VOLUME", "WRITE_VOLUME", "CREATE_FUNCTION"]
+  jobs     = [for key, principal in databricks_service_principal.jobs : principal.application_id]
+  deployer = databricks_service_principal.wheel_deployer.application_id
+
+  # The wheel volume: the jobs (and the engineers, to inspect) read it; only the deployer writes it.
+  wheel_volume_grants = concat(
+    [{ principal = var.engineers_group, privileges = ["READ_VOLUME"] }],
+    [for id in local.jobs : { principal = id, privileges = ["READ_VOLUME"] }],
+    [{ principal = local.deployer, privileges = ["READ_VOLUME", "WRITE_VOLUME"] }],
+  )
 
   schema_grants = {
     bronze = concat(
@@ -102,7 +110,7 @@ resource "databricks_grants" "catalog" {
   catalog = databricks_catalog.this.name
 
   dynamic "grant" {
-    for_each = concat([var.engineers_group, var.analysts_group], local.jobs)
+    for_each = concat([var.engineers_group, var.analysts_group], local.jobs, [local.deployer])
 
     content {
       principal  = grant.value
@@ -179,6 +187,65 @@ resource "databricks_permissions" "jobs_policy" {
     content {
       service_principal_name = access_control.value
       permission_level       = "CAN_USE"
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# The anthill-spark wheel: a managed volume in a schema of its own, written by the release workflow's
+# deployer (`anthill databricks deploy`), read by the jobs that install it.
+# ---------------------------------------------------------------------------------------------------
+
+resource "databricks_schema" "artifacts" {
+  provider = databricks.workspace
+
+  catalog_name = databricks_catalog.this.name
+  name         = var.wheel_volume.schema
+  comment      = "Anthill build artifacts: the anthill-spark wheel the jobs install"
+}
+
+resource "databricks_volume" "wheels" {
+  provider = databricks.workspace
+
+  catalog_name = databricks_catalog.this.name
+  schema_name  = databricks_schema.artifacts.name
+  name         = var.wheel_volume.name
+  volume_type  = "MANAGED"
+  comment      = "anthill-spark wheels by version and content hash, and each version's CURRENT pointer"
+}
+
+resource "databricks_service_principal" "wheel_deployer" {
+  provider = databricks.workspace
+
+  display_name = var.wheel_volume.deployer_display_name
+}
+
+resource "databricks_grants" "artifacts" {
+  provider = databricks.workspace
+
+  schema = databricks_schema.artifacts.id
+
+  dynamic "grant" {
+    for_each = concat([var.engineers_group], local.jobs, [local.deployer])
+
+    content {
+      principal  = grant.value
+      privileges = ["USE_SCHEMA"]
+    }
+  }
+}
+
+resource "databricks_grants" "wheels" {
+  provider = databricks.workspace
+
+  volume = databricks_volume.wheels.id
+
+  dynamic "grant" {
+    for_each = local.wheel_volume_grants
+
+    content {
+      principal  = grant.value.principal
+      privileges = grant.value.privileges
     }
   }
 }

@@ -27,3 +27,13 @@ output "job_cluster_policy_id" {
   description = "ID of the cluster policy the pipelines' job clusters use."
   value       = try(databricks_cluster_policy.jobs.id, null)
 }
+
+output "wheel_volume_path" {
+  description = "Path of the wheel volume, /Volumes/<catalog>/<schema>/<volume>: the chart's `databricks.wheelVolume` and `anthill databricks deploy --volume`."
+  value       = try("/Volumes/${databricks_volume.wheels.catalog_name}/${databricks_volume.wheels.schema_name}/${databricks_volume.wheels.name}", null)
+}
+
+output "wheel_deployer_application_id" {
+  description = "Application ID of the service principal that may write the wheel volume (the release workflow's DATABRICKS_CLIENT_ID)."
+  value       = try(databricks_service_principal.wheel_deployer.application_id, null)
+}

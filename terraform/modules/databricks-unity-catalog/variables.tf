@@ -69,3 +69,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "wheel_volume" {
+  description = "The managed volume the anthill-spark wheel is deployed to (schema and volume name in the catalog), and the display name of the service principal that deploys it."
+  type = object({
+    schema                = optional(string, "artifacts")
+    name                  = optional(string, "wheels")
+    deployer_display_name = optional(string, "anthill-wheel-deployer")
+  })
+  default = {}
+}

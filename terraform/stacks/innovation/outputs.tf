@@ -19,3 +19,13 @@ output "job_cluster_policy_id" {
   description = "Cluster policy for the pipelines' job clusters."
   value       = module.unity_catalog.job_cluster_policy_id
 }
+
+output "wheel_volume_path" {
+  description = "Volume the release workflow deploys the anthill-spark wheel to: the chart's `databricks.wheelVolume`."
+  value       = module.unity_catalog.wheel_volume_path
+}
+
+output "wheel_deployer_application_id" {
+  description = "Application ID of the wheel deployer's service principal (the release workflow's DATABRICKS_CLIENT_ID)."
+  value       = module.unity_catalog.wheel_deployer_application_id
+}

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import jobs
 
@@ -382,3 +383,55 @@ def test_oauth_machine_to_machine_connection(
     job = server.state.jobs[pipeline["status"]["atProvider"]["jobId"]]
     assert job["creator_user_name"] == DEFAULT_CLIENT_ID
     assert DEFAULT_CLIENT_SECRET not in json.dumps(pipeline) + json.dumps(ready) + operator.log.read_text()
+
+
+def test_a_pipeline_triggered_by_two_feeds_landing_starts_one_run_per_set(
+    kubectl: Kubectl,
+    feed_namespace: str,
+    server: DatabricksServer,
+    sdk: WorkspaceClient,
+    operator: OperatorProcess,
+) -> None:
+    ns = feed_namespace
+    feeds = ("us-equities-daily", "us-indices-daily")
+    for feed in feeds:
+        kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest(feed))
+    manifest = yaml.safe_load(pipeline_manifest("landed", feeds=feeds, trigger={"feedsLanded": {}}))
+    del manifest["spec"]["schedule"]
+    setup(kubectl, ns, server, yaml.safe_dump(manifest))
+    pipeline = wait_condition(kubectl, ns, "mp/landed", "Ready", "Available")
+    job_id = pipeline["status"]["atProvider"]["jobId"]
+    settings = sdk.jobs.get(job_id).settings
+    assert settings is not None
+    assert settings.schedule is None, "the operator starts its runs, not a Databricks schedule"
+    assert "waiting for us-equities-daily, us-indices-daily" in condition(pipeline, "Ready")["message"]
+
+    def runs() -> int:
+        return len(list(sdk.jobs.list_runs(job_id=job_id)))
+
+    def land(feed: str, watermark: str) -> None:
+        patch = json.dumps({"status": {"watermark": watermark}})
+        kubectl.ok("patch", "mf", feed, "-n", ns, "--subresource=status", "--type=merge", "-p", patch)
+
+    land("us-equities-daily", "2026-11-27")
+    wait_for(lambda: "waiting for us-indices-daily" in condition(get(kubectl, ns, "mp/landed"), "Ready")["message"],
+             TIMEOUT, "one feed landed")  # fmt: skip
+    assert runs() == 0
+    land("us-indices-daily", "2026-11-27")
+    wait_for(lambda: runs() == 1, TIMEOUT, "one run once both feeds landed")
+    [run] = sdk.jobs.list_runs(job_id=job_id)
+    wait_for(lambda: "lastLanded" in (get(kubectl, ns, "mp/landed") or {})["status"]["atProvider"], TIMEOUT,
+             "the run recorded")  # fmt: skip
+    landed = (get(kubectl, ns, "mp/landed") or {})["status"]["atProvider"]["lastLanded"]
+    assert landed["run"] == str(run.run_id)
+    assert landed["watermarks"] == {"us-equities-daily": "2026-11-27", "us-indices-daily": "2026-11-27"}
+
+    # Re-reported watermarks and more polls start nothing; run-now was asked once.
+    land("us-equities-daily", "2026-11-27")
+    polls = stats(server).get("jobs/get", 0)
+    wait_for(lambda: stats(server).get("jobs/get", 0) >= polls + 2, TIMEOUT, "two more polls")
+    assert runs() == 1
+    assert stats(server).get("jobs/run-now", 0) == 1
+    land("us-equities-daily", "2026-11-30")
+    land("us-indices-daily", "2026-11-30")
+    wait_for(lambda: runs() == 2, TIMEOUT, "a second run for the next set")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from anthill.allowlist import wheel_refusal
 from anthill.settings import OperatorSettings
 from tests.helpers import REPO
 from tests.unit.charts.helm import ALL_VALUES, CHART, ENV_VALUES, KUBE_VERSION, Helm, find, one
@@ -265,6 +266,21 @@ def test_operator_environment_is_the_operator_settings(helm: Helm) -> None:
     assert settings.standalone is False
     ports = {p["name"]: p["containerPort"] for p in pod_spec(helm.render())["containers"][0]["ports"]}
     assert ports == {"metrics": settings.metrics_port, "health": settings.health_port}
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_each_environment_installs_the_wheel_deployed_to_its_own_volume(helm: Helm, env: str) -> None:
+    """The operator reads the wheel volume Terraform made for the environment, and the wheels deployed there
+    pass its allowlist (a deployed wheel outside it would leave every pipeline refused)."""
+    variables = env_vars(helm.render(ENV_VALUES[env]))
+    settings = OperatorSettings.model_validate(
+        {name.removeprefix("ANTHILL_").lower(): value for name, value in variables.items()}
+    )
+    assert settings.wheel_volume == f"/Volumes/anthill_{env}/artifacts/wheels"
+    deployed = (
+        f"{settings.wheel_volume}/anthill_spark/0.1.0/0123456789abcdef/anthill_spark-0.1.0-py3-none-any.whl"
+    )
+    assert wheel_refusal(deployed, settings.allowed_wheels) is None
 
 
 def test_service_monitor_scrapes_the_metrics_service(helm: Helm) -> None:

@@ -133,6 +133,8 @@ def register(
             outcome.reason = result.reason
             outcome.writes = result.writes
 
+    _register_feed_events(registry, pipelines)
+
     # -- DatabricksConnection -----------------------------------------------------------------------------
 
     @kopf.on.resume(GROUP, VERSION, CONNECTIONS, id="check", registry=registry)
@@ -158,3 +160,22 @@ def register(
     @kopf.on.delete(GROUP, VERSION, CONNECTIONS, id="release", registry=registry)
     def release_connection(body: kopf.Body, retry: int, **_: Any) -> None:
         run(CONNECTION_KIND, connections.release, body, "delete", retry)
+
+
+def _register_feed_events(registry: kopf.OperatorRegistry, pipelines: PipelineReconciler) -> None:
+    @kopf.on.event(GROUP, VERSION, "marketfeeds", id="pipeline-feed", registry=registry)
+    def feed_changed(body: kopf.Body, namespace: str | None, name: str | None, **_: Any) -> None:
+        """A feed landed data (its status.watermark moved): pipelines run on trigger.feedsLanded look now, not
+        at their next poll. Events without a watermark cannot complete a set and are ignored."""
+        if namespace is None or name is None or not (body.get("status") or {}).get("watermark"):
+            return
+        with observe_reconcile(PIPELINE_KIND, "feed-event") as outcome:
+            try:
+                for pipeline, result in pipelines.feed_landed(namespace, name):
+                    outcome.reason = result.reason
+                    outcome.writes += result.writes
+                    for event in result.events:
+                        pipelines.store.post_event(pipeline, event.type, event.reason, event.message)
+            except (RetryLaterError, ApiException, HTTPError) as exc:
+                outcome.reason = _reason(exc)
+                log.info("pipelines of feed %s/%s not refreshed: %s", namespace, name, exc)

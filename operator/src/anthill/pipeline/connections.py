@@ -18,7 +18,7 @@ import ipaddress
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,11 +59,13 @@ class ConnectionNotReadyError(Exception):
 
 @dataclass(frozen=True)
 class Connection:
-    """A usable connection: its client, the host (for job URLs) and the cache key it was built for."""
+    """A usable connection: its client, the host (for job URLs), the cache key it was built for, and the volume
+    the anthill-spark wheel is deployed to in that workspace (``spec.wheelVolume``; None: the operator's)."""
 
     client: JobsClient
     host: str
     fingerprint: tuple[str, ...]
+    wheel_volume: str | None = None
 
 
 class HostNotAllowedError(ValueError):
@@ -238,9 +240,9 @@ class Connections:
         with self._lock:
             cached = self._cache.get((namespace, name))
         if cached is not None and cached.fingerprint == fingerprint:
-            return cached
+            return replace(cached, wheel_volume=spec.wheel_volume)  # the volume needs no new client
         credentials = credentials_from_secret(spec, namespace, secret.values, secret.binary_keys)
-        connection = Connection(self.factory(host, credentials), host, fingerprint)
+        connection = Connection(self.factory(host, credentials), host, fingerprint, spec.wheel_volume)
         with self._lock:
             self._cache[(namespace, name)] = connection
         return connection

@@ -64,6 +64,9 @@ class Pipeline:
     generation: int | None = None
     # The bronze location of each feed in spec.feeds, in its order: what silver reads and nothing else.
     bronze: tuple[str, ...] = ()
+    # Each feed's status.watermark, in spec.feeds order (None: nothing landed yet): what trigger.feedsLanded
+    # compares with the watermarks of the last run it started.
+    watermarks: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def key(self) -> str:
@@ -197,10 +200,14 @@ def desired_job_settings(
         name=pipeline.key,
         tags={PIPELINE_TAG: pipeline.key, MANAGED_BY_TAG: MANAGED_BY},
         max_concurrent_runs=1,
-        schedule=jobs.CronSchedule(
-            quartz_cron_expression=quartz_cron(spec.schedule),
-            timezone_id=spec.time_zone or "UTC",
-            pause_status=jobs.PauseStatus.PAUSED if spec.suspend else jobs.PauseStatus.UNPAUSED,
+        schedule=(
+            jobs.CronSchedule(
+                quartz_cron_expression=quartz_cron(spec.schedule),
+                timezone_id=spec.time_zone or "UTC",
+                pause_status=jobs.PauseStatus.PAUSED if spec.suspend else jobs.PauseStatus.UNPAUSED,
+            )
+            if spec.schedule
+            else None  # trigger.feedsLanded: the operator starts each run
         ),
         job_clusters=[
             jobs.JobCluster(

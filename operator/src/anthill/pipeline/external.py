@@ -111,4 +111,6 @@ def run_status(run: ObservedRun | None) -> dict[str, Any] | None:
     for key, moment in (("startTime", run.start_time), ("endTime", run.end_time)):
         if moment is not None:
             status[key] = rfc3339(moment)
+    if run.message:
+        status["message"] = run.message
     return status

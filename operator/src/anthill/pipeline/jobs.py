@@ -1,4 +1,5 @@
-"""The Databricks Jobs API behind a small Protocol, with the SDK's errors turned into four the operator acts on.
+"""The Databricks Jobs API (and the Files API reads the operator needs) behind a small Protocol, with the SDK's
+errors turned into four the operator acts on.
 
 | error | from | what the operator does |
 |---|---|---|
@@ -26,7 +27,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, cast
 from urllib.parse import quote, quote_plus
 
@@ -53,11 +54,14 @@ HTTP_TIMEOUT = 30.0
 # connection errors for retry_timeout_seconds: the default 300 s would stall the operator on a host that is down.
 PROBE_RETRY_SECONDS = 1
 LIST_PAGE = 100  # the most jobs/list returns per page
+FILE_READ_MAX = 4096  # bytes: the operator reads small files only (the wheel pointer, one path)
 MIN_SECRET = 8  # shorter values are no real credential, and replacing them would garble messages
 ME_PATH = "/api/2.0/preview/scim/v2/Me"  # SCIM "who am I"; the workspace id comes back as a header
 ORG_ID_HEADER = "X-Databricks-Org-Id"
 SDK_CONFIG = re.compile(r"\s*Config: \S+=.*$", re.DOTALL)
 GONE = re.compile(r"(Job|Run) \S+ does not exist")
+# Result states of a run that ended without success (UPSTREAM_FAILED: a task skipped after another failed).
+FAILED_RESULTS = frozenset({"FAILED", "TIMEDOUT", "INTERNAL_ERROR", "MAXIMUM_CONCURRENT_RUNS_REACHED"})
 MESSAGE_MAX = 200  # characters of a Databricks error message a condition shows
 UNPRINTABLE = re.compile(r"[^\x20-\x7e]+")
 STATUS_OF: dict[type, int] = {kind: status for status, kind in platform.STATUS_CODE_MAPPING.items()}
@@ -114,6 +118,9 @@ class ObservedRun:
     result_state: str | None
     start_time: datetime.datetime | None
     end_time: datetime.datetime | None
+    # Why a run that did not succeed ended: the failed task and the first line of its error (or Databricks'
+    # state message), sanitised and without credentials.
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,11 @@ class JobsClient(Protocol):
 
     def identity(self) -> Identity:
         """Who the credentials act as (one call; proves they work)."""
+        ...
+
+    def read_file(self, path: str, limit: int = FILE_READ_MAX) -> bytes | None:
+        """At most ``limit`` bytes of a file in a Unity Catalog volume (Files API), or None when the file (or
+        its volume) does not exist."""
         ...
 
 
@@ -282,21 +294,26 @@ def _unanswered(exc: BaseException, secrets: tuple[str, ...]) -> JobsError:
 
 
 def workspace_client(
-    host: str, credentials: Credentials, http_timeout: float = HTTP_TIMEOUT
+    host: str, credentials: Credentials, http_timeout: float = HTTP_TIMEOUT, retry_seconds: int | None = None
 ) -> WorkspaceClient:
-    """A WorkspaceClient for ``host`` with exactly these credentials and no retries of its own.
+    """A WorkspaceClient for ``host`` with exactly these credentials and, unless ``retry_seconds`` is given (a
+    command line that may wait out a 429), no retries of its own.
 
     ``auth_type`` is pinned so that credentials in the environment or ``~/.databrickscfg`` cannot mix in.
     """
+    retries: dict[str, Any] = (
+        {"clock": _NoRetryClock(), "retry_timeout_seconds": PROBE_RETRY_SECONDS}
+        if retry_seconds is None
+        else {"retry_timeout_seconds": retry_seconds}
+    )
     try:
         if credentials.token:
             config = Config(
                 host=host,
                 auth_type="pat",
                 token=credentials.token,
-                clock=_NoRetryClock(),
                 http_timeout_seconds=http_timeout,
-                retry_timeout_seconds=PROBE_RETRY_SECONDS,
+                **retries,
             )
         else:
             config = Config(
@@ -304,9 +321,8 @@ def workspace_client(
                 auth_type="oauth-m2m",
                 client_id=credentials.client_id,
                 client_secret=credentials.client_secret,
-                clock=_NoRetryClock(),
                 http_timeout_seconds=http_timeout,
-                retry_timeout_seconds=PROBE_RETRY_SECONDS,
+                **retries,
             )
     except Exception as exc:
         # from None: the SDK's own error may quote what it was given, credentials included, in a traceback
@@ -337,6 +353,7 @@ class DatabricksJobs:
         self._client = client
         self._jobs = client.jobs
         self._secrets = secrets
+        self._failures: dict[int, str] = {}  # run id -> why it failed
 
     @classmethod
     def connect(cls, host: str, credentials: Credentials) -> DatabricksJobs:
@@ -408,8 +425,37 @@ class DatabricksJobs:
 
     def last_run(self, job_id: int) -> ObservedRun | None:
         with self._errors():
-            run = next(iter(self._jobs.list_runs(job_id=job_id, limit=1)), None)
-        return observed_run(run) if run is not None else None
+            run = next(iter(self._jobs.list_runs(job_id=job_id, limit=1, expand_tasks=True)), None)
+        if run is None:
+            return None
+        observed = observed_run(run)
+        if observed.result_state not in FAILED_RESULTS:
+            return observed
+        if observed.run_id not in self._failures:  # read once per failed run, not at every poll
+            self._failures[observed.run_id] = self._failure(run)
+        return replace(observed, message=self._failures[observed.run_id])
+
+    def _failure(self, run: BaseRun) -> str:
+        """The failed task and the first line of its error (``jobs/runs/get-output``), else the run's state
+        message: one sanitised line with no credential in it."""
+        failed = [task for task in run.tasks or []
+                  if task.state is not None and task.state.result_state is not None
+                  and task.state.result_state.value in FAILED_RESULTS and task.run_id is not None]  # fmt: skip
+        for task in failed:
+            with self._errors():
+                output = self._jobs.get_run_output(cast("int", task.run_id))
+            if output.error:
+                return _sanitised(_redact(f"task {task.task_key}: {output.error}", self._secrets))
+        message = run.state.state_message if run.state is not None else None
+        return _sanitised(_redact(message or "the run failed", self._secrets))
+
+    def read_file(self, path: str, limit: int = FILE_READ_MAX) -> bytes | None:
+        with self._errors():
+            try:
+                contents = self._client.files.download(path).contents
+                return contents.read(limit) if contents is not None else b""
+            except NotFound:
+                return None
 
     def identity(self) -> Identity:
         with self._errors():

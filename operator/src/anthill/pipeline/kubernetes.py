@@ -8,6 +8,7 @@ by the caller (it needs the uid).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,9 @@ PIPELINE_LABEL = PIPELINE_TAG
 PIPELINE_NAME_ANNOTATION = "anthill.io/pipeline-name"
 # A suffix of its own, so a MarketFeed and a MedallionPipeline of the same name never claim one CronJob.
 CRONJOB_SUFFIX = "-medallion"
+LANDED_SUFFIX = 10  # token characters after the CronJob's name: 52 + 1 + 10 = 63, a Job name's limit
+LANDED_ANNOTATION = "anthill.io/landed-watermarks"
+LANDED_TTL = 7 * 24 * 3600
 CONTAINER = "spark"
 SPARK_TMP = "/tmp"  # noqa: S108 - an emptyDir: the root fs is read-only
 DEFAULT_RESOURCES = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}
@@ -112,8 +116,8 @@ def desired_spark_cronjob(pipeline: Pipeline, lake_env: Sequence[dict[str, Any]]
     if runtime.service_account_name:
         pod_spec["serviceAccountName"] = runtime.service_account_name
     cron_spec: dict[str, Any] = {
-        "schedule": spec.schedule,
-        "suspend": spec.suspend,
+        "schedule": spec.schedule or "@yearly",  # trigger.feedsLanded: never scheduled, see landed_job
+        "suspend": spec.suspend or spec.schedule is None,
         # Two runs writing the same Delta tables would only conflict: a late run waits for the next slot.
         "concurrencyPolicy": "Forbid",
         "successfulJobsHistoryLimit": 3,
@@ -139,6 +143,30 @@ def desired_spark_cronjob(pipeline: Pipeline, lake_env: Sequence[dict[str, Any]]
             "annotations": annotations,
         },
         "spec": cron_spec,
+    }
+
+
+def landed_job(cronjob: dict[str, Any], token: str, watermarks: dict[str, str]) -> dict[str, Any]:
+    """The Job that runs ``cronjob``'s template once for a set of landed watermarks (trigger.feedsLanded), named
+    after the run's token: creating it twice for the same watermarks is refused as AlreadyExists."""
+    template = cronjob["spec"]["jobTemplate"]
+    meta = cronjob["metadata"]
+    annotations = {
+        **template["metadata"]["annotations"],
+        LANDED_ANNOTATION: json.dumps(watermarks, sort_keys=True),
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": f"{meta['name']}-{token[:LANDED_SUFFIX]}",
+            "namespace": meta["namespace"],
+            "labels": dict(template["metadata"]["labels"]),
+            "annotations": annotations,
+            "ownerReferences": list(meta.get("ownerReferences") or []),
+        },
+        # Kept a week, like the CronJob's history: long enough to read, not forever.
+        "spec": {**template["spec"], "ttlSecondsAfterFinished": LANDED_TTL},
     }
 
 

@@ -42,7 +42,7 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from anthill import conditions as cond
-from anthill.allowlist import Allowlists
+from anthill.allowlist import Allowlists, wheel_refusal
 from anthill.children import ChildConflictError, ChildRejectedError, ensure_child, suspend_owned_cronjob
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed.observe import rfc3339
@@ -90,10 +90,13 @@ from anthill.pipeline.kubernetes import (
     cronjob_name,
     desired_spark_cronjob,
     kubernetes_last_run,
+    landed_job,
     owner_reference,
     pipeline_selector,
 )
 from anthill.pipeline.results import Event, Result, RetryLaterError
+from anthill.pipeline.trigger import due, run_token, waiting_for
+from anthill.pipeline.wheels import PROJECT, PointerError, parse_pointer, pointer_path, release_version
 from anthill.settings import OperatorSettings
 from anthill.status import write_status
 from anthill.workload import workload_lake_environment
@@ -157,6 +160,17 @@ class PipelineReconciler:
         """For events on an owned CronJob or its Jobs."""
         return self.reconcile({"metadata": {"namespace": namespace, "name": name}})
 
+    def feed_landed(self, namespace: str, feed: str) -> list[tuple[dict[str, Any], Result]]:
+        """A feed's status changed: reconcile the pipelines that run when their feeds land and name it (each
+        starts a run only if every one of its feeds has a new watermark)."""
+        results = []
+        for pipeline in self.store.list_custom(PIPELINES, namespace):
+            spec = pipeline.get("spec") or {}
+            waits = "feedsLanded" in (spec.get("trigger") or {})
+            if waits and any(ref.get("name") == feed for ref in spec.get("feeds") or []):
+                results.append((pipeline, self.reconcile(pipeline)))
+        return results
+
     def delete(self, body: dict[str, Any]) -> Result:
         """Remove the external job when the policies say so; raises :class:`RetryLaterError` if it cannot."""
         meta = body["metadata"]
@@ -190,10 +204,15 @@ class PipelineReconciler:
         )
         if outside is not None:
             return self._refused_by_policy(body, spec, outside)
-        destinations = self._feed_destinations(body, pipeline)
-        if isinstance(destinations, str):
-            return self._refused_by_policy(body, spec, destinations)
-        pipeline = replace(pipeline, bronze=bronze_locations(pipeline.namespace, spec, destinations))
+        feeds = self._feed_destinations(body, pipeline)
+        if isinstance(feeds, str):
+            return self._refused_by_policy(body, spec, feeds)
+        destinations, watermarks = feeds
+        pipeline = replace(
+            pipeline,
+            bronze=bronze_locations(pipeline.namespace, spec, destinations),
+            watermarks=tuple(watermarks.items()),
+        )
         if spec.runtime.kubernetes is not None:
             return self._reconcile_kubernetes(body, pipeline)
         return self._reconcile_databricks(body, pipeline)
@@ -217,7 +236,12 @@ class PipelineReconciler:
         try:
             connection = self.connections.resolve(pipeline.namespace, runtime.connection_ref.name)
             self._check_backoff(pipeline.uid, connection)
+            wheel = self._deployed_wheel(body, pipeline, connection)
+            if wheel is not None:
+                desired = desired_job_settings(pipeline, wheel, self._platform)
             return self._reconcile_job(body, pipeline, connection, desired, job_id)
+        except _WheelRefusedError as exc:
+            return self._invalid(body, str(exc))
         except ConnectionNotReadyError as exc:
             self._not_synced(body, exc.reason, str(exc), ready_if_unset=True)
             raise RetryLaterError(exc.reason, str(exc), self.settings.secret_retry) from exc
@@ -235,6 +259,39 @@ class PipelineReconciler:
             self._not_synced(body, cond.RECONCILE_ERROR, str(exc), ready_if_unset=True)
             raise RetryLaterError(cond.RECONCILE_ERROR, str(exc)) from exc
 
+    def _deployed_wheel(self, body: dict[str, Any], pipeline: Pipeline, connection: Connection) -> str | None:
+        """The wheel ``anthill databricks deploy`` put in the workspace's volume for the operator's version, when
+        the pipeline names none and a volume is configured (the connection's ``spec.wheelVolume``, else
+        ``ANTHILL_WHEEL_VOLUME``); None otherwise (``ANTHILL_SPARK_WHEEL`` applies). No pointer yet: Ready=False,
+        WheelNotDeployed, and a look again later. A pointer outside the allowed wheel paths is refused as a
+        pipeline's own wheel would be: the volume is a tenant's to name."""
+        runtime = pipeline.spec.runtime.databricks
+        volume = connection.wheel_volume or self.settings.wheel_volume
+        if runtime is None or runtime.wheel is not None or not volume:
+            return None
+        release = release_version()
+        pointer = pointer_path(volume, release)
+        content = connection.client.read_file(pointer)
+        try:
+            if content is None:
+                raise PointerError(
+                    f"no {PROJECT} {release} wheel deployed in {volume} ({pointer} not found); run "
+                    f"`anthill databricks deploy --volume {volume}` with the {PROJECT} {release} wheel"
+                )
+            wheel = parse_pointer(content, volume, release)
+        except PointerError as exc:
+            self._not_ready(body, cond.WHEEL_NOT_DEPLOYED, str(exc))
+            raise RetryLaterError(cond.WHEEL_NOT_DEPLOYED, str(exc), self.settings.secret_retry) from exc
+        refusal = wheel_refusal(wheel, self.settings.allowed_wheels)
+        if refusal is not None:
+            source = (
+                f"DatabricksConnection {runtime.connection_ref.name} spec.wheelVolume"
+                if connection.wheel_volume
+                else "the operator's wheel volume"
+            )
+            raise _WheelRefusedError(f"{source}: the deployed wheel {refusal}")
+        return wheel
+
     def _reconcile_job(
         self,
         body: dict[str, Any],
@@ -248,7 +305,9 @@ class PipelineReconciler:
         result = Result(cond.AVAILABLE)
         previous = (body.get("status") or {}).get("atProvider") or {}
         at_provider: dict[str, Any] = {
-            k: v for k, v in previous.items() if k in ("runNowToken", "lastRunNow", "driftCorrectedAt")
+            k: v
+            for k, v in previous.items()
+            if k in ("runNowToken", "lastRunNow", "driftCorrectedAt", "lastLanded")
         }
         job_id, observed = self._observe(body, pipeline, client, policies, job_id, result)
         if result.reason == cond.JOB_NOT_FOUND:
@@ -271,17 +330,21 @@ class PipelineReconciler:
             log.info("reset job %s of %s (%s)", job_id, pipeline.key, "drift" if drifted else "spec changed")
         if owned:
             self._run_now(body, client, job_id, at_provider, result)
+            landed = self._landed(pipeline, at_provider)
+            if landed is not None and policies.update:
+                token, watermarks = landed
+                run = str(client.run_now(job_id, token))
+                self._record_landed(pipeline, at_provider, result, token, watermarks, f"run {run}", run)
         at_provider["jobId"] = job_id
         at_provider["owned"] = owned
         at_provider["jobUrl"] = job_url(connection.host, job_id)
         last_run = run_status(client.last_run(job_id)) or previous.get("lastRun")
         if last_run:
             at_provider["lastRun"] = last_run
-        schedule = quartz_cron(pipeline.spec.schedule)
         mode = (
             "observed (Observe only)" if not policies.update else "paused" if pipeline.spec.suspend else "on"
         )
-        message = f"Databricks job {job_id} runs on {schedule!r} ({pipeline.spec.time_zone or 'UTC'}), {mode}"
+        message = f"Databricks job {job_id} runs {self._when(pipeline, at_provider)}, {mode}"
         if not policies.update and differs:
             message += "; it differs from the spec, which the management policies do not let the operator fix"
         if observed is not None and not owned:
@@ -508,17 +571,38 @@ class PipelineReconciler:
             self._not_synced(body, cond.RECONCILE_ERROR, message, ready_if_unset=True)
             raise RetryLaterError(cond.RECONCILE_ERROR, message) from exc
         at_provider: dict[str, Any] = {"cronJobName": name}
+        if "lastLanded" in previous:
+            at_provider["lastLanded"] = previous["lastLanded"]
+        result = Result(cond.AVAILABLE, writes)
+        landed = self._landed(pipeline, at_provider)
+        if landed is not None:
+            token, watermarks = landed
+            job = landed_job(desired, token, watermarks)
+            try:
+                self.store.create_job(job)
+                result.writes += 1
+            except ApiException as exc:
+                if (
+                    exc.status != CONFLICT
+                ):  # AlreadyExists: the same watermarks' Job started before; not again
+                    raise RetryLaterError(
+                        cond.RECONCILE_ERROR, f"Job {job['metadata']['name']}: {exc.reason}"
+                    ) from exc
+            job_name = job["metadata"]["name"]
+            self._record_landed(pipeline, at_provider, result, token, watermarks, f"Job {job_name}", job_name)
+            jobs = self.store.list_jobs(pipeline.namespace, pipeline_selector(pipeline.name))
         last_run = kubernetes_last_run(jobs) or previous.get("lastRun")
         if last_run:
             at_provider["lastRun"] = last_run
         suspended = " (suspended)" if pipeline.spec.suspend else ""
-        message = f"CronJob {name} runs on {pipeline.spec.schedule!r}{suspended}"
+        message = f"CronJob {name} runs {self._when(pipeline, at_provider)}{suspended}"
         updates = [
             cond.condition(cond.READY, True, cond.AVAILABLE, message, pipeline.generation),
             cond.condition(cond.SYNCED, True, cond.RECONCILE_SUCCESS, "", pipeline.generation),
         ]
         status = {"observedGeneration": pipeline.generation, "atProvider": at_provider}
-        return Result(cond.AVAILABLE, writes + self._status(body, status, updates))
+        result.writes += self._status(body, status, updates)
+        return result
 
     def _suspend_renamed_cronjob(self, pipeline: Pipeline, recorded: str | None, name: str) -> int:
         """Suspend the CronJob an earlier operator version made under the pipeline's bare name (recorded in
@@ -554,6 +638,46 @@ class PipelineReconciler:
         result.writes += writes or 0
         return result
 
+    # -- trigger.feedsLanded ------------------------------------------------------------------------------
+
+    def _landed(self, pipeline: Pipeline, at_provider: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
+        """The token and watermarks of the run trigger.feedsLanded is due to start now, or None."""
+        trigger = pipeline.spec.trigger
+        if trigger is None or trigger.feeds_landed is None or pipeline.spec.suspend:
+            return None
+        last = (at_provider.get("lastLanded") or {}).get("watermarks")
+        watermarks = due(dict(pipeline.watermarks), last)
+        if watermarks is None:
+            return None
+        return run_token(pipeline.uid, watermarks), watermarks
+
+    def _record_landed(
+        self,
+        pipeline: Pipeline,
+        at_provider: dict[str, Any],
+        result: Result,
+        token: str,
+        watermarks: dict[str, str],
+        what: str,
+        run: str,
+    ) -> None:
+        at_provider["lastLanded"] = {
+            "token": token, "watermarks": watermarks, "run": run, "startedAt": rfc3339(self.clock()),
+        }  # fmt: skip
+        landed = ", ".join(f"{feed} {mark}" for feed, mark in watermarks.items())
+        result.events.append(Event("Normal", "RunStarted", f"{what} started: every feed landed ({landed})"))
+        log.info("%s of %s started: feeds landed %s", what, pipeline.key, landed)
+
+    def _when(self, pipeline: Pipeline, at_provider: dict[str, Any]) -> str:
+        """When the pipeline runs, for the Ready message: its schedule, or the feeds a landed run waits for."""
+        spec = pipeline.spec
+        if spec.schedule is not None:
+            cron = quartz_cron(spec.schedule) if spec.runtime.databricks is not None else spec.schedule
+            return f"on {cron!r} ({spec.time_zone or 'UTC'})"
+        last = (at_provider.get("lastLanded") or {}).get("watermarks")
+        waiting = waiting_for(dict(pipeline.watermarks), last)
+        return "when every feed lands new data" + (f" (waiting for {', '.join(waiting)})" if waiting else "")
+
     # -- helpers ------------------------------------------------------------------------------------------
 
     def _allowlists(self) -> Allowlists:
@@ -562,11 +686,15 @@ class PipelineReconciler:
             settings.allowed_images, settings.allowed_wheels, settings.allowed_instance_profiles
         )
 
-    def _feed_destinations(self, body: dict[str, Any], pipeline: Pipeline) -> dict[str, str] | str:
-        """Each feed ``spec.feeds`` names -> its ``spec.destination.uri``, or the InvalidSpec message for a
-        feed whose destination lies outside the namespace's lake prefix. A missing feed is recorded as
-        ``FeedNotFound`` and raises :class:`RetryLaterError`: nothing is created until every feed exists."""
+    def _feed_destinations(
+        self, body: dict[str, Any], pipeline: Pipeline
+    ) -> tuple[dict[str, str], dict[str, str | None]] | str:
+        """Each feed ``spec.feeds`` names -> its ``spec.destination.uri``, and -> its ``status.watermark``; or
+        the InvalidSpec message for a feed whose destination lies outside the namespace's lake prefix. A missing
+        feed is recorded as ``FeedNotFound`` and raises :class:`RetryLaterError`: nothing is created until every
+        feed exists."""
         destinations: dict[str, str] = {}
+        watermarks: dict[str, str | None] = {}
         missing: list[str] = []
         for index, ref in enumerate(pipeline.spec.feeds):
             feed = self.store.get_feed(pipeline.namespace, ref.name)
@@ -580,6 +708,7 @@ class PipelineReconciler:
             if outside is not None:
                 return outside
             destinations[ref.name] = uri
+            watermarks[ref.name] = ((feed or {}).get("status") or {}).get("watermark")
         if missing:
             message = (
                 f"MarketFeed {', '.join(missing)} named in spec.feeds not found in namespace "
@@ -587,7 +716,7 @@ class PipelineReconciler:
             )
             self._not_ready(body, cond.FEED_NOT_FOUND, message)
             raise RetryLaterError(cond.FEED_NOT_FOUND, message, self.settings.secret_retry)
-        return destinations
+        return destinations, watermarks
 
     def _check_backoff(self, uid: str, connection: Connection) -> None:
         wait = self._backoff.get(uid)
@@ -682,6 +811,10 @@ class PipelineReconciler:
     ) -> int:
         return write_status(self.store, PIPELINES, body, status, updates, self.clock(),
                             PIPELINE_STATUS_KEYS, keep_others)  # fmt: skip
+
+
+class _WheelRefusedError(Exception):
+    """The deployed wheel lies outside the allowed wheel paths (the message names where the volume came from)."""
 
 
 def _owned(client: JobsClient, key: str, job_id: int, body: dict[str, Any]) -> bool:

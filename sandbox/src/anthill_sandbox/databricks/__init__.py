@@ -8,8 +8,10 @@ API would not know is a 400 here too. Server-side defaults are filled in on crea
 does, so clients must late-initialise them. Faults can be injected (429 with Retry-After, 500, latency, an echo of the request as some other host's answer),
 with a seeded RNG so a run is repeatable. Serves on loopback only; state lives in memory.
 
+The Files API (``/api/2.0/fs/files`` and ``/fs/directories``) serves Unity Catalog volumes the state names.
+
 Where things are: ``state`` (the workspace, its credentials and faults), ``jobs`` (the Jobs API endpoints and
-paging), ``settings`` (Databricks' checks on job settings, its defaults, jobs/update's merge), ``validation``
+paging), ``files`` (the Files API over volumes), ``settings`` (Databricks' checks on job settings, its defaults, jobs/update's merge), ``validation``
 (bodies against the SDK's dataclasses), ``errors`` (the error answers), ``server`` (HTTP, auth, routing).
 """
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from anthill_sandbox.databricks.errors import ApiError, invalid
+from anthill_sandbox.databricks.files import FILES_PREFIX, Files, split_path
 from anthill_sandbox.databricks.jobs import Jobs
 from anthill_sandbox.databricks.policies import Policies
 from anthill_sandbox.databricks.state import Echo, Principal, WorkspaceState
@@ -85,11 +86,22 @@ class Handler(JsonHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server names it
         self._handle("POST")
 
+    def do_PUT(self) -> None:  # noqa: N802 - http.server names it
+        self._handle("PUT")
+
+    def do_HEAD(self) -> None:  # noqa: N802 - http.server names it
+        self._handle("HEAD")
+
+    def do_DELETE(self) -> None:  # noqa: N802 - http.server names it
+        self._handle("DELETE")
+
     def _handle(self, method: str) -> None:
         url = urlsplit(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        raw = self._body()
         try:
-            if url.path.startswith("/api/"):
+            if url.path.startswith(FILES_PREFIX):
+                self._files(method, url.path, url.query, raw)
+            elif url.path.startswith("/api/"):
                 body = self._api(method, url.path, url.query, raw)
                 org = {"X-Databricks-Org-Id": str(self.server.state.workspace_id)}
                 self._send(HTTPStatus.OK, body, org if url.path == ME_PATH else None)
@@ -109,15 +121,71 @@ class Handler(JsonHandler):
                     HTTPStatus.NOT_FOUND, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {url.path}'"
                 )
         except ApiError as exc:
-            if exc.raw is not None:
+            if method == "HEAD":  # a HEAD answer has no body: the status says it all
+                self._send_head(exc.status, exc.headers, 0, "application/json")
+            elif exc.raw is not None:
                 self._send_raw(exc.status, exc.raw, exc.headers, exc.content_type)
             else:
                 self._send(exc.status, {"error_code": exc.code, "message": str(exc)}, exc.headers)
 
+    def _body(self) -> bytes:
+        """The request body, sent with a length or in chunks (a streamed upload)."""
+        if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        chunks = []
+        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+        while self.rfile.readline().strip():  # trailers, up to the blank line
+            pass
+        return b"".join(chunks)
+
+    def _files(self, method: str, path: str, query: str, raw: bytes) -> None:
+        """The Files API: raw bytes in and out, headers for metadata."""
+        kind, file_path = split_path(path)
+        self._admit(method, path, f"{method} fs/{kind}")
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        answer = self.server.files.handle(method, kind, file_path, query, raw, headers)
+        if method == "HEAD":
+            self._send_head(answer.status, answer.headers, len(answer.body), answer.content_type)
+        elif answer.status == HTTPStatus.NO_CONTENT:
+            self._send_head(answer.status, answer.headers, None, answer.content_type)
+        else:
+            extra = {name: value for name, value in answer.headers.items() if name != "Content-Length"}
+            self._send_raw(answer.status, answer.body, extra, answer.content_type)
+
+    def _send_head(self, status: HTTPStatus, headers: dict[str, str], length: int | None,
+                   content_type: str) -> None:  # fmt: skip
+        """Status and headers only: a HEAD answer (announcing ``length``) or a 204."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        for name, value in headers.items():
+            if name != "Content-Length":
+                self.send_header(name, value)
+        self.end_headers()
+
     def _api(self, method: str, path: str, query: str, raw: bytes) -> dict[str, Any]:
-        state = self.server.state
         match = re.fullmatch(r"/api/2\.2/(jobs/.+)", path)
         endpoint = match.group(1) if match else path
+        principal = self._admit(method, path, endpoint)
+        route = self.server.routes.get((method, endpoint))
+        if route is None:
+            raise ApiError(HTTPStatus.NOT_FOUND, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
+        if method == "GET":
+            return route(parse_query(endpoint, query), principal)
+        try:
+            body = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            raise ApiError(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "Request body is not JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "Request body must be a JSON object")
+        return route(body, principal)
+
+    def _admit(self, method: str, path: str, endpoint: str) -> Principal:
+        """Count the request, apply the injected faults, authenticate: who the request acts as."""
+        state = self.server.state
         with state.lock:
             state.requests[endpoint] += 1
         if state.faults.echo is not None:
@@ -131,18 +199,7 @@ class Handler(JsonHandler):
                            {"Retry-After": str(state.faults.retry_after)})  # fmt: skip
         if fault == HTTPStatus.INTERNAL_SERVER_ERROR:
             raise ApiError(fault, "INTERNAL_ERROR", "The Jobs service failed to handle the request.")
-        route = self.server.routes.get((method, endpoint))
-        if route is None:
-            raise ApiError(HTTPStatus.NOT_FOUND, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
-        if method == "GET":
-            return route(parse_query(endpoint, query), principal)
-        try:
-            body = json.loads(raw or b"{}")
-        except json.JSONDecodeError:
-            raise ApiError(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "Request body is not JSON") from None
-        if not isinstance(body, dict):
-            raise ApiError(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "Request body must be a JSON object")
-        return route(body, principal)
+        return principal
 
     def _echo(self, method: str, path: str, echo: Echo) -> ApiError:
         """The echo fault's answer: what was asked, headers and all, then the echo's text."""
@@ -194,6 +251,7 @@ class DatabricksServer(LoopbackServer):
         super().__init__(port, Handler)
         self.jobs = Jobs(self.state, lambda: self.url)
         self.policies = Policies(self.state)
+        self.files = Files(self.state)
         self.routes: dict[tuple[str, str], Callable[[dict[str, Any], Principal], dict[str, Any]]] = {
             ("POST", "jobs/create"): self.jobs.create,
             ("POST", "jobs/reset"): self.jobs.reset,

@@ -86,6 +86,9 @@ class WorkspaceState:
     # Cluster policies by id (as Terraform's databricks_cluster_policy creates them); job clusters naming one
     # are checked against it.
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The Unity Catalog volumes that exist (/Volumes/<catalog>/<schema>/<volume>): the Files API serves paths in
+    # these only.
+    volumes: set[str] = field(default_factory=set)
     requests: Counter[str] = field(default_factory=Counter)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _issued: dict[str, Principal] = field(default_factory=dict)
