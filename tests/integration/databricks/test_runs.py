@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import psutil
 import pytest
 from databricks.sdk import WorkspaceClient
@@ -33,9 +34,9 @@ from anthill_sandbox.databricks.runtime_env import RuntimeEnv, ensure_runtime
 from anthill_sandbox.server import SandboxServer
 from anthill_spark.lake import Lake, read_table
 from tests.helpers import REPO
-from tests.integration.ingest.conftest import feed_doc, run_ingest, sandbox
+from tests.integration.ingest.conftest import S3_ENV, bucket, feed_doc, moto_endpoint, run_ingest, sandbox
 
-__all__ = ["sandbox"]
+__all__ = ["bucket", "moto_endpoint", "sandbox"]
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 UV = Path(sys.executable).parent / "uv"
@@ -190,12 +191,16 @@ def test_a_pipeline_job_runs_its_wheel_and_builds_silver_and_gold(
 
 
 def test_a_failing_task_fails_the_run_and_its_dependant_never_starts(
-    workspace: DatabricksServer, sdk: WorkspaceClient, tmp_path: Path
+    workspace: DatabricksServer, sdk: WorkspaceClient, bucket: str, moto_endpoint: str
 ) -> None:
-    lake = f"file://{tmp_path / 'lake'}"
-    bronze = tmp_path / "lake/bronze/market/equities/aggregates/1day/date=2024-06-28"
-    bronze.mkdir(parents=True)
-    (bronze / "equities.parquet").write_bytes(b"not parquet at all")  # what a broken writer leaves behind
+    """On an S3 lake (the moto server, reached through the server's run_env as a cluster reaches S3 through its
+    instance profile): the task gets as far as reading the bronze object, which is not Parquet."""
+    workspace.state.run_env = {**S3_ENV, "AWS_ENDPOINT_URL": moto_endpoint}
+    lake = f"s3://{bucket}/market"
+    key = "market/bronze/market/equities/aggregates/1day/date=2024-06-28/equities.parquet"
+    boto3.client("s3").put_object(
+        Bucket=bucket, Key=key, Body=b"not parquet at all"
+    )  # a broken writer's leftover
     run_id = _run_now(sdk, _create(workspace, _pipeline(lake)))
     run = _terminated(sdk, run_id)
 
@@ -208,8 +213,14 @@ def test_a_failing_task_fails_the_run_and_its_dependant_never_starts(
     output = sdk.jobs.get_run_output(silver.run_id or 0)
     assert output.error
     assert output.error_trace
-    assert output.error in output.error_trace  # the exception's own line, ending its traceback
-    assert "parquet" in output.error.lower()
+    # The exception's own line, with the Java exception a Py4JJavaError carries; the cause, deeper down the
+    # trace, shows the object was read: it is S3's answer, not S3 refusing.
+    assert output.error.startswith("py4j.protocol.Py4JJavaError: An error occurred while calling "), (
+        output.error
+    )
+    assert "org.apache.spark.SparkException" in output.error
+    assert output.error.partition(". ")[0] in output.error_trace
+    assert "is not a Parquet file" in output.error_trace
     assert run.state
     assert run.state.state_message == (
         f"Task {BRONZE_TO_SILVER} failed with message: {output.error}. "

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from anthill_sandbox.databricks import runs
+from anthill_sandbox.databricks.launcher import error_line
 from anthill_sandbox.databricks.runs import Outcome, UnsupportedTaskError
 
 
@@ -278,3 +279,30 @@ def test_the_launcher_imports_only_what_the_runtime_has() -> None:
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}  # fmt: skip
     assert imported - set(sys.stdlib_module_names) == {"pyspark"}
+
+
+class Py4JJavaError(Exception):
+    """What py4j raises: its message names the JVM call, then the Java exception on a line starting ": "."""
+
+
+@pytest.mark.parametrize(
+    ("exc", "line"),
+    [
+        pytest.param(ValueError("no bronze"), "ValueError: no bronze", id="plain"),
+        # A message on several lines: its first is the error, the rest stays in the trace.
+        pytest.param(
+            RuntimeError("silver failed\nsee above"), "RuntimeError: silver failed", id="multi-line"
+        ),
+        pytest.param(
+            Py4JJavaError(
+                "An error occurred while calling o63.parquet.\n: org.apache.spark.SparkException: "
+                "Job aborted.\n\tat org.apache.spark.Foo(Foo.scala:1)"
+            ),
+            "tests.unit.sandbox.test_databricks_runs.Py4JJavaError: An error occurred while calling o63.parquet. "
+            "org.apache.spark.SparkException: Job aborted.",
+            id="py4j-carries-the-java-exception",
+        ),
+    ],
+)
+def test_a_tasks_error_is_the_exceptions_own_line(exc: BaseException, line: str) -> None:
+    assert error_line(exc) == line

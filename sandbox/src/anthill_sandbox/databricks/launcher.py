@@ -46,9 +46,18 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def error_line(exc: BaseException) -> str:
+    """The exception's own line (``Type: message``). A Py4JJavaError's first line only names the JVM call
+    ("An error occurred while calling o63.parquet."); the Java exception it carries follows on a line of its
+    own starting with ": ", and joins it, so the line says what went wrong."""
+    lines = "".join(traceback.format_exception_only(exc)).strip().splitlines()
+    if len(lines) > 1 and lines[1].startswith(": "):
+        return f"{lines[0]} {lines[1].removeprefix(': ')}"
+    return lines[0]
+
+
 def _report(result: Path, exc: BaseException) -> None:
-    lines = traceback.format_exception_only(exc)
-    error = "".join(lines).strip().splitlines()[0]
+    error = error_line(exc)
     trace = "".join(traceback.format_exception(exc))
     result.write_text(json.dumps({"error": error, "error_trace": trace}))
     sys.stderr.write(trace)
