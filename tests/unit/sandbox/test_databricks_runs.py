@@ -60,12 +60,24 @@ def test_a_cycle_is_refused_by_name() -> None:
 def test_all_success_runs_a_task_only_when_every_dependency_succeeded(
     upstream: list[str], result: str | None
 ) -> None:
-    assert runs.skipped("ALL_SUCCESS", upstream) == result
+    assert runs.skipped(upstream) == result
 
 
-def test_other_run_if_conditions_are_refused_rather_than_guessed() -> None:
-    with pytest.raises(UnsupportedTaskError, match="ALL_DONE"):
-        runs.skipped("ALL_DONE", ["FAILED"])
+@pytest.mark.parametrize(
+    ("task", "message"),
+    [
+        # ALL_DONE and the others would need Databricks' exact rules for each upstream result: refused, not guessed.
+        pytest.param({"python_wheel_task": {}, "run_if": "ALL_DONE"}, "run_if ALL_DONE", id="other-run-if"),
+        pytest.param({"notebook_task": {}}, "only python_wheel_task", id="notebook-task"),
+    ],
+)
+def test_what_the_server_cannot_execute_is_refused_before_anything_runs(
+    task: dict[str, Any], message: str
+) -> None:
+    tasks = [{"task_key": "first", "python_wheel_task": {}}, {"task_key": "second", **task}]
+    with pytest.raises(UnsupportedTaskError, match=f"task second: {message}"):
+        runs.check_tasks(tasks)
+    runs.check_tasks(tasks[:1])
 
 
 TRACE = 'Traceback (most recent call last):\n  File "x.py", line 1\nValueError: no bronze\n'

@@ -108,12 +108,13 @@ class Runner:
         results: dict[str, Outcome] = {}
         try:
             order = runs.task_order(run["tasks"])
+            runs.check_tasks(run["tasks"])
             environment = ensure_runtime()
             self._set_run(run_id, life_cycle="RUNNING")
             for key in order:
                 task = tasks[key]
                 upstream = [results[d["task_key"]].result for d in task.get("depends_on") or []]
-                skipped = runs.skipped(task.get("run_if", "ALL_SUCCESS"), upstream)
+                skipped = runs.skipped(upstream)
                 if skipped is None and run_id in self._canceled:
                     skipped = "CANCELED"
                 if skipped is not None:
@@ -138,9 +139,7 @@ class Runner:
         with self.state.lock:
             self._logs[task_run_id] = log
         try:
-            wheel = task.get("python_wheel_task")
-            if wheel is None:
-                raise UnsupportedTaskError(f"task {key}: only python_wheel_task runs on the local server")
+            wheel = task["python_wheel_task"]
             libraries = self._folder(run_id) / "libraries"
             self._install(task, libraries, env, folder)
             cluster = _cluster(run, task)
@@ -162,6 +161,8 @@ class Runner:
             return self._end_task(run_id, key, exc.outcome, started)
         except UnsupportedTaskError as exc:
             return self._end_task(run_id, key, Outcome("FAILED", error=str(exc), message=str(exc)), started)
+        if run_id in self._canceled:  # cancelled while its libraries were being installed: it never starts
+            return self._end_task(run_id, key, runs.exit_outcome(0, None, canceled=True), started)
         running = self.state.now_ms()
         self._set_task(run_id, key, None, life_cycle="RUNNING", setup_duration=running - started)
         returncode = self._launch(

@@ -69,11 +69,22 @@ def task_order(tasks: Sequence[Mapping[str, Any]]) -> list[str]:
     return order
 
 
-def skipped(run_if: str, upstream: Iterable[str]) -> str | None:
-    """The result a task gets instead of running when its dependencies ended with ``upstream`` results, or
-    None when it runs. Only ``ALL_SUCCESS`` (the default, what the operator's jobs use) is executed here."""
-    if run_if != "ALL_SUCCESS":
-        raise UnsupportedTaskError(f"run_if {run_if} is not executed by the local server, only ALL_SUCCESS")
+def check_tasks(tasks: Sequence[Mapping[str, Any]]) -> None:
+    """``UnsupportedTaskError`` naming the first task this server cannot execute, before any task runs: only
+    python_wheel_task, and only ``run_if`` ALL_SUCCESS (the default, what the operator's jobs use)."""
+    for task in tasks:
+        if "python_wheel_task" not in task:
+            raise UnsupportedTaskError(
+                f"task {task['task_key']}: only python_wheel_task runs on the local server"
+            )
+        if (run_if := task.get("run_if", "ALL_SUCCESS")) != "ALL_SUCCESS":
+            raise UnsupportedTaskError(f"task {task['task_key']}: run_if {run_if} is not executed by the local "
+                                       "server, only ALL_SUCCESS")  # fmt: skip
+
+
+def skipped(upstream: Iterable[str]) -> str | None:
+    """The result a task (run_if ALL_SUCCESS) gets instead of running when its dependencies ended with
+    ``upstream`` results, or None when it runs."""
     results = set(upstream)
     if results & CANCELED_RESULTS:
         return "UPSTREAM_CANCELED"
