@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import InvalidParameterValue
 from databricks.sdk.service import jobs
 
 from anthill.pipeline.compare import needs_update, settings_to_apply
@@ -21,6 +22,7 @@ from anthill.pipeline.jobs import (
     ThrottledError,
     UnauthorizedError,
     UpstreamError,
+    workspace_client,
 )
 from anthill_api.pipeline import MedallionPipelineSpec
 from anthill_sandbox.databricks import (
@@ -178,6 +180,25 @@ def test_runs_held_by_the_test_end_when_told() -> None:
         done = client.last_run(job_id)
         assert done is not None
         assert (done.state, done.result_state) == ("TERMINATED", "FAILED")
+    finally:
+        server.stop()
+
+
+def test_held_runs_end_cancelled_when_cancelled_one_by_one_or_all_at_once() -> None:
+    """runs/cancel and runs/cancel-all through the SDK; executed runs' cancels are in test_runs.py."""
+    server = DatabricksServer(state=WorkspaceState(run_mode="hold")).start()
+    try:
+        sdk = workspace_client(server.url, Credentials(token=PAT))
+        client = DatabricksJobs.connect(server.url, Credentials(token=PAT))
+        job_id = client.create(_desired())
+        first, second, third = (client.run_now(job_id, f"t-{n}") for n in range(3))
+        sdk.jobs.cancel_run(first)
+        assert [(r.run_id, (r.state or jobs.RunState()).result_state) for r in sdk.jobs.list_runs(job_id=job_id)] == [
+            (third, None), (second, None), (first, jobs.RunResultState.CANCELED)]  # fmt: skip
+        sdk.jobs.cancel_all_runs(job_id=job_id)
+        assert not list(sdk.jobs.list_runs(job_id=job_id, active_only=True))
+        with pytest.raises(InvalidParameterValue, match="does not exist"):
+            sdk.jobs.cancel_run(99)
     finally:
         server.stop()
 

@@ -268,7 +268,7 @@ class Jobs:
                 run = self.state.runs.get(task_run_id)
                 if run is None:
                     raise invalid(f"Run {task_run_id} does not exist.")
-                if len(run.get("tasks", [])) != 1:
+                if len(run.get("tasks", [])) > 1:
                     raise invalid("Retrieving the output of runs with multiple tasks is not supported. "
                                   "Please retrieve the output of each individual task run instead.")  # fmt: skip
                 return {"metadata": copy.deepcopy(run)}
