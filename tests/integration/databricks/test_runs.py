@@ -176,6 +176,7 @@ def test_a_pipeline_job_runs_its_wheel_and_builds_silver_and_gold(
         "anthill sandbox: Unity Catalog names cannot resolve without a metastore; dropped --catalog anthill_dev, "
         "--silver-schema silver, --gold-schema gold: tables stay path-based under --lake"
     )
+    assert "Using incubator modules" in (output.logs or "")  # the JVM's own start-up line: in the task's log
     # A multi-task run has no output of its own: Databricks asks for a task's.
     with pytest.raises(InvalidParameterValue, match="individual task run"):
         sdk.jobs.get_run_output(run_id)
