@@ -12,6 +12,20 @@ from anthill.kube import Store
 log = logging.getLogger(__name__)
 
 
+def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The JSON merge patch (RFC 7386) that turns ``old`` into ``new``: a merge patch merges objects key by key,
+    so a field ``new`` leaves out, at any depth, must be sent as null to be removed. Without that, a run's
+    ``lastRun`` would keep the ``resultState`` of the run before it while it is still running."""
+    patch: dict[str, Any] = {key: None for key in old if key not in new}
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, dict) and isinstance(before, dict):
+            patch[key] = merge_patch(before, value)
+        else:
+            patch[key] = value
+    return patch
+
+
 def write_status(
     store: Store,
     plural: str,
@@ -38,10 +52,8 @@ def write_status(
     old = {k: v for k, v in current.items() if k in keys}
     if new == old:
         return 0
-    patch: dict[str, Any] = {key: None for key in old if key not in new}
-    patch.update(new)
     meta = body["metadata"]
-    store.patch_status(plural, meta["namespace"], meta["name"], patch)
+    store.patch_status(plural, meta["namespace"], meta["name"], merge_patch(old, new))
     body["status"] = new
     log.debug("status of %s %s/%s: %s", plural, meta["namespace"], meta["name"],
               sorted(k for k in new if new[k] != old.get(k)))  # fmt: skip
