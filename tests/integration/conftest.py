@@ -180,3 +180,13 @@ def feed_namespace(kubectl: Kubectl, operator: OperatorProcess) -> Iterator[str]
                f"--serviceaccount={OPERATOR_NAMESPACE}:{OPERATOR_SA}")  # fmt: skip
     yield name
     kubectl("delete", "namespace", name, "--wait=false")
+
+
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The anthill-spark wheel, built once per session as a release builds it (`uv build`)."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([str(Path(sys.executable).parent / "uv"), "build", "--package", "anthill-spark", "--wheel",
+                    "--quiet", "--out-dir", str(out)], cwd=REPO, check=True, capture_output=True, timeout=300)  # fmt: skip
+    (wheel,) = out.glob("*.whl")
+    return wheel

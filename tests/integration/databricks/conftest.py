@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -67,16 +65,6 @@ def pipeline_manifest(
 def stats(server: DatabricksServer) -> dict[str, int]:
     requests_: dict[str, int] = requests.get(f"{server.url}/_sandbox/stats", timeout=5).json()["requests"]
     return requests_
-
-
-@pytest.fixture(scope="session")
-def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The anthill-spark wheel, built as a release builds it."""
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([str(REPO / ".venv" / "bin" / "uv"), "build", "--package", "anthill-spark", "--wheel",
-                    "--out-dir", str(out)], cwd=REPO, check=True, capture_output=True, timeout=300)  # fmt: skip
-    (wheel,) = out.glob("*.whl")
-    return wheel
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ local Spark. Each Spark run costs a JVM start per task, so there are few of them
 from __future__ import annotations
 
 import datetime
-import subprocess
-import sys
 import time
 import zipfile
 from collections.abc import Iterator
@@ -33,13 +31,11 @@ from anthill_sandbox.databricks import DEFAULT_TOKEN, DatabricksServer, Workspac
 from anthill_sandbox.databricks.runtime_env import RuntimeEnv, ensure_runtime
 from anthill_sandbox.server import SandboxServer
 from anthill_spark.lake import Lake, read_table
-from tests.helpers import REPO
 from tests.integration.ingest.conftest import S3_ENV, bucket, feed_doc, moto_endpoint, run_ingest, sandbox
 
 __all__ = ["bucket", "moto_endpoint", "sandbox"]
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-UV = Path(sys.executable).parent / "uv"
 WHEEL = "/Volumes/anthill/default/wheels/anthill_spark-0.1.0-py3-none-any.whl"
 TICKERS = ["AAPL", "MSFT"]
 GOLD = ["daily_returns", "moving_averages"]
@@ -47,12 +43,8 @@ RUN_TIMEOUT = 300  # two JVM starts and a few Delta commits on a busy 2-core mac
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run([str(UV), "build", "--package", "anthill-spark", "--wheel", "--quiet", "--out-dir", str(out)],
-                   cwd=REPO, check=True, capture_output=True)  # fmt: skip
-    [built] = out.glob("anthill_spark-*.whl")
-    return built.read_bytes()
+def wheel(built_wheel: Path) -> bytes:
+    return built_wheel.read_bytes()
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -12,20 +10,13 @@ import pytest
 from packaging.requirements import Requirement
 
 from anthill_api import runtime
-from tests.helpers import REPO
 
 pytestmark = pytest.mark.integration
 
-UV = Path(sys.executable).parent / "uv"
-
 
 @pytest.fixture(scope="module")
-def metadata(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run([str(UV), "build", "--package", "anthill-spark", "--wheel", "--quiet", "--out-dir", str(out)],
-                   cwd=REPO, check=True, capture_output=True)  # fmt: skip
-    [wheel] = out.glob("anthill_spark-*.whl")
-    with zipfile.ZipFile(wheel) as archive:
+def metadata(built_wheel: Path) -> dict[str, list[str]]:
+    with zipfile.ZipFile(built_wheel) as archive:
         [name] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
         message = Parser().parsestr(archive.read(name).decode())
     return {"Requires-Dist": message.get_all("Requires-Dist") or [],

@@ -18,12 +18,9 @@ TOKEN_LENGTH = 32  # hex digits: well under Databricks' 64-character idempotency
 
 def due(watermarks: Mapping[str, str | None], last: Mapping[str, str] | None) -> dict[str, str] | None:
     """The watermarks to start a run for, or None when some feed has landed nothing (new) yet."""
-    landed = {feed: mark for feed, mark in watermarks.items() if mark}
-    if not watermarks or len(landed) != len(watermarks):
+    if not watermarks or waiting_for(watermarks, last):
         return None
-    if last is not None and any(last.get(feed) == mark for feed, mark in landed.items()):
-        return None
-    return landed
+    return {feed: mark for feed, mark in watermarks.items() if mark}
 
 
 def waiting_for(watermarks: Mapping[str, str | None], last: Mapping[str, str] | None) -> list[str]:

@@ -12,7 +12,6 @@ Its Python is this machine's (3.11 or later): Databricks Runtime 17.3 has 3.12, 
 from __future__ import annotations
 
 import fcntl
-import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from anthill_api import runtime
+from anthill_spark import jars
 
 UV = Path(sys.executable).parent / "uv"
 
@@ -46,10 +46,8 @@ class RuntimeEnv:
 
 
 def cache_dir() -> Path:
-    if root := os.environ.get("ANTHILL_TOOLS_DIR"):
-        return Path(root) / "databricks-runtime"
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "anthill" / "databricks-runtime"
+    """Beside local Spark's jar cache, under the same root."""
+    return jars.cache_dir().parent / "databricks-runtime"
 
 
 def runtime_key() -> str:
