@@ -15,14 +15,15 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from anthill_devkit.controlplane import ControlPlane, wait_for
-from tests.helpers import REPO
 from tests.integration.kubectl import Kubectl
+from tests.unit.charts.argocd import deploy
 from tests.unit.charts.helm import CHART, ENV_VALUES, ENVIRONMENTS, Helm
 
 pytestmark = pytest.mark.integration
@@ -264,13 +265,15 @@ def test_upgrade_upgrades_the_crds_and_uninstall_keeps_them(
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_environment_manifests_pass_strict_server_side_validation(
-    kubectl: Kubectl, feed_namespaces: list[str], env: str
+    helm: Helm, kubectl: Kubectl, feed_namespaces: list[str], env: str, tmp_path: Path
 ) -> None:
-    """What Argo CD syncs after the chart: the CRDs' schemas and CEL rules accept every feed and pipeline."""
+    """What Argo CD syncs after the chart (gitops/market with the environment's values and Terraform's
+    generated ones): the CRDs' schemas and CEL rules accept every feed, connection and pipeline."""
+    deployed = deploy(helm, env, tmp_path)
+    manifests = tmp_path / "market.yaml"
+    manifests.write_text(yaml.safe_dump_all(deployed.market))
     result = kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=validation",
-                     "--dry-run=server", "--validate=strict", "-f", str(REPO / "gitops" / "envs" / env))  # fmt: skip
+                     "--dry-run=server", "--validate=strict", "-f", str(manifests))  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr, result.stderr
-    documents = [doc for path in (REPO / "gitops" / "envs" / env).glob("*.yaml")
-                 for doc in yaml.safe_load_all(path.read_text()) if doc]  # fmt: skip
-    assert result.stdout.count("(server dry run)") == len(documents), result.stdout
+    assert result.stdout.count("(server dry run)") == len(deployed.market), result.stdout

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+import yaml
 from rich.console import Console
 from rich.table import Table
 
 from anthill_devkit import cluster as clusters
+from anthill_devkit import gitops
 from anthill_devkit.controlplane import Binaries, ControlPlane, ControlPlaneError
 from anthill_devkit.images import IMAGES, Builder, ImageError, missing_build_packages
 from anthill_devkit.node import NodeError, NodeRecord, ensure_debian_packages, import_image
@@ -27,6 +29,7 @@ from anthill_devkit.toolchain import (
     TOOLS,
     Toolchain,
     ToolchainError,
+    repo_root,
 )
 
 err = Console(stderr=True, soft_wrap=True)
@@ -344,3 +347,48 @@ def images_prune() -> None:
     with err.status("pruning the image storage"):
         freed = Builder(repo=toolchain.root, cache=toolchain.cache).prune()
     err.print(f"freed {freed / 2**20:.0f} MiB")
+
+
+@app.command("gitops-values")
+def gitops_values(
+    environment: Annotated[str, typer.Option("--env", help="Environment: dev, staging or prod.")],
+    platform: Annotated[
+        Path,
+        typer.Option("--platform", help="`terraform output -json platform` of the environment, as a file."),
+    ],
+    innovation: Annotated[
+        Path, typer.Option("--innovation", help="`terraform output -json innovation` of the environment.")
+    ],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Directory to write into; default gitops/envs/<env>/generated of this checkout."
+        ),
+    ] = None,
+) -> None:
+    """Write what the environment's cluster takes from Terraform (generated/anthill.yaml and market.yaml)."""
+    if environment not in gitops.ENVIRONMENTS:
+        _fail(f"--env must be one of {', '.join(gitops.ENVIRONMENTS)}, not {environment!r}", code=2)
+    try:
+        documents = {name: json.loads(path.read_text()) for name, path in (("platform", platform),
+                                                                          ("innovation", innovation))}  # fmt: skip
+    except (OSError, json.JSONDecodeError) as exc:
+        _fail(f"cannot read Terraform's outputs: {exc}", code=2)
+    try:
+        outputs = gitops.Outputs(
+            environment,
+            gitops.unwrap(documents["platform"], "platform"),
+            gitops.unwrap(documents["innovation"], "innovation"),
+        )
+        files = {"anthill.yaml": gitops.chart_values(outputs), "market.yaml": gitops.market_values(outputs)}
+    except gitops.GitopsValuesError as exc:
+        _fail(str(exc))
+    target = out_dir or repo_root() / "gitops" / "envs" / environment / "generated"
+    target.mkdir(parents=True, exist_ok=True)
+    header = gitops.HEADER.format(env=environment, workflow=gitops.WORKFLOW)
+    for name, values in files.items():
+        path = target / name
+        text = header + yaml.safe_dump(values, sort_keys=False, default_flow_style=False)
+        changed = not path.exists() or path.read_text() != text
+        path.write_text(text)
+        err.print(f"{'wrote' if changed else 'unchanged'} {path}")

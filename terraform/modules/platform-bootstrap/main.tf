@@ -1,27 +1,9 @@
-resource "helm_release" "anthill" {
-  name             = "anthill"
-  chart            = var.chart_path
-  namespace        = var.namespace
-  create_namespace = true
-  atomic           = true
-  timeout          = var.timeout_seconds
-
-  values = concat([
-    yamlencode({
-      image = {
-        repository = var.image.repository
-        tag        = var.image.tag
-      }
-      serviceAccount = {
-        annotations = { "eks.amazonaws.com/role-arn" = var.operator_role_arn }
-      }
-    })
-  ], var.extra_values)
-}
+# Terraform installs what Argo CD cannot install for itself, once: Argo CD, and from gitops/bootstrap the
+# cluster's registration, the AppProject and the ApplicationSet. Argo CD alone then owns the Anthill chart
+# and the tenants' manifests; Terraform hands it what only Terraform knows through
+# gitops/envs/<env>/generated/ (anthill dev gitops-values), never through a release of its own.
 
 resource "helm_release" "argocd" {
-  count = var.argocd == null ? 0 : 1
-
   name             = "argocd"
   repository       = var.argocd.repository
   chart            = "argo-cd"
@@ -31,5 +13,28 @@ resource "helm_release" "argocd" {
   atomic           = true
   timeout          = var.timeout_seconds
 
-  values = var.argocd.values
+  # The anthill.io health checks first, so sync waves wait on the operator's conditions.
+  values = concat([for path in var.argocd.values_files : file(path)], var.argocd.values)
+}
+
+resource "helm_release" "gitops" {
+  name      = "anthill-gitops"
+  chart     = var.gitops_chart_path
+  namespace = var.argocd.namespace
+  atomic    = true
+  timeout   = var.timeout_seconds
+
+  values = [
+    yamlencode({
+      environment       = var.environment
+      repoURL           = var.repository_url
+      revision          = var.revision
+      autoSync          = var.auto_sync
+      operatorNamespace = var.operator_namespace
+      tenantNamespaces  = var.tenant_namespaces
+    })
+  ]
+
+  # The AppProject and ApplicationSet are Argo CD's kinds: its CRDs must exist first.
+  depends_on = [helm_release.argocd]
 }

@@ -1,14 +1,14 @@
-output "anthill_release" {
-  description = "Name, namespace, chart version and status of the Anthill release."
-  value = {
-    name      = try(helm_release.anthill.name, null)
-    namespace = try(helm_release.anthill.namespace, null)
-    version   = try(helm_release.anthill.metadata.version, null)
-    status    = try(helm_release.anthill.status, null)
-  }
+output "argocd_namespace" {
+  description = "Namespace Argo CD runs in (and its AppProject, ApplicationSet and cluster registration)."
+  value       = try(helm_release.argocd.namespace, null)
 }
 
-output "argocd_namespace" {
-  description = "Namespace Argo CD runs in; null when it is not installed."
-  value       = try(helm_release.argocd[0].namespace, null)
+output "application_name" {
+  description = "Name of the Argo CD Application the ApplicationSet generates for this cluster (`argocd app get <name>`)."
+  value       = "anthill-${var.environment}"
+}
+
+output "argocd_chart_version" {
+  description = "Version of the argo-cd chart installed."
+  value       = try(helm_release.argocd.metadata.version, null)
 }

@@ -100,15 +100,16 @@ module "platform_bootstrap" {
     helm = helm
   }
 
-  chart_path        = "${path.module}/../../../charts/anthill"
-  operator_role_arn = module.eks.operator_role_arn
-  image = {
-    repository = var.operator_image.repository
-    tag        = var.operator_image.tag
-  }
+  environment       = var.environment
+  gitops_chart_path = "${path.module}/../../../gitops/bootstrap"
+  repository_url    = var.gitops_repository_url
+  revision          = var.gitops_revision
+  auto_sync         = var.gitops_auto_sync
+  tenant_namespaces = var.tenant_namespaces
   argocd = {
-    repository = "https://argoproj.github.io/argo-helm"
-    version    = var.argocd_chart_version
+    repository   = "https://argoproj.github.io/argo-helm"
+    version      = var.argocd_chart_version
+    values_files = ["${path.module}/../../../gitops/argocd/argocd-values.yaml"]
   }
 
   # Nodes and add-ons first: the releases wait for their pods to become ready.

@@ -80,16 +80,22 @@ variable "kubernetes_version" {
   default     = "1.34"
 }
 
-variable "operator_image" {
-  description = "Anthill operator image the chart runs (`image.repository`, `image.tag`)."
-  type = object({
-    repository = string
-    tag        = string
-  })
-  default = {
-    repository = "ghcr.io/anthill-platform/anthill-operator"
-    tag        = "0.1.0"
-  }
+variable "gitops_repository_url" {
+  description = "Git repository Argo CD syncs the environment from (the only source its AppProject allows)."
+  type        = string
+  default     = "https://github.com/anthill-platform/anthill.git"
+}
+
+variable "gitops_revision" {
+  description = "Git revision the environment's Argo CD Application follows."
+  type        = string
+  default     = "main"
+}
+
+variable "gitops_auto_sync" {
+  description = "Whether Argo CD syncs every change to the environment by itself; false (prod) waits for someone to press Sync."
+  type        = bool
+  default     = true
 }
 
 variable "argocd_chart_version" {

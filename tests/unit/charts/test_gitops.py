@@ -1,9 +1,9 @@
-"""Argo CD: the ApplicationSet's Applications, what the AppProject allows, sync waves and health checks."""
+"""Argo CD: what Terraform bootstraps (registration, AppProject, ApplicationSet), the Application it generates,
+what the AppProject allows, sync waves and health checks."""
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,103 +13,105 @@ import pytest
 import yaml
 
 from tests.helpers import REPO
-from tests.unit.charts.helm import CHART, ENV_VALUES, ENVIRONMENTS, Helm
+from tests.unit.charts.argocd import (
+    ARGOCD_VALUES,
+    BOOTSTRAP,
+    ENVS,
+    GITOPS,
+    Deployed,
+    application,
+    bootstrap,
+    deploy,
+)
+from tests.unit.charts.helm import CHART, ENV_VALUES, Helm
+from tests.unit.terraform.hcl import ENVIRONMENTS, STACKS, blocks
 
-ARGOCD = REPO / "gitops" / "argocd"
-ENVS = REPO / "gitops" / "envs"
+ARGOCD = GITOPS / "argocd"
 LUA_RUNNER = Path(__file__).parent / "luahealth"
-TEMPLATE_VALUE = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
-TEMPLATE_IF = re.compile(r"\{\{-?\s*if\s+\.(\w+)\s*\}\}(.*?)\{\{-?\s*end\s*\}\}", re.DOTALL)
 CLUSTER_SCOPED = {"Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"}
 
 
-def load(path: Path) -> dict[str, Any]:
-    doc: dict[str, Any] = yaml.safe_load(path.read_text())
-    return doc
+@pytest.fixture(scope="module", params=ENVS)
+def deployed(
+    request: pytest.FixtureRequest, helm: Helm, tmp_path_factory: pytest.TempPathFactory
+) -> Deployed:
+    env: str = request.param
+    return deploy(helm, env, tmp_path_factory.mktemp(f"generated-{env}"))
 
 
-def env_docs(env: str) -> list[dict[str, Any]]:
-    return [doc for path in sorted((ENVS / env).glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text())
-            if doc]  # fmt: skip
-
-
-def fill(text: str, element: dict[str, Any]) -> str:
-    """The subset of Go templates the ApplicationSet uses: ``{{ .key }}`` and ``{{- if .key }}...{{- end }}``."""
-    text = TEMPLATE_IF.sub(lambda m: m.group(2) if element[m.group(1)] else "", text)
-    text = TEMPLATE_VALUE.sub(lambda m: str(element[m.group(1)]), text)
-    assert "{{" not in text, f"template construct this test does not understand: {text}"
-    return text
-
-
-def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in patch.items():
-        merged[key] = merge(merged[key], value) if isinstance(value, dict) and key in merged else value
-    return merged
-
-
-def applications() -> dict[str, dict[str, Any]]:
-    """The Applications Argo CD generates from the ApplicationSet, by environment."""
-    appset = load(ARGOCD / "applicationset.yaml")
-    spec = appset["spec"]
-    [generator] = spec["generators"]
-    generated = {}
-    for element in generator["list"]["elements"]:
-        app = yaml.safe_load(fill(yaml.safe_dump(spec["template"]), element))
-        patch = yaml.safe_load(fill(spec.get("templatePatch", ""), element)) or {}
-        generated[element["env"]] = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-                                     **merge(app, patch)}  # fmt: skip
-    return generated
-
-
-def test_application_set_has_the_fields_argo_cd_requires() -> None:
-    appset = load(ARGOCD / "applicationset.yaml")
+@pytest.mark.parametrize("env", ENVS)
+def test_bootstrap_registers_the_cluster_the_application_set_selects(helm: Helm, env: str) -> None:
+    objects = {o["kind"]: o for o in bootstrap(helm, env)}
+    assert sorted(objects) == ["AppProject", "ApplicationSet", "Secret"]
+    cluster = objects["Secret"]
+    assert cluster["metadata"]["namespace"] == "argocd"
+    assert cluster["metadata"]["labels"] == {"argocd.argoproj.io/secret-type": "cluster",
+                                             "anthill.io/environment": env}  # fmt: skip
+    # Argo CD's own cluster, reached with its ServiceAccount: no credentials in the Secret.
+    assert cluster["stringData"] == {"name": f"anthill-{env}", "server": "https://kubernetes.default.svc"}
+    appset = objects["ApplicationSet"]
     assert appset["apiVersion"] == "argoproj.io/v1alpha1"
-    assert appset["kind"] == "ApplicationSet"
-    assert appset["metadata"]["namespace"] == "argocd"
     assert appset["spec"]["goTemplate"] is True
     assert appset["spec"]["goTemplateOptions"] == ["missingkey=error"]
-    assert appset["spec"]["generators"]
     assert {"metadata", "spec"} <= appset["spec"]["template"].keys()
 
 
-def test_one_application_per_environment_with_its_values_file() -> None:
-    apps = applications()
-    assert sorted(apps) == sorted(ENVIRONMENTS)
-    for env, app in apps.items():
-        assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", app["metadata"]["name"])
-        spec = app["spec"]
-        assert spec["project"] == "anthill"
-        assert spec["destination"]["namespace"] == "anthill-system"
-        assert spec["destination"].keys() & {"name", "server"}
-        chart, manifests = spec["sources"]
-        for source in spec["sources"]:
-            assert {"repoURL", "targetRevision", "path"} <= source.keys()
-            assert (REPO / source["path"]).is_dir(), source["path"]
-        assert chart["path"] == "charts/anthill"
-        assert [CHART / f for f in chart["helm"]["valueFiles"]] == [ENV_VALUES[env]]
-        assert manifests["path"] == f"gitops/envs/{env}"
+def test_bootstrap_refuses_an_unknown_environment(helm: Helm) -> None:
+    result = helm("template", "x", str(BOOTSTRAP), "--set", "environment=qa")
+    assert result.returncode != 0
+    assert "environment must be dev, staging or prod" in result.stderr
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_application_syncs_the_chart_and_the_market_with_their_values(helm: Helm, env: str) -> None:
+    app = application(helm, env)
+    assert app["metadata"]["name"] == f"anthill-{env}"
+    spec = app["spec"]
+    assert spec["project"] == "anthill"
+    assert spec["destination"] == {"name": f"anthill-{env}", "namespace": "anthill-system"}
+    ref, chart, market = spec["sources"]
+    assert ref == {"repoURL": chart["repoURL"], "targetRevision": chart["targetRevision"], "ref": "repo"}
+    assert chart["path"] == "charts/anthill"
+    assert chart["helm"]["valueFiles"] == [
+        f"values-{env}.yaml",
+        f"$repo/gitops/envs/{env}/generated/anthill.yaml",
+    ]
+    assert (CHART / chart["helm"]["valueFiles"][0]) == ENV_VALUES[env]
+    assert market["path"] == "gitops/market"
+    assert market["helm"]["valueFiles"] == [f"$repo/gitops/envs/{env}/market.yaml",
+                                            f"$repo/gitops/envs/{env}/generated/market.yaml"]  # fmt: skip
+    for source in (chart, market):
+        assert (REPO / source["path"]).is_dir(), source["path"]
+        assert "ignoreMissingValueFiles" not in source["helm"], "a missing generated file must stop the sync"
+
+
+def root_auto_sync(env: str) -> bool:
+    """What the environment's platform root gives the stack (its default when the root says nothing)."""
+    [(_, _, module)] = blocks(ENVIRONMENTS / env / "platform", "module")
+    default = next(
+        body for _, label, body in blocks(STACKS / "platform", "variable") if label == "gitops_auto_sync"
+    )
+    return bool(module.get("gitops_auto_sync", default["default"]))
 
 
 @pytest.mark.parametrize(("env", "automated"), [("dev", True), ("staging", True), ("prod", False)])
-def test_only_prod_waits_for_a_person_to_sync(env: str, automated: bool) -> None:
-    policy = applications()[env]["spec"]["syncPolicy"]
+def test_only_prod_waits_for_a_person_to_sync(helm: Helm, env: str, automated: bool) -> None:
+    assert root_auto_sync(env) is automated
+    policy = application(helm, env, f"autoSync={str(root_auto_sync(env)).lower()}")["spec"]["syncPolicy"]
     assert ("automated" in policy) == automated
     if automated:
         assert policy["automated"] == {"prune": True, "selfHeal": True}
     assert "ServerSideApply=true" in policy["syncOptions"]
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_project_allows_exactly_what_the_application_deploys(helm: Helm, env: str) -> None:
-    project = load(ARGOCD / "appproject.yaml")["spec"]
-    app = applications()[env]["spec"]
+def test_project_allows_exactly_what_the_application_deploys(helm: Helm, deployed: Deployed) -> None:
+    [project] = [o["spec"] for o in bootstrap(helm, deployed.env) if o["kind"] == "AppProject"]
+    app = deployed.app["spec"]
     assert {s["repoURL"] for s in app["sources"]} <= set(project["sourceRepos"])
-    objects = helm.render(ENV_VALUES[env], namespace=app["destination"]["namespace"]) + env_docs(env)
     allowed_cluster = {(k["group"], k["kind"]) for k in project["clusterResourceWhitelist"]}
     allowed_namespaced = {(k["group"], k["kind"]) for k in project["namespaceResourceWhitelist"]}
     destinations = {(d["name"], d["namespace"]) for d in project["destinations"]}
-    for obj in objects:
+    for obj in deployed.chart + deployed.market:
         group_kind = (obj["apiVersion"].rpartition("/")[0], obj["kind"])
         if obj["kind"] in CLUSTER_SCOPED:
             assert group_kind in allowed_cluster, group_kind
@@ -123,11 +125,9 @@ def wave(obj: dict[str, Any]) -> int:
     return int(obj["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0"))
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_sync_waves_order_namespaces_crds_operator_then_feeds_then_pipelines(helm: Helm, env: str) -> None:
-    objects = helm.render(ENV_VALUES[env]) + env_docs(env)
+def test_sync_waves_order_namespaces_crds_operator_then_feeds_then_pipelines(deployed: Deployed) -> None:
     waves: dict[str, set[int]] = {}
-    for obj in objects:
+    for obj in deployed.chart + deployed.market:
         waves.setdefault(obj["kind"], set()).add(wave(obj))
     assert waves["Namespace"] == {-2}
     assert waves["CustomResourceDefinition"] == {-1}
@@ -137,12 +137,11 @@ def test_sync_waves_order_namespaces_crds_operator_then_feeds_then_pipelines(hel
     assert waves.get("DatabricksConnection", {1}) == {1}
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_custom_resources_are_served_by_the_environments_operator(env: str) -> None:
+def test_custom_resources_are_served_by_the_environments_operator(deployed: Deployed) -> None:
     """Feeds live where the operator watches and may read their Secret; the first sync skips their dry run."""
-    values = load(ENV_VALUES[env])
+    values = yaml.safe_load(ENV_VALUES[deployed.env].read_text())
     served = set(values.get("watchNamespaces", [])) | set(values.get("secretNamespaces", []))
-    custom = [doc for doc in env_docs(env) if doc["apiVersion"].startswith("anthill.io/")]
+    custom = [doc for doc in deployed.market if doc["apiVersion"].startswith("anthill.io/")]
     assert {doc["kind"] for doc in custom} >= {"MarketFeed", "MedallionPipeline"}
     for doc in custom:
         assert doc["metadata"]["namespace"] in served
@@ -151,10 +150,31 @@ def test_custom_resources_are_served_by_the_environments_operator(env: str) -> N
     feeds = {doc["metadata"]["name"] for doc in custom if doc["kind"] == "MarketFeed"}
     for pipeline in (doc for doc in custom if doc["kind"] == "MedallionPipeline"):
         assert {feed["name"] for feed in pipeline["spec"]["feeds"]} <= feeds
+        connection = pipeline["spec"]["runtime"].get("databricks", {}).get("connectionRef", {}).get("name")
+        if connection:
+            assert connection in {
+                d["metadata"]["name"] for d in custom if d["kind"] == "DatabricksConnection"
+            }
 
 
-def test_argocd_cm_embeds_the_health_script_for_every_anthill_kind() -> None:
-    data = load(ARGOCD / "argocd-cm.yaml")["data"]
+def test_the_market_chart_refuses_to_render_before_terraform_has_written_its_values(helm: Helm) -> None:
+    result = helm("template", "m", str(GITOPS / "market"), "-f", str(GITOPS / "envs" / "dev" / "market.yaml"))
+    assert result.returncode != 0
+    assert "generated/market.yaml" in result.stderr
+
+
+def test_the_market_chart_refuses_a_namespace_terraform_does_not_trust(helm: Helm, tmp_path: Path) -> None:
+    generated = tmp_path / "market.yaml"
+    generated.write_text(yaml.safe_dump({"terraform": {"environment": "dev", "lakeUri": "s3://l",
+                                                       "tenantNamespaces": ["other"]}}))  # fmt: skip
+    result = helm("template", "m", str(GITOPS / "market"), "-f", str(GITOPS / "envs" / "dev" / "market.yaml"),
+                  "-f", str(generated))  # fmt: skip
+    assert result.returncode != 0
+    assert 'namespace "market" is not one of Terraform\'s tenant_namespaces' in result.stderr
+
+
+def test_argo_cd_values_embed_the_health_script_for_every_anthill_kind() -> None:
+    data = yaml.safe_load(ARGOCD_VALUES.read_text())["configs"]["cm"]
     script = (ARGOCD / "health.lua").read_text()
     kinds = {
         doc["spec"]["names"]["kind"]

@@ -25,6 +25,7 @@ module "platform" {
   availability_zone_ids = ["use1-az1", "use1-az2", "use1-az4"]
   cidr                  = "10.30.0.0/16"
   single_nat_gateway    = false # one NAT per zone
+  gitops_auto_sync      = false # a person presses Sync in Argo CD
   node_groups = {
     system = { instance_types = ["m6i.xlarge"], min_size = 3, max_size = 9, desired_size = 3 }
   }

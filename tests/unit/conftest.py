@@ -1,4 +1,4 @@
-"""The pinned helm for the chart tests (built once into the tool cache when missing)."""
+"""The pinned helm for the chart, GitOps and Terraform contract tests (built once into the tool cache when missing)."""
 
 from __future__ import annotations
 
