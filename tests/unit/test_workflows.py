@@ -134,8 +134,49 @@ def test_pull_request_plans_never_lock_or_write_state() -> None:
     plan = load(TERRAFORM)["jobs"]["plan"]
     [script] = [step["run"] for step in plan["steps"] if step.get("id") == "plan"]
     assert "-lock=false" in script
-    saves = [step for step in plan["steps"] if step.get("uses", "").startswith("actions/upload-artifact@")]
+    saves = [step for step in plan["steps"] if step.get("uses", "").startswith("actions/upload-artifact@")
+             and step["with"]["name"].startswith("tfplan-")]  # fmt: skip
     assert [step["if"] for step in saves] == ["github.event_name == 'push'"]
+    # The lock file goes with the plan: a saved plan applies only with the providers it was made with.
+    [save] = saves
+    assert save["with"]["path"].splitlines() == [
+        "terraform/environments/${{ matrix.environment }}/${{ matrix.stack }}/tfplan",
+        "terraform/environments/${{ matrix.environment }}/${{ matrix.stack }}/.terraform.lock.hcl",
+    ]
+    assert save["with"]["include-hidden-files"] is True
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_apply_inits_with_the_lock_file_the_plan_was_made_with(env: str) -> None:
+    job = load(TERRAFORM)["jobs"][f"apply-{env}"]
+    scripts = [step["run"] for step in job["steps"] if "terraform apply" in step.get("run", "")]
+    assert len(scripts) == 2
+    for script, stack in zip(scripts, ("platform", "innovation"), strict=True):
+        lines = [line.strip() for line in script.splitlines()]
+        copy = f'cp "$GITHUB_WORKSPACE/plans/tfplan-{env}-{stack}/.terraform.lock.hcl" .'
+        assert lines.index(copy) < lines.index("terraform init -lockfile=readonly"), script
+        assert f"terraform output -json {stack}" in script
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_terraforms_outputs_reach_gitops_through_a_pull_request_without_cloud_credentials(env: str) -> None:
+    workflow = load(TERRAFORM)
+    job = workflow["jobs"][f"values-{env}"]
+    assert job["needs"] == [f"apply-{env}"]
+    assert permissions(workflow, job) == {("contents", "write"), ("pull-requests", "write")}
+    text = job_text(TERRAFORM, f"values-{env}")
+    assert not APPLY_CREDENTIALS.search(text)
+    assert not PLAN_CREDENTIALS.search(text)
+    assert f"anthill dev gitops-values --env {env}" in text
+    assert "gh pr create" in text
+
+
+def test_failures_and_drift_are_reported() -> None:
+    jobs = load(TERRAFORM)["jobs"]
+    assert jobs["notify"]["if"].startswith("failure()")
+    assert set(jobs["notify"]["needs"]) == set(jobs) - {"notify", "drift-report"}
+    assert jobs["drift-report"]["if"] == "always() && github.event_name == 'schedule'"
+    assert "for env in dev staging prod" in yaml.safe_dump(jobs["drift-report"])
 
 
 RELEASE = REPO / ".github" / "workflows" / "release.yml"
