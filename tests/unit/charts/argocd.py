@@ -89,6 +89,13 @@ def sample_outputs(env: str) -> gitops.Outputs:
     return gitops.Outputs(env, platform, innovation)
 
 
+def generated_chart_values(env: str, directory: Path) -> Path:
+    """``generated/anthill.yaml`` as the generator writes it from ``sample_outputs(env)``, in ``directory``."""
+    path = directory / f"generated-{env}-anthill.yaml"
+    path.write_text(yaml.safe_dump(gitops.chart_values(sample_outputs(env))))
+    return path
+
+
 @dataclass(frozen=True)
 class Deployed:
     env: str

@@ -13,6 +13,7 @@ import yaml
 from anthill.allowlist import wheel_refusal
 from anthill.settings import OperatorSettings
 from tests.helpers import REPO
+from tests.unit.charts.argocd import generated_chart_values, sample_outputs
 from tests.unit.charts.helm import ALL_VALUES, CHART, ENV_VALUES, KUBE_VERSION, Helm, find, one
 
 VALUES_IDS = list(ALL_VALUES)
@@ -195,23 +196,26 @@ def test_prod_runs_every_image_by_digest(helm: Helm) -> None:
     assert digest.search(env_vars(objects)["ANTHILL_INGEST_IMAGE"])
 
 
-def test_service_account_carries_the_irsa_role(helm: Helm) -> None:
-    account = one(helm.render(ENV_VALUES["prod"]), "ServiceAccount", "anthill-operator")
-    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+def test_service_account_carries_the_irsa_role(helm: Helm, tmp_path: Path) -> None:
+    objects = helm.render(ENV_VALUES["prod"], generated_chart_values("prod", tmp_path))
+    account = one(objects, "ServiceAccount", "anthill-operator")
+    role = sample_outputs("prod").platform["operator_role_arn"]
+    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
     assert account["automountServiceAccountToken"] is False
     assert "annotations" not in one(helm.render(), "ServiceAccount")["metadata"]
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
-def test_ingest_service_account_in_each_feed_namespace_carries_the_ingest_role(helm: Helm, env: str) -> None:
+def test_ingest_service_account_in_each_feed_namespace_carries_the_ingest_role(
+    helm: Helm, env: str, tmp_path: Path
+) -> None:
     """The ServiceAccount the gitops feeds name: in `market`, with the role Terraform's eks module makes for
-    ingest pods (`<name>-ingest`, trusted for `market/anthill-ingest`), and no token or permissions."""
-    objects = helm.render(ENV_VALUES[env])
+    ingest pods (its `ingest_role_arn`, through generated/anthill.yaml), and no token or permissions."""
+    objects = helm.render(ENV_VALUES[env], generated_chart_values(env, tmp_path))
     account = one(objects, "ServiceAccount", "anthill-ingest")
     assert account["metadata"]["namespace"] == "market"
-    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
-        f":role/anthill-{env}-ingest"
-    )
+    role = sample_outputs(env).platform["ingest_role_arn"]
+    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
     assert account["automountServiceAccountToken"] is False
     bound = [
         s for b in find(objects, "RoleBinding") + find(objects, "ClusterRoleBinding") for s in b["subjects"]
@@ -269,14 +273,16 @@ def test_operator_environment_is_the_operator_settings(helm: Helm) -> None:
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
-def test_each_environment_installs_the_wheel_deployed_to_its_own_volume(helm: Helm, env: str) -> None:
+def test_each_environment_installs_the_wheel_deployed_to_its_own_volume(
+    helm: Helm, env: str, tmp_path: Path
+) -> None:
     """The operator reads the wheel volume Terraform made for the environment, and the wheels deployed there
     pass its allowlist (a deployed wheel outside it would leave every pipeline refused)."""
-    variables = env_vars(helm.render(ENV_VALUES[env]))
+    variables = env_vars(helm.render(ENV_VALUES[env], generated_chart_values(env, tmp_path)))
     settings = OperatorSettings.model_validate(
         {name.removeprefix("ANTHILL_").lower(): value for name, value in variables.items()}
     )
-    assert settings.wheel_volume == f"/Volumes/anthill_{env}/artifacts/wheels"
+    assert settings.wheel_volume == sample_outputs(env).innovation["wheel_volume_path"]
     deployed = (
         f"{settings.wheel_volume}/anthill_spark/0.1.0/0123456789abcdef/anthill_spark-0.1.0-py3-none-any.whl"
     )
