@@ -34,6 +34,7 @@ STACK_MODULES = {
         "eks",
         "data-lake",
         "databricks-workspace",
+        "databricks-lake-access",
         "monitoring",
         "platform-bootstrap",
     },
