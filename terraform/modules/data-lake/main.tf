@@ -4,14 +4,18 @@ data "aws_partition" "current" {}
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  # Bucket key -> layers stored there: one bucket per layer, or one `lake` bucket for all.
-  buckets = var.layout == "buckets" ? { for layer in var.layers : layer => [layer] } : { lake = var.layers }
-  # Where each layer lives, as bucket plus key prefix ("" when the layer owns the bucket).
-  locations = {
-    for layer in var.layers : layer => {
-      bucket = var.layout == "buckets" ? layer : "lake"
-      prefix = var.layout == "buckets" ? "" : "${layer}/"
-    }
+  # The lake every workload shares, and Unity Catalog's managed storage apart from it: no external location
+  # over the lake's files can ever overlap a catalog's storage root.
+  buckets = {
+    lake    = { name = "${var.name}-lake", purpose = "lake" }
+    catalog = { name = "${var.name}-catalog", purpose = "unity-catalog-managed-storage" }
+  }
+  # One storage-class rule per tenant namespace and layer: `<namespace>/<layer>/` is where that tenant's
+  # layer lives (the lake URI of a namespace is s3://<lake>/<namespace>).
+  transition_rules = {
+    for pair in setproduct(var.tenant_namespaces, keys(var.transitions)) :
+    "${pair[0]}-${pair[1]}" => { prefix = "${pair[0]}/${pair[1]}/", transitions = var.transitions[pair[1]] }
+    if length(var.transitions[pair[1]]) > 0
   }
 }
 
@@ -185,7 +189,7 @@ resource "aws_s3_bucket_policy" "logs" {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# Lake buckets
+# The lake and the catalog's managed storage: same hardening, same key
 # ---------------------------------------------------------------------------------------------------
 
 resource "aws_s3_bucket" "this" {
@@ -193,12 +197,11 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV2_AWS_62:the pipelines run on schedules; nothing listens to object events
   for_each = local.buckets
 
-  bucket        = "${var.name}-${each.key}"
+  bucket        = each.value.name
   force_destroy = var.force_destroy
 
-  tags = merge(var.tags, { "anthill.io/layers" = join("-", each.value) })
+  tags = merge(var.tags, { "anthill.io/purpose" = each.value.purpose })
 }
-
 resource "aws_s3_bucket_public_access_block" "this" {
   for_each = aws_s3_bucket.this
 
@@ -272,18 +275,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   }
 
   dynamic "rule" {
-    for_each = { for layer in local.buckets[each.key] : layer => lookup(var.transitions, layer, []) if length(lookup(var.transitions, layer, [])) > 0 }
+    for_each = each.key == "lake" ? local.transition_rules : {}
 
     content {
       id     = "${rule.key}-transitions"
       status = "Enabled"
 
       filter {
-        prefix = local.locations[rule.key].prefix
+        prefix = rule.value.prefix
       }
 
       dynamic "transition" {
-        for_each = rule.value
+        for_each = rule.value.transitions
 
         content {
           days          = transition.value.days
@@ -341,77 +344,4 @@ resource "aws_s3_bucket_policy" "this" {
   policy = data.aws_iam_policy_document.tls_only[each.key].json
 
   depends_on = [aws_s3_bucket_public_access_block.this]
-}
-
-# ---------------------------------------------------------------------------------------------------
-# Unity Catalog's way into the lake
-# ---------------------------------------------------------------------------------------------------
-
-locals {
-  unity_catalog_role_arn = var.unity_catalog == null ? null : "arn:${local.partition}:iam::${local.account_id}:role/${var.unity_catalog.role_name}"
-}
-
-data "aws_iam_policy_document" "unity_catalog_assume" {
-  count = var.unity_catalog == null ? 0 : 1
-
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type = "AWS"
-      # Databricks requires the role to trust itself as well as its Unity Catalog master role.
-      identifiers = [var.unity_catalog.aws_principal_arn, local.unity_catalog_role_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "sts:ExternalId"
-      values   = [var.unity_catalog.external_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "unity_catalog" {
-  count = var.unity_catalog == null ? 0 : 1
-
-  name               = var.unity_catalog.role_name
-  assume_role_policy = data.aws_iam_policy_document.unity_catalog_assume[0].json
-
-  tags = var.tags
-}
-
-data "aws_iam_policy_document" "unity_catalog" {
-  count = var.unity_catalog == null ? 0 : 1
-
-  statement {
-    sid       = "LakeObjects"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = [for bucket in aws_s3_bucket.this : "${bucket.arn}/*"]
-  }
-
-  statement {
-    sid       = "LakeBuckets"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
-    resources = [for bucket in aws_s3_bucket.this : bucket.arn]
-  }
-
-  statement {
-    sid       = "LakeKey"
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"]
-    resources = [aws_kms_key.this.arn]
-  }
-
-  statement {
-    sid       = "AssumeSelf"
-    actions   = ["sts:AssumeRole"]
-    resources = [local.unity_catalog_role_arn]
-  }
-}
-
-resource "aws_iam_role_policy" "unity_catalog" {
-  count = var.unity_catalog == null ? 0 : 1
-
-  name   = "lake-access"
-  role   = aws_iam_role.unity_catalog[0].id
-  policy = data.aws_iam_policy_document.unity_catalog[0].json
 }

@@ -1,45 +1,39 @@
 output "kms_key_arn" {
-  description = "ARN of the KMS key encrypting the lake."
+  description = "ARN of the KMS key encrypting the lake and the catalog's managed storage."
   value       = try(aws_kms_key.this.arn, null)
 }
 
 output "kms_key_id" {
-  description = "ID of the KMS key encrypting the lake."
+  description = "ID of the KMS key encrypting the lake and the catalog's managed storage."
   value       = try(aws_kms_key.this.key_id, null)
 }
 
-output "bucket_names" {
-  description = "Lake bucket names, by bucket key (a layer, or `lake` with the prefixes layout)."
-  value       = { for key, bucket in aws_s3_bucket.this : key => bucket.id }
+output "lake_bucket_name" {
+  description = "Name of the lake bucket (`<name>-lake`)."
+  value       = try(aws_s3_bucket.this["lake"].id, null)
 }
 
-output "bucket_arns" {
-  description = "Lake bucket ARNs, by bucket key."
-  value       = { for key, bucket in aws_s3_bucket.this : key => bucket.arn }
+output "lake_bucket_arn" {
+  description = "ARN of the lake bucket."
+  value       = try(aws_s3_bucket.this["lake"].arn, null)
 }
 
-output "layer_uris" {
-  description = "`s3://` URI of each layer (what MarketFeed destinations and MedallionPipeline lakes point at)."
-  value = {
-    for layer, location in local.locations :
-    layer => trimsuffix("s3://${try(aws_s3_bucket.this[location.bucket].id, "")}/${location.prefix}", "/")
-  }
+output "lake_uri" {
+  description = "`s3://` URI of the lake, no trailing slash; a tenant namespace's lake is `<lake_uri>/<namespace>`."
+  value       = try("s3://${aws_s3_bucket.this["lake"].id}", null)
 }
 
-output "layer_locations" {
-  description = "Bucket and key prefix of each layer, for IAM policies scoped to one layer."
-  value = {
-    for layer, location in local.locations :
-    layer => { bucket = try(aws_s3_bucket.this[location.bucket].id, null), prefix = location.prefix }
-  }
+output "catalog_bucket_name" {
+  description = "Name of the bucket holding Unity Catalog's managed storage (`<name>-catalog`), apart from the lake."
+  value       = try(aws_s3_bucket.this["catalog"].id, null)
+}
+
+output "catalog_bucket_arn" {
+  description = "ARN of the catalog's managed-storage bucket."
+  value       = try(aws_s3_bucket.this["catalog"].arn, null)
 }
 
 output "access_log_bucket_name" {
-  description = "Bucket receiving the lake's S3 server access logs."
+  description = "Bucket receiving the S3 server access logs of both buckets."
   value       = try(aws_s3_bucket.logs.id, null)
-}
-
-output "unity_catalog_role_arn" {
-  description = "ARN of the IAM role Unity Catalog's storage credential uses; null when none was asked for."
-  value       = try(aws_iam_role.unity_catalog[0].arn, null)
 }

@@ -1,22 +1,15 @@
 variable "name" {
-  description = "Name prefix of the buckets and the key (e.g. `anthill-dev`); bucket names are global, so include the environment."
+  description = "Name prefix of the buckets and the key (e.g. `anthill-dev`: buckets `anthill-dev-lake` and `anthill-dev-catalog`); bucket names are global, so include the environment."
   type        = string
 }
 
-variable "layers" {
-  description = "Medallion layers of the lake."
+variable "tenant_namespaces" {
+  description = "Kubernetes namespaces of the tenants; each owns the prefix `<namespace>/` of the lake (its lake URI is `s3://<lake>/<namespace>`)."
   type        = list(string)
-  default     = ["bronze", "silver", "gold"]
-}
-
-variable "layout" {
-  description = "`buckets`: one bucket per layer (IAM can scope each); `prefixes`: one bucket with a prefix per layer."
-  type        = string
-  default     = "buckets"
 
   validation {
-    condition     = contains(["buckets", "prefixes"], var.layout)
-    error_message = "layout must be `buckets` or `prefixes`."
+    condition     = length(var.tenant_namespaces) > 0 && alltrue([for ns in var.tenant_namespaces : can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", ns))])
+    error_message = "tenant_namespaces holds at least one Kubernetes namespace name (a DNS label)."
   }
 }
 
@@ -27,7 +20,7 @@ variable "noncurrent_version_expiration_days" {
 }
 
 variable "transitions" {
-  description = "Storage-class transitions per layer: after `days`, objects move to `storage_class`. Layers not listed stay in STANDARD."
+  description = "Storage-class transitions per medallion layer, applied under `<namespace>/<layer>/` of every tenant: after `days`, objects move to `storage_class`. Layers not listed stay in STANDARD."
   type = map(list(object({
     days          = number
     storage_class = string
@@ -53,16 +46,6 @@ variable "key_administrator_arns" {
   description = "IAM principals that administer the KMS key (besides the account root, which always can)."
   type        = list(string)
   default     = []
-}
-
-variable "unity_catalog" {
-  description = "IAM role Databricks Unity Catalog assumes to reach the lake; null creates none. `external_id` is the Databricks account ID; `aws_principal_arn` the Unity Catalog master role Databricks documents for your deployment."
-  type = object({
-    role_name         = string
-    external_id       = string
-    aws_principal_arn = string
-  })
-  default = null
 }
 
 variable "tags" {

@@ -2,12 +2,13 @@ locals {
   catalog = "${var.catalog_prefix}_${var.environment}"
   layers  = ["bronze", "silver", "gold"]
 
-  # Privileges on each schema, by principal kind. Engineers write bronze and silver and read gold;
-  # analysts read gold only; the jobs read bronze and write silver and gold.
-  read     = ["USE_SCHEMA", "SELECT", "EXECUTE", "READ_VOLUME"]
-  write    = ["USE_SCHEMA", "SELECT", "EXECUTE", "READ_VOLUME", "MODIFY", "CREATE_TABLE", "CREATE_VOLUME", "WRITE_VOLUME", "CREATE_FUNCTION"]
-  jobs     = [for key, principal in databricks_service_principal.jobs : principal.application_id]
-  deployer = databricks_service_principal.wheel_deployer.application_id
+  # Privileges on a schema. Humans write bronze and silver only where `human_write_access` holds (never in
+  # prod) and only ever read gold; analysts read gold; the jobs read bronze and write silver and gold.
+  read        = ["USE_SCHEMA", "SELECT", "EXECUTE", "READ_VOLUME"]
+  write       = ["USE_SCHEMA", "SELECT", "EXECUTE", "READ_VOLUME", "MODIFY", "CREATE_TABLE", "CREATE_VOLUME", "WRITE_VOLUME", "CREATE_FUNCTION"]
+  human_write = var.human_write_access ? local.write : local.read
+  jobs        = [for key, principal in databricks_service_principal.jobs : principal.application_id]
+  deployer    = databricks_service_principal.wheel_deployer.application_id
 
   # The wheel volume: the jobs (and the engineers, to inspect) read it; only the deployer writes it.
   wheel_volume_grants = concat(
@@ -18,11 +19,11 @@ locals {
 
   schema_grants = {
     bronze = concat(
-      [{ principal = var.engineers_group, privileges = local.write }],
+      [{ principal = var.engineers_group, privileges = local.human_write }],
       [for id in local.jobs : { principal = id, privileges = local.read }],
     )
     silver = concat(
-      [{ principal = var.engineers_group, privileges = local.write }],
+      [{ principal = var.engineers_group, privileges = local.human_write }],
       [for id in local.jobs : { principal = id, privileges = local.write }],
     )
     gold = concat(
@@ -32,81 +33,56 @@ locals {
     )
   }
 
+  # Files on the tenants' lakes (the platform's read-only external locations): the jobs read bronze by
+  # path; engineers read, and define external tables over them where humans may write.
+  location_privileges = merge(
+    { for id in local.jobs : id => ["READ_FILES"] },
+    { (var.engineers_group) = var.human_write_access ? ["READ_FILES", "CREATE_EXTERNAL_TABLE"] : ["READ_FILES"] },
+  )
   location_grants = {
-    bronze = concat(
-      [{ principal = var.engineers_group, privileges = ["READ_FILES", "CREATE_EXTERNAL_TABLE"] }],
-      [for id in local.jobs : { principal = id, privileges = ["READ_FILES"] }],
-    )
-    silver = concat(
-      [{ principal = var.engineers_group, privileges = ["READ_FILES", "WRITE_FILES", "CREATE_EXTERNAL_TABLE"] }],
-      [for id in local.jobs : { principal = id, privileges = ["READ_FILES", "WRITE_FILES", "CREATE_EXTERNAL_TABLE"] }],
-    )
-    gold = concat(
-      [{ principal = var.engineers_group, privileges = ["READ_FILES"] }],
-      [for id in local.jobs : { principal = id, privileges = ["READ_FILES", "WRITE_FILES", "CREATE_EXTERNAL_TABLE"] }],
-    )
+    for pair in setproduct(keys(var.lake_external_locations), keys(local.location_privileges)) :
+    "${pair[0]}/${pair[1]}" => {
+      location   = var.lake_external_locations[pair[0]]
+      principal  = pair[1]
+      privileges = local.location_privileges[pair[1]]
+    }
   }
 }
 
-resource "databricks_metastore_assignment" "this" {
-  provider = databricks.account
-
-  metastore_id = var.metastore_id
-  workspace_id = var.workspace_id
-}
-
-resource "databricks_storage_credential" "lake" {
-  provider = databricks.workspace
-
-  name    = "${local.catalog}_lake"
-  comment = "Anthill ${var.environment} lake, managed by Terraform"
-
-  aws_iam_role {
-    role_arn = var.storage_role_arn
-  }
-
-  depends_on = [databricks_metastore_assignment.this]
-}
-
-resource "databricks_external_location" "layer" {
-  provider = databricks.workspace
-  for_each = toset(local.layers)
-
-  name            = "${local.catalog}_${each.key}"
-  url             = var.layer_uris[each.key]
-  credential_name = databricks_storage_credential.lake.name
-  comment         = "Anthill ${var.environment} ${each.key} layer"
-}
+# ---------------------------------------------------------------------------------------------------
+# The environment's catalog: isolated, bound to this environment's workspace alone, stored in the
+# platform's managed storage (never under an external location for files).
+# ---------------------------------------------------------------------------------------------------
 
 resource "databricks_catalog" "this" {
-  provider = databricks.workspace
+  name           = local.catalog
+  comment        = "Anthill ${var.environment}: bronze, silver and gold market data"
+  storage_root   = "${trimsuffix(var.managed_storage_root, "/")}/${local.catalog}"
+  isolation_mode = "ISOLATED"
+  properties     = { environment = var.environment }
+}
 
-  name         = local.catalog
-  comment      = "Anthill ${var.environment}: bronze, silver and gold market data"
-  storage_root = databricks_external_location.layer["silver"].url
-  properties   = { environment = var.environment }
+resource "databricks_workspace_binding" "catalog" {
+  securable_type = "catalog"
+  securable_name = databricks_catalog.this.name
+  workspace_id   = var.workspace_id
 }
 
 resource "databricks_schema" "layer" {
-  provider = databricks.workspace
   for_each = toset(local.layers)
 
   catalog_name = databricks_catalog.this.name
   name         = each.key
   comment      = "Anthill ${each.key} layer"
-  storage_root = databricks_external_location.layer[each.key].url
 }
 
 resource "databricks_service_principal" "jobs" {
-  provider = databricks.workspace
   for_each = var.job_service_principals
 
   display_name = each.value.display_name
 }
 
 resource "databricks_grants" "catalog" {
-  provider = databricks.workspace
-
   catalog = databricks_catalog.this.name
 
   dynamic "grant" {
@@ -120,7 +96,6 @@ resource "databricks_grants" "catalog" {
 }
 
 resource "databricks_grants" "schema" {
-  provider = databricks.workspace
   for_each = databricks_schema.layer
 
   schema = each.value.id
@@ -135,26 +110,18 @@ resource "databricks_grants" "schema" {
   }
 }
 
-resource "databricks_grants" "location" {
-  provider = databricks.workspace
-  for_each = databricks_external_location.layer
+# One grant per location and principal: the platform stack grants this stack's own principal on the same
+# locations, and `databricks_grants` (all principals at once) would take that away.
+resource "databricks_grant" "lake_files" {
+  for_each = local.location_grants
 
-  external_location = each.value.id
-
-  dynamic "grant" {
-    for_each = local.location_grants[each.key]
-
-    content {
-      principal  = grant.value.principal
-      privileges = grant.value.privileges
-    }
-  }
+  external_location = each.value.location
+  principal         = each.value.principal
+  privileges        = each.value.privileges
 }
 
 # Job clusters: Unity Catalog access mode, a pinned runtime, bounded size, auto-termination, cost tags.
 resource "databricks_cluster_policy" "jobs" {
-  provider = databricks.workspace
-
   name = "${local.catalog}-jobs"
   definition = jsonencode(merge(
     {
@@ -172,8 +139,6 @@ resource "databricks_cluster_policy" "jobs" {
 }
 
 resource "databricks_permissions" "jobs_policy" {
-  provider = databricks.workspace
-
   cluster_policy_id = databricks_cluster_policy.jobs.id
 
   access_control {
@@ -197,16 +162,12 @@ resource "databricks_permissions" "jobs_policy" {
 # ---------------------------------------------------------------------------------------------------
 
 resource "databricks_schema" "artifacts" {
-  provider = databricks.workspace
-
   catalog_name = databricks_catalog.this.name
   name         = var.wheel_volume.schema
   comment      = "Anthill build artifacts: the anthill-spark wheel the jobs install"
 }
 
 resource "databricks_volume" "wheels" {
-  provider = databricks.workspace
-
   catalog_name = databricks_catalog.this.name
   schema_name  = databricks_schema.artifacts.name
   name         = var.wheel_volume.name
@@ -215,14 +176,10 @@ resource "databricks_volume" "wheels" {
 }
 
 resource "databricks_service_principal" "wheel_deployer" {
-  provider = databricks.workspace
-
   display_name = var.wheel_volume.deployer_display_name
 }
 
 resource "databricks_grants" "artifacts" {
-  provider = databricks.workspace
-
   schema = databricks_schema.artifacts.id
 
   dynamic "grant" {
@@ -236,8 +193,6 @@ resource "databricks_grants" "artifacts" {
 }
 
 resource "databricks_grants" "wheels" {
-  provider = databricks.workspace
-
   volume = databricks_volume.wheels.id
 
   dynamic "grant" {
@@ -248,4 +203,75 @@ resource "databricks_grants" "wheels" {
       privileges = grant.value.privileges
     }
   }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# BI: a serverless SQL warehouse for the analysts' tools (Power BI), stopped when idle
+# ---------------------------------------------------------------------------------------------------
+
+resource "databricks_sql_endpoint" "bi" {
+  name                      = "${local.catalog}-bi"
+  cluster_size              = var.sql_warehouse.cluster_size
+  max_num_clusters          = var.sql_warehouse.max_num_clusters
+  auto_stop_mins            = var.sql_warehouse.auto_stop_mins
+  enable_serverless_compute = true
+  warehouse_type            = "PRO"
+
+  tags {
+    dynamic "custom_tags" {
+      for_each = merge(var.tags, { environment = var.environment })
+
+      content {
+        key   = custom_tags.key
+        value = custom_tags.value
+      }
+    }
+  }
+}
+
+resource "databricks_permissions" "bi_warehouse" {
+  sql_endpoint_id = databricks_sql_endpoint.bi.id
+
+  access_control {
+    group_name       = var.analysts_group
+    permission_level = "CAN_USE"
+  }
+
+  access_control {
+    group_name       = var.engineers_group
+    permission_level = "CAN_USE"
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Delta Sharing of the gold schema, only when a recipient is named
+# ---------------------------------------------------------------------------------------------------
+
+resource "databricks_share" "gold" {
+  count = var.share_recipient == null ? 0 : 1
+
+  name = "${local.catalog}_gold"
+
+  object {
+    name             = databricks_schema.layer["gold"].id
+    data_object_type = "SCHEMA"
+    comment          = "Every current and future table of ${local.catalog}.gold"
+  }
+}
+
+resource "databricks_recipient" "this" {
+  count = var.share_recipient == null ? 0 : 1
+
+  name                               = var.share_recipient.name
+  comment                            = "Receives ${local.catalog}_gold"
+  authentication_type                = var.share_recipient.data_recipient_global_metastore_id == null ? "TOKEN" : "DATABRICKS"
+  data_recipient_global_metastore_id = var.share_recipient.data_recipient_global_metastore_id
+}
+
+resource "databricks_grant" "share" {
+  count = var.share_recipient == null ? 0 : 1
+
+  share      = databricks_share.gold[0].name
+  principal  = databricks_recipient.this[0].name
+  privileges = ["SELECT"]
 }

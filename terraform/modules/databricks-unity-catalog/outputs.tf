@@ -8,16 +8,6 @@ output "schema_names" {
   value       = { for layer, schema in databricks_schema.layer : layer => schema.id }
 }
 
-output "external_locations" {
-  description = "External location names, by layer."
-  value       = { for layer, location in databricks_external_location.layer : layer => location.name }
-}
-
-output "storage_credential_name" {
-  description = "Name of the storage credential for the lake."
-  value       = try(databricks_storage_credential.lake.name, null)
-}
-
 output "job_service_principal_ids" {
   description = "Application IDs of the jobs' service principals, by key (what DatabricksConnection OAuth M2M credentials belong to)."
   value       = { for key, principal in databricks_service_principal.jobs : key => principal.application_id }
@@ -36,4 +26,14 @@ output "wheel_volume_path" {
 output "wheel_deployer_application_id" {
   description = "Application ID of the service principal that may write the wheel volume (the release workflow's DATABRICKS_CLIENT_ID)."
   value       = try(databricks_service_principal.wheel_deployer.application_id, null)
+}
+
+output "sql_warehouse_id" {
+  description = "ID of the BI consumers' SQL warehouse (its JDBC/ODBC `httpPath` is `/sql/1.0/warehouses/<id>`)."
+  value       = try(databricks_sql_endpoint.bi.id, null)
+}
+
+output "share_name" {
+  description = "Name of the Delta Sharing share of the gold schema; null when no recipient is named."
+  value       = try(databricks_share.gold[0].name, null)
 }

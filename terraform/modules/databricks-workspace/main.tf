@@ -27,11 +27,20 @@ resource "aws_iam_role_policy" "cross_account" {
   policy = data.databricks_aws_crossaccount_policy.this.json
 }
 
+# IAM is eventually consistent: Databricks validates the credentials by assuming the role at once and
+# fails with "Failed credential validation" on a role seconds old. The provider's guide waits.
+resource "time_sleep" "wait_for_cross_account_role" {
+  create_duration = "30s"
+
+  triggers = {
+    role_arn = aws_iam_role.cross_account.arn
+    policy   = aws_iam_role_policy.cross_account.policy
+  }
+}
+
 resource "databricks_mws_credentials" "this" {
   credentials_name = "${var.name}-credentials"
-  role_arn         = aws_iam_role.cross_account.arn
-
-  depends_on = [aws_iam_role_policy.cross_account]
+  role_arn         = time_sleep.wait_for_cross_account_role.triggers["role_arn"]
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -221,4 +230,81 @@ resource "databricks_mws_workspaces" "this" {
   network_id               = databricks_mws_networks.this.network_id
 
   custom_tags = var.tags
+
+  # Databricks checks the root bucket's policy when it creates the workspace.
+  depends_on = [aws_s3_bucket_policy.root]
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Unity Catalog and who may enter the workspace (account level)
+# ---------------------------------------------------------------------------------------------------
+
+resource "databricks_metastore_assignment" "this" {
+  metastore_id = var.metastore_id
+  workspace_id = databricks_mws_workspaces.this.workspace_id
+}
+
+data "databricks_service_principal" "admin" {
+  for_each = toset(var.admin_service_principals)
+
+  application_id = each.value
+}
+
+data "databricks_group" "user" {
+  for_each = toset(var.user_groups)
+
+  display_name = each.value
+}
+
+# Account principals reach a workspace only through an assignment, which needs identity federation,
+# which comes with the metastore assignment.
+resource "databricks_mws_permission_assignment" "admin" {
+  for_each = data.databricks_service_principal.admin
+
+  workspace_id = databricks_mws_workspaces.this.workspace_id
+  principal_id = each.value.id
+  permissions  = ["ADMIN"]
+
+  depends_on = [databricks_metastore_assignment.this]
+}
+
+resource "databricks_mws_permission_assignment" "user" {
+  for_each = data.databricks_group.user
+
+  workspace_id = databricks_mws_workspaces.this.workspace_id
+  principal_id = each.value.id
+  permissions  = ["USER"]
+
+  depends_on = [databricks_metastore_assignment.this]
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Spend: a monthly budget on this workspace's usage, e-mailed when crossed
+# ---------------------------------------------------------------------------------------------------
+
+resource "databricks_budget" "this" {
+  display_name = "${var.name} monthly"
+
+  alert_configurations {
+    time_period        = "MONTH"
+    trigger_type       = "CUMULATIVE_SPENDING_EXCEEDED"
+    quantity_type      = "LIST_PRICE_DOLLARS_USD"
+    quantity_threshold = tostring(var.budget.monthly_usd)
+
+    dynamic "action_configurations" {
+      for_each = toset(var.budget.alert_emails)
+
+      content {
+        action_type = "EMAIL_NOTIFICATION"
+        target      = action_configurations.value
+      }
+    }
+  }
+
+  filter {
+    workspace_id {
+      operator = "IN"
+      values   = [databricks_mws_workspaces.this.workspace_id]
+    }
+  }
 }

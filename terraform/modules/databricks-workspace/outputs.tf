@@ -27,3 +27,13 @@ output "network_id" {
   description = "ID of the Databricks network configuration."
   value       = try(databricks_mws_networks.this.network_id, null)
 }
+
+output "metastore_id" {
+  description = "Metastore assigned to the workspace, known once the assignment exists (workspace-level Unity Catalog objects wait on it)."
+  value       = try(databricks_metastore_assignment.this.metastore_id, null)
+}
+
+output "budget_id" {
+  description = "ID of the workspace's monthly Databricks budget."
+  value       = try(databricks_budget.this.budget_configuration_id, null)
+}

@@ -45,3 +45,33 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "metastore_id" {
+  description = "Unity Catalog metastore of the region (created once per region by the account admins), assigned to the workspace."
+  type        = string
+}
+
+variable "admin_service_principals" {
+  description = "Application IDs of account service principals made workspace admins (the innovation stack's, which creates its principals, policies and warehouse there)."
+  type        = list(string)
+  default     = []
+}
+
+variable "user_groups" {
+  description = "Display names of account groups given workspace access as users (data engineers, analysts)."
+  type        = list(string)
+  default     = []
+}
+
+variable "budget" {
+  description = "Monthly budget of the workspace's Databricks usage, in list-price USD, and who is e-mailed when it is exceeded."
+  type = object({
+    monthly_usd  = number
+    alert_emails = list(string)
+  })
+
+  validation {
+    condition     = var.budget.monthly_usd > 0 && length(var.budget.alert_emails) > 0
+    error_message = "budget needs a positive amount and at least one e-mail address."
+  }
+}

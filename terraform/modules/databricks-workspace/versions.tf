@@ -11,5 +11,9 @@ terraform {
       source  = "databricks/databricks"
       version = ">= 1.85.0"
     }
+    time = {
+      source  = "hashicorp/time"
+      version = ">= 0.13.0"
+    }
   }
 }

@@ -1,9 +1,14 @@
 data "aws_partition" "current" {}
 
 locals {
-  partition      = data.aws_partition.current.partition
-  bronze_objects = "arn:${local.partition}:s3:::${var.lake.bronze_bucket}/${var.lake.bronze_prefix}*"
-  bronze_bucket  = "arn:${local.partition}:s3:::${var.lake.bronze_bucket}"
+  partition = data.aws_partition.current.partition
+  bucket    = "arn:${local.partition}:s3:::${var.lake.bucket_name}"
+  # Keys a tenant's ingest writes under its lake URI s3://<lake>/<namespace> (crds anthill_api.lake), and the
+  # layers its Spark jobs read (bronze) and write (silver, gold, path-based Delta tables).
+  ingest_prefixes = ["bronze", "_state", "_manifests", "_quarantine"]
+  spark_reads     = ["bronze"]
+  spark_writes    = ["silver", "gold"]
+  namespaces      = toset(var.tenant_namespaces)
 }
 
 module "cluster" {
@@ -81,7 +86,9 @@ module "cluster" {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# IRSA: the operator reads the feeds' state; ingest pods write bronze and nothing else.
+# IRSA. The operator reads the feeds' watermarks and manifests; in each tenant namespace the ingest pods
+# write that namespace's bronze and bookkeeping and the Spark pods its silver and gold. One role per
+# namespace and workload: a ServiceAccount of one tenant can never reach another tenant's prefix.
 # ---------------------------------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "operator_assume" {
@@ -117,23 +124,20 @@ resource "aws_iam_role" "operator" {
 
 data "aws_iam_policy_document" "operator" {
   statement {
-    sid     = "ReadFeedState"
-    actions = ["s3:GetObject"]
-    resources = [
-      "${local.bronze_bucket}/${var.lake.bronze_prefix}_state/*",
-      "${local.bronze_bucket}/${var.lake.bronze_prefix}_manifests/*",
-    ]
+    sid       = "ReadFeedState"
+    actions   = ["s3:GetObject"]
+    resources = flatten([for ns in var.tenant_namespaces : ["${local.bucket}/${ns}/_state/*", "${local.bucket}/${ns}/_manifests/*"]])
   }
 
   statement {
     sid       = "ListFeedState"
     actions   = ["s3:ListBucket"]
-    resources = [local.bronze_bucket]
+    resources = [local.bucket]
 
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["${var.lake.bronze_prefix}_state/*", "${var.lake.bronze_prefix}_manifests/*"]
+      values   = flatten([for ns in var.tenant_namespaces : ["${ns}/_state/*", "${ns}/_manifests/*"]])
     }
   }
 
@@ -151,6 +155,8 @@ resource "aws_iam_role_policy" "operator" {
 }
 
 data "aws_iam_policy_document" "ingest_assume" {
+  for_each = local.namespaces
+
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
 
@@ -162,7 +168,7 @@ data "aws_iam_policy_document" "ingest_assume" {
     condition {
       test     = "StringEquals"
       variable = "${module.cluster.oidc_provider}:sub"
-      values   = [for account in var.ingest_service_accounts : "system:serviceaccount:${account.namespace}:${account.name}"]
+      values   = ["system:serviceaccount:${each.value}:${var.ingest_service_account}"]
     }
 
     condition {
@@ -174,29 +180,33 @@ data "aws_iam_policy_document" "ingest_assume" {
 }
 
 resource "aws_iam_role" "ingest" {
-  name               = "${var.name}-ingest"
-  description        = "Anthill ingest pods (IRSA): write bronze, its manifests and watermarks"
-  assume_role_policy = data.aws_iam_policy_document.ingest_assume.json
+  for_each = local.namespaces
+
+  name               = "${var.name}-ingest-${each.value}"
+  description        = "Anthill ingest in namespace ${each.value} (IRSA): writes its bronze, watermarks, manifests and quarantine"
+  assume_role_policy = data.aws_iam_policy_document.ingest_assume[each.value].json
 
   tags = var.tags
 }
 
 data "aws_iam_policy_document" "ingest" {
+  for_each = local.namespaces
+
   statement {
-    sid       = "ReadWriteBronze"
+    sid       = "ReadWriteIngestKeys"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
-    resources = [local.bronze_objects]
+    resources = [for prefix in local.ingest_prefixes : "${local.bucket}/${each.value}/${prefix}/*"]
   }
 
   statement {
-    sid       = "ListBronze"
+    sid       = "ListIngestKeys"
     actions   = ["s3:ListBucket"]
-    resources = [local.bronze_bucket]
+    resources = [local.bucket]
 
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["${var.lake.bronze_prefix}*"]
+      values   = [for prefix in local.ingest_prefixes : "${each.value}/${prefix}/*"]
     }
   }
 
@@ -208,7 +218,87 @@ data "aws_iam_policy_document" "ingest" {
 }
 
 resource "aws_iam_role_policy" "ingest" {
+  for_each = local.namespaces
+
   name   = "write-bronze"
-  role   = aws_iam_role.ingest.id
-  policy = data.aws_iam_policy_document.ingest.json
+  role   = aws_iam_role.ingest[each.value].id
+  policy = data.aws_iam_policy_document.ingest[each.value].json
+}
+
+data "aws_iam_policy_document" "spark_assume" {
+  for_each = local.namespaces
+
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [module.cluster.oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${module.cluster.oidc_provider}:sub"
+      values   = ["system:serviceaccount:${each.value}:${var.spark_service_account}"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${module.cluster.oidc_provider}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "spark" {
+  for_each = local.namespaces
+
+  name               = "${var.name}-spark-${each.value}"
+  description        = "Anthill Spark in namespace ${each.value} (IRSA): reads its bronze, writes its silver and gold Delta tables"
+  assume_role_policy = data.aws_iam_policy_document.spark_assume[each.value].json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "spark" {
+  for_each = local.namespaces
+
+  statement {
+    sid       = "ReadBronze"
+    actions   = ["s3:GetObject"]
+    resources = [for layer in local.spark_reads : "${local.bucket}/${each.value}/${layer}/*"]
+  }
+
+  # Delta rewrites and vacuums its own files: delete is part of writing a table.
+  statement {
+    sid       = "ReadWriteSilverGold"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = [for layer in local.spark_writes : "${local.bucket}/${each.value}/${layer}/*"]
+  }
+
+  statement {
+    sid       = "ListLayers"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bucket]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [for layer in concat(local.spark_reads, local.spark_writes) : "${each.value}/${layer}/*"]
+    }
+  }
+
+  statement {
+    sid       = "EncryptLake"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.lake.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "spark" {
+  for_each = local.namespaces
+
+  name   = "read-bronze-write-silver-gold"
+  role   = aws_iam_role.spark[each.value].id
+  policy = data.aws_iam_policy_document.spark[each.value].json
 }

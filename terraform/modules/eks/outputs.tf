@@ -44,6 +44,11 @@ output "operator_role_arn" {
 }
 
 output "ingest_role_arn" {
-  description = "IAM role for the ingest pods' ServiceAccount."
-  value       = try(aws_iam_role.ingest.arn, null)
+  description = "IAM role of the ingest ServiceAccount, by tenant namespace."
+  value       = { for ns, role in aws_iam_role.ingest : ns => role.arn }
+}
+
+output "spark_role_arn" {
+  description = "IAM role of the Spark ServiceAccount, by tenant namespace."
+  value       = { for ns, role in aws_iam_role.spark : ns => role.arn }
 }

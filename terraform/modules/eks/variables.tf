@@ -61,12 +61,16 @@ variable "log_retention_days" {
 }
 
 variable "lake" {
-  description = "The lake the workloads reach: its KMS key and where bronze is (bucket and key prefix, `\"\"` when bronze owns the bucket)."
+  description = "The lake the workloads reach: its bucket (a tenant namespace's lake is `s3://<bucket>/<namespace>`) and its KMS key."
   type = object({
-    kms_key_arn   = string
-    bronze_bucket = string
-    bronze_prefix = string
+    bucket_name = string
+    kms_key_arn = string
   })
+}
+
+variable "tenant_namespaces" {
+  description = "Kubernetes namespaces of the tenants: each gets an ingest role and a Spark role scoped to `<namespace>/` of the lake."
+  type        = list(string)
 }
 
 variable "operator_service_account" {
@@ -81,13 +85,16 @@ variable "operator_service_account" {
   }
 }
 
-variable "ingest_service_accounts" {
-  description = "Namespaces and names of the ServiceAccounts ingest pods run as (write bronze only)."
-  type = list(object({
-    namespace = string
-    name      = string
-  }))
-  default = [{ namespace = "market", name = "anthill-ingest" }]
+variable "ingest_service_account" {
+  description = "Name of the ServiceAccount ingest pods run as in every tenant namespace (writes bronze, `_state`, `_manifests`, `_quarantine` of that namespace)."
+  type        = string
+  default     = "anthill-ingest"
+}
+
+variable "spark_service_account" {
+  description = "Name of the ServiceAccount Spark pods run as in every tenant namespace (reads bronze, writes silver and gold of that namespace)."
+  type        = string
+  default     = "anthill-spark"
 }
 
 variable "tags" {

@@ -29,3 +29,13 @@ output "wheel_deployer_application_id" {
   description = "Application ID of the wheel deployer's service principal (the release workflow's DATABRICKS_CLIENT_ID)."
   value       = module.unity_catalog.wheel_deployer_application_id
 }
+
+output "sql_warehouse_id" {
+  description = "SQL warehouse of the BI consumers (Power BI connects to `/sql/1.0/warehouses/<id>`)."
+  value       = module.unity_catalog.sql_warehouse_id
+}
+
+output "share_name" {
+  description = "Delta Sharing share of the gold schema; null when no recipient is named."
+  value       = module.unity_catalog.share_name
+}

@@ -12,14 +12,14 @@ variable "platform" {
   description = "The platform stack's outputs this stack builds on (the root passes the platform state's `platform` output)."
   type = object({
     databricks_workspace_id = string
-    unity_catalog_role_arn  = string
-    lake_layer_uris         = map(string)
+    catalog_storage_root    = string
+    lake_external_locations = map(string)
   })
 }
 
-variable "databricks_metastore_id" {
-  description = "Unity Catalog metastore of the region, assigned to the environment's workspace."
-  type        = string
+variable "human_write_access" {
+  description = "Whether the engineers may write bronze and silver. No default: prod says false (humans read only), dev and staging true."
+  type        = bool
 }
 
 variable "engineers_group" {
@@ -54,4 +54,23 @@ variable "tags" {
   description = "Custom tags the cluster policy forces onto every job cluster (Databricks objects take no AWS tags)."
   type        = map(string)
   default     = {}
+}
+
+variable "sql_warehouse" {
+  description = "Size, most clusters and auto-stop minutes of the BI consumers' serverless SQL warehouse (see modules/databricks-unity-catalog)."
+  type = object({
+    cluster_size     = optional(string, "2X-Small")
+    max_num_clusters = optional(number, 1)
+    auto_stop_mins   = optional(number, 10)
+  })
+  default = {}
+}
+
+variable "share_recipient" {
+  description = "Recipient of a Delta Sharing share of the gold schema; null (the default) shares nothing."
+  type = object({
+    name                               = string
+    data_recipient_global_metastore_id = optional(string)
+  })
+  default = null
 }

@@ -3,12 +3,10 @@ terraform {
 
   # Minimums, as in every module: the environment roots pin exactly.
   required_providers {
-    # Two configurations, passed in by the root: `databricks.account` (accounts console) and
-    # `databricks.workspace` (the environment's workspace URL).
+    # The workspace-level configuration (the environment's workspace URL), passed in by the root.
     databricks = {
-      source                = "databricks/databricks"
-      version               = ">= 1.85.0"
-      configuration_aliases = [databricks.account, databricks.workspace]
+      source  = "databricks/databricks"
+      version = ">= 1.85.0"
     }
   }
 }

@@ -11,6 +11,8 @@ data "aws_availability_zones" "available" {
   }
 }
 
+data "aws_region" "current" {}
+
 locals {
   name = "anthill-${var.environment}"
 }
@@ -44,14 +46,9 @@ module "data_lake" {
   source = "../../modules/data-lake"
 
   name                   = local.name
-  layout                 = "buckets"
+  tenant_namespaces      = var.tenant_namespaces
   force_destroy          = var.force_destroy
   key_administrator_arns = var.admin_role_arns
-  unity_catalog = {
-    role_name         = "${local.name}-unity-catalog"
-    external_id       = var.databricks_account_id
-    aws_principal_arn = var.databricks_unity_catalog_principal_arn
-  }
 
   tags = var.tags
 }
@@ -67,10 +64,10 @@ module "eks" {
   admin_role_arns              = var.admin_role_arns
   log_retention_days           = var.log_retention_days
   node_groups                  = var.node_groups
+  tenant_namespaces            = var.tenant_namespaces
   lake = {
-    kms_key_arn   = module.data_lake.kms_key_arn
-    bronze_bucket = module.data_lake.layer_locations["bronze"].bucket
-    bronze_prefix = module.data_lake.layer_locations["bronze"].prefix
+    bucket_name = module.data_lake.lake_bucket_name
+    kms_key_arn = module.data_lake.kms_key_arn
   }
 
   tags = var.tags
@@ -82,14 +79,49 @@ module "databricks_workspace" {
   providers = {
     aws        = aws
     databricks = databricks.account
+    time       = time
+  }
+
+  name                     = local.name
+  databricks_account_id    = var.databricks_account_id
+  vpc_id                   = module.networking.vpc_id
+  subnet_ids               = module.networking.databricks_subnet_ids
+  access_log_bucket        = module.data_lake.access_log_bucket_name
+  force_destroy            = var.force_destroy
+  metastore_id             = var.databricks_metastore_id
+  admin_service_principals = [var.innovation_service_principal]
+  user_groups              = [var.engineers_group, var.analysts_group]
+  budget = {
+    monthly_usd  = var.databricks_monthly_budget_usd
+    alert_emails = var.budget_alert_emails
+  }
+
+  tags = var.tags
+}
+
+# Unity Catalog's way into the lake, inside the workspace: the platform owns the credential and the
+# locations; the innovation stack builds its catalogs on them.
+module "databricks_lake_access" {
+  source = "../../modules/databricks-lake-access"
+  providers = {
+    aws        = aws
+    databricks = databricks.workspace
+    time       = time
   }
 
   name                  = local.name
-  databricks_account_id = var.databricks_account_id
-  vpc_id                = module.networking.vpc_id
-  subnet_ids            = module.networking.databricks_subnet_ids
-  access_log_bucket     = module.data_lake.access_log_bucket_name
-  force_destroy         = var.force_destroy
+  metastore_id          = module.databricks_workspace.metastore_id
+  workspace_id          = module.databricks_workspace.workspace_id
+  tenant_namespaces     = var.tenant_namespaces
+  unity_catalog_iam_arn = var.databricks_unity_catalog_principal_arn
+  innovation_principal  = var.innovation_service_principal
+  lake = {
+    bucket_name = module.data_lake.lake_bucket_name
+    kms_key_arn = module.data_lake.kms_key_arn
+  }
+  managed_storage = {
+    bucket_name = module.data_lake.catalog_bucket_name
+  }
 
   tags = var.tags
 }

@@ -54,13 +54,52 @@ variable "log_retention_days" {
 }
 
 variable "databricks_account_id" {
-  description = "Databricks account ID (a UUID): the workspace's account and the external ID of the lake's Unity Catalog role."
+  description = "Databricks account ID (a UUID) the workspace belongs to."
+  type        = string
+}
+
+variable "databricks_metastore_id" {
+  description = "Unity Catalog metastore of the region (created once per region by the account admins), assigned to the environment's workspace."
   type        = string
 }
 
 variable "databricks_unity_catalog_principal_arn" {
-  description = "The Unity Catalog master role Databricks documents for the region's partition; the lake role trusts it. Databricks' account, so the root names it."
+  description = "Unity Catalog master role the lake's storage-credential role trusts; null takes the one Databricks documents for the partition (set it only where Databricks documents another)."
   type        = string
+  default     = null
+}
+
+variable "innovation_service_principal" {
+  description = "Application ID of the innovation stack's account service principal: made workspace admin, may create catalogs and shares, use the managed storage and grant files access on the lake."
+  type        = string
+}
+
+variable "engineers_group" {
+  description = "Databricks account group of the data engineers, given access to the workspace (the innovation stack grants them data)."
+  type        = string
+  default     = "anthill-data-engineers"
+}
+
+variable "analysts_group" {
+  description = "Databricks account group of the analysts and BI consumers, given access to the workspace."
+  type        = string
+  default     = "anthill-analysts"
+}
+
+variable "databricks_monthly_budget_usd" {
+  description = "Monthly Databricks budget of the environment's workspace, in list-price USD. No default: every environment says its own."
+  type        = number
+}
+
+variable "budget_alert_emails" {
+  description = "Who is e-mailed when the workspace's monthly Databricks budget is exceeded (at least one)."
+  type        = list(string)
+}
+
+variable "tenant_namespaces" {
+  description = "Kubernetes namespaces of the tenants. Each owns `s3://anthill-<environment>-lake/<namespace>` (its lake URI), an ingest and a Spark IAM role scoped to it, and a read-only Unity Catalog external location over it."
+  type        = list(string)
+  default     = ["market"]
 }
 
 variable "admin_role_arns" {

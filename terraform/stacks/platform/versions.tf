@@ -7,11 +7,16 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 6.28"
     }
-    # The account-level configuration (accounts console, `account_id` set), passed in by the root.
+    # Two configurations, passed in by the root: `databricks.account` (accounts console, `account_id`
+    # set) makes the workspace; `databricks.workspace` (its URL) the Unity Catalog storage inside it.
     databricks = {
       source                = "databricks/databricks"
       version               = ">= 1.85.0"
-      configuration_aliases = [databricks.account]
+      configuration_aliases = [databricks.account, databricks.workspace]
+    }
+    time = {
+      source  = "hashicorp/time"
+      version = ">= 0.13.0"
     }
     helm = {
       source  = "hashicorp/helm"

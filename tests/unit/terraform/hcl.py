@@ -61,6 +61,23 @@ def resources(directory: Path) -> list[tuple[str, str, Block]]:
     return found
 
 
+def data_sources(directory: Path) -> list[tuple[str, str, Block]]:
+    """Every data source of a directory: (type, name, body)."""
+    found = []
+    for path in tf_files(directory):
+        for entry in parse(path).get("data", []):
+            for kind, named in entry.items():
+                for name, body in named.items():
+                    found.append((kind, name, body))
+    return found
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    """``template`` with each ``${name}`` whose name is in ``values`` replaced (``${var.name}`` -> ``anthill-dev``);
+    for checking what a string-built URI or ARN becomes, not a Terraform evaluator."""
+    return re.sub(r"\$\{([\w.\[\]\"]+)\}", lambda match: values.get(match.group(1), match.group(0)), template)
+
+
 def terraform_block(directory: Path) -> Block:
     """The merged ``terraform {}`` settings of a directory."""
     merged: Block = {}

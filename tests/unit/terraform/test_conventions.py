@@ -34,6 +34,7 @@ STACK_MODULES = {
         "eks",
         "data-lake",
         "databricks-workspace",
+        "databricks-lake-access",
         "monitoring",
         "platform-bootstrap",
     },
@@ -375,3 +376,130 @@ def test_outputs_the_bootstrap_docs_hand_on_exist() -> None:
         outputs = _outputs(STACKS_BY_NAME[stack])
         for name in re.findall(r"`([a-z_]+)`", names):
             assert name in outputs, f"{name} is not an output of stacks/{stack}"
+
+
+# The names other layers read (the GitOps contract, the chart's values, the innovation stack): exact.
+PLATFORM_OUTPUTS = {
+    "lake_uri",
+    "lake_bucket_name",
+    "tenant_namespaces",
+    "operator_role_arn",
+    "ingest_role_arn",
+    "spark_role_arn",
+    "databricks_workspace_url",
+    "databricks_workspace_id",
+    "aws_region",
+    "cluster_name",
+    "cluster_endpoint",
+    "cluster_certificate_authority_data",
+    "lake_kms_key_arn",
+    "log_group_names",
+    "alarm_topic_arn",
+}
+INNOVATION_OUTPUTS = {
+    "catalog_name",
+    "wheel_volume_path",
+    "job_cluster_policy_id",
+    "sql_warehouse_id",
+    "job_service_principal_ids",
+    "share_name",
+}
+
+
+@pytest.mark.parametrize(
+    ("stack", "names"), [("platform", PLATFORM_OUTPUTS), ("innovation", INNOVATION_OUTPUTS)]
+)
+def test_stacks_output_what_the_other_layers_read(stack: str, names: set[str]) -> None:
+    missing = names - _outputs(STACKS_BY_NAME[stack])
+    assert not missing, f"stacks/{stack} lacks {missing}"
+
+
+def test_the_lake_is_one_bucket_per_environment_with_a_prefix_per_tenant() -> None:
+    """`s3://anthill-<env>-lake`, and a tenant namespace's lake under `<lake_uri>/<namespace>` (anthill_api.lake)."""
+    buckets = locals_of(MODULES_BY_NAME["data-lake"])["buckets"]
+    assert buckets["lake"]["name"] == "${var.name}-lake"
+    [call] = [b for _, label, b in blocks(STACKS_BY_NAME["platform"], "module") if label == "data_lake"]
+    assert call["name"] == "${local.name}"
+    assert locals_of(STACKS_BY_NAME["platform"])["name"] == "anthill-${var.environment}"
+    [lake_uri] = [b for _, label, b in blocks(MODULES_BY_NAME["data-lake"], "output") if label == "lake_uri"]
+    assert lake_uri["value"] == '${try("s3://${aws_s3_bucket.this["lake"].id}", null)}'
+    assert _variables(STACKS_BY_NAME["platform"])["tenant_namespaces"]["default"] == ["market"]
+
+
+IRSA = {
+    # role -> (trust policy, namespaces it is for, ServiceAccount name variable, its default)
+    "operator": ("operator_assume", None, "operator_service_account", None),
+    "ingest": ("ingest_assume", "${local.namespaces}", "ingest_service_account", "anthill-ingest"),
+    "spark": ("spark_assume", "${local.namespaces}", "spark_service_account", "anthill-spark"),
+}
+
+
+@pytest.mark.parametrize("role", sorted(IRSA))
+def test_every_irsa_role_trusts_exactly_its_service_account(role: str) -> None:
+    """The web-identity `sub` of each role is `system:serviceaccount:<namespace>:<name>`, one per role and
+    tenant namespace (the operator's in its own namespace), with the STS audience."""
+    eks = MODULES_BY_NAME["eks"]
+    document, for_each, account, default = IRSA[role]
+    [trust] = [
+        b[document]
+        for _, kind, b in blocks(eks, "data")
+        if kind == "aws_iam_policy_document" and document in b
+    ]
+    [body] = [b for k, n, b in resources(eks) if (k, n) == ("aws_iam_role", role)]
+    assert body["assume_role_policy"].startswith(f"${{data.aws_iam_policy_document.{document}")
+    assert trust.get("for_each") == for_each
+    assert body.get("for_each") == for_each
+    [statement] = trust["statement"]
+    assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    conditions = {c["variable"].rsplit(":", 1)[1]: c for c in statement["condition"]}
+    assert conditions["aud"]["values"] == ["sts.amazonaws.com"]
+    assert conditions["sub"]["test"] == "StringEquals"
+    variables = _variables(eks)
+    if for_each is None:
+        assert conditions["sub"]["values"] == [
+            f"system:serviceaccount:${{var.{account}.namespace}}:${{var.{account}.name}}"
+        ]
+    else:
+        assert conditions["sub"]["values"] == [f"system:serviceaccount:${{each.value}}:${{var.{account}}}"]
+        assert locals_of(eks)["namespaces"] == "${toset(var.tenant_namespaces)}"
+        assert variables[account]["default"] == default
+    [call] = [b for _, label, b in blocks(STACKS_BY_NAME["platform"], "module") if label == "eks"]
+    assert call["tenant_namespaces"] == "${var.tenant_namespaces}"
+
+
+@pytest.mark.parametrize(
+    ("document", "prefixes"),
+    [
+        ("ingest", {"bronze", "_state", "_manifests", "_quarantine"}),
+        ("spark", {"bronze", "silver", "gold"}),
+    ],
+)
+def test_tenant_roles_reach_only_their_namespaces_prefixes(document: str, prefixes: set[str]) -> None:
+    eks = MODULES_BY_NAME["eks"]
+    [policy] = [
+        b[document]
+        for _, kind, b in blocks(eks, "data")
+        if kind == "aws_iam_policy_document" and document in b
+    ]
+    values = locals_of(eks)
+    for statement in policy["statement"]:
+        resources_ = str(statement["resources"])
+        if "kms" in " ".join(statement["actions"]):
+            assert resources_ == "['${var.lake.kms_key_arn}']"
+            continue
+        if statement["actions"] == ["s3:ListBucket"]:
+            assert resources_ == "['${local.bucket}']"
+            assert "${each.value}/${" in str(statement["condition"])
+            continue
+        assert "${local.bucket}/${each.value}/${" in resources_, resources_
+    listed = {name for key, names in values.items() if key.startswith(document) for name in names}
+    assert listed == prefixes
+    writes = [statement for statement in policy["statement"] if "s3:PutObject" in statement["actions"]]
+    written = {
+        name
+        for statement in writes
+        for key in re.findall(r"local\.(\w+)", str(statement["resources"]))
+        if key != "bucket"
+        for name in values[key]
+    }
+    assert written == (prefixes if document == "ingest" else {"silver", "gold"}), "Spark never writes bronze"

@@ -26,15 +26,14 @@ locals {
 module "innovation" {
   source = "../../../stacks/innovation"
   providers = {
-    databricks.account   = databricks.account
-    databricks.workspace = databricks.workspace
+    databricks = databricks
   }
 
-  environment             = local.environment
-  platform                = data.terraform_remote_state.platform.outputs.platform
-  databricks_metastore_id = var.databricks_metastore_id
-  job_node_types          = ["m6i.xlarge"]
-  job_max_workers         = 4
+  environment        = local.environment
+  platform           = data.terraform_remote_state.platform.outputs.platform
+  human_write_access = true
+  job_node_types     = ["m6i.xlarge"]
+  job_max_workers    = 4
 
   tags = local.tags
 }

@@ -1,10 +1,1 @@
-# What CI passes as TF_VAR_*: account-specific values stay out of the repository.
-variable "databricks_account_id" {
-  description = "Databricks account ID (a UUID)."
-  type        = string
-}
-
-variable "databricks_metastore_id" {
-  description = "Unity Catalog metastore of the region."
-  type        = string
-}
+# Nothing comes from CI as TF_VAR_*: the platform state holds everything this stack needs.

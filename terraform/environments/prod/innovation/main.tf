@@ -26,15 +26,14 @@ locals {
 module "innovation" {
   source = "../../../stacks/innovation"
   providers = {
-    databricks.account   = databricks.account
-    databricks.workspace = databricks.workspace
+    databricks = databricks
   }
 
-  environment             = local.environment
-  platform                = data.terraform_remote_state.platform.outputs.platform
-  databricks_metastore_id = var.databricks_metastore_id
-  job_node_types          = ["m6i.xlarge", "m6i.2xlarge", "r6i.2xlarge"]
-  job_max_workers         = 16
+  environment        = local.environment
+  platform           = data.terraform_remote_state.platform.outputs.platform
+  human_write_access = false # humans read prod; only the jobs write it
+  job_node_types     = ["m6i.xlarge", "m6i.2xlarge", "r6i.2xlarge"]
+  job_max_workers    = 16
 
   tags = local.tags
 }

@@ -16,9 +16,11 @@ locals {
 module "platform" {
   source = "../../../stacks/platform"
   providers = {
-    aws                = aws
-    databricks.account = databricks.account
-    helm               = helm
+    aws                  = aws
+    databricks.account   = databricks.account
+    databricks.workspace = databricks.workspace
+    helm                 = helm
+    time                 = time
   }
 
   environment           = local.environment
@@ -30,9 +32,12 @@ module "platform" {
     system = { instance_types = ["m6i.xlarge"], min_size = 3, max_size = 9, desired_size = 3 }
   }
 
-  admin_role_arns                        = var.admin_role_arns
-  databricks_account_id                  = var.databricks_account_id
-  databricks_unity_catalog_principal_arn = "arn:aws:iam::414351767826:role/unity-catalog-prod-UCMasterRole-14S5ZJVKOTYTL"
+  admin_role_arns               = var.admin_role_arns
+  databricks_account_id         = var.databricks_account_id
+  databricks_metastore_id       = var.databricks_metastore_id
+  innovation_service_principal  = var.innovation_service_principal
+  databricks_monthly_budget_usd = 4000
+  budget_alert_emails           = var.budget_alert_emails
 
   tags = local.tags
 }

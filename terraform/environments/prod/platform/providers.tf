@@ -14,6 +14,13 @@ provider "databricks" {
   account_id = var.databricks_account_id
 }
 
+# The environment's workspace, once the account-level provider made it; same service principal (the
+# workspace's creator, so its admin).
+provider "databricks" {
+  alias = "workspace"
+  host  = module.platform.databricks_workspace_url
+}
+
 # The cluster's API is private: run from inside the VPC or list the runner's CIDRs (docs/terraform.md).
 provider "helm" {
   kubernetes = {

@@ -2,7 +2,7 @@ terraform {
   required_version = ">= 1.10.0"
 
   # Exact pins, the same in every root (a test checks): `.terraform.lock.hcl` records their hashes.
-  # The lock file also pins what the EKS registry module brings in (tls, time).
+  # The lock file also pins what the EKS registry module brings in (tls).
   required_providers {
     aws = {
       source  = "hashicorp/aws"
@@ -15,6 +15,10 @@ terraform {
     helm = {
       source  = "hashicorp/helm"
       version = "= 3.1.0"
+    }
+    time = {
+      source  = "hashicorp/time"
+      version = "= 0.13.1"
     }
   }
 

@@ -14,6 +14,21 @@ variable "databricks_account_id" {
   type        = string
 }
 
+variable "databricks_metastore_id" {
+  description = "Unity Catalog metastore of the region, assigned to the environment's workspace."
+  type        = string
+}
+
+variable "innovation_service_principal" {
+  description = "Application ID of the innovation stack's account service principal (its DATABRICKS_CLIENT_ID)."
+  type        = string
+}
+
+variable "budget_alert_emails" {
+  description = "Who is e-mailed when the environment's monthly Databricks budget is exceeded."
+  type        = list(string)
+}
+
 variable "admin_role_arns" {
   description = "IAM roles of the platform team and the CI apply role: EKS cluster admins and lake key administrators."
   type        = list(string)

@@ -1,0 +1,19 @@
+terraform {
+  required_version = ">= 1.10.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 6.28"
+    }
+    # The workspace-level configuration (the environment's workspace URL), passed in by the stack.
+    databricks = {
+      source  = "databricks/databricks"
+      version = ">= 1.85.0"
+    }
+    time = {
+      source  = "hashicorp/time"
+      version = ">= 0.13.0"
+    }
+  }
+}
