@@ -95,13 +95,32 @@ def _lake_uri(outputs: Outputs) -> str:
     return uri
 
 
+def _roles(outputs: Outputs, name: str) -> dict[str, str]:
+    """A per-namespace role output (``{namespace: arn}``), covering every tenant namespace."""
+    roles = outputs.get("platform", name)
+    namespaces = _namespaces(outputs)
+    if not isinstance(roles, dict) or not all(isinstance(v, str) and v for v in roles.values()):
+        raise GitopsValuesError(f"{outputs.environment}: {name} must map each tenant namespace to a role ARN")
+    if missing := sorted(set(namespaces) - set(roles)):
+        raise GitopsValuesError(f"{outputs.environment}: {name} has no role for tenant namespaces {missing}")
+    return {namespace: roles[namespace] for namespace in namespaces}
+
+
+def _namespaces(outputs: Outputs) -> list[str]:
+    namespaces = outputs.get("platform", "tenant_namespaces")
+    if not isinstance(namespaces, list) or not all(isinstance(n, str) for n in namespaces):
+        raise GitopsValuesError(f"{outputs.environment}: tenant_namespaces must be a list of names")
+    return namespaces
+
+
 def chart_values(outputs: Outputs) -> dict[str, Any]:
     """Values of ``charts/anthill`` that only Terraform knows, in the chart's own shape."""
     volume = outputs.text("innovation", "wheel_volume_path").rstrip("/")
     return {
         "serviceAccount": {"roleArn": outputs.text("platform", "operator_role_arn")},
-        "ingest": {"serviceAccount": {"roleArn": outputs.text("platform", "ingest_role_arn")}},
-        "spark": {"serviceAccount": {"roleArn": outputs.text("platform", "spark_role_arn")}},
+        # One role per tenant namespace: IRSA cannot hold a shared role to one namespace's prefix.
+        "ingest": {"serviceAccount": {"roleArns": _roles(outputs, "ingest_role_arn")}},
+        "spark": {"serviceAccount": {"roleArns": _roles(outputs, "spark_role_arn")}},
         "lake": {
             "region": outputs.text("platform", "aws_region"),
             # Each namespace's lake is <lake>/<namespace>: the keys the ingest and Spark roles may write.
@@ -121,9 +140,7 @@ def chart_values(outputs: Outputs) -> dict[str, Any]:
 
 def market_values(outputs: Outputs) -> dict[str, Any]:
     """Values of ``gitops/market`` that only Terraform knows, under ``terraform:``."""
-    namespaces = outputs.get("platform", "tenant_namespaces")
-    if not isinstance(namespaces, list) or not all(isinstance(n, str) for n in namespaces):
-        raise GitopsValuesError(f"{outputs.environment}: tenant_namespaces must be a list of names")
+    namespaces = _namespaces(outputs)
     url = outputs.text("platform", "databricks_workspace_url").rstrip("/")
     _hostname(url, outputs.environment)
     return {

@@ -73,8 +73,8 @@ def sample_outputs(env: str) -> gitops.Outputs:
     account = "000000000000"
     platform = {
         "operator_role_arn": f"arn:aws:iam::{account}:role/tf-{env}-operator",
-        "ingest_role_arn": f"arn:aws:iam::{account}:role/tf-{env}-ingest",
-        "spark_role_arn": f"arn:aws:iam::{account}:role/tf-{env}-spark",
+        "ingest_role_arn": {"market": f"arn:aws:iam::{account}:role/tf-{env}-ingest-market"},
+        "spark_role_arn": {"market": f"arn:aws:iam::{account}:role/tf-{env}-spark-market"},
         "aws_region": "tf-region-1",
         "lake_uri": f"s3://tf-{env}-lake",
         "tenant_namespaces": ["market"],

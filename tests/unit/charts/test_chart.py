@@ -214,7 +214,7 @@ def test_ingest_service_account_in_each_feed_namespace_carries_the_ingest_role(
     objects = helm.render(ENV_VALUES[env], generated_chart_values(env, tmp_path))
     account = one(objects, "ServiceAccount", "anthill-ingest")
     assert account["metadata"]["namespace"] == "market"
-    role = sample_outputs(env).platform["ingest_role_arn"]
+    role = sample_outputs(env).platform["ingest_role_arn"]["market"]
     assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
     assert account["automountServiceAccountToken"] is False
     bound = [

@@ -73,9 +73,15 @@ def test_a_missing_output_names_the_stack_and_the_root_to_apply(tmp_path: Path) 
         ("lake_uri", "https://bucket", "not an s3:// URI"),
         ("databricks_workspace_url", "http://ws.cloud.databricks.com", "not an https:// URL"),
         ("tenant_namespaces", "market", "must be a list"),
+        (
+            "ingest_role_arn",
+            {"other": "arn:aws:iam::000000000000:role/x"},
+            "no role for tenant namespaces ['market']",
+        ),
+        ("spark_role_arn", "arn:aws:iam::000000000000:role/x", "must map each tenant namespace"),
     ],
 )
-def test_malformed_outputs_are_refused(tmp_path: Path, field: str, value: str, message: str) -> None:
+def test_malformed_outputs_are_refused(tmp_path: Path, field: str, value: object, message: str) -> None:
     outputs = sample_outputs("dev")
     platform, innovation = write_outputs(tmp_path, outputs)
     data = json.loads(platform.read_text())

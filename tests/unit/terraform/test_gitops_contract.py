@@ -122,7 +122,7 @@ def strings(node: Any) -> list[str]:
 def test_the_cluster_uses_only_what_terraform_makes(deployed: Deployed) -> None:
     """Every URI, ARN and Databricks host in the rendered objects is one of (or under) Terraform's values."""
     outputs = deployed.outputs
-    made = [str(v) for stack in ("platform", "innovation") for v in getattr(outputs, stack).values()]
+    made = [s for stack in ("platform", "innovation") for s in strings(dict(getattr(outputs, stack)))]
     made += [f"https://{h}" for h in gitops.chart_values(outputs)["databricks"]["allowedHosts"]]
     for obj in deployed.chart + deployed.market:
         for text in strings(obj):
@@ -176,28 +176,54 @@ def test_the_operator_runs_with_terraforms_role_volume_policy_and_lake(deployed:
         for o in deployed.kind("ServiceAccount")
     }
     assert outputs.platform["operator_role_arn"] in accounts.values()
-    assert accounts.get("anthill-ingest") == outputs.platform["ingest_role_arn"]
-    assert accounts.get("anthill-spark") == outputs.platform["spark_role_arn"]
+    assert accounts.get("anthill-ingest") == outputs.platform["ingest_role_arn"]["market"]
+    assert accounts.get("anthill-spark") == outputs.platform["spark_role_arn"]["market"]
 
 
-def irsa_subjects() -> set[str]:
-    """``system:serviceaccount:<namespace>:<name>`` subjects the eks module's roles trust (namespace templated)."""
+def trusted_accounts() -> dict[str, str]:
+    """The ServiceAccounts the eks module's IRSA roles trust, by role kind, as the platform stack calls it:
+    the module's defaults unless the stack's ``module "eks"`` block sets them."""
+    defaults = {label: body.get("default") for _, label, body in blocks(MODULES / "eks", "variable")}
+    [(_, _, call)] = [b for b in blocks(STACKS / "platform", "module") if b[1] == "eks"]
+    names = {key: call.get(key, defaults[key]) for key in
+             ("operator_service_account", "ingest_service_account", "spark_service_account")}  # fmt: skip
     text = "\n".join(p.read_text() for p in sorted((MODULES / "eks").glob("*.tf")))
-    return set(re.findall(r"system:serviceaccount:([^\"\s]+)", text))
+    for key in ("ingest_service_account", "spark_service_account"):
+        assert f"system:serviceaccount:${{each.value}}:${{var.{key}}}" in text, key
+    assert (
+        "system:serviceaccount:${var.operator_service_account.namespace}:${var.operator_service_account.name}"
+        in text
+    )
+    operator = names["operator_service_account"]
+    return {
+        "operator": f"{operator['namespace']}/{operator['name']}",
+        "ingest": str(names["ingest_service_account"]),
+        "spark": str(names["spark_service_account"]),
+    }
 
 
 def test_pods_run_as_the_service_accounts_terraforms_roles_trust(deployed: Deployed) -> None:
-    subjects = irsa_subjects()
-    names = {s.rpartition(":")[2] for s in subjects}
+    """Each ingest and Spark role trusts ``<tenant namespace>:<name>``; the operator's one namespace/name."""
+    trusted = trusted_accounts()
+    namespaces = deployed.outputs.platform["tenant_namespaces"]
     for feed in deployed.kind("MarketFeed"):
-        assert feed["spec"]["serviceAccountName"] in names, subjects
+        assert feed["metadata"]["namespace"] in namespaces
+        assert feed["spec"]["serviceAccountName"] == trusted["ingest"]
     for pipeline in deployed.kind("MedallionPipeline"):
         if kubernetes := pipeline["spec"]["runtime"].get("kubernetes"):
-            assert kubernetes["serviceAccountName"] in names, subjects
-    stack_namespaces = next(body for _, label, body in blocks(STACKS / "platform", "variable")
-                            if label == "tenant_namespaces")  # fmt: skip
-    for obj in deployed.kind("MarketFeed"):
-        assert obj["metadata"]["namespace"] in stack_namespaces["default"]
+            assert kubernetes["serviceAccountName"] == trusted["spark"]
+    [deployment] = deployed.kind("Deployment")
+    account = deployment["spec"]["template"]["spec"]["serviceAccountName"]
+    assert f"{deployment['metadata']['namespace']}/{account}" == trusted["operator"]
+    created = {
+        (o["metadata"].get("namespace"), o["metadata"]["name"]) for o in deployed.kind("ServiceAccount")
+    }
+    for namespace in namespaces:
+        assert (namespace, trusted["ingest"]) in created
+        assert (namespace, trusted["spark"]) in created
+    stack_default = next(body for _, label, body in blocks(STACKS / "platform", "variable")
+                         if label == "tenant_namespaces")["default"]  # fmt: skip
+    assert set(namespaces) <= set(stack_default)
 
 
 @pytest.mark.parametrize("env", ENVS)
