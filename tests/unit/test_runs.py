@@ -221,3 +221,19 @@ def test_feed_gauges_follow_its_status_and_go_with_it() -> None:
 )
 def test_timestamp(value: str | None, expected: float | None) -> None:
     assert timestamp(value) == expected
+
+
+def test_a_suspended_feed_has_no_landing_gauges() -> None:
+    """It lands nothing on purpose: a stale-feed alert must not fire for it."""
+    labels = {"object_namespace": "market", "object_name": "paused"}
+    record_feed_landing("market", "paused", "2026-11-28T03:02:00Z", "2026-11-27")
+    record_feed_landing("market", "paused", "2026-11-28T03:02:00Z", "2026-11-27", suspended=True)
+    assert REGISTRY.get_sample_value("anthill_feed_last_success_timestamp_seconds", labels) is None
+    assert REGISTRY.get_sample_value("anthill_feed_watermark_timestamp_seconds", labels) is None
+
+
+def test_a_tracked_object_has_a_failed_run_series_at_zero_before_its_first_failure() -> None:
+    """`increase()` cannot see a series whose first sample is already 1: the first failure must count."""
+    RunReporter().track(PIPELINE_KIND, "market", "fresh")
+    labels = {"kind": PIPELINE_KIND, "object_namespace": "market", "object_name": "fresh"}
+    assert REGISTRY.get_sample_value("anthill_run_failures_total", labels) == 0.0

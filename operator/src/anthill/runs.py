@@ -41,9 +41,11 @@ MESSAGE_MAX = 512  # characters of the run's own message carried by the line
 
 log = logging.getLogger(LOGGER)
 
-# One series per object that ever failed a run, never per run: bounded by the objects in the cluster, like the
-# gauges below, and an alert must say which feed or pipeline failed. ``object_*`` rather than ``namespace``:
-# a scrape attaches the target's own ``namespace`` label, which would rename this one.
+# One series per object, never per run: bounded by the objects in the cluster, like the gauges below, and an
+# alert must say which feed or pipeline failed. Each series starts at 0 when its object is first reconciled:
+# `increase()` cannot see a series whose first sample is already 1, so the first failure would not alert.
+# ``object_*`` rather than ``namespace``: a scrape attaches the target's own ``namespace`` label, which would
+# rename this one.
 RUN_FAILURES = Counter(
     "anthill_run_failures_total",
     "Runs of a MarketFeed or MedallionPipeline that ended failed, by kind and object.",
@@ -91,6 +93,10 @@ class RunReporter:
     _reported: dict[str, str] = field(default_factory=dict)  # uid -> the failed run last reported
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def track(self, kind: str, namespace: str, name: str) -> None:
+        """Start the object's failed-run series at 0 (see ``RUN_FAILURES``)."""
+        RUN_FAILURES.labels(kind, namespace, name)
+
     def report(self, failed: FailedRun | None, previous: str | None) -> bool:
         """Log ``failed`` and count it, unless its identity is ``previous`` (the failed run the status showed
         before this reconcile) or it was reported already. True when it was reported now."""
@@ -119,11 +125,16 @@ class RunReporter:
             FEED_WATERMARK.remove(namespace, name)
 
 
-def record_feed_landing(namespace: str, name: str, last_success: str | None, watermark: str | None) -> None:
-    """Set the feed's gauges from its status (RFC 3339 time; a watermark is a date or a time)."""
+def record_feed_landing(
+    namespace: str, name: str, last_success: str | None, watermark: str | None, suspended: bool = False
+) -> None:
+    """Set the feed's gauges from its status (RFC 3339 time; a watermark is a date or a time). A suspended
+    feed has none: it lands nothing on purpose, and a stale-feed alert must not say otherwise."""
     for gauge, value in ((FEED_LAST_SUCCESS, last_success), (FEED_WATERMARK, watermark)):
         seconds = timestamp(value)
-        if seconds is not None:
+        if suspended:
+            gauge.remove(namespace, name)
+        elif seconds is not None:
             gauge.labels(namespace, name).set(seconds)
 
 

@@ -240,10 +240,10 @@ class Reconciler:
         ]
         writes += self._write_status(body, status, updates)
         # After the write: a run is reported once its status is stored, so a failed write reports it next time.
+        self.runs.track(FEED_KIND, feed.namespace, feed.name)
         self.runs.report(failed_run(feed, status.get("lastRun"), jobs), failed_job(previous))
-        record_feed_landing(
-            feed.namespace, feed.name, status.get("lastSuccessfulTime"), status.get("watermark")
-        )
+        landed = (status.get("lastSuccessfulTime"), status.get("watermark"))
+        record_feed_landing(feed.namespace, feed.name, *landed, suspended=spec.suspend)
         return Result(cond.AVAILABLE, writes)
 
     def _apply_children(

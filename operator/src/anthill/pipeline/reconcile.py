@@ -359,6 +359,7 @@ class PipelineReconciler:
         ]
         status = {"observedGeneration": pipeline.generation, "atProvider": at_provider}
         result.writes += self._status(body, status, updates)
+        self.runs.track(PIPELINE_KIND, pipeline.namespace, pipeline.name)
         shown = at_provider.get("lastRun") or {}
         self.runs.report(failed_run(pipeline, shown, str(shown.get("runId", ""))), failed_key(previous))
         return result
@@ -608,6 +609,7 @@ class PipelineReconciler:
         ]
         status = {"observedGeneration": pipeline.generation, "atProvider": at_provider}
         result.writes += self._status(body, status, updates)
+        self.runs.track(PIPELINE_KIND, pipeline.namespace, pipeline.name)
         latest = latest_job(jobs)
         if latest is not None and last_run is not None:
             failed = failed_run(pipeline, last_run, latest["metadata"]["name"])
