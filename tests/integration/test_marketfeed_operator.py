@@ -9,6 +9,7 @@ from typing import Any, cast
 import pytest
 import yaml
 
+from anthill.runs import EVENT_FIELD, OBJECT_FIELD, RUN_FAILED
 from anthill_devkit.controlplane import wait_for
 from tests.integration.conftest import OperatorProcess
 from tests.integration.kubectl import Kubectl, condition, get
@@ -214,7 +215,25 @@ def _finish_pod(kubectl: Kubectl, ns: str, job: str, exit_code: int, message: st
     )
 
 
-def test_runs_are_reflected_in_status(kubectl: Kubectl, feed_namespace: str) -> None:
+def run_failed_lines(operator: OperatorProcess, namespace: str, name: str) -> list[dict[str, Any]]:
+    """The operator's RunFailed log lines about MarketFeed ``namespace/name`` (its log is JSON lines)."""
+    found = []
+    for line in operator.log.read_text(errors="replace").splitlines():
+        if not line.startswith("{"):
+            continue
+        record = json.loads(line)
+        ref = record.get(OBJECT_FIELD) or {}
+        if record.get(EVENT_FIELD) == RUN_FAILED and (ref.get("namespace"), ref.get("name")) == (
+            namespace,
+            name,
+        ):
+            found.append(record)
+    return found
+
+
+def test_runs_are_reflected_in_status(
+    kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
+) -> None:
     ns = feed_namespace
     with_secret(kubectl, ns)
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest("runs"))
@@ -245,6 +264,25 @@ def test_runs_are_reflected_in_status(kubectl: Kubectl, feed_namespace: str) -> 
     assert (get(kubectl, ns, "mf/runs") or {})["status"][
         "watermark"
     ] == "2026-11-27"  # a failure keeps the mark
+
+    # One RunFailed line for the failed run, and not again on later passes (the Job's events, drift timers).
+    wait_for(lambda: bool(run_failed_lines(operator, ns, "runs")), TIMEOUT, "the RunFailed log line")
+    events = operator.metric("anthill_reconcile_total", kind="MarketFeed", trigger="child-event")
+    timers = operator.metric("anthill_reconcile_total", kind="MarketFeed", trigger="timer")
+    kubectl.ok("annotate", "job/runs-bad", "-n", ns, "touched=1")
+    wait_for(lambda: operator.metric("anthill_reconcile_total", kind="MarketFeed", trigger="child-event") > events,
+             TIMEOUT, "a reconcile from the Job's event")  # fmt: skip
+    wait_for(lambda: operator.metric("anthill_reconcile_total", kind="MarketFeed", trigger="timer") >= timers + 6,
+             TIMEOUT, "drift passes")  # fmt: skip
+    (line,) = run_failed_lines(operator, ns, "runs")
+    assert (line["run"], line["reason"], line["severity"]) == ("runs-bad", "BackoffLimitExceeded", "warn")
+    assert line["object"]["kind"] == "MarketFeed"
+    assert "401 Unauthorized" in line["message"]
+    assert "sk-not-a-real-key" not in json.dumps(line)
+    assert operator.metric("anthill_run_failures_total", kind="MarketFeed", object_namespace=ns,
+                           object_name="runs") == 1  # fmt: skip
+    assert operator.metric("anthill_feed_watermark_timestamp_seconds", object_namespace=ns,
+                           object_name="runs") == 1795737600  # 2026-11-27, midnight UTC  # fmt: skip
 
 
 def test_paused_feed_is_left_alone_and_can_be_deleted(

@@ -115,6 +115,13 @@ def _tflint_ldflags(version: str) -> list[str]:
     return []  # tflint's version is a constant in its source
 
 
+def _promtool_ldflags(version: str) -> list[str]:
+    """Prometheus tags its Go module v0.3NN.P for release 3.NN.P; ``promtool --version`` reports the release."""
+    match = re.fullmatch(r"v0\.3(\d{2})\.(\d+)", version)
+    release = f"3.{int(match.group(1))}.{match.group(2)}" if match else version.removeprefix("v")
+    return [f"-X github.com/prometheus/common/version.Version={release}"]
+
+
 TOOLS: Mapping[str, GoTool | PythonTool] = {
     tool.name: tool
     for tool in (
@@ -207,13 +214,21 @@ TOOLS: Mapping[str, GoTool | PythonTool] = {
             _tflint_ldflags,
             "lints terraform/ with the bundled Terraform ruleset",
         ),
+        GoTool(
+            "promtool",
+            "promtool",
+            "github.com/prometheus/prometheus/cmd/promtool",
+            "github.com/prometheus/prometheus",
+            _promtool_ldflags,
+            "checks and unit-tests the chart's PrometheusRule",
+        ),
         PythonTool("checkov", "checkov", "checkov", "static security checks of terraform/"),
     )
 }
 
 CONTROL_PLANE_TOOLS = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
 NODE_TOOLS = ("kubelet", "kube-scheduler")
-DEFAULT_TOOLS = (*CONTROL_PLANE_TOOLS, *NODE_TOOLS, "helm", "actionlint")
+DEFAULT_TOOLS = (*CONTROL_PLANE_TOOLS, *NODE_TOOLS, "helm", "actionlint", "promtool")
 
 
 def repo_root(start: Path | None = None) -> Path:

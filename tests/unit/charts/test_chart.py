@@ -239,6 +239,33 @@ def test_ingest_service_account_is_off_by_default_and_needs_feed_namespaces(helm
     assert "needs the feeds' namespaces" in result.stderr
 
 
+def test_spark_service_account_in_each_pipeline_namespace_carries_its_role(helm: Helm) -> None:
+    """The ServiceAccount Kubernetes-runtime pipelines name in spec.runtime.kubernetes.serviceAccountName: in each
+    watched namespace, with the IRSA role, and no token or permissions."""
+    role = "arn:aws:iam::123456789012:role/anthill-dev-spark"
+    objects = helm.render(sets=("spark.serviceAccount.create=true", f"spark.serviceAccount.roleArn={role}",
+                                "watchNamespaces={a}", "secretNamespaces={b,a}"))  # fmt: skip
+    accounts = find(objects, "ServiceAccount", "anthill-spark")
+    assert sorted(a["metadata"]["namespace"] for a in accounts) == ["a", "b"]
+    for account in accounts:
+        assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
+        assert account["automountServiceAccountToken"] is False
+    bound = [
+        s for b in find(objects, "RoleBinding") + find(objects, "ClusterRoleBinding") for s in b["subjects"]
+    ]
+    assert all(subject["name"] != "anthill-spark" for subject in bound)
+
+
+def test_spark_service_account_is_off_by_default_and_needs_pipeline_namespaces(helm: Helm) -> None:
+    assert find(helm.render(), "ServiceAccount", "anthill-spark") == []
+    unannotated = one(helm.render(sets=("spark.serviceAccount.create=true", "watchNamespaces={a}")),
+                      "ServiceAccount", "anthill-spark")  # fmt: skip
+    assert "annotations" not in unannotated["metadata"]
+    result = helm("template", "anthill", str(CHART), "--set", "spark.serviceAccount.create=true")
+    assert result.returncode != 0
+    assert "needs the pipelines' namespaces" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("values", "replicas", "standalone"),
     [
@@ -333,6 +360,7 @@ def test_image_digest_wins_over_the_tag(helm: Helm) -> None:
         pytest.param(("watchNamespaces={Market}",), "watchNamespaces", id="not a namespace name"),
         pytest.param(("serviceAccount.roleArn=my-role",), "roleArn", id="not an IAM role ARN"),
         pytest.param(("ingest.serviceAccount.name=Ingest",), "name", id="not a ServiceAccount name"),
+        pytest.param(("spark.serviceAccount.roleArn=my-role",), "roleArn", id="spark: not an IAM role ARN"),
         pytest.param(("image.digest=latest",), "digest", id="not a digest"),
         pytest.param(
             ("networkPolicy.extra=true",), "additional properties 'extra'", id="closed nested objects"

@@ -198,6 +198,18 @@ def test_helm_assumes_the_kubernetes_its_client_go_speaks(tmp_path: Path) -> Non
     assert toolchain.cached_path("helm").parent.name == f"{toolchain.version('helm')}+kube{major}.{minor}"
 
 
+@pytest.mark.parametrize(
+    ("module", "release"),
+    [
+        pytest.param("v0.316.0", "3.16.0", id="Prometheus 3 tags its module v0.3NN.P"),
+        pytest.param("v0.309.12", "3.9.12", id="a one-digit minor"),
+    ],
+)
+def test_promtool_reports_the_prometheus_release(module: str, release: str) -> None:
+    assert TOOLS["promtool"].ldflags(module) == [f"-X github.com/prometheus/common/version.Version={release}"]
+    assert Toolchain(root=REPO, cache=Path("/c")).version("promtool") == "v0.316.0"
+
+
 def test_build_without_go_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no `go` here
     toolchain = Toolchain(root=REPO, cache=tmp_path / "cache")

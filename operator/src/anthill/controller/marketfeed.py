@@ -81,6 +81,13 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
     def report_paused(body: kopf.Body, **_: Any) -> None:
         reconciler.mark_paused(dict(body))
 
+    @kopf.on.event(GROUP, VERSION, "marketfeeds", id="forget", registry=registry)
+    def feed_event(type: str, body: kopf.Body, **_: Any) -> None:
+        """A deleted feed's metric series go with it (the feed has no finalizer, so no on.delete)."""
+        if type == "DELETED":
+            meta = body.get("metadata") or {}
+            reconciler.forget(meta.get("namespace", ""), meta.get("name", ""), meta.get("uid", ""))
+
     @kopf.on.event(
         "batch", "v1", "cronjobs", id="cronjob-event", labels={FEED_LABEL: kopf.PRESENT}, registry=registry
     )

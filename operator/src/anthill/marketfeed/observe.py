@@ -50,6 +50,11 @@ def termination_summary(pods: list[dict[str, Any]]) -> dict[str, Any]:
     return {}
 
 
+def failure_reason(job: dict[str, Any]) -> str:
+    """Why the Job failed, as its Failed condition says (``BackoffLimitExceeded``, ``DeadlineExceeded``)."""
+    return str((_true_condition(job, "Failed") or {}).get("reason") or "Failed")
+
+
 def build_last_run(job: dict[str, Any], pods: list[dict[str, Any]]) -> dict[str, Any]:
     """status.lastRun for ``job``."""
     status = job.get("status", {})

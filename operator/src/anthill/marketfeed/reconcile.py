@@ -36,6 +36,7 @@ from anthill.marketfeed.desired import (
     owner_reference,
 )
 from anthill.marketfeed.observe import rfc3339
+from anthill.runs import FEED_KIND, FailedRun, RunReporter, record_feed_landing
 from anthill.settings import OperatorSettings
 from anthill.status import write_status
 from anthill_api.errors import describe_validation_error
@@ -112,6 +113,23 @@ def build_run_status(
     return status
 
 
+def failed_run(feed: Feed, run: dict[str, Any] | None, jobs: list[dict[str, Any]]) -> FailedRun | None:
+    """The run ``status.lastRun`` shows, when it failed (its Job's reason: the Job may be gone, pruned)."""
+    if not run or run.get("result") != "Failed":
+        return None
+    job = next((j for j in jobs if j["metadata"]["name"] == run["job"]), None)
+    reason = observe.failure_reason(job) if job is not None else "Failed"
+    return FailedRun(
+        FEED_KIND, feed.namespace, feed.name, feed.uid, run["job"], reason, run.get("message", "")
+    )
+
+
+def failed_job(status: dict[str, Any]) -> str | None:
+    """The Job a status's lastRun shows failed, if it does."""
+    run = status.get("lastRun") or {}
+    return run.get("job") if run.get("result") == "Failed" else None
+
+
 @dataclass
 class Reconciler:
     """Reconciles MarketFeeds; one instance per operator process."""
@@ -119,6 +137,7 @@ class Reconciler:
     store: Store
     settings: OperatorSettings
     clock: Callable[[], datetime.datetime] = field(default=lambda: datetime.datetime.now(datetime.UTC))
+    runs: RunReporter = field(default_factory=RunReporter)
     _locks: defaultdict[tuple[str, str], threading.Lock] = field(
         default_factory=lambda: defaultdict(threading.Lock)
     )
@@ -141,6 +160,10 @@ class Reconciler:
         if body is None or is_paused(body["metadata"]) or body["metadata"].get("deletionTimestamp"):
             return None
         return self.reconcile(body)
+
+    def forget(self, namespace: str, name: str, uid: str) -> None:
+        """The feed is gone: its run memo and metric series go too."""
+        self.runs.forget(FEED_KIND, namespace, name, uid)
 
     def mark_paused(self, body: dict[str, Any]) -> Result:
         generation = body["metadata"].get("generation")
@@ -216,6 +239,11 @@ class Reconciler:
             cond.condition(cond.SYNCED, True, cond.RECONCILE_SUCCESS, "", generation),
         ]
         writes += self._write_status(body, status, updates)
+        # After the write: a run is reported once its status is stored, so a failed write reports it next time.
+        self.runs.track(FEED_KIND, feed.namespace, feed.name)
+        self.runs.report(failed_run(feed, status.get("lastRun"), jobs), failed_job(previous))
+        landed = (status.get("lastSuccessfulTime"), status.get("watermark"))
+        record_feed_landing(feed.namespace, feed.name, *landed, suspended=spec.suspend)
         return Result(cond.AVAILABLE, writes)
 
     def _apply_children(

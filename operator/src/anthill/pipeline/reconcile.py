@@ -45,7 +45,7 @@ from anthill import conditions as cond
 from anthill.allowlist import Allowlists, wheel_refusal
 from anthill.children import ChildConflictError, ChildRejectedError, ensure_child, suspend_owned_cronjob
 from anthill.kube import CONFLICT, Store
-from anthill.marketfeed.observe import rfc3339
+from anthill.marketfeed.observe import latest_job, rfc3339
 from anthill.marketfeed.reconcile import PAUSED_ANNOTATION, is_paused
 from anthill.pipeline.compare import needs_update, settings_to_apply
 from anthill.pipeline.connections import (
@@ -79,6 +79,7 @@ from anthill.pipeline.external import (
     run_status,
 )
 from anthill.pipeline.jobs import (
+    FAILED_RESULTS,
     InvalidSpecError,
     JobsClient,
     JobsError,
@@ -97,6 +98,7 @@ from anthill.pipeline.kubernetes import (
 from anthill.pipeline.results import Event, Result, RetryLaterError
 from anthill.pipeline.trigger import due, run_token, waiting_for
 from anthill.pipeline.wheels import PROJECT, PointerError, parse_pointer, pointer_path, release_version
+from anthill.runs import PIPELINE_KIND, FailedRun, RunReporter
 from anthill.settings import OperatorSettings
 from anthill.status import write_status
 from anthill.workload import workload_lake_environment
@@ -136,6 +138,7 @@ class PipelineReconciler:
     _backoff: dict[str, _Backoff] = field(default_factory=dict)
     _rejected: dict[str, int | None] = field(default_factory=dict)  # uid -> the generation Databricks refused
     _pending: dict[str, str] = field(default_factory=dict)  # uid -> the "create pending" mark this one wrote
+    runs: RunReporter = field(default_factory=RunReporter)
 
     @property
     def _platform(self) -> ClusterPlatform:
@@ -178,6 +181,7 @@ class PipelineReconciler:
             fresh = self.store.get_custom(PIPELINES, meta["namespace"], meta["name"]) or body
             result = self._delete(fresh)
         self._forget(meta.get("uid", ""))
+        self.runs.forget(PIPELINE_KIND, meta["namespace"], meta["name"], meta.get("uid", ""))
         return result
 
     def mark_paused(self, body: dict[str, Any]) -> Result:
@@ -355,6 +359,9 @@ class PipelineReconciler:
         ]
         status = {"observedGeneration": pipeline.generation, "atProvider": at_provider}
         result.writes += self._status(body, status, updates)
+        self.runs.track(PIPELINE_KIND, pipeline.namespace, pipeline.name)
+        shown = at_provider.get("lastRun") or {}
+        self.runs.report(failed_run(pipeline, shown, str(shown.get("runId", ""))), failed_key(previous))
         return result
 
     def _observe(
@@ -602,6 +609,11 @@ class PipelineReconciler:
         ]
         status = {"observedGeneration": pipeline.generation, "atProvider": at_provider}
         result.writes += self._status(body, status, updates)
+        self.runs.track(PIPELINE_KIND, pipeline.namespace, pipeline.name)
+        latest = latest_job(jobs)
+        if latest is not None and last_run is not None:
+            failed = failed_run(pipeline, last_run, latest["metadata"]["name"])
+            self.runs.report(failed, failed_key(previous))
         return result
 
     def _suspend_renamed_cronjob(self, pipeline: Pipeline, recorded: str | None, name: str) -> int:
@@ -811,6 +823,25 @@ class PipelineReconciler:
     ) -> int:
         return write_status(self.store, PIPELINES, body, status, updates, self.clock(),
                             PIPELINE_STATUS_KEYS, keep_others)  # fmt: skip
+
+
+def failed_run(pipeline: Pipeline, last_run: dict[str, Any], run: str) -> FailedRun | None:
+    """The run ``atProvider.lastRun`` shows (``run`` names it: the Databricks run id, or the Job), when it
+    failed. Its key is the run id, else its start: a Kubernetes run's lastRun does not name its Job."""
+    result = last_run.get("resultState")
+    if result not in FAILED_RESULTS or not run:
+        return None
+    key = str(last_run.get("runId") or last_run.get("startTime") or "")
+    return FailedRun(PIPELINE_KIND, pipeline.namespace, pipeline.name, pipeline.uid, run, str(result),
+                     str(last_run.get("message") or ""), key)  # fmt: skip
+
+
+def failed_key(at_provider: dict[str, Any]) -> str | None:
+    """The key of the failed run an ``atProvider`` showed (see :func:`failed_run`), if it showed one."""
+    run = at_provider.get("lastRun") or {}
+    if run.get("resultState") not in FAILED_RESULTS:
+        return None
+    return str(run.get("runId") or run.get("startTime") or "") or None
 
 
 class _WheelRefusedError(Exception):
