@@ -199,7 +199,7 @@ def trusted_accounts() -> dict[str, str]:
         "system:serviceaccount:${var.operator_service_account.namespace}:${var.operator_service_account.name}"
         in text
     )
-    operator = names["operator_service_account"]
+    operator: dict[str, str] = names["operator_service_account"]
     return {
         "operator": f"{operator['namespace']}/{operator['name']}",
         "ingest": str(names["ingest_service_account"]),
