@@ -190,7 +190,7 @@ def trusted_accounts() -> dict[str, str]:
     the module's defaults unless the stack's ``module "eks"`` block sets them."""
     defaults = {label: body.get("default") for _, label, body in blocks(MODULES / "eks", "variable")}
     [(_, _, call)] = [b for b in blocks(STACKS / "platform", "module") if b[1] == "eks"]
-    names = {key: call.get(key, defaults[key]) for key in
+    names: dict[str, Any] = {key: call.get(key, defaults[key]) for key in
              ("operator_service_account", "ingest_service_account", "spark_service_account")}  # fmt: skip
     text = "\n".join(p.read_text() for p in sorted((MODULES / "eks").glob("*.tf")))
     for key in ("ingest_service_account", "spark_service_account"):
