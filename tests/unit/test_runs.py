@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from anthill.pipeline.reconcile import failed_run as failed_pipeline_run
 from anthill.runs import (
     EVENT_FIELD,
     FEED_KIND,
+    HEARTBEAT,
     LOGGER,
     OBJECT_FIELD,
     PIPELINE_KIND,
@@ -30,11 +32,13 @@ from anthill.runs import (
     SEVERITY_FIELD,
     FailedRun,
     RunReporter,
+    heartbeat,
     record_feed_landing,
     timestamp,
 )
 from anthill_api.marketfeed import MarketFeedSpec
 from anthill_api.pipeline import MedallionPipelineSpec
+from anthill_devkit.controlplane import wait_for
 from tests.helpers import REPO
 
 FEED = Feed(
@@ -63,9 +67,12 @@ def lines() -> Iterator[io.StringIO]:
     handler.setFormatter(ObjectJsonFormatter())
     logger = logging.getLogger(LOGGER)
     logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)  # as kopf.configure leaves it
     try:
         yield stream
     finally:
+        logger.setLevel(level)
         logger.removeHandler(handler)
 
 
@@ -237,3 +244,18 @@ def test_a_tracked_object_has_a_failed_run_series_at_zero_before_its_first_failu
     RunReporter().track(PIPELINE_KIND, "market", "fresh")
     labels = {"kind": PIPELINE_KIND, "object_namespace": "market", "object_name": "fresh"}
     assert REGISTRY.get_sample_value("anthill_run_failures_total", labels) == 0.0
+
+
+def test_the_heartbeat_line_comes_at_once_and_stops_with_the_operator(lines: io.StringIO) -> None:
+    """The log alarm counts these: the first comes at start, then one per interval until the operator stops."""
+    stop = threading.Event()
+    beating = threading.Thread(target=heartbeat, args=(3600, stop))
+    beating.start()
+    try:
+        wait_for(lambda: bool(_records(lines)), 10, "the first heartbeat")
+    finally:
+        stop.set()
+        beating.join(timeout=10)
+    assert not beating.is_alive()
+    (record,) = _records(lines)
+    assert (record[EVENT_FIELD], record[SEVERITY_FIELD]) == (HEARTBEAT, "info")

@@ -31,6 +31,9 @@ LOGGER = "anthill.runs"
 FEED_KIND = "MarketFeed"
 PIPELINE_KIND = "MedallionPipeline"
 RUN_FAILED = "RunFailed"
+HEARTBEAT = (
+    "Heartbeat"  # a line every ANTHILL_HEARTBEAT_INTERVAL: a silent log means a dead operator or shipper
+)
 # JSON field names of the line (kopf's formatter adds ``message``, ``severity`` and ``timestamp``).
 EVENT_FIELD = "event"
 OBJECT_FIELD = "object"  # kopf's DEFAULT_JSON_REFKEY, filled from the ``k8s_ref`` extra
@@ -123,6 +126,13 @@ class RunReporter:
         if kind == FEED_KIND:
             FEED_LAST_SUCCESS.remove(namespace, name)
             FEED_WATERMARK.remove(namespace, name)
+
+
+def heartbeat(interval: float, stop: threading.Event) -> None:
+    """Log a ``Heartbeat`` line every ``interval`` seconds until ``stop`` is set (the first one at once)."""
+    while not stop.is_set():
+        log.info("operator alive", extra={EVENT_FIELD: HEARTBEAT})
+        stop.wait(interval)
 
 
 def record_feed_landing(

@@ -143,6 +143,11 @@ class OperatorSettings(BaseSettings):
     log_format: Literal["json", "text"] = Field(
         default="json", description="Log lines as JSON or plain text."
     )
+    heartbeat_interval: float = Field(
+        default=300.0,
+        ge=0,
+        description="Seconds between the operator's Heartbeat log lines, which a log alarm expects (0: none).",
+    )
     metrics_port: int = Field(default=9090, ge=0, le=65535, description="Prometheus /metrics port (0: off).")
     health_port: int = Field(default=8080, ge=0, le=65535, description="Liveness /healthz port (0: off).")
     peering: str = Field(

@@ -3,14 +3,13 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  metric_namespace = "Anthill/${var.name}"
-  account_id       = data.aws_caller_identity.current.account_id
-  partition        = data.aws_partition.current.partition
-  region           = data.aws_region.current.region
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
 }
 
-# One key for the platform's logs and alarms; CloudWatch Logs and CloudWatch alarms (publishing to the
-# encrypted topic) are let in by the key policy.
+# One key for the platform's logs and alarms; CloudWatch Logs, and CloudWatch alarms and AWS Budgets (publishing
+# to the encrypted topic) are let in by the key policy.
 data "aws_iam_policy_document" "kms" {
   #checkov:skip=CKV_AWS_109:a key policy's Resource "*" is the key itself, and the account root must keep kms:* or the key becomes unmanageable
   #checkov:skip=CKV_AWS_111:a key policy's Resource "*" is the key itself; writes are limited to the listed principals
@@ -50,7 +49,7 @@ data "aws_iam_policy_document" "kms" {
 
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
+      identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
     }
 
     condition {
@@ -75,21 +74,47 @@ resource "aws_kms_alias" "this" {
   target_key_id = aws_kms_key.this.key_id
 }
 
-resource "aws_cloudwatch_log_group" "this" {
-  for_each = toset(var.log_groups)
-
-  name              = "/anthill/${var.name}/${each.key}"
-  retention_in_days = var.retention_days
-  kms_key_id        = aws_kms_key.this.arn
-
-  tags = var.tags
-}
-
 resource "aws_sns_topic" "alarms" {
   name              = "${var.name}-alarms"
   kms_master_key_id = aws_kms_key.this.arn
 
   tags = var.tags
+}
+
+# The topic's own policy: the account administers it; CloudWatch alarms and AWS Budgets of this account publish.
+data "aws_iam_policy_document" "alarms" {
+  statement {
+    sid       = "AccountAdministers"
+    actions   = ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission", "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic", "SNS:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "AlarmsAndBudgetsPublish"
+    actions   = ["SNS:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alarms" {
+  arn    = aws_sns_topic.alarms.arn
+  policy = data.aws_iam_policy_document.alarms.json
 }
 
 resource "aws_sns_topic_subscription" "email" {
@@ -100,36 +125,38 @@ resource "aws_sns_topic_subscription" "email" {
   endpoint  = each.value
 }
 
-resource "aws_cloudwatch_log_metric_filter" "failures" {
-  for_each = var.failure_alarms
+# A monthly cost budget for the environment: AWS Budgets notifies the alarm topic (and `budget.emails`) when the
+# actual or forecast spend crosses each threshold.
+resource "aws_budgets_budget" "this" {
+  count = var.budget == null ? 0 : 1
 
-  name           = "${var.name}-${each.key}"
-  log_group_name = aws_cloudwatch_log_group.this[each.value.log_group].name
-  pattern        = each.value.pattern
+  name         = "${var.name}-monthly"
+  budget_type  = "COST"
+  limit_amount = format("%.2f", var.budget.amount)
+  limit_unit   = "USD"
+  time_unit    = "MONTHLY"
 
-  metric_transformation {
-    name          = each.key
-    namespace     = local.metric_namespace
-    value         = "1"
-    default_value = "0"
+  dynamic "cost_filter" {
+    for_each = length(var.budget.cost_filter_tags) > 0 ? [var.budget.cost_filter_tags] : []
+    content {
+      name   = "TagKeyValue"
+      values = [for key, value in cost_filter.value : format("user:%s$%s", key, value)]
+    }
   }
-}
 
-resource "aws_cloudwatch_metric_alarm" "failures" {
-  for_each = var.failure_alarms
-
-  alarm_name          = "${var.name}-${each.key}"
-  alarm_description   = each.value.description
-  namespace           = local.metric_namespace
-  metric_name         = aws_cloudwatch_log_metric_filter.failures[each.key].metric_transformation[0].name
-  statistic           = "Sum"
-  period              = each.value.period_seconds
-  evaluation_periods  = 1
-  threshold           = each.value.threshold
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
+  dynamic "notification" {
+    for_each = [for pair in setproduct(["ACTUAL", "FORECASTED"], var.budget.thresholds_percent) : { type = pair[0], threshold = pair[1] }]
+    content {
+      comparison_operator        = "GREATER_THAN"
+      threshold                  = notification.value.threshold
+      threshold_type             = "PERCENTAGE"
+      notification_type          = notification.value.type
+      subscriber_sns_topic_arns  = [aws_sns_topic.alarms.arn]
+      subscriber_email_addresses = var.budget.emails
+    }
+  }
 
   tags = var.tags
+
+  depends_on = [aws_sns_topic_policy.alarms]
 }

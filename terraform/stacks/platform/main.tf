@@ -20,9 +20,9 @@ locals {
 module "monitoring" {
   source = "../../modules/monitoring"
 
-  name           = local.name
-  retention_days = var.log_retention_days
-  alarm_emails   = var.alarm_emails
+  name         = local.name
+  alarm_emails = var.alarm_emails
+  budget       = var.budget
 
   tags = var.tags
 }
@@ -69,6 +69,21 @@ module "eks" {
     bucket_name = module.data_lake.lake_bucket_name
     kms_key_arn = module.data_lake.kms_key_arn
   }
+
+  tags = var.tags
+}
+
+# Container logs to CloudWatch (the CloudWatch Observability add-on's Fluent Bit), and alarms on the operator's
+# log lines: failed runs, reconcile errors, and a silent operator.
+module "container_logs" {
+  source = "../../modules/container-logs"
+
+  name              = local.name
+  cluster_name      = module.eks.cluster_name
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  kms_key_arn       = module.monitoring.kms_key_arn
+  alarm_topic_arn   = module.monitoring.alarm_topic_arn
+  retention_days    = var.log_retention_days
 
   tags = var.tags
 }

@@ -102,11 +102,11 @@ output "catalog_storage_root" {
 }
 
 output "log_group_names" {
-  description = "Log groups the cluster's log shipper writes to, by workload."
-  value       = module.monitoring.log_group_names
+  description = "Log groups the cluster's log shipper writes to, by kind (`application`: every container's lines, the operator's among them)."
+  value       = module.container_logs.log_group_names
 }
 
 output "alarm_topic_arn" {
-  description = "SNS topic of the failure alarms."
+  description = "SNS topic of the alarms and the budget."
   value       = module.monitoring.alarm_topic_arn
 }

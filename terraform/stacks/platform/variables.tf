@@ -149,6 +149,17 @@ variable "alarm_emails" {
   default     = []
 }
 
+variable "budget" {
+  description = "The environment's monthly AWS cost budget (null: none): `amount` in USD, `emails`, `thresholds_percent` of actual and forecast spend, `cost_filter_tags`; it notifies the alarm topic."
+  type = object({
+    amount             = number
+    emails             = optional(list(string), [])
+    thresholds_percent = optional(list(number), [80, 100])
+    cost_filter_tags   = optional(map(string), {})
+  })
+  default = null
+}
+
 variable "tags" {
   description = "Tags of every taggable resource (the root's provider also sets them as default tags)."
   type        = map(string)

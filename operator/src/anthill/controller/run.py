@@ -17,6 +17,7 @@ from anthill.marketfeed.reconcile import Reconciler
 from anthill.pipeline.connection_reconcile import ConnectionReconciler
 from anthill.pipeline.connections import Connections
 from anthill.pipeline.reconcile import PipelineReconciler
+from anthill.runs import heartbeat
 from anthill.settings import OperatorSettings
 
 KOPF_PREFIX = "kopf.anthill.io"
@@ -90,6 +91,22 @@ def run(
     reconciler = Reconciler(store=Store(connect()), settings=settings)
     registry = build_registry(settings, reconciler)
     liveness = f"http://0.0.0.0:{settings.health_port}/healthz" if settings.health_port else None
+    beating = threading.Event()
+    if settings.heartbeat_interval:
+        threading.Thread(target=heartbeat, args=(settings.heartbeat_interval, beating), daemon=True).start()
+    try:
+        _operate(settings, registry, liveness, stop_flag, ready_flag)
+    finally:
+        beating.set()
+
+
+def _operate(
+    settings: OperatorSettings,
+    registry: kopf.OperatorRegistry,
+    liveness: str | None,
+    stop_flag: threading.Event | None,
+    ready_flag: threading.Event | None,
+) -> None:
     asyncio.run(
         kopf.operator(
             registry=registry,
