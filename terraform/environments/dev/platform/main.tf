@@ -38,6 +38,8 @@ module "platform" {
   innovation_service_principal  = var.innovation_service_principal
   databricks_monthly_budget_usd = 500
   budget_alert_emails           = var.budget_alert_emails
+  # The account is the environment's own, so the AWS budget needs no tag filter.
+  budget = { amount = 1500, emails = var.budget_alert_emails }
 
   tags = local.tags
 }
