@@ -171,7 +171,10 @@ def test_the_operator_defaults_are_where_the_chart_and_gitops_put_it() -> None:
         f"- name: {CONTAINER}\n"
         in (REPO / "charts" / "anthill" / "templates" / "deployment.yaml").read_text()
     )
-    assert f"namespace: {NAMESPACE}" in (REPO / "gitops" / "argocd" / "applicationset.yaml").read_text()
+    # Argo CD deploys the operator into the namespace Terraform's bootstrap gives the ApplicationSet.
+    assert f"operatorNamespace: {NAMESPACE}" in (REPO / "gitops" / "bootstrap" / "values.yaml").read_text()
+    bootstrap = (REPO / "terraform" / "modules" / "platform-bootstrap" / "variables.tf").read_text()
+    assert f'default     = "{NAMESPACE}"' in bootstrap.split('variable "operator_namespace"')[1].split("}")[0]
 
 
 def test_missing_data_is_breaching_only_for_the_heartbeat() -> None:
