@@ -91,7 +91,19 @@ module "cluster" {
 # namespace and workload: a ServiceAccount of one tenant can never reach another tenant's prefix.
 # ---------------------------------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "operator_assume" {
+# The web-identity subject each role trusts, by role: the operator's ServiceAccount in its own namespace, and
+# in each tenant namespace the ingest and the Spark one.
+locals {
+  irsa_subjects = merge(
+    { operator = "system:serviceaccount:${var.operator_service_account.namespace}:${var.operator_service_account.name}" },
+    { for ns in local.namespaces : "ingest-${ns}" => "system:serviceaccount:${ns}:${var.ingest_service_account}" },
+    { for ns in local.namespaces : "spark-${ns}" => "system:serviceaccount:${ns}:${var.spark_service_account}" },
+  )
+}
+
+data "aws_iam_policy_document" "irsa_assume" {
+  for_each = local.irsa_subjects
+
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
 
@@ -103,7 +115,7 @@ data "aws_iam_policy_document" "operator_assume" {
     condition {
       test     = "StringEquals"
       variable = "${module.cluster.oidc_provider}:sub"
-      values   = ["system:serviceaccount:${var.operator_service_account.namespace}:${var.operator_service_account.name}"]
+      values   = [each.value]
     }
 
     condition {
@@ -117,7 +129,7 @@ data "aws_iam_policy_document" "operator_assume" {
 resource "aws_iam_role" "operator" {
   name               = "${var.name}-operator"
   description        = "Anthill operator (IRSA): reads the feeds' watermarks and run manifests"
-  assume_role_policy = data.aws_iam_policy_document.operator_assume.json
+  assume_role_policy = data.aws_iam_policy_document.irsa_assume["operator"].json
 
   tags = var.tags
 }
@@ -154,37 +166,13 @@ resource "aws_iam_role_policy" "operator" {
   policy = data.aws_iam_policy_document.operator.json
 }
 
-data "aws_iam_policy_document" "ingest_assume" {
-  for_each = local.namespaces
-
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-
-    principals {
-      type        = "Federated"
-      identifiers = [module.cluster.oidc_provider_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "${module.cluster.oidc_provider}:sub"
-      values   = ["system:serviceaccount:${each.value}:${var.ingest_service_account}"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "${module.cluster.oidc_provider}:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-  }
-}
 
 resource "aws_iam_role" "ingest" {
   for_each = local.namespaces
 
   name               = "${var.name}-ingest-${each.value}"
   description        = "Anthill ingest in namespace ${each.value} (IRSA): writes its bronze, watermarks, manifests and quarantine"
-  assume_role_policy = data.aws_iam_policy_document.ingest_assume[each.value].json
+  assume_role_policy = data.aws_iam_policy_document.irsa_assume["ingest-${each.value}"].json
 
   tags = var.tags
 }
@@ -225,37 +213,13 @@ resource "aws_iam_role_policy" "ingest" {
   policy = data.aws_iam_policy_document.ingest[each.value].json
 }
 
-data "aws_iam_policy_document" "spark_assume" {
-  for_each = local.namespaces
-
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-
-    principals {
-      type        = "Federated"
-      identifiers = [module.cluster.oidc_provider_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "${module.cluster.oidc_provider}:sub"
-      values   = ["system:serviceaccount:${each.value}:${var.spark_service_account}"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "${module.cluster.oidc_provider}:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-  }
-}
 
 resource "aws_iam_role" "spark" {
   for_each = local.namespaces
 
   name               = "${var.name}-spark-${each.value}"
   description        = "Anthill Spark in namespace ${each.value} (IRSA): reads its bronze, writes its silver and gold Delta tables"
-  assume_role_policy = data.aws_iam_policy_document.spark_assume[each.value].json
+  assume_role_policy = data.aws_iam_policy_document.irsa_assume["spark-${each.value}"].json
 
   tags = var.tags
 }

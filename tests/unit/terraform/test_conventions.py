@@ -430,10 +430,29 @@ def test_the_lake_is_one_bucket_per_environment_with_a_prefix_per_tenant() -> No
 
 
 IRSA = {
-    # role -> (trust policy, namespaces it is for, ServiceAccount name variable, its default)
-    "operator": ("operator_assume", None, "operator_service_account", None),
-    "ingest": ("ingest_assume", "${local.namespaces}", "ingest_service_account", "anthill-ingest"),
-    "spark": ("spark_assume", "${local.namespaces}", "spark_service_account", "anthill-spark"),
+    # role -> (its key in irsa_subjects, the namespaces it is for, the subject it trusts, ServiceAccount name
+    # variable, its default)
+    "operator": (
+        "operator",
+        None,
+        "system:serviceaccount:${var.operator_service_account.namespace}:${var.operator_service_account.name}",
+        "operator_service_account",
+        None,
+    ),
+    "ingest": (
+        "ingest-${each.value}",
+        "${local.namespaces}",
+        "system:serviceaccount:${ns}:${var.ingest_service_account}",
+        "ingest_service_account",
+        "anthill-ingest",
+    ),
+    "spark": (
+        "spark-${each.value}",
+        "${local.namespaces}",
+        "system:serviceaccount:${ns}:${var.spark_service_account}",
+        "spark_service_account",
+        "anthill-spark",
+    ),
 }
 
 
@@ -442,28 +461,28 @@ def test_every_irsa_role_trusts_exactly_its_service_account(role: str) -> None:
     """The web-identity `sub` of each role is `system:serviceaccount:<namespace>:<name>`, one per role and
     tenant namespace (the operator's in its own namespace), with the STS audience."""
     eks = MODULES_BY_NAME["eks"]
-    document, for_each, account, default = IRSA[role]
+    key, for_each, subject, account, default = IRSA[role]
     [trust] = [
-        b[document]
+        b["irsa_assume"]
         for _, kind, b in blocks(eks, "data")
-        if kind == "aws_iam_policy_document" and document in b
+        if kind == "aws_iam_policy_document" and "irsa_assume" in b
     ]
     [body] = [b for k, n, b in resources(eks) if (k, n) == ("aws_iam_role", role)]
-    assert body["assume_role_policy"].startswith(f"${{data.aws_iam_policy_document.{document}")
-    assert trust.get("for_each") == for_each
+    assert body["assume_role_policy"] == f'${{data.aws_iam_policy_document.irsa_assume["{key}"].json}}'
+    assert trust.get("for_each") == "${local.irsa_subjects}"
     assert body.get("for_each") == for_each
     [statement] = trust["statement"]
     assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
     conditions = {c["variable"].rsplit(":", 1)[1]: c for c in statement["condition"]}
     assert conditions["aud"]["values"] == ["sts.amazonaws.com"]
     assert conditions["sub"]["test"] == "StringEquals"
+    assert conditions["sub"]["values"] == ["${each.value}"]
+    subjects = locals_of(eks)["irsa_subjects"]
     variables = _variables(eks)
     if for_each is None:
-        assert conditions["sub"]["values"] == [
-            f"system:serviceaccount:${{var.{account}.namespace}}:${{var.{account}.name}}"
-        ]
+        assert f'{key} = "{subject}"' in subjects
     else:
-        assert conditions["sub"]["values"] == [f"system:serviceaccount:${{each.value}}:${{var.{account}}}"]
+        assert f'for ns in local.namespaces : "{role}-${{ns}}" => "{subject}"' in subjects
         assert locals_of(eks)["namespaces"] == "${toset(var.tenant_namespaces)}"
         assert variables[account]["default"] == default
     [call] = [b for _, label, b in blocks(STACKS_BY_NAME["platform"], "module") if label == "eks"]

@@ -23,7 +23,7 @@ import yaml
 from anthill_devkit import gitops
 from tests.unit.charts.argocd import ENVS, GITOPS, Deployed, deploy, sample_outputs
 from tests.unit.charts.helm import ENV_VALUES, Helm
-from tests.unit.terraform.hcl import ENVIRONMENTS, MODULES, REPO, STACKS, blocks, parse
+from tests.unit.terraform.hcl import ENVIRONMENTS, MODULES, REPO, STACKS, blocks, locals_of, parse
 
 # What only Terraform may say: lake and bucket URIs, ARNs, account IDs, Databricks hosts, Unity Catalog volumes
 # and cluster policy ids.
@@ -192,12 +192,12 @@ def trusted_accounts() -> dict[str, str]:
     [(_, _, call)] = [b for b in blocks(STACKS / "platform", "module") if b[1] == "eks"]
     names: dict[str, Any] = {key: call.get(key, defaults[key]) for key in
              ("operator_service_account", "ingest_service_account", "spark_service_account")}  # fmt: skip
-    text = "\n".join(p.read_text() for p in sorted((MODULES / "eks").glob("*.tf")))
+    subjects = locals_of(MODULES / "eks")["irsa_subjects"]
     for key in ("ingest_service_account", "spark_service_account"):
-        assert f"system:serviceaccount:${{each.value}}:${{var.{key}}}" in text, key
+        assert f"system:serviceaccount:${{ns}}:${{var.{key}}}" in subjects, key
     assert (
         "system:serviceaccount:${var.operator_service_account.namespace}:${var.operator_service_account.name}"
-        in text
+        in (subjects)
     )
     operator: dict[str, str] = names["operator_service_account"]
     return {
