@@ -21,7 +21,6 @@ from tests.unit.charts.argocd import (
     Deployed,
     application,
     bootstrap,
-    deploy,
 )
 from tests.unit.charts.helm import CHART, ENV_VALUES, Helm
 from tests.unit.terraform.hcl import ENVIRONMENTS, STACKS, blocks
@@ -29,14 +28,6 @@ from tests.unit.terraform.hcl import ENVIRONMENTS, STACKS, blocks
 ARGOCD = GITOPS / "argocd"
 LUA_RUNNER = Path(__file__).parent / "luahealth"
 CLUSTER_SCOPED = {"Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"}
-
-
-@pytest.fixture(scope="module", params=ENVS)
-def deployed(
-    request: pytest.FixtureRequest, helm: Helm, tmp_path_factory: pytest.TempPathFactory
-) -> Deployed:
-    env: str = request.param
-    return deploy(helm, env, tmp_path_factory.mktemp(f"generated-{env}"))
 
 
 @pytest.mark.parametrize("env", ENVS)

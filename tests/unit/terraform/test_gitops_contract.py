@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from anthill_devkit import gitops
-from tests.unit.charts.argocd import ENVS, GITOPS, Deployed, deploy, sample_outputs
-from tests.unit.charts.helm import ENV_VALUES, Helm
+from tests.unit.charts.argocd import ENVS, GITOPS, Deployed, sample_outputs
+from tests.unit.charts.helm import ENV_VALUES
 from tests.unit.terraform.hcl import ENVIRONMENTS, MODULES, REPO, STACKS, blocks, locals_of, parse
 
 # What only Terraform may say: lake and bucket URIs, ARNs, account IDs, Databricks hosts, Unity Catalog volumes
@@ -94,15 +94,6 @@ def test_each_root_re_exports_its_stack_whole(env: str, stack: str) -> None:
     """``terraform output -json <stack>`` in the root is what the workflow passes to the generator."""
     outputs = {label: body for _, label, body in blocks(ENVIRONMENTS / env / stack, "output")}
     assert outputs.get(stack, {}).get("value") == f"${{module.{stack}}}", outputs
-
-
-@pytest.fixture(scope="module", params=ENVS)
-def deployed(
-    request: pytest.FixtureRequest, helm: Helm, tmp_path_factory: pytest.TempPathFactory
-) -> Deployed:
-    """What Argo CD deploys in one environment, the generated files written from Terraform-shaped outputs."""
-    env: str = request.param
-    return deploy(helm, env, tmp_path_factory.mktemp(f"generated-{env}"))
 
 
 def test_the_application_gives_both_charts_the_generated_values_last(deployed: Deployed) -> None:
@@ -244,12 +235,6 @@ def test_a_committed_generated_file_has_the_generators_shape(env: str) -> None:
         path = GITOPS / "envs" / env / "generated" / name
         if path.exists():
             assert shape(yaml.safe_load(path.read_text())) == shape(values), path
-
-
-def test_the_roots_parse() -> None:
-    for env in ENVS:
-        for stack in gitops.READS:
-            assert parse(ENVIRONMENTS / env / stack / "outputs.tf")
 
 
 def test_terraform_bootstraps_argo_cd_and_leaves_the_charts_to_it() -> None:
