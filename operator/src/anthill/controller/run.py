@@ -95,28 +95,20 @@ def run(
     if settings.heartbeat_interval:
         threading.Thread(target=heartbeat, args=(settings.heartbeat_interval, beating), daemon=True).start()
     try:
-        _operate(settings, registry, liveness, stop_flag, ready_flag)
+        asyncio.run(
+            kopf.operator(
+                registry=registry,
+                standalone=settings.standalone,
+                peering_name=None if settings.standalone else settings.peering,
+                priority=settings.priority
+                if settings.priority is not None
+                else secrets.randbelow(1_000_000) + 1,
+                clusterwide=not settings.namespaces,
+                namespaces=settings.namespaces,
+                liveness_endpoint=liveness,
+                stop_flag=stop_flag,
+                ready_flag=ready_flag,
+            )
+        )
     finally:
         beating.set()
-
-
-def _operate(
-    settings: OperatorSettings,
-    registry: kopf.OperatorRegistry,
-    liveness: str | None,
-    stop_flag: threading.Event | None,
-    ready_flag: threading.Event | None,
-) -> None:
-    asyncio.run(
-        kopf.operator(
-            registry=registry,
-            standalone=settings.standalone,
-            peering_name=None if settings.standalone else settings.peering,
-            priority=settings.priority if settings.priority is not None else secrets.randbelow(1_000_000) + 1,
-            clusterwide=not settings.namespaces,
-            namespaces=settings.namespaces,
-            liveness_endpoint=liveness,
-            stop_flag=stop_flag,
-            ready_flag=ready_flag,
-        )
-    )

@@ -825,23 +825,27 @@ class PipelineReconciler:
                             PIPELINE_STATUS_KEYS, keep_others)  # fmt: skip
 
 
+def _run_key(last_run: dict[str, Any]) -> str | None:
+    """What tells a failed ``lastRun`` from the pipeline's other runs: its run id, else its start (a Kubernetes
+    run's lastRun does not name its Job), "" when it records neither; None when it did not fail."""
+    if last_run.get("resultState") not in FAILED_RESULTS:
+        return None
+    return str(last_run.get("runId") or last_run.get("startTime") or "")
+
+
 def failed_run(pipeline: Pipeline, last_run: dict[str, Any], run: str) -> FailedRun | None:
     """The run ``atProvider.lastRun`` shows (``run`` names it: the Databricks run id, or the Job), when it
-    failed. Its key is the run id, else its start: a Kubernetes run's lastRun does not name its Job."""
-    result = last_run.get("resultState")
-    if result not in FAILED_RESULTS or not run:
+    failed."""
+    key = _run_key(last_run)
+    if key is None or not run:
         return None
-    key = str(last_run.get("runId") or last_run.get("startTime") or "")
-    return FailedRun(PIPELINE_KIND, pipeline.namespace, pipeline.name, pipeline.uid, run, str(result),
-                     str(last_run.get("message") or ""), key)  # fmt: skip
+    return FailedRun(PIPELINE_KIND, pipeline.namespace, pipeline.name, pipeline.uid, run,
+                     str(last_run["resultState"]), str(last_run.get("message") or ""), key)  # fmt: skip
 
 
 def failed_key(at_provider: dict[str, Any]) -> str | None:
-    """The key of the failed run an ``atProvider`` showed (see :func:`failed_run`), if it showed one."""
-    run = at_provider.get("lastRun") or {}
-    if run.get("resultState") not in FAILED_RESULTS:
-        return None
-    return str(run.get("runId") or run.get("startTime") or "") or None
+    """The key of the failed run an ``atProvider`` showed, if it showed one."""
+    return _run_key(at_provider.get("lastRun") or {}) or None
 
 
 class _WheelRefusedError(Exception):
