@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from anthill_devkit import gitops
-from tests.unit.charts.argocd import ENVS, GITOPS, Deployed, sample_outputs
+from tests.unit.charts.argocd import ENVS, GITOPS, Deployed
 from tests.unit.charts.helm import ENV_VALUES
 from tests.unit.terraform.hcl import ENVIRONMENTS, MODULES, REPO, STACKS, blocks, locals_of, parse
 
@@ -220,21 +220,6 @@ def test_pods_run_as_the_service_accounts_terraforms_roles_trust(deployed: Deplo
     stack_default = next(body for _, label, body in blocks(STACKS / "platform", "variable")
                          if label == "tenant_namespaces")["default"]  # fmt: skip
     assert set(namespaces) <= set(stack_default)
-
-
-@pytest.mark.parametrize("env", ENVS)
-def test_a_committed_generated_file_has_the_generators_shape(env: str) -> None:
-    """Before the first apply there is none (Argo CD reports the missing file); after, the workflow's."""
-    outputs = sample_outputs(env)
-    expected = {"anthill.yaml": gitops.chart_values(outputs), "market.yaml": gitops.market_values(outputs)}
-
-    def shape(node: Any) -> Any:
-        return {k: shape(v) for k, v in node.items()} if isinstance(node, dict) else type(node).__name__
-
-    for name, values in expected.items():
-        path = GITOPS / "envs" / env / "generated" / name
-        if path.exists():
-            assert shape(yaml.safe_load(path.read_text())) == shape(values), path
 
 
 def test_terraform_bootstraps_argo_cd_and_leaves_the_charts_to_it() -> None:
