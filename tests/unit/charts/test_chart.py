@@ -405,3 +405,15 @@ def test_connection_hosts_are_the_databricks_clouds_and_never_loopback_in_a_clus
     hosts = ".cloud.databricks.com,.azuredatabricks.net,.gcp.databricks.com"
     assert variables["ANTHILL_DATABRICKS_HOSTS"] == hosts
     assert variables["ANTHILL_ALLOW_LOOPBACK_HOSTS"] == loopback
+
+
+@pytest.mark.parametrize("workload", ["ingest", "spark"])
+def test_a_namespaces_own_role_overrides_the_shared_one(helm: Helm, workload: str) -> None:
+    """Terraform makes one role per tenant namespace (`roleArns`); a namespace without one keeps `roleArn`."""
+    own, shared = "arn:aws:iam::123456789012:role/own-a", "arn:aws:iam::123456789012:role/shared"
+    objects = helm.render(sets=(f"{workload}.serviceAccount.create=true", "watchNamespaces={a,b}",
+                                f"{workload}.serviceAccount.roleArns.a={own}",
+                                f"{workload}.serviceAccount.roleArn={shared}"))  # fmt: skip
+    roles = {a["metadata"]["namespace"]: a["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+             for a in find(objects, "ServiceAccount", f"anthill-{workload}")}  # fmt: skip
+    assert roles == {"a": own, "b": shared}
