@@ -1,4 +1,4 @@
--- Argo CD health of anthill.io resources (MarketFeed, MedallionPipeline, DatabricksConnection), from the
+-- Argo CD health of anthill.io resources (MarketFeed, MarketStream, MedallionPipeline, DatabricksConnection), from the
 -- Crossplane-style conditions the operator writes: Ready (the child exists and matches) and Synced (the
 -- last reconcile reached the API). argocd-values.yaml embeds this file once per kind; a test keeps them equal.
 local PENDING = {Creating = true, Pending = true}

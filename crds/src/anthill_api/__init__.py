@@ -14,6 +14,7 @@ from anthill_api.connection import (
 )
 from anthill_api.crdgen import Kind
 from anthill_api.marketfeed import MARKETFEED_PRINTER_COLUMNS, MarketFeedSpec, MarketFeedStatus
+from anthill_api.marketstream import MARKETSTREAM_PRINTER_COLUMNS, MarketStreamSpec, MarketStreamStatus
 from anthill_api.pipeline import (
     MEDALLIONPIPELINE_PRINTER_COLUMNS,
     MedallionPipelineSpec,
@@ -29,6 +30,17 @@ MARKETFEED = Kind(
     spec=MarketFeedSpec,
     status=MarketFeedStatus,
     printer_columns=MARKETFEED_PRINTER_COLUMNS,
+)
+MARKETSTREAM = Kind(
+    kind="MarketStream",
+    plural="marketstreams",
+    short_names=("ms",),
+    description="A MarketStream subscribes to real-time trades, quotes or aggregates from the Massive "
+    "(Polygon.io) WebSocket API and writes them to the lake's bronze layer in micro-batches. The operator "
+    "runs it as a Deployment it owns.",
+    spec=MarketStreamSpec,
+    status=MarketStreamStatus,
+    printer_columns=MARKETSTREAM_PRINTER_COLUMNS,
 )
 MEDALLIONPIPELINE = Kind(
     kind="MedallionPipeline",
@@ -49,7 +61,7 @@ DATABRICKSCONNECTION = Kind(
     status=DatabricksConnectionStatus,
     printer_columns=DATABRICKSCONNECTION_PRINTER_COLUMNS,
 )
-KINDS = (MARKETFEED, MEDALLIONPIPELINE, DATABRICKSCONNECTION)
+KINDS = (MARKETFEED, MARKETSTREAM, MEDALLIONPIPELINE, DATABRICKSCONNECTION)
 __version__ = version("anthill-api")
 
 __all__ = ["API_VERSION", "GROUP", "KINDS", "VERSION", "Kind", "__version__"]
