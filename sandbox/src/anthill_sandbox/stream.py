@@ -22,6 +22,7 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -39,6 +40,7 @@ MAX_CATCH_UP_NS = 10 * NS  # after a stall (a laptop's sleep), older ticks are s
 FRAME_EVENTS = 2_000  # events per frame at most: a client's default message limit (1 MiB) stays far away
 QUEUED_FRAMES = 200  # a client this many frames behind is dropped, so the server's memory stays flat
 AUTH_TIMEOUT = 10.0
+PREFETCH_AFTER = 30  # seconds into a minute: from then on the next minute is generated in the background
 MIN_INTERVAL, MAX_INTERVAL = 0.005, 1.0
 
 
@@ -110,6 +112,8 @@ class StreamServer:
         self._error: BaseException | None = None
         self._clients: set[_Client] = set()
         self._seconds: dict[tuple[str, str], _Second] = {}
+        self._warming: set[tuple[str, int]] = set()
+        self._warmer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-stream-warm")
         self.connects = 0  # WebSocket handshakes, reconnections included
         self.events_sent = 0
 
@@ -135,6 +139,7 @@ class StreamServer:
             self._loop.call_soon_threadsafe(self._stopping.set)
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._warmer.shutdown(wait=False, cancel_futures=True)
 
     def drop_connections(self) -> None:
         """Drop every connection abnormally (no close frame), as a network failure does."""
@@ -278,10 +283,22 @@ class StreamServer:
 
     def _emit(self, last: int, now: int) -> None:
         wanted = {(channel, ticker) for client in self._clients for channel, ticker in self._wants(client)}
+        self._prefetch({ticker for _, ticker in wanted}, now)
         chunks = {key: self._events(*key, last, now) for key in wanted}
         for client in list(self._clients):
             events = [e for key in self._wants(client) for e in chunks[key]]
             self._deliver(client, events)
+
+    def _prefetch(self, tickers: set[str], now: int) -> None:
+        """Generate the next minute of the tickers streamed in another thread, before it starts: a minute at a
+        high rate takes long enough to generate to stall every client if the pump did it on time."""
+        minute, into = divmod(now // NS, 60)
+        if into < PREFETCH_AFTER or self._loop is None:
+            return
+        self._warming = {key for key in self._warming if key[1] > minute}
+        for ticker in tickers - {t for t, m in self._warming}:
+            self._warming.add((ticker, minute + 1))
+            self._loop.run_in_executor(self._warmer, ticks.warm, ticker, minute + 1, self.rate)
 
     def _wants(self, client: _Client) -> set[tuple[str, str]]:
         out: set[tuple[str, str]] = set()
