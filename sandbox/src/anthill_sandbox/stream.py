@@ -21,7 +21,6 @@ import bisect
 import contextlib
 import json
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -80,9 +79,8 @@ class _Client:
     ws: ServerConnection
     market: str
     subscriptions: dict[str, set[str]] = field(default_factory=dict)  # channel -> symbols ("*": all)
-    queue: asyncio.Queue[str | None] = field(
-        default_factory=lambda: asyncio.Queue(QUEUED_FRAMES)
-    )  # None: drop
+    # Frames the writer sends in order; None: drop the connection once those before it are out.
+    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUED_FRAMES))
     sent: int = 0
 
 
@@ -146,12 +144,6 @@ class StreamServer:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._drop_all)
 
-    def serve_until_interrupted(self, say: Callable[[str], None]) -> None:
-        try:
-            self._run()
-        except KeyboardInterrupt:
-            say("stopped")
-
     def _drop_all(self) -> None:
         for client in list(self._clients):
             client.ws.transport.abort()
@@ -173,9 +165,13 @@ class StreamServer:
             self._port = _port(server)
             self._ready.set()
             pump = asyncio.create_task(self._pump())
-            await self._stopping.wait()
+            stopping = asyncio.create_task(self._stopping.wait())
+            await asyncio.wait({pump, stopping}, return_when=asyncio.FIRST_COMPLETED)
             pump.cancel()
+            stopping.cancel()
             self._drop_all()
+            if pump.done() and not pump.cancelled() and (failure := pump.exception()) is not None:
+                raise failure  # a pump that failed fails the server loudly, not its clients silently
 
     async def _handle(self, ws: ServerConnection) -> None:
         self.connects += 1

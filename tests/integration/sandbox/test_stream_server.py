@@ -18,7 +18,14 @@ import pytest
 import requests
 from massive import RESTClient, WebSocketClient
 from massive.exceptions import AuthError
-from massive.websocket.models import EquityAgg, EquityQuote, EquityTrade
+from massive.websocket.models import (
+    CryptoQuote,
+    CryptoTrade,
+    CurrencyAgg,
+    EquityAgg,
+    EquityQuote,
+    EquityTrade,
+)
 
 from anthill_devkit.controlplane import free_ports, wait_for
 from anthill_sandbox import ticks
@@ -122,6 +129,26 @@ def test_a_known_key_streams_trades_quotes_and_seconds_in_the_clients_models(ser
             sum(t.size for t in inside))  # fmt: skip
         assert agg.end_timestamp - agg.start_timestamp == 1000
         assert agg.accumulated_volume >= agg.volume
+
+    run(scenario())
+
+
+def test_crypto_streams_pairs_in_the_clients_models(servers: Servers) -> None:
+    stream = servers.stream()
+
+    async def scenario() -> None:
+        async with Session(stream.url, "XT.BTC-USD", "XQ.BTC-USD", "XAS.*", market="crypto") as session:
+            await until(
+                lambda: any(isinstance(m, CurrencyAgg) for m in session.received), "a second aggregate"
+            )
+        kinds = {type(m) for m in session.received}
+        assert {CryptoTrade, CryptoQuote, CurrencyAgg} <= kinds
+        trades = [m for m in session.received if isinstance(m, CryptoTrade)]
+        assert {t.pair for t in trades} == {"BTC-USD"}
+        assert all(t.price > 0 and 0 < t.size < 3 and t.id for t in trades)
+        assert all(q.bid_price < q.ask_price for q in session.received if isinstance(q, CryptoQuote))
+        aggs = {a.pair for a in session.received if isinstance(a, CurrencyAgg)}
+        assert {"BTC-USD", "ETH-USD", "SOL-USD"} <= aggs
 
     run(scenario())
 
