@@ -124,6 +124,12 @@ class StreamServer:
         """Authenticated connections open now."""
         return len(self._clients)
 
+    @property
+    def subscriptions(self) -> list[set[str]]:
+        """Each authenticated connection's subscriptions, as ``CHANNEL.SYMBOL``."""
+        return [{f"{channel}.{symbol}" for channel, symbols in client.subscriptions.items() for symbol in symbols}
+                for client in list(self._clients)]  # fmt: skip
+
     def start(self) -> Self:
         self._thread = threading.Thread(target=self._run, name="sandbox-stream", daemon=True)
         self._thread.start()

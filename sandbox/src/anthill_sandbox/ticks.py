@@ -138,7 +138,7 @@ def _rng(*key: object) -> random.Random:
     return random.Random(seed)  # noqa: S311 - synthetic prices, not secrets
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)  # a day of crypto minutes is about 400 KB
 def _session_bars(ticker: str, day: datetime.date) -> dict[int, data.DailyBar]:
     """The day's REST minute bars by their start in epoch minutes."""
     return {ts // 60_000: bar for ts, bar in data.minute_bars(ticker, day)}
