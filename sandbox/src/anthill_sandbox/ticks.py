@@ -164,26 +164,26 @@ WALK_WEIGHTS = (0.15, 0.3, 0.6, 1.0)
 
 
 def _walk(ticker: str, minute: int) -> float:
-    """A smooth deterministic log-price offset, in units of the instrument's daily volatility."""
+    """A smooth deterministic log-price offset (a few slow waves of random phase); continuous in ``minute``."""
     return sum(w * math.sin(2 * math.pi * minute / p + f)
                for w, p, f in zip(WALK_WEIGHTS, WALK_PERIODS, _phases(ticker), strict=True))  # fmt: skip
 
 
-def _anchor(ticker: str, minute: int) -> tuple[float, int]:
-    """The last daily close before an off-session minute of a stock, and the minute the session closed."""
-    day = _day(minute)
-    close_minute = _minute_of(day, data.SESSION_OPEN_UTC_HOUR, data.SESSION_OPEN_UTC_MINUTE) + (
-        data.MINUTES_PER_SESSION
+def _close_minute(day: datetime.date) -> int:
+    """The epoch minute a stock session of ``day`` closes (the first minute after it)."""
+    return (
+        _minute_of(day, data.SESSION_OPEN_UTC_HOUR, data.SESSION_OPEN_UTC_MINUTE) + data.MINUTES_PER_SESSION
     )
-    if not (is_trading_day(day) and minute >= close_minute):
+
+
+def _anchor(ticker: str, minute: int) -> tuple[float, int]:
+    """The last daily close before an off-session minute of a stock, and the minute that session closed."""
+    day = _day(minute)
+    if not (is_trading_day(day) and minute >= _close_minute(day)):
         day = previous_trading_day(day)
-        close_minute = _minute_of(day, data.SESSION_OPEN_UTC_HOUR, data.SESSION_OPEN_UTC_MINUTE) + (
-            data.MINUTES_PER_SESSION
-        )
     bar = data.daily_bar(ticker, day)
-    if bar is None:  # before the sandbox's origin
-        return data.INSTRUMENTS[ticker].start_price, close_minute
-    return bar.close, close_minute
+    close = data.INSTRUMENTS[ticker].start_price if bar is None else bar.close  # None: before the origin
+    return close, _close_minute(day)
 
 
 @lru_cache(maxsize=65_536)
@@ -225,7 +225,8 @@ def _split(total: int, parts: int, rng: random.Random) -> list[int]:
 
 
 def _path(o: float, h: float, lo: float, c: float, n: int, rng: random.Random) -> list[float]:
-    """``n`` prices from ``o`` to ``c`` that touch ``h`` and ``lo`` once each and stay within them."""
+    """``n`` prices from ``o`` to ``c`` that touch ``h`` and ``lo`` and never leave them: a Brownian bridge
+    through the four, clamped."""
     high_at, low_at = rng.sample(range(1, n - 1), 2)
     anchors = sorted([(0, o), (high_at, h), (low_at, lo), (n - 1, c)])
     sigma = (h - lo) / 3 / math.sqrt(n)
