@@ -78,7 +78,7 @@ def _frame(*messages: dict[str, Any]) -> str:
 class _Client:
     ws: ServerConnection
     market: str
-    subscriptions: dict[str, set[str]] = field(default_factory=dict)  # channel -> symbols ("*": all)
+    subscriptions: dict[str, frozenset[str]] = field(default_factory=dict)  # channel -> symbols ("*": all)
     # Frames the writer sends in order; None: drop the connection once those before it are out.
     queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUED_FRAMES))
     sent: int = 0
@@ -253,11 +253,12 @@ class StreamServer:
         if self.settings.channels is not None and channel not in self.settings.channels:
             return _status("error", f"Your plan doesn't include websocket access to the {channel} channel "
                            f"(subscription {param}).")  # fmt: skip
-        symbols = client.subscriptions.setdefault(channel, set())
+        # Replaced, never changed in place: other threads (tests, through ``subscriptions``) read them.
+        symbols = client.subscriptions.get(channel, frozenset())
         if action == "subscribe":
-            symbols.add(symbol)
+            client.subscriptions = {**client.subscriptions, channel: symbols | {symbol}}
             return _status("success", f"subscribed to: {param}")
-        symbols.discard(symbol)
+        client.subscriptions = {**client.subscriptions, channel: symbols - {symbol}}
         return _status("success", f"unsubscribed to: {param}")
 
     async def _write(self, client: _Client) -> None:
