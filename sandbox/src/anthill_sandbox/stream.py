@@ -113,7 +113,6 @@ class StreamServer:
         self._warming: set[tuple[str, int]] = set()
         self._warmer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-stream-warm")
         self.connects = 0  # WebSocket handshakes, reconnections included
-        self.events_sent = 0
 
     @property
     def url(self) -> str:
@@ -133,9 +132,11 @@ class StreamServer:
     def start(self) -> Self:
         self._thread = threading.Thread(target=self._run, name="sandbox-stream", daemon=True)
         self._thread.start()
-        self._ready.wait(timeout=10)
+        started = self._ready.wait(timeout=10)
         if self._error is not None:
             raise self._error
+        if not started:
+            raise RuntimeError(f"the stream did not start on {self._host}:{self._port} within 10 s")
         return self
 
     def stop(self) -> None:
@@ -325,7 +326,6 @@ class StreamServer:
                 self._clients.discard(client)
                 return
             client.sent += len(batch)
-            self.events_sent += len(batch)
             if self.settings.drop_after and client.sent >= self.settings.drop_after:
                 self._clients.discard(client)
                 try:
