@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +101,8 @@ class Session:
         return [m for m in self.received if isinstance(m, kind) and symbol in (None, m.symbol)]
 
 
-def run(scenario: Awaitable[None]) -> None:
-    asyncio.run(scenario)  # type: ignore[arg-type]
+def run(scenario: Coroutine[Any, Any, None]) -> None:
+    asyncio.run(scenario)
 
 
 def test_a_known_key_streams_trades_quotes_and_seconds_in_the_clients_models(servers: Servers) -> None:
