@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from anthill_ingest.calendar import holidays, is_trading_day
-from anthill_sandbox import data, ticks
+from anthill_sandbox import data, reference, ticks
 from anthill_sandbox.loopback import JsonHandler, LoopbackServer
 
 TIMESPAN_MINUTES = {"minute": 1, "hour": 60}
@@ -245,6 +245,12 @@ class Handler(JsonHandler):
                 return _upcoming_holidays()
             case ["v3", "trades" | "quotes" as kind, ticker]:
                 return self._ticks(kind, ticker, query)
+            case ["v2", "reference", "news"]:
+                return self._news(query)
+            case ["v3", "reference", "options", "contracts"]:
+                as_of = _date(query.get("as_of", str(self.server.state.today())))
+                return self._paged(reference.options_contracts(query.get("underlying_ticker", ""), as_of), query,
+                                   "/v3/reference/options/contracts")  # fmt: skip
         raise ApiError(HTTPStatus.NOT_FOUND, f"Route not found: {path}")
 
     def _aggs(self, ticker: str, multiplier: str, timespan: str, start: str, end: str, query: dict[str, str],
@@ -310,6 +316,19 @@ class Handler(JsonHandler):
         results = sorted((row for t in tickers for row in source(t, start, end)),
                          key=lambda r: (r[date_field], r["ticker"]))  # fmt: skip
         return self._paged(results, query, f"/{'/'.join(urlsplit(self.path).path.strip('/').split('/'))}")
+
+    def _news(self, query: dict[str, str]) -> dict[str, Any]:
+        """Articles about ``ticker`` (all instruments' without one) published in the asked range, up to today."""
+        today = self.server.state.today()
+        start = _date(query.get("published_utc.gte", str(data.ORIGIN))[:10])
+        end = min(_date(query.get("published_utc.lte", str(today))[:10]), today)
+        if "published_utc.lt" in query:  # a date bound that excludes its own day
+            end = min(end, _date(query["published_utc.lt"][:10]) - datetime.timedelta(days=1))
+        tickers = [query["ticker"]] if "ticker" in query else list(data.INSTRUMENTS)
+        results = sorted((article for t in tickers for article in reference.news(t, start, end)),
+                         key=lambda a: (str(a["published_utc"]), str(a["id"])),
+                         reverse=query.get("order", "desc") == "desc")  # fmt: skip
+        return self._paged(results, query, "/v2/reference/news")
 
     def _tickers(self, query: dict[str, str]) -> dict[str, Any]:
         market = query.get("market")

@@ -108,3 +108,17 @@ SILVER_MINUTE_AGGREGATES = StructType([
     StructField("vwap", DoubleType(), nullable=True),
     StructField("ingested_at", TimestampType(), nullable=False),
 ])  # fmt: skip
+# One row per article and ticker it is about (the latest ingestion): an article about two of a feed's tickers
+# counts for each.
+SILVER_NEWS = StructType([
+    StructField("id", StringType(), nullable=False),
+    StructField("ticker", StringType(), nullable=False),
+    StructField("published_utc", TimestampType(), nullable=False),
+    StructField("title", StringType(), nullable=False),
+    StructField("publisher", StringType(), nullable=True),
+    StructField("article_url", StringType(), nullable=True),
+    StructField("tickers", ArrayType(StringType()), nullable=True),
+    StructField("keywords", ArrayType(StringType()), nullable=True),
+    StructField("sentiment", StringType(), nullable=True),
+    StructField("ingested_at", TimestampType(), nullable=False),
+])  # fmt: skip

@@ -47,6 +47,7 @@ SILVER_TABLES = (
     ),
     SilverTable("trades", ("trades",), tuple(TRADE_KEY), silver.with_silver_trades),
     SilverTable("quotes", ("quotes",), tuple(QUOTE_KEY), silver.with_silver_quotes),
+    SilverTable("news", ("news",), ("id", "ticker"), silver.with_silver_news),
     SilverTable(
         "minute_aggregates", ("minuteAggregates",), ("ticker", "start"), silver.with_silver_minute_aggregates
     ),

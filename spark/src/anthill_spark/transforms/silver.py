@@ -20,6 +20,7 @@ from anthill_spark.schemas import (
     SILVER_DIVIDENDS,
     SILVER_MARKET_HOLIDAYS,
     SILVER_MINUTE_AGGREGATES,
+    SILVER_NEWS,
     SILVER_QUOTES,
     SILVER_SPLITS,
     SILVER_TRADES,
@@ -165,3 +166,8 @@ def with_silver_quotes(bronze_df: DataFrame) -> DataFrame:
 def with_silver_minute_aggregates(bronze_df: DataFrame) -> DataFrame:
     """A stream's minute aggregates typed, one row per (ticker, start): the newest ingestion."""
     return _latest_per(typed(bronze_df, SILVER_MINUTE_AGGREGATES), ["ticker", "start"])
+
+
+def with_silver_news(bronze_df: DataFrame) -> DataFrame:
+    """Bronze news typed, one row per (article id, ticker): the newest ingestion."""
+    return _latest_per(typed(bronze_df, SILVER_NEWS), ["id", "ticker"])
