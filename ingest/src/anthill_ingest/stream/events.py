@@ -221,21 +221,15 @@ def check_row(schema: pa.Schema, row: Row) -> str | None:
 
 def _check_value(value: Any, type_: pa.DataType) -> str | None:
     """Why ``value`` is not of ``type_`` (timestamps are integer milliseconds), or None."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if pa.types.is_string(type_):
-        ok = isinstance(value, str)
-    elif pa.types.is_floating(type_):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    elif pa.types.is_list(type_):
+        return None if isinstance(value, str) else kind(value)
+    if pa.types.is_floating(type_):
+        return None if number and math.isfinite(value) else (repr(value) if number else kind(value))
+    if pa.types.is_list(type_):
         ok = isinstance(value, list) and all(_check_value(v, type_.value_type) is None for v in value)
-    else:
-        bits = type_.bit_width if pa.types.is_integer(type_) else 64
-        ok = (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
-        )
-    if ok:
-        return None
-    return (
-        f"{value!r}"[:40] if isinstance(value, (int, float)) and not isinstance(value, bool) else kind(value)
-    )
+        return None if ok else f"{kind(value)}, not a list of integers"
+    if not number or isinstance(value, float):
+        return f"{kind(value)}, not an integer"
+    bits = type_.bit_width if pa.types.is_integer(type_) else 64
+    return None if -(2 ** (bits - 1)) <= value < 2 ** (bits - 1) else f"{str(value)[:30]}, out of range"

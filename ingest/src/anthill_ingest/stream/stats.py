@@ -8,6 +8,7 @@ the stream is not streaming. Pure: the clock's readings are passed in.
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -20,12 +21,15 @@ EVENT = "StreamStats"
 
 
 def flush_lag_p99(flushed_at_ms: int, times: Sequence[pa.Array]) -> float | None:
-    """The 99th percentile of (flush time - event time) over one flush's events, in seconds."""
-    if not times or not sum(len(t) for t in times):
+    """The 99th percentile (nearest rank) of (flush time - event time) over one flush's events, in seconds."""
+    count = sum(len(t) for t in times)
+    if not count:
         return None
-    lags = pc.subtract(flushed_at_ms, pa.concat_arrays([t.cast(pa.int64()) for t in times]))
-    (p99,) = pc.quantile(lags, q=0.99, interpolation="higher").to_pylist()
-    return round(max(0.0, float(p99)) / 1000, 3)
+    events = pa.concat_arrays([t.cast(pa.int64()) for t in times])
+    ascending = events.take(pc.sort_indices(events))
+    # The k-th smallest lag is the lag of the k-th latest event.
+    lag: int = flushed_at_ms - ascending[count - math.ceil(0.99 * count)].as_py()
+    return round(max(0, lag) / 1000, 3)
 
 
 def _iso(value: datetime.datetime | None) -> str | None:

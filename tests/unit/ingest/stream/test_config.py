@@ -1,0 +1,98 @@
+"""The stream a pod runs: a bad document is refused with the field named, and the spec's channels and
+tickers become the WebSocket subscriptions of its market."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from anthill_ingest.config import ConfigError
+from anthill_ingest.stream.config import load_stream, parse_stream
+from anthill_ingest.stream.protocol import Feed, feed_from_url
+
+SPEC = {"channels": ["trades"], "tickers": ["AAPL"], "destination": {"uri": "s3://lake/market"},
+        "apiKeySecretRef": {"name": "k", "key": "k"}}  # fmt: skip
+
+
+def doc(**spec: Any) -> str:
+    return json.dumps({"kind": "MarketStream", "metadata": {"name": "live", "namespace": "market"},
+                       "spec": {**SPEC, **spec}})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(doc(channels=[]), "spec.channels: List should have at least 1 item", id="no channels"),
+        pytest.param(doc(channels=["trade"]), "spec.channels.0: Input should be", id="unknown channel"),
+        pytest.param(doc(tickers=["*", "AAPL"]), "spec.tickers: '*' subscribes to the whole market",
+                     id="star with others"),
+        pytest.param(doc(tickers=["X:BTCUSD"]), "spec.tickers: stock tickers have no market prefix",
+                     id="stock ticker with a prefix"),
+        pytest.param(doc(assetClass="crypto", tickers=["BTCUSD"]), "spec.tickers: crypto tickers start with X:",
+                     id="crypto ticker without X:"),
+        pytest.param(doc(flush={"maxRows": 10}), "spec.flush.maxRows", id="maxRows below the minimum"),
+        pytest.param(doc(flush={"intervalSeconds": 0}), "spec.flush.intervalSeconds", id="zero interval"),
+        pytest.param(doc(destination=None), "spec.destination", id="no destination"),
+        pytest.param(json.dumps({"kind": "MarketFeed", "metadata": {"name": "x"}, "spec": SPEC}),
+                     "is not a MarketStream", id="another kind"),
+        pytest.param(json.dumps({"kind": "MarketStream", "spec": SPEC}), "metadata.name is required",
+                     id="no name"),
+        pytest.param(json.dumps({"kind": "MarketStream", "metadata": {"name": "a/b"}, "spec": SPEC}),
+                     "metadata.name must be a Kubernetes name", id="name with a slash"),
+        pytest.param("{", "is not JSON or YAML", id="not JSON"),
+    ],
+)  # fmt: skip
+def test_an_invalid_stream_names_the_field(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("*", r"\*")):
+        parse_stream(text, "stream.json")
+
+
+def test_a_missing_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_stream(tmp_path / "stream.json")
+
+
+@pytest.mark.parametrize(
+    ("spec", "subscriptions"),
+    [
+        pytest.param({"channels": ["trades", "quotes"], "tickers": ["AAPL", "MSFT"]},
+                     {"T.AAPL", "T.MSFT", "Q.AAPL", "Q.MSFT"}, id="stocks: channels x tickers"),
+        pytest.param({"channels": ["minuteAggregates"], "tickers": ["*"]}, {"AM.*"}, id="the whole market"),
+        pytest.param({"assetClass": "crypto", "channels": ["trades", "secondAggregates"], "tickers": ["X:BTCUSD"]},
+                     {"XT.X:BTCUSD", "XAS.X:BTCUSD"}, id="crypto prefixes"),
+    ],
+)  # fmt: skip
+def test_subscriptions_are_the_markets_prefixes_times_the_tickers(
+    spec: dict[str, Any], subscriptions: set[str]
+) -> None:
+    assert parse_stream(doc(**spec), "stream.json").subscriptions() == subscriptions
+
+
+@pytest.mark.parametrize(
+    ("url", "feed"),
+    [
+        pytest.param(None, Feed("feed.example", secure=True), id="default: the real-time feed over TLS"),
+        pytest.param("ws://127.0.0.1:8767", Feed("127.0.0.1:8767", secure=False), id="plain, with a port"),
+        pytest.param("wss://stream.example/", Feed("stream.example", secure=True), id="TLS, trailing slash"),
+    ],
+)
+def test_the_stream_url_becomes_the_clients_feed(url: str | None, feed: Feed) -> None:
+    assert feed_from_url(url, "feed.example") == feed
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("http://127.0.0.1:8767", id="not a WebSocket scheme"),
+        pytest.param("ws://user:secret@host", id="user info"),
+        pytest.param("ws://host/?key=x", id="a query"),
+    ],
+)
+def test_a_stream_url_of_another_shape_is_refused_without_echoing_it(url: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        feed_from_url(url, "feed.example")
+    assert "ANTHILL_MARKET_STREAM_URL" in str(raised.value)
+    assert "secret" not in str(raised.value)
