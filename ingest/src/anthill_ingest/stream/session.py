@@ -214,14 +214,14 @@ class Session:
                 reasons.append(message)
             elif kind == "notice":
                 log.warning("the stream server says %s: %s", status.get("status"), message)
-        for channel in sorted(refused):
-            self._refuse(channel)
-        self._settle(reasons[0] if reasons else None)
+        newly = [channel for channel in sorted(refused) if self._refuse(channel)]
+        self._settle(reasons[0] if newly else None)
 
-    def _refuse(self, channel: str) -> None:
-        """Drop the channel's subscriptions and ask again later: the other channels keep streaming."""
+    def _refuse(self, channel: str) -> bool:
+        """Drop the channel's subscriptions and ask again later: the other channels keep streaming. False
+        when a retry of the channel is already scheduled (the server refuses each of its tickers)."""
         if channel in self.retries:
-            return  # the server refuses each ticker of the channel: one retry for all of them
+            return False
         attempt = self.refusals.get(channel, 0)
         self.refusals[channel] = attempt + 1
         params = [
@@ -231,6 +231,7 @@ class Session:
             self.client.unsubscribe(*params)
         delay = REFUSED.delay(attempt, self.rng)
         self.retries[channel] = asyncio.get_running_loop().call_later(delay, self._retry_channel, channel)
+        return True
 
     def _retry_channel(self, channel: str) -> None:
         self.retries.pop(channel, None)

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 State = Literal["Connecting", "Streaming", "AuthFailed", "ChannelNotAuthorized", "Stopped"]
 EVENT = "StreamStats"
+RATE_WINDOW_SECONDS = 1.0  # the message rate is measured over at least this long
 
 
 def flush_lag_p99(flushed_at_ms: int, times: Sequence[pa.Array]) -> float | None:
@@ -47,13 +48,17 @@ class Stats:
     flush_lag_seconds: float | None = None
     _reported_received: int = field(default=0, init=False)
     _reported_at: float | None = field(default=None, init=False)
+    _rate: float = field(default=0.0, init=False)
 
     def line(self, now: datetime.datetime, monotonic: float, received: int) -> dict[str, Any]:
-        """The report at ``now``; the message rate is over the time since the previous report."""
-        rate = 0.0
-        if self._reported_at is not None and monotonic > self._reported_at:
-            rate = (received - self._reported_received) / (monotonic - self._reported_at)
-        self._reported_at, self._reported_received = monotonic, received
+        """The report at ``now``; the message rate is over the time since the previous report, or the one
+        before when that was less than a second ago."""
+        if self._reported_at is None:
+            self._reported_at, self._reported_received = monotonic, received
+        elif monotonic - self._reported_at >= RATE_WINDOW_SECONDS:  # else: reports close together, same rate
+            self._rate = (received - self._reported_received) / (monotonic - self._reported_at)
+            self._reported_at, self._reported_received = monotonic, received
+        rate = self._rate
         body: dict[str, Any] = {
             "event": EVENT,
             "state": self.state,

@@ -24,6 +24,8 @@ def test_a_streaming_report_has_the_contracts_keys_and_no_reason() -> None:
     assert line["event"] == "StreamStats"
     assert line["messagesPerSecond"] == 100.0  # 200 events over the 2 s since the previous report
     assert line["lastFlushTime"] == line["reportedAt"] == "2025-03-04T15:30:00Z"
+    # A report right after another (a flush just after the periodic one) keeps the rate, not a zero.
+    assert stats.line(NOW, monotonic=12.1, received=300)["messagesPerSecond"] == 100.0
 
 
 @pytest.mark.parametrize("state", ["Connecting", "AuthFailed", "ChannelNotAuthorized", "Stopped"])
