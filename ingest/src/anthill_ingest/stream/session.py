@@ -69,6 +69,10 @@ def _ms(moment: datetime.datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def _iso_ms(ms: int) -> str:
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC).isoformat(timespec="milliseconds")
+
+
 class Session:
     """One stream pod's work, from start to SIGTERM."""
 
@@ -100,6 +104,7 @@ class Session:
         loop = asyncio.get_running_loop()
         self.stopping = asyncio.Event()
         self.flush_lock = asyncio.Lock()
+        self.fill_lock = asyncio.Lock()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         self.checkpoint = await asyncio.to_thread(self._read_checkpoint)
@@ -344,11 +349,15 @@ class Session:
         asyncio.get_running_loop().create_task(self._fill(gap_list))
 
     async def _fill(self, gap_list: list[gapfill.Gap]) -> None:
+        async with self.fill_lock:  # one fill at a time: a reconnect during a fill queues its own
+            await self._fill_now(gap_list)
+
+    async def _fill_now(self, gap_list: list[gapfill.Gap]) -> None:
         api = self.api
         assert api is not None  # noqa: S101 - _start_fill checked
         attempt = 0
-        log.info("filling %d gaps from the REST API (%s to %s)", len(gap_list),
-                 min(g.start_ms for g in gap_list), gap_list[0].end_ms)  # fmt: skip
+        log.info("filling %d gaps from the REST API, %s to %s", len(gap_list),
+                 _iso_ms(min(g.start_ms for g in gap_list)), _iso_ms(gap_list[0].end_ms))  # fmt: skip
         while True:
             try:
                 flushed = await _in_daemon_thread(lambda: gapfill.fill(
