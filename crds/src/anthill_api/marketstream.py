@@ -113,7 +113,7 @@ class MarketStreamSpec(Model):
         "X:BTCUSD, O:AAPL251219C00150000), or ['*'] for the whole market. Edits reach the running stream "
         "without a restart.",
         json_schema_extra={
-            "items": {"pattern": STREAM_TICKER, "maxLength": 40},
+            "items": {"type": "string", "pattern": STREAM_TICKER, "maxLength": 40},
             "x-kubernetes-list-type": "set",
         },
     )

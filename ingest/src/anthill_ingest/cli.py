@@ -24,7 +24,7 @@ from anthill_ingest.config import ConfigError, load_feed
 from anthill_ingest.errors import IngestError
 
 if TYPE_CHECKING:
-    from anthill_ingest.runner import Progress as ProgressFn
+    from anthill_ingest.datasets.base import Progress as ProgressFn
     from anthill_ingest.runner import Summary
 
 KEY_VARIABLES = ("MASSIVE_API_KEY", "POLYGON_API_KEY")

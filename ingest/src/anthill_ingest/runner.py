@@ -24,7 +24,6 @@ import io
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,10 +32,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from anthill_api import lake
-from anthill_api.marketfeed import GROUPED_DAILY_ASSET_CLASSES, GROUPED_DAILY_UNSUPPORTED, MarketFeedSpec
-from anthill_ingest import calendar, records
+from anthill_ingest import calendar
 from anthill_ingest.client import MarketData
-from anthill_ingest.config import ConfigError, FeedConfig
+from anthill_ingest.config import FeedConfig
+from anthill_ingest.datasets import Dataset, dataset_for
+from anthill_ingest.datasets.base import Progress, Row, Window
 from anthill_ingest.errors import MalformedResponseError, SchemaSurpriseError
 from anthill_ingest.sink import Sink
 
@@ -45,18 +45,6 @@ LOOKBACK_TRADING_DAYS = 2  # re-fetched on every run, for late corrections
 # Rows a run holds at once (as Python rows, about 700 bytes each): with the client's pages and the
 # interpreter, a run stays well inside the default 1Gi limit.
 CHUNK_ROWS = 200_000
-# Ceilings on the minutes of one market day that have bars: US stocks and options trade 04:00-20:00 New York
-# with the extended sessions; crypto, forex and index values may tick around the clock.
-SESSION_MINUTES = {"stocks": 16 * 60, "options": 16 * 60}
-DAY_MINUTES = 24 * 60
-GROUPED_DAILY_TICKERS = 20_000  # a ceiling on one day of a whole market (US stocks: about 12,000)
-SNAPSHOTS = ("tickers", "marketHolidays")  # complete listings: a re-fetch replaces the day's whole object
-
-
-@dataclass(frozen=True)
-class Window:
-    start: datetime.date
-    end: datetime.date
 
 
 @dataclass
@@ -87,9 +75,6 @@ class Summary:
         return json.dumps(body, separators=(",", ":"))
 
 
-Progress = Callable[[str, int], None]  # (description, total) starts a task; ("", 1) advances it
-
-
 def last_complete_day(asset_class: str, today: datetime.date) -> datetime.date:
     """The newest day whose data is final: the market's last day before today (yesterday for crypto)."""
     return calendar.previous_market_day(asset_class, today)
@@ -112,32 +97,11 @@ def plan_window(feed: FeedConfig, watermark: datetime.date | None, today: dateti
     return Window(start, end) if start <= end else None
 
 
-def rows_per_day(spec: MarketFeedSpec) -> int | None:
-    """A ceiling on the rows one market day brings, or None when the feed cannot be cut into days: bars of
-    several days, of weeks or of months start where the requested range starts, and events and reference
-    snapshots are few."""
-    if spec.dataset == "groupedDaily":
-        return GROUPED_DAILY_TICKERS
-    if spec.dataset != "aggregates":
-        return None
-    multiplier, timespan = (spec.bars.multiplier, spec.bars.timespan) if spec.bars else (1, "day")
-    minutes = SESSION_MINUTES.get(spec.asset_class, DAY_MINUTES)
-    if timespan == "minute":
-        bars = -(-minutes // multiplier)
-    elif timespan == "hour":
-        bars = -(-minutes // (60 * multiplier))
-    elif timespan == "day" and multiplier == 1:
-        bars = 1
-    else:
-        return None
-    return bars * len(spec.tickers or [])
-
-
 def plan_chunks(feed: FeedConfig, window: Window, chunk_rows: int) -> list[Window]:
-    """``window`` cut into consecutive chunks of at most ``chunk_rows`` rows (by :func:`rows_per_day`; at
-    least one market day each), together covering every date of the window; the window itself when the feed
-    cannot be cut into days."""
-    per_day = rows_per_day(feed.spec)
+    """``window`` cut into consecutive chunks of at most ``chunk_rows`` rows (by the dataset's rows per day;
+    at least one market day each), together covering every date of the window; the window itself when the
+    feed cannot be cut into days."""
+    per_day = dataset_for(feed.spec.dataset).rows_per_day(feed.spec)
     if per_day is None:
         return [window]
     days = max(1, chunk_rows // max(per_day, 1))
@@ -146,33 +110,13 @@ def plan_chunks(feed: FeedConfig, window: Window, chunk_rows: int) -> list[Windo
     return [Window(start, end) for start, end in zip([window.start, *starts], ends, strict=True)]
 
 
-def request_range(spec: MarketFeedSpec, chunk: Window) -> tuple[datetime.date, datetime.date]:
-    """The range to ask for a chunk's bars: its dates, or for intraday bars the exact instants of its market
-    days (:func:`records.day_zone`), since the API's reading of a bare date need not be the market's day."""
-    if spec.bars is None or spec.bars.timespan not in ("minute", "hour"):
-        return chunk.start, chunk.end
-    zone = records.day_zone(spec.asset_class)
-    start = datetime.datetime.combine(chunk.start, datetime.time(), zone)
-    after = datetime.datetime.combine(chunk.end + datetime.timedelta(days=1), datetime.time(), zone)
-    return start, after - datetime.timedelta(milliseconds=1)
-
-
 def state_key(feed: FeedConfig) -> str:
     return lake.state_key(feed.namespace, feed.name)
 
 
 def partition_dir(feed: FeedConfig) -> str:
     spec = feed.spec
-    if spec.dataset == "aggregates":
-        bars = spec.bars
-        span = f"{bars.multiplier if bars else 1}{bars.timespan if bars else 'day'}"
-    elif spec.dataset == "groupedDaily":
-        span = "1day"
-    elif spec.dataset in ("dividends", "splits"):
-        span = "event"
-    else:
-        span = "snapshot"
-    return f"{lake.bronze_prefix(feed.namespace, feed.name)}/{spec.dataset}/{span}"
+    return f"{lake.bronze_prefix(feed.namespace, feed.name)}/{spec.dataset}/{dataset_for(spec.dataset).span(spec)}"
 
 
 def read_watermark(sink: Sink, feed: FeedConfig) -> datetime.date | None:
@@ -190,22 +134,21 @@ def parquet_bytes(table: pa.Table) -> bytes:
     return buffer.getvalue()
 
 
-def merge_partition(dataset: str, stored: pa.Table, fetched: pa.Table) -> pa.Table:
+def merge_partition(dataset: Dataset, stored: pa.Table, fetched: pa.Table) -> pa.Table:
     """A day's ``fetched`` rows with the ``stored`` rows they do not replace, in the dataset's order.
 
     The unit replaced is a ticker's rows of the day: a ticker with rows in ``fetched`` gets exactly those (a
     bar the provider withdrew goes), one without keeps its stored rows. Reference snapshots are complete
     listings and replace the day's object whole. Raises ``pyarrow.ArrowException`` or ``KeyError`` when
     ``stored`` is not of the dataset's schema."""
-    if dataset in SNAPSHOTS:
+    if dataset.snapshot:
         return fetched
-    schema = records.SCHEMAS[dataset]
-    stored = stored.select(schema.names).cast(schema)
+    stored = stored.select(dataset.schema.names).cast(dataset.schema)
     kept = stored.filter(pc.invert(pc.is_in(stored["ticker"], value_set=pc.unique(fetched["ticker"]))))
     if kept.num_rows == 0:
         return fetched
     merged = pa.concat_tables([kept, fetched])
-    return merged.sort_by([(key, "ascending") for key in records.SORT_KEYS[dataset]]).combine_chunks()
+    return merged.sort_by([(key, "ascending") for key in dataset.sort_keys]).combine_chunks()
 
 
 class Run:
@@ -221,28 +164,24 @@ class Run:
         self.progress = progress or (lambda _description, _total: None)
         self.chunk_rows = chunk_rows
         self.summary = Summary()
+        self.dataset = dataset_for(feed.spec.dataset)
         self._with_data: set[str] = set()  # tickers that brought rows in any chunk
 
     def execute(self) -> Summary:
         """Run once. Raises IngestError subclasses (after quarantining what surprised it); the chunks done by
         then stay done, and the summary tells how far the watermark got."""
         spec = self.feed.spec
-        if spec.dataset == "aggregates" and not spec.tickers:
-            raise ConfigError("spec.tickers is required when dataset is aggregates")
-        if spec.dataset == "groupedDaily" and spec.asset_class not in GROUPED_DAILY_ASSET_CLASSES:
-            raise ConfigError(f"spec.assetClass: {GROUPED_DAILY_UNSUPPORTED}")
+        self.dataset.check(spec)
         watermark = read_watermark(self.sink, self.feed)
         today = self.now.date()
-        window = plan_window(self.feed, watermark, today)
-        if spec.dataset in ("tickers", "marketHolidays"):
-            window = Window(today, today)
+        window = self.dataset.window(plan_window(self.feed, watermark, today), today)
         if window is None:
             self.summary.watermark = str(watermark) if watermark else None
             self.summary.message = "up to date"
             return self.summary
         self.summary.window = window
         chunks = plan_chunks(self.feed, window, self.chunk_rows)
-        self._announce(window, len(chunks))
+        self.progress(*self.dataset.describe(spec, window, len(chunks)))
         for chunk in chunks:
             requests_before = self.api.requests
             files = self._write_partitions(self._fetch(chunk))
@@ -250,17 +189,19 @@ class Run:
             # Never backwards: the lookback's first chunk ends before the days a previous run completed.
             watermark = chunk.end if watermark is None else max(watermark, chunk.end)
             self._write_state(watermark, manifest)
-        self._warn_tickers_without_data()
+        for warning in self.dataset.missing_ticker_warnings(spec, self._with_data):
+            log.warning("%s", warning)
+            self.summary.warnings.append(warning)
         return self.summary
 
-    def _fetch(self, chunk: Window) -> dict[datetime.date, list[dict[str, Any]]]:
+    def _fetch(self, chunk: Window) -> dict[datetime.date, list[Row]]:
         spec = self.feed.spec
-        partitions: dict[datetime.date, list[dict[str, Any]]] = defaultdict(list)
+        partitions: dict[datetime.date, list[Row]] = defaultdict(list)
         try:
-            for row in self._rows(chunk):
-                day = records.partition_date(spec.dataset, row, self.now.date(), spec.asset_class)
-                if spec.dataset in ("aggregates", "groupedDaily") and not chunk.start <= day <= chunk.end:
-                    continue  # a bar stamped outside the chunk (time zones at the edges) belongs to another
+            for row in self.dataset.fetch(self.api, spec, chunk, self.progress, self._with_data):
+                day = self.dataset.partition_date(row, self.now.date(), spec.asset_class)
+                if self.dataset.stamped_in_chunk and not chunk.start <= day <= chunk.end:
+                    continue  # a row stamped outside the chunk (time zones at the edges) belongs to another
                 partitions[day].append(row)
         except (SchemaSurpriseError, MalformedResponseError) as exc:
             self._quarantine(exc)
@@ -269,65 +210,7 @@ class Run:
             self.summary.requests = self.api.requests
         return partitions
 
-    def _announce(self, window: Window, chunks: int) -> None:
-        """Start the run's progress task: one step per ticker and chunk, or per day of a grouped market."""
-        spec = self.feed.spec
-        if spec.dataset == "groupedDaily":
-            days = sum(1 for _ in calendar.market_days(spec.asset_class, window.start, window.end))
-            self.progress(f"grouped daily {window.start}..{window.end}", days)
-        elif spec.dataset in ("aggregates", "dividends", "splits"):
-            tickers = len(spec.tickers or [])
-            self.progress(
-                f"{spec.dataset} for {tickers} tickers, {window.start}..{window.end}", tickers * chunks
-            )
-        else:
-            self.progress(
-                f"{spec.asset_class} tickers" if spec.dataset == "tickers" else "market holidays", 1
-            )
-
-    def _rows(self, chunk: Window) -> Iterator[dict[str, Any]]:
-        spec = self.feed.spec
-        tickers = spec.tickers or []
-        if spec.dataset == "aggregates":
-            multiplier, timespan = (spec.bars.multiplier, spec.bars.timespan) if spec.bars else (1, "day")
-            start, end = request_range(spec, chunk)
-            yield from self._per_ticker(tickers, lambda t: self.api.aggregates(
-                t, multiplier, timespan, start, end, spec.adjusted))  # fmt: skip
-        elif spec.dataset == "groupedDaily":
-            for day in calendar.market_days(spec.asset_class, chunk.start, chunk.end):
-                yield from self.api.grouped_daily(day, spec.asset_class, spec.adjusted)
-                self.progress("", 1)
-        elif spec.dataset == "dividends":
-            yield from self._per_ticker(tickers, lambda t: self.api.dividends(t, chunk.start))
-        elif spec.dataset == "splits":
-            yield from self._per_ticker(tickers, lambda t: self.api.splits(t, chunk.start))
-        elif spec.dataset == "tickers":
-            yield from self.api.tickers(spec.asset_class)
-            self.progress("", 1)
-        else:
-            yield from self.api.market_holidays()
-            self.progress("", 1)
-
-    def _per_ticker(self, tickers: list[str],
-                    fetch: Callable[[str], Iterable[dict[str, Any]]]) -> Iterator[dict[str, Any]]:  # fmt: skip
-        for ticker in tickers:
-            for row in fetch(ticker):
-                self._with_data.add(ticker)
-                yield row
-            self.progress("", 1)
-
-    def _warn_tickers_without_data(self) -> None:
-        if self.feed.spec.dataset != "aggregates":
-            return
-        for ticker in self.feed.spec.tickers or []:
-            if ticker not in self._with_data:
-                warning = f"no data for {ticker} in the window: unknown ticker, or not traded then"
-                log.warning(warning)
-                self.summary.warnings.append(warning)
-
-    def _write_partitions(
-        self, partitions: dict[datetime.date, list[dict[str, Any]]]
-    ) -> list[dict[str, Any]]:
+    def _write_partitions(self, partitions: dict[datetime.date, list[Row]]) -> list[dict[str, Any]]:
         """Write each day's partition, merged with what is stored, unless the stored object already holds
         the same bytes; the manifest lists every partition of the chunk either way."""
         files = []
@@ -335,7 +218,7 @@ class Run:
         for day in sorted(partitions):
             rows = partitions.pop(day)  # what is written is let go: a chunk's rows leave memory day by day
             key = f"{base}/date={day}/{self.feed.name}.parquet"
-            table, data, unchanged = self._merged(key, records.to_table(self.feed.spec.dataset, rows))
+            table, data, unchanged = self._merged(key, self.dataset.to_table(rows))
             if unchanged:
                 self.summary.unchanged += 1
             else:
@@ -357,7 +240,7 @@ class Run:
         if stored is None:
             return fetched, data, False
         try:
-            merged = merge_partition(self.feed.spec.dataset, pq.read_table(io.BytesIO(stored)), fetched)
+            merged = merge_partition(self.dataset, pq.read_table(io.BytesIO(stored)), fetched)
         except (pa.ArrowException, KeyError) as exc:
             self._keep_unreadable(key, stored, exc)
             return fetched, data, False

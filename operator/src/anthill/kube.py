@@ -47,6 +47,7 @@ class Store:
         self.api = api
         self.core = client.CoreV1Api(api)
         self.batch = client.BatchV1Api(api)
+        self.apps = client.AppsV1Api(api)
         self.custom = client.CustomObjectsApi(api)
 
     def _sanitize(self, obj: Any) -> dict[str, Any]:
@@ -165,6 +166,34 @@ class Store:
         return self._sanitize(
             self.core.replace_namespaced_config_map(meta["name"], meta["namespace"], cast("Any", body))
         )
+
+    def get_stream(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return self.get_custom("marketstreams", namespace, name)
+
+    def get_deployment(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return _or_none(lambda: self._sanitize(self.apps.read_namespaced_deployment(name, namespace)))
+
+    def create_deployment(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._sanitize(
+            self.apps.create_namespaced_deployment(body["metadata"]["namespace"], cast("Any", body))
+        )
+
+    def replace_deployment(self, body: dict[str, Any]) -> dict[str, Any]:
+        meta = body["metadata"]
+        return self._sanitize(
+            self.apps.replace_namespaced_deployment(meta["name"], meta["namespace"], cast("Any", body))
+        )
+
+    def pod_log_tail(self, namespace: str, pod: str, container: str, lines: int) -> str | None:
+        """The last ``lines`` lines a pod's container wrote, or None when there is no log (yet)."""
+        try:
+            return str(
+                self.core.read_namespaced_pod_log(pod, namespace, container=container, tail_lines=lines)
+            )
+        except ApiException as exc:
+            if exc.status in (NOT_FOUND, 400):  # 400: the container has not started
+                return None
+            raise
 
     def create_job(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._sanitize(

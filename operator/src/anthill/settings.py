@@ -15,6 +15,7 @@ DATABRICKS_HOSTS = (".cloud.databricks.com", ".azuredatabricks.net", ".gcp.datab
 # A DNS name with at least two labels, optionally written with the leading dot of a suffix.
 HOST_SUFFIX = re.compile(r"\.?([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}")
 URL_OR_EMPTY = r"^(https?://[^\s/?#@]+(/[^\s?#@]*)?)?$"  # no credentials, query or fragment
+WS_URL_OR_EMPTY = r"^(wss?://[^\s/?#@]+/?)?$"  # a host (and port) only: the client appends the market
 # An s3:// bucket or a file:// path, optionally with {namespace} in the path; no query or fragment.
 # Databricks' access modes that give a job cluster Unity Catalog (the legacy modes do not).
 DataSecurityMode = Literal["SINGLE_USER", "USER_ISOLATION"]
@@ -32,7 +33,7 @@ class OperatorSettings(BaseSettings):
     )
     ingest_image: str = Field(
         default="ghcr.io/anthill-platform/anthill-ingest:0.1.0",
-        description="Image the MarketFeed CronJobs run.",
+        description="Image the MarketFeed CronJobs and MarketStream Deployments run.",
     )
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(
         default="IfNotPresent", description="Pull policy of the ingest container."
@@ -42,6 +43,13 @@ class OperatorSettings(BaseSettings):
         max_length=1024,
         pattern=URL_OR_EMPTY,
         description="Market-data API base URL the ingest pods use (empty: Massive's own).",
+    )
+    market_stream_url: str = Field(
+        default="",
+        max_length=1024,
+        pattern=WS_URL_OR_EMPTY,
+        description="Market-data WebSocket URL the MarketStream pods use, ws://host:port or wss://host "
+        "(empty: Massive's real-time feed).",
     )
     s3_endpoint_url: str = Field(
         default="",

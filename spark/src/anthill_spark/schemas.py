@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pyspark.sql.types import (
+    ArrayType,
     BooleanType,
     DateType,
     DoubleType,
+    IntegerType,
     LongType,
     StringType,
     StructField,
@@ -57,3 +59,38 @@ SILVER_MARKET_HOLIDAYS = StructType([
     StructField("status", StringType(), nullable=True),
     StructField("ingested_at", TimestampType(), nullable=False),
 ])  # fmt: skip
+
+# Ticks, streamed or fetched from the REST API (the same bronze rows either way). ``trade_key`` and
+# ``quote_key`` are the vendor's sequence number as text, or where a market has none (crypto) the trade id,
+# or for a crypto quote its content: a tick fetched twice (a gap fill overlapping the stream, a replay after
+# a crash) has one key, so silver holds it once.
+SILVER_TRADES = StructType([
+    StructField("ticker", StringType(), nullable=False),
+    StructField("ts", TimestampType(), nullable=False),
+    StructField("trade_key", StringType(), nullable=False),
+    StructField("sequence_number", LongType(), nullable=True),
+    StructField("id", StringType(), nullable=True),
+    StructField("exchange", IntegerType(), nullable=True),
+    StructField("tape", IntegerType(), nullable=True),
+    StructField("price", DoubleType(), nullable=False),
+    StructField("size", DoubleType(), nullable=False),
+    StructField("conditions", ArrayType(IntegerType()), nullable=True),
+    StructField("ingested_at", TimestampType(), nullable=False),
+])  # fmt: skip
+TRADE_KEY = ["ticker", "trade_key"]
+SILVER_QUOTES = StructType([
+    StructField("ticker", StringType(), nullable=False),
+    StructField("ts", TimestampType(), nullable=False),
+    StructField("quote_key", StringType(), nullable=False),
+    StructField("sequence_number", LongType(), nullable=True),
+    StructField("bid_exchange", IntegerType(), nullable=True),
+    StructField("bid_price", DoubleType(), nullable=False),
+    StructField("bid_size", DoubleType(), nullable=False),
+    StructField("ask_exchange", IntegerType(), nullable=True),
+    StructField("ask_price", DoubleType(), nullable=False),
+    StructField("ask_size", DoubleType(), nullable=False),
+    StructField("conditions", ArrayType(IntegerType()), nullable=True),
+    StructField("tape", IntegerType(), nullable=True),
+    StructField("ingested_at", TimestampType(), nullable=False),
+])  # fmt: skip
+QUOTE_KEY = ["ticker", "quote_key"]

@@ -16,7 +16,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.testing import assertDataFrameEqual
 
-from anthill_ingest import records
+from anthill_ingest.datasets import dataset_for
 from anthill_sandbox import data
 from anthill_sandbox.server import SandboxServer
 from anthill_spark.jobs.gold import GOLD_TABLES, silver_to_gold
@@ -57,7 +57,7 @@ def announce_split(root: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     row = {"id": "late-msft", "ticker": "MSFT", "execution_date": datetime.date(2024, 7, 8),
            "split_from": 1.0, "split_to": 2.0}  # fmt: skip
-    pq.write_table(pa.Table.from_pylist([row], schema=records.SPLITS), path)
+    pq.write_table(pa.Table.from_pylist([row], schema=dataset_for("splits").schema), path)
 
 
 def correct_late(root: Path, day: str) -> None:

@@ -8,8 +8,10 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from anthill_ingest import records
+from anthill_ingest.datasets import dataset_for
 from anthill_ingest.runner import merge_partition, parquet_bytes
+
+AGGREGATES, TICKERS = dataset_for("aggregates"), dataset_for("tickers")
 
 DAY = datetime.datetime(2024, 7, 1, 13, 30, tzinfo=datetime.UTC)
 
@@ -21,7 +23,7 @@ def _bar(ticker: str, minute: int, close: float = 10.0) -> dict[str, Any]:
 
 
 def _bars(*rows: dict[str, Any]) -> pa.Table:
-    return records.to_table("aggregates", list(rows))
+    return AGGREGATES.to_table(list(rows))
 
 
 def _keys(table: pa.Table) -> list[tuple[str, int, float]]:
@@ -43,22 +45,22 @@ def _keys(table: pa.Table) -> list[tuple[str, int, float]]:
 )  # fmt: skip
 def test_merge_partition(stored: list[dict[str, Any]], fetched: list[dict[str, Any]],
                          expected: list[tuple[str, int, float]]) -> None:  # fmt: skip
-    assert _keys(merge_partition("aggregates", _bars(*stored), _bars(*fetched))) == expected
+    assert _keys(merge_partition(AGGREGATES, _bars(*stored), _bars(*fetched))) == expected
 
 
 def test_a_merge_gives_the_bytes_a_fresh_write_of_the_same_rows_gives() -> None:
     """Unchanged days are recognised by their bytes: merged or fetched whole, the same rows, the same bytes."""
-    merged = merge_partition("aggregates", _bars(_bar("MSFT", 0)), _bars(_bar("AAPL", 0)))
+    merged = merge_partition(AGGREGATES, _bars(_bar("MSFT", 0)), _bars(_bar("AAPL", 0)))
     assert parquet_bytes(merged) == parquet_bytes(_bars(_bar("AAPL", 0), _bar("MSFT", 0)))
 
 
 def test_a_reference_snapshot_is_replaced_whole() -> None:
     """A ticker listing is complete: a ticker missing from today's listing is no longer listed."""
-    stored = records.to_table("tickers", [{"ticker": "AAPL"}, {"ticker": "OLD"}])
-    fetched = records.to_table("tickers", [{"ticker": "AAPL"}])
-    assert merge_partition("tickers", stored, fetched).column("ticker").to_pylist() == ["AAPL"]
+    stored = TICKERS.to_table([{"ticker": "AAPL"}, {"ticker": "OLD"}])
+    fetched = TICKERS.to_table([{"ticker": "AAPL"}])
+    assert merge_partition(TICKERS, stored, fetched).column("ticker").to_pylist() == ["AAPL"]
 
 
 def test_a_stored_object_of_another_schema_is_refused() -> None:
     with pytest.raises(KeyError):
-        merge_partition("aggregates", pa.table({"symbol": ["AAPL"]}), _bars(_bar("AAPL", 0)))
+        merge_partition(AGGREGATES, pa.table({"symbol": ["AAPL"]}), _bars(_bar("AAPL", 0)))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from anthill_ingest.records import partition_date
+from anthill_ingest.datasets import dataset_for
 
 D = datetime.date
 RUN = D(2024, 7, 10)
@@ -40,4 +40,4 @@ def _at(iso: str) -> dict[str, Any]:
     ],
 )  # fmt: skip
 def test_partition_date(dataset: str, asset_class: str, row: dict[str, Any], expected: datetime.date) -> None:
-    assert partition_date(dataset, row, RUN, asset_class) == expected
+    assert dataset_for(dataset).partition_date(row, RUN, asset_class) == expected

@@ -8,15 +8,11 @@ import pytest
 
 from anthill_api.marketfeed import MarketFeedSpec
 from anthill_ingest.config import FeedConfig
-from anthill_ingest.runner import (
-    CHUNK_ROWS,
-    GROUPED_DAILY_TICKERS,
-    Window,
-    plan_chunks,
-    plan_window,
-    request_range,
-    rows_per_day,
-)
+from anthill_ingest.datasets import dataset_for
+from anthill_ingest.datasets.aggregates import request_range
+from anthill_ingest.datasets.base import Window
+from anthill_ingest.datasets.grouped_daily import TICKERS as GROUPED_DAILY_TICKERS
+from anthill_ingest.runner import CHUNK_ROWS, plan_chunks, plan_window
 
 D = datetime.date
 
@@ -86,7 +82,8 @@ TWENTY = [f"T{n}" for n in range(20)]
     ],
 )  # fmt: skip
 def test_rows_per_day(spec: dict[str, object], expected: int | None) -> None:
-    assert rows_per_day(_feed(**spec).spec) == expected
+    feed = _feed(**spec)
+    assert dataset_for(feed.spec.dataset).rows_per_day(feed.spec) == expected
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from anthill_ingest.bodies import check_body
+from anthill_ingest.datasets.bars import bar_row
+from anthill_ingest.datasets.dividends import dividend_row
 from anthill_ingest.errors import MalformedResponseError, SchemaSurpriseError
-from anthill_ingest.records import bar_row, dividend_row
 
 BAR = {"o": 1.5, "h": 2, "l": 1.0, "c": 1.75, "v": 1000, "t": 1720411200000}
 

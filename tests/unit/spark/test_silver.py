@@ -8,7 +8,8 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.testing import assertDataFrameEqual, assertSchemaEqual
 
-from anthill_spark.schemas import SILVER_BARS
+from anthill_spark.jobs.silver import utc
+from anthill_spark.schemas import SILVER_BARS, SILVER_QUOTES, SILVER_TRADES
 from anthill_spark.transforms.silver import (
     latest_valid_bars,
     quarantined_bars,
@@ -18,7 +19,9 @@ from anthill_spark.transforms.silver import (
     with_silver_columns,
     with_silver_dividends,
     with_silver_market_holidays,
+    with_silver_quotes,
     with_silver_splits,
+    with_silver_trades,
 )
 
 UTC = datetime.UTC
@@ -153,3 +156,53 @@ def test_market_holidays_keep_history_and_the_latest_status(spark: SparkSession)
         [(datetime.date(2024, 5, 27), "closed"), (july4, "early-close")], "date date, status string"
     )
     assertDataFrameEqual(result, expected)
+
+
+TICK_TIME = datetime.datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+TRADES_SCHEMA = ("ticker string, ts timestamp, sequence_number long, id string, exchange int, tape int, "
+                 "price double, size double, conditions array<int>, ingested_at timestamp")  # fmt: skip
+QUOTES_SCHEMA = ("ticker string, ts timestamp, sequence_number long, bid_exchange int, bid_price double, "
+                 "bid_size double, ask_exchange int, ask_price double, ask_size double, conditions array<int>, "
+                 "tape int, ingested_at timestamp")  # fmt: skip
+
+
+def test_a_trade_streamed_and_gap_filled_is_one_silver_row(spark: SparkSession) -> None:
+    """The stream's micro-batch and a REST gap fill both hold sequence 7: silver keeps it once (the newest
+    ingestion), and crypto trades, which have no sequence numbers, are keyed by their id."""
+    df = spark.createDataFrame([
+        ("AAPL", TICK_TIME, 7, "7", 4, 3, 190.5, 100.0, [12], MONDAY),
+        ("AAPL", TICK_TIME, 7, "7", 4, 3, 190.5, 100.0, [12], LATER),
+        ("AAPL", TICK_TIME, 8, "8", 4, 3, 190.6, 50.0, None, MONDAY),
+        ("X:BTCUSD", TICK_TIME, None, "t-1", 1, None, 97000.0, 0.5, None, MONDAY),
+        ("X:BTCUSD", TICK_TIME, None, "t-1", 1, None, 97000.0, 0.5, None, LATER),
+    ], TRADES_SCHEMA)  # fmt: skip
+    silver = df.transform(with_silver_trades)
+    assertSchemaEqual(silver.schema, SILVER_TRADES, ignoreNullable=True)
+    keys = sorted((r["ticker"], r["trade_key"], r["ingested_at"]) for r in silver.collect())
+    assert [(t, k) for t, k, _ in keys] == [("AAPL", "7"), ("AAPL", "8"), ("X:BTCUSD", "id:t-1")]
+    assert utc(keys[0][2]) == LATER
+
+
+@pytest.mark.parametrize(
+    ("price", "size"),
+    [pytest.param(0.0, 1.0, id="zero-price"), pytest.param(float("nan"), 1.0, id="nan-price"),
+     pytest.param(1.0, -1.0, id="negative-size"), pytest.param(float("inf"), 1.0, id="infinite-price")],
+)  # fmt: skip
+def test_impossible_trades_are_dropped(spark: SparkSession, price: float, size: float) -> None:
+    df = spark.createDataFrame([("AAPL", TICK_TIME, 1, "1", 4, 3, price, size, None, MONDAY)], TRADES_SCHEMA)
+    assert df.transform(with_silver_trades).count() == 0
+
+
+def test_quotes_dedupe_by_sequence_or_content_and_drop_crossed_ones(spark: SparkSession) -> None:
+    df = spark.createDataFrame([
+        ("AAPL", TICK_TIME, 5, 11, 190.0, 3.0, 12, 190.1, 2.0, None, 3, MONDAY),
+        ("AAPL", TICK_TIME, 5, 11, 190.0, 3.0, 12, 190.1, 2.0, None, 3, LATER),
+        ("AAPL", TICK_TIME, 6, 11, 190.2, 3.0, 12, 190.1, 2.0, None, 3, MONDAY),  # crossed: bid > ask
+        ("X:BTCUSD", TICK_TIME, None, 1, 96999.0, 1.0, 1, 97001.0, 1.0, None, None, MONDAY),
+        ("X:BTCUSD", TICK_TIME, None, 1, 96999.0, 1.0, 1, 97001.0, 1.0, None, None, LATER),
+        ("X:BTCUSD", TICK_TIME, None, 1, 96998.0, 1.0, 1, 97001.0, 1.0, None, None, MONDAY),
+    ], QUOTES_SCHEMA)  # fmt: skip
+    silver = df.transform(with_silver_quotes)
+    assertSchemaEqual(silver.schema, SILVER_QUOTES, ignoreNullable=True)
+    rows = sorted((r["ticker"], r["bid_price"]) for r in silver.collect())
+    assert rows == [("AAPL", 190.0), ("X:BTCUSD", 96998.0), ("X:BTCUSD", 96999.0)]

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from pyspark.sql import SparkSession
 
-from anthill_ingest import records
+from anthill_ingest.datasets import dataset_for
 from anthill_spark.transforms import gold
 
 UTC = datetime.UTC
@@ -54,4 +54,4 @@ def test_a_bar_is_dated_by_its_markets_day(
     bars = spark.createDataFrame([(ticker, "1day", ts)], "ticker string, timespan string, ts timestamp")
     assert gold.with_trading_date(bars).first()["date"] == day  # type: ignore[index]
     # The ingest files the bar under the same day, from its feed's asset class.
-    assert records.partition_date("aggregates", {"ticker": ticker, "ts": ts}, day, asset_class) == day
+    assert dataset_for("aggregates").partition_date({"ticker": ticker, "ts": ts}, day, asset_class) == day

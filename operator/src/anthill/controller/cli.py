@@ -12,6 +12,9 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from anthill.marketfeed.desired import Feed, desired_configmap, desired_cronjob, owner_reference
+from anthill.marketstream.desired import Stream, desired_deployment
+from anthill.marketstream.desired import desired_configmap as stream_configmap
+from anthill.marketstream.desired import owner_reference as stream_owner
 from anthill.pipeline.desired import Pipeline, bronze_locations
 from anthill.pipeline.kubernetes import desired_spark_cronjob
 from anthill.pipeline.kubernetes import owner_reference as pipeline_owner
@@ -21,10 +24,11 @@ from anthill.yamlio import dump_all
 from anthill_api.common import API_VERSION
 from anthill_api.errors import describe_validation_error
 from anthill_api.marketfeed import MarketFeedSpec
+from anthill_api.marketstream import MarketStreamSpec
 from anthill_api.pipeline import MedallionPipelineSpec
 
 err = Console(stderr=True, soft_wrap=True)
-RENDERABLE = frozenset({"MarketFeed", "MedallionPipeline", "DatabricksConnection"})
+RENDERABLE = frozenset({"MarketFeed", "MarketStream", "MedallionPipeline", "DatabricksConnection"})
 operator_app = typer.Typer(help="The Anthill operator.", no_args_is_help=True)
 
 
@@ -55,7 +59,7 @@ def run_operator(
 def render_documents(docs: list[dict[str, Any]], settings: OperatorSettings) -> list[dict[str, Any]]:
     """The Kubernetes objects the operator would create for each resource in ``docs``.
 
-    MarketFeeds give a ConfigMap and a CronJob, MedallionPipelines on the Kubernetes runtime a CronJob;
+    MarketFeeds give a ConfigMap and a CronJob, MarketStreams a ConfigMap and a Deployment, MedallionPipelines on the Kubernetes runtime a CronJob;
     DatabricksConnections and pipelines on Databricks have no Kubernetes children and give nothing. A
     pipeline reads the bronze of the feeds in ``docs`` it names; one ``docs`` lacks is taken to write to
     the pipeline's lake.
@@ -82,6 +86,13 @@ def render_documents(docs: list[dict[str, Any]], settings: OperatorSettings) -> 
             for child in (desired_configmap(feed), desired_cronjob(feed, settings)):
                 child["metadata"]["ownerReferences"] = [owner_reference(feed)]
                 children.append(child)
+        elif kind == "MarketStream":
+            stream = Stream(
+                name, namespace, MarketStreamSpec.model_validate(doc.get("spec") or {}), uid="<uid>"
+            )
+            for child in (stream_configmap(stream), desired_deployment(stream, settings)):
+                child["metadata"]["ownerReferences"] = [stream_owner(stream)]
+                children.append(child)
         elif kind == "MedallionPipeline":
             spec = MedallionPipelineSpec.model_validate(doc.get("spec") or {})
             if spec.runtime.kubernetes is not None:
@@ -104,7 +115,7 @@ def render(
 ) -> None:
     """Print the Kubernetes objects a manifest would produce, without a cluster.
 
-    MarketFeeds and MedallionPipelines on the Kubernetes runtime have children; a pipeline on Databricks
+    MarketFeeds, MarketStreams and MedallionPipelines on the Kubernetes runtime have children; a pipeline on Databricks
     becomes a Databricks job instead, and prints nothing.
     """
     text = sys.stdin.read() if str(manifest) == "-" else manifest.read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import kopf
@@ -16,6 +17,7 @@ from anthill.marketfeed.desired import FEED_LABEL, FEED_NAME_ANNOTATION
 from anthill.marketfeed.reconcile import (
     ConflictError,
     Reconciler,
+    Result,
     SecretMissingError,
     UpstreamError,
 )
@@ -26,9 +28,11 @@ KIND = "MarketFeed"
 log = logging.getLogger(__name__)
 
 
-def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: OperatorSettings) -> None:
-    """Attach the MarketFeed handlers to ``registry``."""
-
+def reconcile_runner(
+    kind: str, reconcile: Callable[[dict[str, Any]], Result], settings: OperatorSettings
+) -> Callable[[kopf.Body, str], None]:
+    """``run(body, trigger)``: reconcile, count the outcome, and tell kopf when to retry what can recover
+    (a timer tick never raises: the next tick is the retry)."""
     # Recoverable outcomes: the metrics reason, and how soon kopf retries (the drift timer retries anyway).
     retries: dict[type[Exception], tuple[str, float]] = {
         SecretMissingError: ("SecretNotFound", settings.secret_retry),
@@ -38,9 +42,9 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
     }
 
     def run(body: kopf.Body, trigger: str) -> None:
-        with observe_reconcile(KIND, trigger) as outcome:
+        with observe_reconcile(kind, trigger) as outcome:
             try:
-                result = reconciler.reconcile(dict(body))
+                result = reconcile(dict(body))
             except (
                 SecretMissingError,
                 ChildConflictError,
@@ -56,6 +60,31 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
                 return
             outcome.reason = result.reason
             outcome.writes = result.writes
+
+    return run
+
+
+def refresh_owner(
+    kind: str, reconcile_by_name: Callable[[str, str], Result | None], namespace: str, name: str
+) -> None:
+    """A child changed: reconcile its owner, counting the outcome. A failure is only logged (no retry of an
+    event): the owner's own handlers and timer retry it."""
+    with observe_reconcile(kind, "child-event") as outcome:
+        try:
+            result = reconcile_by_name(namespace, name)
+        except (SecretMissingError, ChildConflictError, ConflictError, UpstreamError) as exc:
+            outcome.reason = type(exc).__name__
+            log.info("%s %s/%s not refreshed: %s", kind, namespace, name, exc)
+            return
+        if result is not None:
+            outcome.reason = result.reason
+            outcome.writes = result.writes
+
+
+def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: OperatorSettings) -> None:
+    """Attach the MarketFeed handlers to ``registry``."""
+
+    run = reconcile_runner(KIND, reconciler.reconcile, settings)
 
     @kopf.on.resume(GROUP, VERSION, "marketfeeds", id="reconcile", when=not_paused, registry=registry)
     @kopf.on.create(GROUP, VERSION, "marketfeeds", id="reconcile", when=not_paused, registry=registry)
@@ -101,14 +130,9 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
         if namespace is None:
             return
         # The label is hashed for long names; children made before the annotation existed have short names.
-        name = annotations.get(FEED_NAME_ANNOTATION) or labels[FEED_LABEL]
-        with observe_reconcile(KIND, "child-event") as outcome:
-            try:
-                result = reconciler.reconcile_by_name(namespace, name)
-            except (SecretMissingError, ChildConflictError, ConflictError, UpstreamError) as exc:
-                outcome.reason = type(exc).__name__
-                log.info("feed %s/%s not refreshed: %s", namespace, name, exc)
-                return
-            if result is not None:
-                outcome.reason = result.reason
-                outcome.writes = result.writes
+        refresh_owner(
+            KIND,
+            reconciler.reconcile_by_name,
+            namespace,
+            annotations.get(FEED_NAME_ANNOTATION) or labels[FEED_LABEL],
+        )

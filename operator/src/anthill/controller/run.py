@@ -11,9 +11,10 @@ from typing import Any
 import kopf
 from prometheus_client import start_http_server
 
-from anthill.controller import marketfeed, pipeline
+from anthill.controller import marketfeed, marketstream, pipeline
 from anthill.kube import Store, connect
 from anthill.marketfeed.reconcile import Reconciler
+from anthill.marketstream.reconcile import StreamReconciler
 from anthill.pipeline.connection_reconcile import ConnectionReconciler
 from anthill.pipeline.connections import Connections
 from anthill.pipeline.reconcile import PipelineReconciler
@@ -33,7 +34,8 @@ def ensure_peering(store: Store, settings: OperatorSettings) -> None:
 
 
 def build_registry(operator_settings: OperatorSettings, reconciler: Reconciler) -> kopf.OperatorRegistry:
-    """Every handler, around one Store: MarketFeeds, MedallionPipelines and DatabricksConnections."""
+    """Every handler, around one Store: MarketFeeds, MarketStreams, MedallionPipelines and
+    DatabricksConnections."""
     registry = kopf.OperatorRegistry()
 
     @kopf.on.login(registry=registry)
@@ -64,6 +66,7 @@ def build_registry(operator_settings: OperatorSettings, reconciler: Reconciler) 
         settings.background.cancellation_polling = TIMER_EXIT_POLL
 
     marketfeed.register(registry, reconciler, operator_settings)
+    marketstream.register(registry, StreamReconciler(reconciler.store, operator_settings), operator_settings)
     clients = Connections(reconciler.store, operator_settings)
     pipeline.register(
         registry,

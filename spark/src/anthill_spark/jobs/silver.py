@@ -25,7 +25,7 @@ from anthill_spark.lake import (
     table_properties,
     write_table,
 )
-from anthill_spark.schemas import BAR_KEY
+from anthill_spark.schemas import BAR_KEY, QUOTE_KEY, TRADE_KEY
 from anthill_spark.transforms import silver
 
 
@@ -45,6 +45,8 @@ SILVER_TABLES = (
     SilverTable(
         "market_holidays", ("marketHolidays",), ("date", "exchange"), silver.with_silver_market_holidays
     ),
+    SilverTable("trades", ("trades",), tuple(TRADE_KEY), silver.with_silver_trades),
+    SilverTable("quotes", ("quotes",), tuple(QUOTE_KEY), silver.with_silver_quotes),
 )
 BAR_DATASETS = ("aggregates", "groupedDaily")
 
@@ -201,8 +203,8 @@ def utc(moment: datetime.datetime) -> datetime.datetime:
 def bronze_to_silver(
     spark: SparkSession, lake: Lake, sources: Sequence[str], full: bool = False
 ) -> dict[str, int]:
-    """Bronze of the feeds at ``sources`` -> silver.bars (MERGE) and silver.quarantine, then dividends, splits
-    and market holidays.
+    """Bronze of the feeds at ``sources`` -> silver.bars (MERGE) and silver.quarantine, then dividends, splits,
+    market holidays, trades and quotes.
 
     ``sources`` are the feeds' bronze locations (``<destination>/bronze/<namespace>/<feed>``), exactly the
     feeds the pipeline names; nothing else in the lake is read.

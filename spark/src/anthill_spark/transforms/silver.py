@@ -1,9 +1,13 @@
-"""Bronze bars -> silver bars: typed, deduplicated, validated.
+"""Bronze -> silver: typed, deduplicated, validated.
 
-A bar failing a validity rule goes to quarantine with the rule it broke; it never reaches silver.
+A bar failing a validity rule goes to quarantine with the rule it broke; it never reaches silver. Ticks
+(trades, quotes) that no market could print (a price that is not a positive finite number, a negative size,
+a crossed quote) are dropped.
 """
 
 from __future__ import annotations
+
+import functools
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
@@ -11,10 +15,14 @@ from pyspark.sql.types import StructType
 
 from anthill_spark.schemas import (
     BAR_KEY,
+    QUOTE_KEY,
     SILVER_BARS,
     SILVER_DIVIDENDS,
     SILVER_MARKET_HOLIDAYS,
+    SILVER_QUOTES,
     SILVER_SPLITS,
+    SILVER_TRADES,
+    TRADE_KEY,
 )
 
 
@@ -121,3 +129,33 @@ def with_silver_market_holidays(bronze_df: DataFrame) -> DataFrame:
     Each snapshot lists upcoming holidays only; silver keeps the ones that have passed as history.
     """
     return _latest_per(typed(bronze_df, SILVER_MARKET_HOLIDAYS), ["date", "exchange"])
+
+
+def _positive(*names: str) -> Column:
+    """True where every column is a positive finite number."""
+    checks = [(F.col(name) > 0) & ~not_finite(name) for name in names]
+    return functools.reduce(lambda a, b: a & b, checks)
+
+
+def with_silver_trades(bronze_df: DataFrame) -> DataFrame:
+    """Bronze trades typed, one row per trade: keyed by the vendor's sequence number (the trade id where
+    the market has none), whichever way the trade arrived and however often."""
+    keyed = bronze_df.withColumn(
+        "trade_key", F.coalesce(F.col("sequence_number").cast("string"), F.concat(F.lit("id:"), F.col("id")))
+    )
+    trades = typed(keyed.where(F.col("trade_key").isNotNull()), SILVER_TRADES)
+    possible = _positive("price") & (F.col("size") >= 0) & ~not_finite("size")
+    return _latest_per(trades.where(possible), TRADE_KEY)
+
+
+def with_silver_quotes(bronze_df: DataFrame) -> DataFrame:
+    """Bronze quotes typed, one row per quote (by sequence number; by content where the market sends none),
+    without crossed or impossible ones (bid above ask, a price that is not a positive finite number)."""
+    content = F.sha2(F.concat_ws("|", *(F.col(c).cast("string") for c in (
+        "ts", "bid_exchange", "bid_price", "bid_size", "ask_exchange", "ask_price", "ask_size"))), 256)  # fmt: skip
+    keyed = bronze_df.withColumn(
+        "quote_key", F.coalesce(F.col("sequence_number").cast("string"), F.concat(F.lit("sha:"), content))
+    )
+    quotes = typed(keyed, SILVER_QUOTES)
+    possible = _positive("bid_price", "ask_price") & (F.col("bid_price") <= F.col("ask_price"))
+    return _latest_per(quotes.where(possible), QUOTE_KEY)

@@ -1,0 +1,29 @@
+"""The datasets a MarketFeed can ingest, one module each, registered by the name ``spec.dataset`` uses.
+
+Adding a dataset is a module here (a :class:`~anthill_ingest.datasets.base.Dataset` subclass) and its line
+in :data:`DATASETS`; the runner needs no change. A test keeps this registry and the API's ``Dataset`` names
+equal.
+"""
+
+from __future__ import annotations
+
+from anthill_ingest.datasets.aggregates import Aggregates
+from anthill_ingest.datasets.base import Dataset
+from anthill_ingest.datasets.dividends import Dividends
+from anthill_ingest.datasets.grouped_daily import GroupedDaily
+from anthill_ingest.datasets.market_holidays import MarketHolidays
+from anthill_ingest.datasets.splits import Splits
+from anthill_ingest.datasets.tickers import Tickers
+
+DATASETS: dict[str, Dataset] = {
+    dataset.name: dataset
+    for dataset in (Aggregates(), GroupedDaily(), Dividends(), Splits(), Tickers(), MarketHolidays())
+}
+
+
+def dataset_for(name: str) -> Dataset:
+    """The dataset ``spec.dataset`` names (admission allows no other; KeyError for a name it would refuse)."""
+    return DATASETS[name]
+
+
+__all__ = ["DATASETS", "Dataset", "dataset_for"]

@@ -1,0 +1,89 @@
+"""What every dataset module provides, and the pieces several share.
+
+A dataset is one module under :mod:`anthill_ingest.datasets`: its Arrow schema, how a window of it is
+fetched and parsed into rows, which ``date=`` partition a row is filed under and what the watermark means
+for it. The runner knows none of these; it plans, fetches, partitions and writes through this interface.
+"""
+
+from __future__ import annotations
+
+import datetime
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pyarrow as pa
+
+from anthill_api.marketfeed import MarketFeedSpec
+from anthill_ingest.client import MarketData
+
+Row = dict[str, Any]
+Progress = Callable[[str, int], None]  # (description, total) starts a task; ("", 1) advances it
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime.date
+    end: datetime.date
+
+
+class Dataset(ABC):
+    """One dataset of the API as bronze. Subclasses set the class attributes and override what differs."""
+
+    name: ClassVar[str]
+    schema: ClassVar[pa.Schema]
+    sort_keys: ClassVar[tuple[str, ...]]
+    # A complete listing: a re-fetch of a day replaces the day's object whole (else a ticker's rows replace
+    # that ticker's stored rows of the day, and other tickers keep theirs).
+    snapshot: ClassVar[bool] = False
+    # Rows stamped outside the chunk asked for (time zones at its edges) belong to another chunk: dropped.
+    stamped_in_chunk: ClassVar[bool] = False
+
+    def check(self, spec: MarketFeedSpec) -> None:  # noqa: B027 - most datasets serve every admitted spec
+        """Raise :class:`anthill_ingest.config.ConfigError` naming the field for a spec the API cannot serve
+        (admission refuses these too; a run started from a file has no admission)."""
+
+    @abstractmethod
+    def span(self, spec: MarketFeedSpec) -> str:
+        """The path segment after the dataset's name: bar size, ``event`` or ``snapshot``."""
+
+    def window(self, planned: Window | None, today: datetime.date) -> Window | None:
+        """The dates to fetch given the watermark's plan (None: up to date); snapshots fetch today."""
+        return planned
+
+    def rows_per_day(self, spec: MarketFeedSpec) -> int | None:
+        """A ceiling on the rows one market day brings, or None when the feed cannot be cut into days."""
+        return None
+
+    @abstractmethod
+    def describe(self, spec: MarketFeedSpec, window: Window, chunks: int) -> tuple[str, int]:
+        """The run's progress task: its description and number of steps (:meth:`fetch` advances it)."""
+
+    @abstractmethod
+    def fetch(self, api: MarketData, spec: MarketFeedSpec, chunk: Window, progress: Progress,
+              seen: set[str]) -> Iterator[Row]:  # fmt: skip
+        """The chunk's rows, advancing ``progress``; tickers that brought rows are added to ``seen``."""
+
+    def partition_date(self, row: Row, run_date: datetime.date, asset_class: str) -> datetime.date:
+        """The ``date=`` partition ``row`` is filed under (default: the run's date, for snapshots)."""
+        return run_date
+
+    def missing_ticker_warnings(self, spec: MarketFeedSpec, seen: set[str]) -> list[str]:
+        """Warnings for tickers the whole window brought no rows for (only where that is a surprise)."""
+        return []
+
+    def to_table(self, rows: list[Row]) -> pa.Table:
+        """Rows as an Arrow table with the dataset's schema, in a stable order."""
+        table = pa.Table.from_pylist(rows, schema=self.schema)
+        return table.sort_by([(key, "ascending") for key in self.sort_keys])
+
+
+def per_ticker(tickers: Iterable[str], fetch: Callable[[str], Iterable[Row]], progress: Progress,
+               seen: set[str]) -> Iterator[Row]:  # fmt: skip
+    """Each ticker's rows in turn, one progress step per ticker."""
+    for ticker in tickers:
+        for row in fetch(ticker):
+            seen.add(ticker)
+            yield row
+        progress("", 1)

@@ -1,0 +1,1 @@
+"""MarketStream: a one-replica Deployment that streams market data into bronze."""
