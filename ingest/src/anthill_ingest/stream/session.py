@@ -96,6 +96,7 @@ class Session:
         self.stop_fill = threading.Event()
         self.last_report = 0.0
         self.last_poll = 0.0
+        self.malformed_reported = 0
 
     # The process
 
@@ -269,6 +270,10 @@ class Session:
                 await self.flush()
             if now - self.last_report >= self.config.spec.flush.interval_seconds:
                 self.report()
+                if self.buffer.malformed > self.malformed_reported:
+                    log.warning("set aside %d messages that were no events of a known shape",
+                                self.buffer.malformed - self.malformed_reported)  # fmt: skip
+                    self.malformed_reported = self.buffer.malformed
             if now - self.last_poll >= CONFIG_POLL_SECONDS:
                 self.last_poll = now
                 self.poll_config()
