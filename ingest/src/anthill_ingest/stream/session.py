@@ -162,6 +162,9 @@ class Session:
                 reason = f"connection lost ({redact(str(exc), self.api_key)[:200]})"
             except (OSError, TimeoutError) as exc:
                 reason = f"connection failed ({type(exc).__name__})"
+            except Exception as exc:  # a reply the client could not read, a defect: reconnect, never stop
+                log.error("the connection failed unexpectedly", exc_info=exc)
+                reason = f"unexpected {type(exc).__name__}: {redact(str(exc), self.api_key)[:200]}"
             attempt = 0 if self.frames and backoff is RECONNECT else attempt + 1
             if self.stats.state != "AuthFailed":
                 self.stats.state = "Connecting"
