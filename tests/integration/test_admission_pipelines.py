@@ -154,6 +154,11 @@ CASES = [
          "spec.managementPolicies[0]", "Crossplane's policy names only"),
     case("deletion-policy-unknown", DATABRICKS, {"deletionPolicy": "Keep"}, "spec.deletionPolicy",
          "Delete or Orphan"),
+    case("feeds-landed-with-a-stream", KUBERNETES,
+         {"schedule": DELETE, "trigger": {"feedsLanded": {}}, "feeds": [{"name": "live", "kind": "MarketStream"}]},
+         "spec.trigger", "a stream has no watermark to land: a pipeline reading one runs on a schedule"),
+    case("feed-kind-unknown", KUBERNETES, {"feeds": [{"name": "a", "kind": "Job"}]}, "spec.feeds[0].kind",
+         "a pipeline reads MarketFeeds and MarketStreams only"),
     case("unknown-spec-field", DATABRICKS, {"jobId": 1234}, "spec.jobId",
          "the job id belongs in the anthill.io/external-name annotation, not the spec"),
 ]  # fmt: skip

@@ -114,6 +114,33 @@ def test_a_pipeline_waits_for_its_feeds_and_reads_exactly_their_bronze(
              "the pipeline Ready")  # fmt: skip
 
 
+def test_a_pipeline_reads_a_streams_bronze(
+    kubectl: Kubectl, feed_namespace: str, operator: OperatorProcess
+) -> None:
+    """A MarketStream named in spec.feeds (kind MarketStream) is waited for like a feed, then silver reads
+    its bronze location: the stream's destination, namespace and name."""
+    ns = feed_namespace
+    doc = yaml.safe_load(manifest("ticks"))
+    doc["spec"]["feeds"] = [{"name": "us-equities-live", "kind": "MarketStream"}]
+    kubectl.ok("apply", "-n", ns, "-f", "-", stdin=yaml.safe_dump(doc))
+    wait_for(lambda: condition(get(kubectl, ns, "mp/ticks"), "Ready").get("reason") == "FeedNotFound", TIMEOUT,
+             "the pipeline FeedNotFound")  # fmt: skip
+    assert "MarketStream us-equities-live named in spec.feeds not found" in condition(
+        get(kubectl, ns, "mp/ticks"), "Ready")["message"]  # fmt: skip
+
+    kubectl.ok("apply", "-n", ns, "-f", str(REPO / "examples" / "us-equities-stream.yaml"))
+    wait_for(
+        lambda: get(kubectl, ns, "cronjob/ticks-medallion") is not None, TIMEOUT, "the pipeline's CronJob"
+    )
+    [container] = (get(kubectl, ns, "cronjob/ticks-medallion") or {})["spec"]["jobTemplate"]["spec"][
+        "template"
+    ]["spec"]["containers"]
+    args = container["args"]
+    assert [args[i + 1] for i, arg in enumerate(args) if arg == "--bronze"] == [
+        f"s3://anthill-lake-dev/market/bronze/{ns}/us-equities-live"
+    ]
+
+
 def test_rendered_cronjob_passes_a_server_side_dry_run(kubectl: Kubectl, namespace: str) -> None:
     rendered = anthill("render", "examples/medallion-kubernetes.yaml", env={"PATH": "/usr/bin:/bin"})
     assert rendered.returncode == 0, rendered.stderr

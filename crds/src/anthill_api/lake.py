@@ -7,7 +7,9 @@ share an object, and a pipeline can be handed exactly the bronze of the feeds it
 |---|---|
 | ``bronze/<namespace>/<feed>/<dataset>/<size>/date=YYYY-MM-DD/<feed>.parquet`` | one day of the feed |
 | ``_manifests/<namespace>/<feed>/<from>_<to>.json`` | one run's files |
+| ``bronze/<namespace>/<stream>/<channel>/stream/date=YYYY-MM-DD/<first event>-<digest>.parquet`` | one flush of a stream |
 | ``_state/<namespace>/<feed>.json`` | the feed's watermark |
+| ``_state/<namespace>/streams/<stream>.json`` | the stream's checkpoint: the last event flushed per channel and ticker |
 | ``_quarantine/<namespace>/<feed>/<time>/`` | a response that surprised the run |
 
 The ingest workload writes these keys and the operator passes the bronze locations to Spark; both import
@@ -44,6 +46,12 @@ def bronze_uri(destination: str, namespace: str, feed: str) -> str:
 
 def state_key(namespace: str, feed: str) -> str:
     return f"_state/{namespace}/{feed}.json"
+
+
+def stream_state_key(namespace: str, stream: str) -> str:
+    """A MarketStream's checkpoint: apart from every feed's state key (a name holds no '/'), so a feed and a
+    stream of the same name in one namespace never overwrite each other's."""
+    return f"_state/{namespace}/streams/{stream}.json"
 
 
 def manifest_prefix(namespace: str, feed: str) -> str:

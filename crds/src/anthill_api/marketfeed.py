@@ -22,7 +22,18 @@ from anthill_api.common import (
     printer_columns_common,
 )
 
-Dataset = Literal["aggregates", "groupedDaily", "dividends", "splits", "tickers", "marketHolidays"]
+Dataset = Literal[
+    "aggregates",
+    "groupedDaily",
+    "dividends",
+    "splits",
+    "tickers",
+    "marketHolidays",
+    "news",
+    "optionsContracts",
+]
+# Datasets asked for per ticker, which a feed of them must name.
+PER_TICKER_DATASETS = ("aggregates", "news", "optionsContracts")
 AssetClass = Literal["stocks", "indices", "crypto", "forex", "options"]
 Timespan = Literal["minute", "hour", "day", "week", "month"]
 # Upper-case symbols with an optional market prefix: AAPL, BRK.B, I:NDX, X:BTCUSD, C:EURUSD, O:AAPL251219C00150000.
@@ -88,10 +99,15 @@ class MarketFeedSpec(Model):
 
     cel_rules: ClassVar[list[dict[str, str]]] = [
         cel(
-            "self.dataset != 'aggregates' || (has(self.tickers) && size(self.tickers) > 0)",
-            "spec.tickers is required when dataset is aggregates",
+            f"!(self.dataset in {list(PER_TICKER_DATASETS)}) || (has(self.tickers) && size(self.tickers) > 0)",
+            "spec.tickers is required when dataset is aggregates, news or optionsContracts",
             ".tickers",
             "FieldValueRequired",
+        ),
+        cel(
+            "!(self.dataset in ['news', 'optionsContracts']) || self.assetClass == 'stocks'",
+            "news and optionsContracts are for stocks (an options chain's underlyings are stock tickers)",
+            ".assetClass",
         ),
         cel(
             "self.dataset != 'groupedDaily' || !has(self.tickers)",
@@ -139,8 +155,9 @@ class MarketFeedSpec(Model):
 
     dataset: Dataset = Field(
         description="What to fetch: aggregates (OHLCV bars per ticker), groupedDaily (the whole market's daily "
-        "bars for each date; stocks, crypto and forex only), dividends, splits, tickers (reference data) or "
-        "marketHolidays."
+        "bars for each date; stocks, crypto and forex only), dividends, splits, tickers (reference data), "
+        "marketHolidays, news (articles per ticker, with the vendor's sentiment) or optionsContracts (the "
+        "listed options of each underlying stock)."
     )
     asset_class: AssetClass = Field(
         default="stocks", description="Market of the tickers: stocks, indices, crypto, forex or options."

@@ -29,6 +29,8 @@ GoldTable = Literal[
     "yearly_performance",
     "anomalies",
     "market_breadth",
+    "intraday_bars",
+    "spreads",
 ]
 ManagementPolicy = Literal["*", "Observe", "Create", "Update", "Delete", "LateInitialize"]
 ALL_GOLD_TABLES: list[GoldTable] = [
@@ -58,9 +60,20 @@ BOTH_DAYS = r"^\\S+\\s+\\S+\\s+([^*?\\s]\\S*|[*?]\\S+)\\s+\\S+\\s+([^*?\\s]\\S*|
 
 
 class FeedRef(Model):
-    """A MarketFeed in the same namespace whose bronze output this pipeline reads."""
+    """A MarketFeed or MarketStream in the same namespace whose bronze output this pipeline reads."""
 
-    name: str = Field(description="Name of the MarketFeed.", max_length=253, pattern=DNS_SUBDOMAIN)
+    name: str = Field(
+        description="Name of the MarketFeed (or MarketStream).", max_length=253, pattern=DNS_SUBDOMAIN
+    )
+    kind: Literal["MarketFeed", "MarketStream"] | None = Field(
+        default=None,
+        description="MarketFeed (when not set) or MarketStream: a stream's trades and quotes refine into "
+        "silver.trades and silver.quotes.",
+    )
+
+    @property
+    def is_stream(self) -> bool:
+        return self.kind == "MarketStream"
 
 
 class Lake(Model):
@@ -212,6 +225,13 @@ class MedallionPipelineSpec(Model):
             "FieldValueRequired",
         ),
         cel(
+            "!has(self.trigger) || !has(self.trigger.feedsLanded)"
+            " || self.feeds.all(f, !has(f.kind) || f.kind == 'MarketFeed')",
+            "trigger.feedsLanded waits for MarketFeeds' watermarks; a pipeline that reads a MarketStream runs "
+            "on spec.schedule",
+            ".trigger",
+        ),
+        cel(
             f"!has(self.runtime.databricks) || !has(self.schedule) || !self.schedule.matches('{BOTH_DAYS}')",
             "Databricks cannot run a schedule that restricts both day of month and day of week",
             ".schedule",
@@ -220,7 +240,7 @@ class MedallionPipelineSpec(Model):
     feeds: list[FeedRef] = Field(
         min_length=1,
         max_length=100,
-        description="MarketFeeds whose destinations are the bronze inputs.",
+        description="MarketFeeds (and MarketStreams) whose destinations are the bronze inputs.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
     )
     lake: Lake = Field(description="Where silver and gold live.")

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from anthill_sandbox.server import Faults, SandboxServer, SandboxState
+from anthill_sandbox.ticks import DEFAULT_RATE
 
 app = typer.Typer(help="Local stand-ins for external services.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -33,17 +34,47 @@ def market_data(
     quirks: Annotated[
         bool, typer.Option(help="Serve a vendor's quirks: a few bad prints, a preliminary newest day.")
     ] = True,
+    stream_port: Annotated[int, typer.Option(help="WebSocket port on 127.0.0.1 (0: any free port).")] = 8767,
+    stream_rate: Annotated[
+        int, typer.Option(help="Trades (and quotes) per second per ticker, streamed and in /v3/trades.")
+    ] = DEFAULT_RATE,
+    stream_channels: Annotated[
+        str, typer.Option(help="The plan's channels, comma-separated (e.g. T,AM); others get a status error.")
+    ] = "",
+    stream_drop_after: Annotated[
+        int, typer.Option(help="Drop each stream connection after N events, abnormally (0: never).")
+    ] = 0,
+    stream_refuse_auth: Annotated[bool, typer.Option(help="Answer every stream login auth_failed.")] = False,
 ) -> None:
-    """Serve synthetic, deterministic market data with the Massive/Polygon REST API's shapes until Ctrl-C."""
+    """Serve synthetic, deterministic market data with the Massive/Polygon REST and WebSocket APIs' shapes
+    until Ctrl-C."""
+    # The stream loads only for this command: `anthill` stays quick for the others.
+    from anthill_sandbox.stream import StreamServer, StreamSettings  # noqa: PLC0415
+
     faults = Faults(rate_limit_first=rate_limit_first, rate_limit_every=rate_limit_every, retry_after=retry_after,
                     server_error_every=server_error_every, malformed_every=malformed_every, delay=delay,
                     requests_per_minute=requests_per_minute)  # fmt: skip
     state = SandboxState(faults=faults, api_keys=frozenset(api_key or ["sandbox"]), page_size=page_size,
-                         quirks=quirks)  # fmt: skip
+                         quirks=quirks, tick_rate=stream_rate)  # fmt: skip
+    channels = frozenset(c.strip() for c in stream_channels.split(",") if c.strip()) or None
+    try:
+        settings = StreamSettings(
+            channels=channels, refuse_auth=stream_refuse_auth, drop_after=stream_drop_after
+        )
+        stream = StreamServer(stream_port, state, settings)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     server = SandboxServer(port, state)
+    stream.start()
     err.print(f"sandbox market data at {server.url} (API keys: {', '.join(sorted(state.api_keys))})")
     err.print(f"  export ANTHILL_MARKET_DATA_URL={server.url} MASSIVE_API_KEY={sorted(state.api_keys)[0]}")
-    server.serve_until_interrupted(err.print)
+    err.print(f"sandbox market stream at {stream.url}/stocks and {stream.url}/crypto "
+              f"({stream.rate} trades and quotes per second per ticker)")  # fmt: skip
+    err.print(f"  export ANTHILL_MARKET_STREAM_URL={stream.url}")
+    try:
+        server.serve_until_interrupted(err.print)
+    finally:
+        stream.stop()
 
 
 @app.command("databricks")

@@ -21,12 +21,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from anthill_ingest.calendar import holidays, is_trading_day
-from anthill_sandbox import data
+from anthill_sandbox import data, reference, ticks
 from anthill_sandbox.loopback import JsonHandler, LoopbackServer
 
 TIMESPAN_MINUTES = {"minute": 1, "hour": 60}
 DEFAULT_KEYS = frozenset({"sandbox"})
 MAX_LIMIT = 50_000
+TICKS_LIMIT = 1_000  # /v3/trades and /v3/quotes: results per page unless the request's limit says otherwise
+DAY_NS = 86_400 * ticks.NS
 SECONDS_PER_MINUTE = 60
 # The API's grouped daily markets as locale/market; the instruments' `market` names them the same way.
 GROUPED = {"us/stocks", "global/crypto", "global/fx"}
@@ -66,6 +68,9 @@ class SandboxState:
     # the date ``today`` returns; off, every bar is the clean one.
     quirks: bool = False
     today: Callable[[], datetime.date] = field(default=lambda: datetime.datetime.now(datetime.UTC).date())
+    # The clock of the ticks (nanoseconds): the stream sends each as its time passes, REST serves those past.
+    now_ns: Callable[[], int] = field(default=time.time_ns)
+    tick_rate: int = ticks.DEFAULT_RATE  # trades (and quotes) per second per ticker, the stream's and REST's
     requests: Counter[str] = field(default_factory=Counter)
     credentials_in: Counter[str] = field(default_factory=Counter)  # "header" or "query": how keys arrived
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -221,7 +226,7 @@ class Handler(JsonHandler):
         if key not in self.server.state.api_keys:
             raise ApiError(HTTPStatus.UNAUTHORIZED, "Unknown API Key")
 
-    def _route(self, path: str, query: dict[str, str], number: int) -> Any:
+    def _route(self, path: str, query: dict[str, str], number: int) -> Any:  # noqa: PLR0911 - a return per route
         parts = path.strip("/").split("/")
         match parts:
             case ["v2", "aggs", "ticker", ticker, "range", multiplier, timespan, start, end]:
@@ -238,6 +243,14 @@ class Handler(JsonHandler):
                 return self._tickers(query)
             case ["v1", "marketstatus", "upcoming"]:
                 return _upcoming_holidays()
+            case ["v3", "trades" | "quotes" as kind, ticker]:
+                return self._ticks(kind, ticker, query)
+            case ["v2", "reference", "news"]:
+                return self._news(query)
+            case ["v3", "reference", "options", "contracts"]:
+                as_of = _date(query.get("as_of", str(self.server.state.today())))
+                return self._paged(reference.options_contracts(query.get("underlying_ticker", ""), as_of), query,
+                                   "/v3/reference/options/contracts")  # fmt: skip
         raise ApiError(HTTPStatus.NOT_FOUND, f"Route not found: {path}")
 
     def _aggs(self, ticker: str, multiplier: str, timespan: str, start: str, end: str, query: dict[str, str],
@@ -304,6 +317,19 @@ class Handler(JsonHandler):
                          key=lambda r: (r[date_field], r["ticker"]))  # fmt: skip
         return self._paged(results, query, f"/{'/'.join(urlsplit(self.path).path.strip('/').split('/'))}")
 
+    def _news(self, query: dict[str, str]) -> dict[str, Any]:
+        """Articles about ``ticker`` (all instruments' without one) published in the asked range, up to today."""
+        today = self.server.state.today()
+        start = _date(query.get("published_utc.gte", str(data.ORIGIN))[:10])
+        end = min(_date(query.get("published_utc.lte", str(today))[:10]), today)
+        if "published_utc.lt" in query:  # a date bound that excludes its own day
+            end = min(end, _date(query["published_utc.lt"][:10]) - datetime.timedelta(days=1))
+        tickers = [query["ticker"]] if "ticker" in query else list(data.INSTRUMENTS)
+        results = sorted((article for t in tickers for article in reference.news(t, start, end)),
+                         key=lambda a: (str(a["published_utc"]), str(a["id"])),
+                         reverse=query.get("order", "desc") == "desc")  # fmt: skip
+        return self._paged(results, query, "/v2/reference/news")
+
     def _tickers(self, query: dict[str, str]) -> dict[str, Any]:
         market = query.get("market")
         results = [{"ticker": i.ticker, "name": i.name, "market": i.market, "locale": "us" if i.market in
@@ -325,8 +351,83 @@ class Handler(JsonHandler):
             body["next_url"] = f"{self._base()}{path}?{urlencode(next_query)}"
         return body
 
+    def _ticks(self, kind: str, ticker: str, query: dict[str, str]) -> dict[str, Any]:
+        """Trades or quotes in a time range, ``next_url`` continuing after the page's last one: the very
+        ticks the stream sent for that range."""
+        state = self.server.state
+        low, high = tick_range(query, state.now_ns())
+        order = query.get("order", "desc")
+        if order not in ("asc", "desc"):
+            raise ApiError(HTTPStatus.BAD_REQUEST, f"Invalid order: {order!r} (asc or desc)")
+        if query.get("sort", "timestamp") != "timestamp":
+            raise ApiError(HTTPStatus.BAD_REQUEST, f"Invalid sort: {query['sort']!r} (timestamp)")
+        limit = query.get("limit", str(TICKS_LIMIT))
+        if not limit.isdigit() or int(limit) < 1:
+            raise ApiError(HTTPStatus.BAD_REQUEST, f"Invalid limit: {limit!r} (1 to {MAX_LIMIT})")
+        size = min(int(limit), MAX_LIMIT, state.page_size)
+        body: dict[str, Any] = {"results": [], "status": "OK", "request_id": uuid.uuid4().hex}
+        if not ticks.streamed(ticker) or ticker in state.faults.silent_tickers or low >= high:
+            return body
+        page = page_of_ticks(kind, ticker, low, high, order == "desc", size + 1, state.tick_rate)
+        body["results"] = [ticks.rest_trade(t) if isinstance(t, ticks.Trade) else ticks.rest_quote(t)
+                           for t in page[:size]]  # fmt: skip
+        if len(page) > size:
+            last = page[size - 1].sip_timestamp
+            bounds = ({"timestamp.gte": str(low), "timestamp.lt": str(last)} if order == "desc"
+                      else {"timestamp.gte": str(last + 1), "timestamp.lt": str(high)})  # fmt: skip
+            rest = {k: v for k, v in query.items() if k != "apiKey" and not k.startswith("timestamp")}
+            body["next_url"] = f"{self._base()}/v3/{kind}/{ticker}?{urlencode({**rest, **bounds})}"
+        return body
+
     def _base(self) -> str:
         return self.server.url
+
+
+def _instant(name: str, value: str) -> int:
+    """A ``timestamp`` bound in nanoseconds: nanoseconds as they are, a date as its midnight (UTC)."""
+    if value.isdigit():
+        return int(value)
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(HTTPStatus.BAD_REQUEST, f"Could not parse {name}: {value!r} (a date YYYY-MM-DD or "
+                       "nanoseconds)") from None  # fmt: skip
+    return int(datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC).timestamp()) * ticks.NS
+
+
+def tick_range(query: dict[str, str], now_ns: int) -> tuple[int, int]:
+    """The [low, high) nanoseconds a ticks request asks for, never past ``now_ns``. ``timestamp`` alone is an
+    instant or a whole day; without a lower bound the range starts at the upper bound's UTC midnight."""
+    low, high = None, now_ns + 1
+    if "timestamp" in query:
+        exact = query["timestamp"]
+        low = _instant("timestamp", exact)
+        high = min(high, low + (1 if exact.isdigit() else DAY_NS))
+    for name, shift, is_low in (("gte", 0, True), ("gt", 1, True), ("lte", 1, False), ("lt", 0, False)):
+        if (value := query.get(f"timestamp.{name}")) is not None:
+            bound = _instant(f"timestamp.{name}", value) + shift
+            if is_low:
+                low = bound if low is None else max(low, bound)
+            else:
+                high = min(high, bound)
+    if low is None:
+        low = (high - 1) // DAY_NS * DAY_NS
+    return low, high
+
+
+def page_of_ticks(kind: str, ticker: str, low: int, high: int, newest_first: bool, count: int,
+                  rate: int) -> list[ticks.Trade] | list[ticks.Quote]:  # fmt: skip
+    """Up to ``count`` trades or quotes in [low, high), from the oldest or the newest, second by second."""
+    of_second = ticks.second_trades if kind == "trades" else ticks.second_quotes
+    out: list[Any] = []
+    first, last = low // ticks.NS, (high - 1) // ticks.NS
+    seconds = range(last, first - 1, -1) if newest_first else range(first, last + 1)
+    for second in seconds:
+        events = [e for e in of_second(ticker, second, rate) if low <= e.sip_timestamp < high]
+        out.extend(reversed(events) if newest_first else events)
+        if len(out) >= count:
+            break
+    return out[:count]
 
 
 def _hit(number: int, first: int, every: int) -> bool:

@@ -12,7 +12,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from anthill_spark.jobs.gold import GoldResult
+    from anthill_spark.jobs.results import GoldResult
     from anthill_spark.lake import Lake
 
 app = typer.Typer(help="PySpark medallion jobs: bronze -> silver -> gold on Delta.", no_args_is_help=True)
@@ -57,12 +57,14 @@ def run(
 
     from anthill_spark.jobs.entrypoints import session_for  # noqa: PLC0415
     from anthill_spark.jobs.gold import GOLD_TABLES  # noqa: PLC0415
+    from anthill_spark.jobs.intraday import INTRADAY_TABLES  # noqa: PLC0415
     from anthill_spark.lake import Lake  # noqa: PLC0415
 
+    known = [*GOLD_TABLES, *INTRADAY_TABLES]
     tables = list(GOLD_TABLES) if gold == "all" else gold.split(",")
-    unknown = sorted(set(tables) - set(GOLD_TABLES))
+    unknown = sorted(set(tables) - set(known))
     if unknown:
-        raise typer.BadParameter(f"unknown gold tables {unknown}; available: {', '.join(GOLD_TABLES)}",
+        raise typer.BadParameter(f"unknown gold tables {unknown}; available: {', '.join(known)}",
                                  param_hint="--gold")  # fmt: skip
     if layer != Layer.gold and not bronze:
         raise typer.BadParameter("name the bronze location of each feed to read", param_hint="--bronze")

@@ -94,3 +94,31 @@ SILVER_QUOTES = StructType([
     StructField("ingested_at", TimestampType(), nullable=False),
 ])  # fmt: skip
 QUOTE_KEY = ["ticker", "quote_key"]
+# The vendor's own minute bars from a stream (the minuteAggregates channel): what gold.intraday_bars,
+# rebuilt from trades, is checked against.
+SILVER_MINUTE_AGGREGATES = StructType([
+    StructField("ticker", StringType(), nullable=False),
+    StructField("start", TimestampType(), nullable=False),
+    StructField("end", TimestampType(), nullable=False),
+    StructField("open", DoubleType(), nullable=False),
+    StructField("high", DoubleType(), nullable=False),
+    StructField("low", DoubleType(), nullable=False),
+    StructField("close", DoubleType(), nullable=False),
+    StructField("volume", DoubleType(), nullable=False),
+    StructField("vwap", DoubleType(), nullable=True),
+    StructField("ingested_at", TimestampType(), nullable=False),
+])  # fmt: skip
+# One row per article and ticker it is about (the latest ingestion): an article about two of a feed's tickers
+# counts for each.
+SILVER_NEWS = StructType([
+    StructField("id", StringType(), nullable=False),
+    StructField("ticker", StringType(), nullable=False),
+    StructField("published_utc", TimestampType(), nullable=False),
+    StructField("title", StringType(), nullable=False),
+    StructField("publisher", StringType(), nullable=True),
+    StructField("article_url", StringType(), nullable=True),
+    StructField("tickers", ArrayType(StringType()), nullable=True),
+    StructField("keywords", ArrayType(StringType()), nullable=True),
+    StructField("sentiment", StringType(), nullable=True),
+    StructField("ingested_at", TimestampType(), nullable=False),
+])  # fmt: skip

@@ -9,7 +9,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.testing import assertDataFrameEqual, assertSchemaEqual
 
 from anthill_spark.jobs.silver import utc
-from anthill_spark.schemas import SILVER_BARS, SILVER_QUOTES, SILVER_TRADES
+from anthill_spark.schemas import SILVER_BARS, SILVER_NEWS, SILVER_QUOTES, SILVER_TRADES
 from anthill_spark.transforms.silver import (
     latest_valid_bars,
     quarantined_bars,
@@ -19,6 +19,7 @@ from anthill_spark.transforms.silver import (
     with_silver_columns,
     with_silver_dividends,
     with_silver_market_holidays,
+    with_silver_news,
     with_silver_quotes,
     with_silver_splits,
     with_silver_trades,
@@ -206,3 +207,31 @@ def test_quotes_dedupe_by_sequence_or_content_and_drop_crossed_ones(spark: Spark
     assertSchemaEqual(silver.schema, SILVER_QUOTES, ignoreNullable=True)
     rows = sorted((r["ticker"], r["bid_price"]) for r in silver.collect())
     assert rows == [("AAPL", 190.0), ("X:BTCUSD", 96998.0), ("X:BTCUSD", 96999.0)]
+
+
+def test_an_article_fetched_twice_is_one_row_per_ticker(spark: SparkSession) -> None:
+    schema = ("id string, ticker string, published_utc timestamp, title string, author string, publisher string, "
+              "article_url string, tickers array<string>, description string, keywords array<string>, "
+              "sentiment string, ingested_at timestamp")  # fmt: skip
+    row = (
+        "n1",
+        "AAPL",
+        TICK_TIME,
+        "Apple rises",
+        None,
+        "Wire",
+        None,
+        ["AAPL", "MSFT"],
+        None,
+        None,
+        "positive",
+    )
+    df = spark.createDataFrame(
+        [(*row, MONDAY), (*row, LATER), ("n1", "MSFT", *row[2:-1], "neutral", MONDAY)], schema
+    )
+    silver = df.transform(with_silver_news)
+    assertSchemaEqual(silver.schema, SILVER_NEWS, ignoreNullable=True)
+    assert sorted((r["ticker"], r["sentiment"]) for r in silver.collect()) == [
+        ("AAPL", "positive"),
+        ("MSFT", "neutral"),
+    ]

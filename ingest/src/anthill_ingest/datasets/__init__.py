@@ -12,12 +12,23 @@ from anthill_ingest.datasets.base import Dataset
 from anthill_ingest.datasets.dividends import Dividends
 from anthill_ingest.datasets.grouped_daily import GroupedDaily
 from anthill_ingest.datasets.market_holidays import MarketHolidays
+from anthill_ingest.datasets.news import News
+from anthill_ingest.datasets.options_contracts import OptionsContracts
 from anthill_ingest.datasets.splits import Splits
 from anthill_ingest.datasets.tickers import Tickers
 
 DATASETS: dict[str, Dataset] = {
     dataset.name: dataset
-    for dataset in (Aggregates(), GroupedDaily(), Dividends(), Splits(), Tickers(), MarketHolidays())
+    for dataset in (
+        Aggregates(),
+        GroupedDaily(),
+        Dividends(),
+        Splits(),
+        Tickers(),
+        MarketHolidays(),
+        News(),
+        OptionsContracts(),
+    )
 }
 
 

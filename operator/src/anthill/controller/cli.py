@@ -71,6 +71,12 @@ def render_documents(docs: list[dict[str, Any]], settings: OperatorSettings) -> 
         )
         for doc in docs
         if doc.get("kind") == "MarketFeed"
+    } | {
+        ((doc.get("metadata") or {}).get("namespace", "default"), (doc.get("metadata") or {}).get("name")): (
+            MarketStreamSpec.model_validate(doc.get("spec") or {}).destination.uri
+        )
+        for doc in docs
+        if doc.get("kind") == "MarketStream"
     }
     for doc in docs:
         kind = doc.get("kind")

@@ -105,6 +105,7 @@ from anthill.workload import workload_lake_environment
 from anthill_api.errors import describe_validation_error
 from anthill_api.lake import prefix_violation
 from anthill_api.marketfeed import MarketFeedSpec
+from anthill_api.marketstream import MarketStreamSpec
 from anthill_api.pipeline import MedallionPipelineSpec
 
 PIPELINE_STATUS_KEYS = ("observedGeneration", "conditions", "atProvider")
@@ -709,21 +710,25 @@ class PipelineReconciler:
         watermarks: dict[str, str | None] = {}
         missing: list[str] = []
         for index, ref in enumerate(pipeline.spec.feeds):
-            feed = self.store.get_feed(pipeline.namespace, ref.name)
+            is_feed = not ref.is_stream
+            kind = "MarketFeed" if is_feed else "MarketStream"
+            source = self.store.get_feed(pipeline.namespace, ref.name) if is_feed \
+                else self.store.get_stream(pipeline.namespace, ref.name)  # fmt: skip
+            model = MarketFeedSpec if is_feed else MarketStreamSpec
             try:
-                uri = MarketFeedSpec.model_validate((feed or {}).get("spec") or {}).destination.uri
+                uri = model.model_validate((source or {}).get("spec") or {}).destination.uri
             except ValidationError:
-                missing.append(ref.name)  # absent, or a spec the operator cannot read: no location to pass
+                missing.append(f"{kind} {ref.name}")  # absent or unreadable: no location to pass
                 continue
-            field = f"spec.feeds[{index}] (MarketFeed {ref.name}): its spec.destination.uri"
+            field = f"spec.feeds[{index}] ({kind} {ref.name}): its spec.destination.uri"
             outside = prefix_violation(self.settings.lake_prefix, pipeline.namespace, field, uri)
             if outside is not None:
                 return outside
             destinations[ref.name] = uri
-            watermarks[ref.name] = ((feed or {}).get("status") or {}).get("watermark")
+            watermarks[ref.name] = ((source or {}).get("status") or {}).get("watermark") if is_feed else None
         if missing:
             message = (
-                f"MarketFeed {', '.join(missing)} named in spec.feeds not found in namespace "
+                f"{', '.join(missing)} named in spec.feeds not found in namespace "
                 f"{pipeline.namespace}; the job is made once every feed exists"
             )
             self._not_ready(body, cond.FEED_NOT_FOUND, message)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 
+from anthill_spark.jobs.intraday import INTRADAY_TABLES, intraday_to_gold
+from anthill_spark.jobs.results import GoldResult
 from anthill_spark.lake import Lake, aggregate_values, delta_table, read_table, table_exists, write_table
 from anthill_spark.transforms import gold
 
@@ -84,21 +86,6 @@ GOLD_TABLES: dict[str, GoldTable] = {
         definition=3,
     ),
 }
-
-
-@dataclass
-class GoldResult:
-    """What one gold build did: rows written, and the first date rebuilt (None: the whole table)."""
-
-    rows: int
-    since: datetime.date | None
-    skipped: bool = False
-
-    @property
-    def mode(self) -> str:
-        if self.skipped:
-            return "up to date"
-        return "full" if self.since is None else f"incremental from {self.since}"
 
 
 WATERMARK = "anthill.silverWatermark"
@@ -248,9 +235,16 @@ def silver_to_gold(
     (separate tables, separate Delta commits), so one table's planning and commit overlap another's jobs.
     ``on_table`` is called as each table finishes.
     """
-    unknown = sorted(set(tables) - set(GOLD_TABLES))
+    unknown = sorted(set(tables) - set(GOLD_TABLES) - set(INTRADAY_TABLES))
     if unknown:
-        raise ValueError(f"unknown gold tables {unknown}; available: {sorted(GOLD_TABLES)}")
+        raise ValueError(f"unknown gold tables {unknown}; available: {sorted(GOLD_TABLES | INTRADAY_TABLES)}")
+    per_minute = intraday_to_gold(spark, lake, [t for t in tables if t in INTRADAY_TABLES], full)
+    for name, result in per_minute.items():
+        if on_table:
+            on_table(name, result)
+    tables = [t for t in tables if t in GOLD_TABLES]
+    if not tables:
+        return per_minute
     splits_df = (
         read_table(spark, lake, "silver", "splits") if table_exists(spark, lake, "silver", "splits") else None
     )
@@ -288,7 +282,7 @@ def silver_to_gold(
                     on_table(futures[future], done[futures[future]])
     finally:
         inputs.daily.unpersist()
-    return {name: done[name] for name in tables}
+    return per_minute | {name: done[name] for name in tables}
 
 
 def _write_gold(

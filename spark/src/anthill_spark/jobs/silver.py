@@ -47,6 +47,10 @@ SILVER_TABLES = (
     ),
     SilverTable("trades", ("trades",), tuple(TRADE_KEY), silver.with_silver_trades),
     SilverTable("quotes", ("quotes",), tuple(QUOTE_KEY), silver.with_silver_quotes),
+    SilverTable("news", ("news",), ("id", "ticker"), silver.with_silver_news),
+    SilverTable(
+        "minute_aggregates", ("minuteAggregates",), ("ticker", "start"), silver.with_silver_minute_aggregates
+    ),
 )
 BAR_DATASETS = ("aggregates", "groupedDaily")
 
@@ -218,8 +222,6 @@ def bronze_to_silver(
     counts: dict[str, int] = {}
     since = None if full else silver_watermark(spark, lake, "bars")
     bars = read_bronze(spark, sources, BAR_DATASETS, since)
-    if bars is None and since is None:
-        raise FileNotFoundError(f"no bronze bars under {', '.join(sources)}")
     if bars is not None:
         checked_df = bars.transform(silver.with_silver_columns).transform(silver.with_reason).cache()
         valid_df = silver.latest_valid_bars(checked_df)
@@ -252,4 +254,10 @@ def bronze_to_silver(
             merge_by_key(spark, lake, table.name, refined, table.keys)
             _record_watermark(spark, lake, table.name, bronze_mark(bronze, newest, sources), table_since)
         refined.unpersist()
+    if bars is None and since is None and not any(counts.values()) and not _any_silver(spark, lake):
+        raise FileNotFoundError(f"no bronze under {', '.join(sources)}")
     return counts
+
+
+def _any_silver(spark: SparkSession, lake: Lake) -> bool:
+    return any(table_exists(spark, lake, "silver", t.name) for t in SILVER_TABLES)

@@ -19,6 +19,8 @@ from anthill_spark.schemas import (
     SILVER_BARS,
     SILVER_DIVIDENDS,
     SILVER_MARKET_HOLIDAYS,
+    SILVER_MINUTE_AGGREGATES,
+    SILVER_NEWS,
     SILVER_QUOTES,
     SILVER_SPLITS,
     SILVER_TRADES,
@@ -159,3 +161,13 @@ def with_silver_quotes(bronze_df: DataFrame) -> DataFrame:
     quotes = typed(keyed, SILVER_QUOTES)
     possible = _positive("bid_price", "ask_price") & (F.col("bid_price") <= F.col("ask_price"))
     return _latest_per(quotes.where(possible), QUOTE_KEY)
+
+
+def with_silver_minute_aggregates(bronze_df: DataFrame) -> DataFrame:
+    """A stream's minute aggregates typed, one row per (ticker, start): the newest ingestion."""
+    return _latest_per(typed(bronze_df, SILVER_MINUTE_AGGREGATES), ["ticker", "start"])
+
+
+def with_silver_news(bronze_df: DataFrame) -> DataFrame:
+    """Bronze news typed, one row per (article id, ticker): the newest ingestion."""
+    return _latest_per(typed(bronze_df, SILVER_NEWS), ["id", "ticker"])
