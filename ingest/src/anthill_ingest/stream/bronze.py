@@ -2,8 +2,11 @@
 
 | key (relative to ``spec.destination.uri``) | content |
 |---|---|
-| ``bronze/<ns>/<stream>/stream/<channel>/date=YYYY-MM-DD/<first event>-<digest>.parquet`` | one flush |
-| ``_state/<ns>/<stream>.json`` | per channel and ticker, the last event flushed |
+| ``bronze/<ns>/<stream>/<channel>/stream/date=YYYY-MM-DD/<first event>-<digest>.parquet`` | one flush |
+| ``_state/<ns>/streams/<stream>.json`` | per channel and ticker, the last event flushed |
+
+(:mod:`anthill_api.lake` holds the layout; a pipeline's silver reads ``<stream>/<channel>/`` as it reads a
+feed's ``<feed>/<dataset>/``.)
 
 A file's name comes from its content (the time of its first event and a digest of its bytes), so writing
 the same batch again rewrites the same object, and the date is the events' UTC date: a batch that spans
@@ -23,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from anthill_api.lake import bronze_prefix, state_key
+from anthill_api.lake import bronze_prefix, stream_state_key
 from anthill_ingest.sink import Sink
 from anthill_ingest.stream.events import MS_PER_DAY, TIME_COLUMN, to_table
 
@@ -91,7 +94,7 @@ class Checkpoint:
 
 
 def channel_prefix(namespace: str, stream: str, channel: str) -> str:
-    return f"{bronze_prefix(namespace, stream)}/stream/{channel}"
+    return f"{bronze_prefix(namespace, stream)}/{channel}/stream"
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
@@ -162,9 +165,9 @@ def event_times(flushed: Flushed) -> list[pa.Array]:
 
 
 def read_checkpoint(sink: Sink, namespace: str, stream: str) -> Checkpoint | None:
-    raw = sink.read(state_key(namespace, stream))
+    raw = sink.read(stream_state_key(namespace, stream))
     return None if raw is None else Checkpoint.from_json(raw)
 
 
 def write_checkpoint(sink: Sink, namespace: str, stream: str, checkpoint: Checkpoint) -> None:
-    sink.write(state_key(namespace, stream), checkpoint.to_json().encode())
+    sink.write(stream_state_key(namespace, stream), checkpoint.to_json().encode())

@@ -29,7 +29,7 @@ from massive import WebSocketClient
 from massive.exceptions import AuthError
 from websockets.exceptions import ConnectionClosedError
 
-from anthill_api.lake import state_key
+from anthill_api.lake import stream_state_key
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import ConfigError
 from anthill_ingest.sink import Sink
@@ -129,7 +129,7 @@ class Session:
             found = read_checkpoint(self.sink, self.config.namespace, self.config.name)
         except ValueError as exc:
             log.warning("checkpoint %s is unreadable (%s): streaming without a gap fill",
-                        state_key(self.config.namespace, self.config.name), exc)  # fmt: skip
+                        stream_state_key(self.config.namespace, self.config.name), exc)  # fmt: skip
             return Checkpoint()
         return found or Checkpoint()
 
@@ -299,7 +299,7 @@ class Session:
         for channel, table in flushed.tables.items():
             self.checkpoint.advance(channel, table)
         text = self.durable_checkpoint().to_json().encode()
-        key = state_key(self.config.namespace, self.config.name)
+        key = stream_state_key(self.config.namespace, self.config.name)
         await self._persist(lambda: self.sink.write(key, text))
         self._log_rejected(flushed)
         self.stats.rows_flushed += flushed.rows
@@ -386,7 +386,7 @@ class Session:
         if self.fills_pending == 0:
             self.held = None
             text = self.checkpoint.to_json().encode()
-            key = state_key(self.config.namespace, self.config.name)
+            key = stream_state_key(self.config.namespace, self.config.name)
             await self._persist(lambda: self.sink.write(key, text))
 
     # Spec edits

@@ -28,7 +28,7 @@ def test_the_same_batch_gets_the_same_name_and_bytes_whatever_its_order(tmp_path
         first.files
         == second.files
         == [
-            "bronze/market/live/stream/trades/date=2025-03-04/20250304T000000001Z-"
+            "bronze/market/live/trades/stream/date=2025-03-04/20250304T000000001Z-"
             + first.files[0].rsplit("-", 1)[1]
         ]
     )
