@@ -21,6 +21,19 @@ TICKER_RULES = (
 )
 
 
+# Quote currencies of crypto pairs longer than three letters: X:BTCUSDT is BTC-USDT, X:BTCUSD is BTC-USD.
+LONG_QUOTES = ("USDT", "USDC")
+
+
+def stream_symbol(ticker: str, asset_class: str) -> str:
+    """How the WebSocket API names a ticker: as is, but a crypto pair with a dash (X:BTCUSD -> BTC-USD)."""
+    if asset_class != "crypto" or ticker == ALL_TICKERS:
+        return ticker
+    symbol = ticker.removeprefix("X:")
+    split = 4 if symbol.endswith(LONG_QUOTES) else 3
+    return f"{symbol[:-split]}-{symbol[-split:]}"
+
+
 @dataclass(frozen=True)
 class StreamConfig:
     name: str
@@ -28,9 +41,10 @@ class StreamConfig:
     spec: MarketStreamSpec
 
     def subscriptions(self) -> frozenset[str]:
-        """The WebSocket subscription params of the spec: ``T.AAPL``, ``Q.*``, ..."""
+        """The WebSocket subscription params of the spec: ``T.AAPL``, ``Q.*``, ``XT.BTC-USD``, ..."""
         prefixes = CHANNEL_PREFIXES[self.spec.asset_class]
-        return frozenset(f"{prefixes[c]}.{t}" for c in self.spec.channels for t in self.spec.tickers)
+        symbols = [stream_symbol(t, self.spec.asset_class) for t in self.spec.tickers]
+        return frozenset(f"{prefixes[c]}.{s}" for c in self.spec.channels for s in symbols)
 
     @property
     def all_tickers(self) -> bool:

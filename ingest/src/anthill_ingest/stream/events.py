@@ -75,6 +75,13 @@ EVENT_CHANNELS = {"T": "trades", "XT": "trades", "Q": "quotes", "XQ": "quotes", 
                   "XAS": "secondAggregates", "AM": "minuteAggregates", "XA": "minuteAggregates"}  # fmt: skip
 FILLED_CHANNELS = ("trades", "quotes")  # the REST API has these; silver rebuilds bars from trades
 
+
+def filled_channels(asset_class: str) -> tuple[str, ...]:
+    """The channels a gap fill fetches: trades and quotes, but only trades for crypto, whose streamed quotes
+    carry neither a sequence number nor both sides' exchanges, so a fetched quote would not be the same row."""
+    return ("trades",) if asset_class == "crypto" else FILLED_CHANNELS
+
+
 Row = tuple[Any, ...]
 
 

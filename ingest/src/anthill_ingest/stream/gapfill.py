@@ -18,7 +18,7 @@ from anthill_ingest.client import MarketData
 from anthill_ingest.errors import UpstreamError
 from anthill_ingest.sink import Sink
 from anthill_ingest.stream.bronze import Checkpoint, Flushed, write_rows
-from anthill_ingest.stream.events import FILLED_CHANNELS, NS_PER_MS, Row, rest_quote, rest_trade
+from anthill_ingest.stream.events import NS_PER_MS, Row, filled_channels, rest_quote, rest_trade
 
 PAGE_LIMIT = 50_000
 
@@ -32,12 +32,12 @@ class Gap:
 
 
 def gaps(
-    checkpoint: Checkpoint, channels: Iterable[str], tickers: list[str] | None, end_ms: int
+    checkpoint: Checkpoint, channels: Iterable[str], tickers: list[str] | None, end_ms: int, asset_class: str
 ) -> list[Gap]:
     """The ranges to fill: per filled channel, each ticker (``None``: the tickers the checkpoint knows) from
     its position, or from the channel's oldest position for a ticker it does not know, to ``end_ms``."""
     out = []
-    for channel in sorted(set(channels) & set(FILLED_CHANNELS)):
+    for channel in sorted(set(channels) & set(filled_channels(asset_class))):
         known = checkpoint.positions.get(channel) or {}
         earliest = checkpoint.earliest(channel)
         if earliest is None:

@@ -348,7 +348,9 @@ class Session:
             return
         base = self.durable_checkpoint()
         tickers = None if self.config.all_tickers else list(self.config.spec.tickers)
-        gap_list = gapfill.gaps(base, self.config.spec.channels, tickers, end_ms)
+        gap_list = gapfill.gaps(
+            base, self.config.spec.channels, tickers, end_ms, self.config.spec.asset_class
+        )
         if not gap_list:
             return
         if self.held is None:

@@ -62,7 +62,9 @@ def test_a_missing_file_says_so(tmp_path: Path) -> None:
                      {"T.AAPL", "T.MSFT", "Q.AAPL", "Q.MSFT"}, id="stocks: channels x tickers"),
         pytest.param({"channels": ["minuteAggregates"], "tickers": ["*"]}, {"AM.*"}, id="the whole market"),
         pytest.param({"assetClass": "crypto", "channels": ["trades", "secondAggregates"], "tickers": ["X:BTCUSD"]},
-                     {"XT.X:BTCUSD", "XAS.X:BTCUSD"}, id="crypto prefixes"),
+                     {"XT.BTC-USD", "XAS.BTC-USD"}, id="crypto: the stream names pairs with a dash"),
+        pytest.param({"assetClass": "crypto", "channels": ["quotes"], "tickers": ["X:ETHUSDT", "X:SOLEUR"]},
+                     {"XQ.ETH-USDT", "XQ.SOL-EUR"}, id="crypto: a four-letter quote currency"),
     ],
 )  # fmt: skip
 def test_subscriptions_are_the_markets_prefixes_times_the_tickers(

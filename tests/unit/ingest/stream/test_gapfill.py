@@ -28,12 +28,19 @@ CHECKPOINT = Checkpoint({
     ],
 )  # fmt: skip
 def test_gaps(channels: list[str], tickers: list[str] | None, expected: list[Gap]) -> None:
-    assert gaps(CHECKPOINT, channels, tickers, 5000) == expected
+    assert gaps(CHECKPOINT, channels, tickers, 5000, "stocks") == expected
 
 
 def test_no_checkpoint_no_gap() -> None:
-    assert gaps(Checkpoint(), ["trades", "quotes"], ["AAPL"], 5000) == []
+    assert gaps(Checkpoint(), ["trades", "quotes"], ["AAPL"], 5000, "stocks") == []
 
 
 def test_a_position_at_or_after_the_connect_time_has_no_gap() -> None:
-    assert gaps(CHECKPOINT, ["trades"], ["AAPL"], 1000) == []
+    assert gaps(CHECKPOINT, ["trades"], ["AAPL"], 1000, "stocks") == []
+
+
+def test_crypto_fills_trades_only() -> None:
+    """A crypto quote fetched from REST would not be the row its streamed event gives (no sequence number,
+    one exchange), so silver could not drop the overlap."""
+    crypto = Checkpoint({"trades": {"X:BTCUSD": Position(10)}, "quotes": {"X:BTCUSD": Position(10)}})
+    assert gaps(crypto, ["trades", "quotes"], None, 50, "crypto") == [Gap("trades", "X:BTCUSD", 10, 50)]
