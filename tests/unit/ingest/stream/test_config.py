@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from anthill.marketstream.desired import CONFIG_FILE, Stream, desired_configmap
+from anthill_api.marketstream import MarketStreamSpec
 from anthill_ingest.config import ConfigError
 from anthill_ingest.stream.config import load_stream, parse_stream
 from anthill_ingest.stream.protocol import Feed, feed_from_url
@@ -20,6 +22,15 @@ SPEC = {"channels": ["trades"], "tickers": ["AAPL"], "destination": {"uri": "s3:
 def doc(**spec: Any) -> str:
     return json.dumps({"kind": "MarketStream", "metadata": {"name": "live", "namespace": "market"},
                        "spec": {**SPEC, **spec}})  # fmt: skip
+
+
+def test_the_configmap_the_operator_mounts_is_the_stream_the_pod_runs(tmp_path: Path) -> None:
+    spec = MarketStreamSpec.model_validate({**SPEC, "channels": ["trades", "minuteAggregates"]})
+    path = tmp_path / CONFIG_FILE
+    path.write_text(desired_configmap(Stream("live", "team-a", spec))["data"][CONFIG_FILE])
+    config = load_stream(path)
+    assert (config.namespace, config.name, config.spec) == ("team-a", "live", spec)
+    assert config.subscriptions() == {"T.AAPL", "AM.AAPL"}
 
 
 @pytest.mark.parametrize(
