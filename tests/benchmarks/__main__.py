@@ -28,6 +28,7 @@ BENCHMARKS = {
     "operator": "MarketFeed operator: 500 feeds to Ready, idle API writes, RSS",
     "pipeline": "MedallionPipeline operator: 200 pipelines to Ready, Jobs API calls per idle poll",
     "ingest": "ingestion: bars/s and API calls per backfill",
+    "stream": "streaming: WebSocket events/s into bronze, flush lag p99 and RSS",
     "backfill": "a large backfill: peak RSS of 1 and 5 years of minute bars for 20 tickers",
     "spark": "medallion jobs: full vs incremental build, DuckDB reference",
     "node": "real node: start to Ready, image rebuilds and sizes, feed apply to bronze by a real pod",

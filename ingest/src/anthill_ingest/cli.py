@@ -45,6 +45,9 @@ class JsonFormatter(logging.Formatter):
                 "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}  # fmt: skip
         if record.exc_info:  # one line of JSON, not a bare traceback
             body["exception"] = self.formatException(record.exc_info)
+        fields = getattr(record, "fields", None)  # a structured report's keys, at the top of the line
+        if isinstance(fields, dict):
+            body.update(fields)
         return json.dumps(body)
 
 
@@ -132,6 +135,63 @@ def run(
         log.error("%s", summary.message, exc_info=exc)
     _write_termination_message(termination_log, summary)
     raise typer.Exit(code)
+
+
+@app.command("stream")
+def stream(
+    stream_config: Annotated[
+        Path,
+        typer.Option(
+            "--stream",
+            help="MarketStream manifest, or the stream.json the operator mounts (re-read "
+            "while streaming: channel and ticker edits apply without a restart).",
+        ),
+    ],
+    stream_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ANTHILL_MARKET_STREAM_URL",
+            help="WebSocket base URL, ws://host:port or wss://host (default: Massive's real-time feed).",
+        ),
+    ] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ANTHILL_MARKET_DATA_URL", help="REST API base URL for the gap fill (default: Massive's)."
+        ),
+    ] = None,
+) -> None:
+    """Stream real-time events into bronze until SIGTERM; log a StreamStats line after every flush."""
+    _configure_logging(interactive=False)  # the operator reads StreamStats lines from the log: always JSON
+    for noisy in ("WebSocketClient", "websockets"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    import asyncio  # noqa: PLC0415
+
+    from massive.websocket.models import Feed  # noqa: PLC0415
+
+    from anthill_ingest.client import MarketData  # noqa: PLC0415
+    from anthill_ingest.sink import open_sink  # noqa: PLC0415
+    from anthill_ingest.stream.config import parse_stream  # noqa: PLC0415
+    from anthill_ingest.stream.protocol import feed_from_url  # noqa: PLC0415
+    from anthill_ingest.stream.session import Session  # noqa: PLC0415
+    from anthill_ingest.transport import RetryPolicy  # noqa: PLC0415
+
+    try:
+        try:
+            text = stream_config.read_text()
+        except OSError as exc:
+            raise ConfigError(
+                f"stream config {stream_config} cannot be read ({type(exc).__name__})"
+            ) from None
+        config = parse_stream(text, str(stream_config))
+        key = api_key_from_environment()
+        feed = feed_from_url(stream_url, Feed.RealTime.value)
+        sink = open_sink(config.spec.destination.uri)
+    except (ConfigError, ValueError) as exc:
+        log.error("%s", exc)
+        raise typer.Exit(ConfigError.exit_code) from None
+    api = MarketData(key, api_url, None, RetryPolicy()) if config.spec.gap_fill else None
+    asyncio.run(Session(stream_config, text, config, key, feed, api, sink).run())
 
 
 def _progress(interactive: bool) -> AbstractContextManager[Progress | None]:

@@ -1,0 +1,99 @@
+"""The stream a pod runs: the document the operator mounts (a ConfigMap, updated in place), or a manifest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from anthill_api.errors import describe_validation_error
+from anthill_api.lake import is_key_segment
+from anthill_api.marketstream import ALL_TICKERS, CHANNEL_PREFIXES, MarketStreamSpec
+from anthill_ingest.config import ConfigError
+
+# The CRD's CEL rules on tickers, which pydantic does not run: (asset class, what a ticker must satisfy, why).
+TICKER_RULES = (
+    ("stocks", lambda t: ":" not in t, "stock tickers have no market prefix (AAPL, not X:AAPL)"),
+    ("crypto", lambda t: t.startswith("X:"), "crypto tickers start with X: (X:BTCUSD)"),
+    ("options", lambda t: t.startswith("O:"), "option tickers start with O: (O:AAPL251219C00150000)"),
+)
+
+
+# Quote currencies of crypto pairs longer than three letters: X:BTCUSDT is BTC-USDT, X:BTCUSD is BTC-USD.
+LONG_QUOTES = ("USDT", "USDC")
+
+
+def stream_symbol(ticker: str, asset_class: str) -> str:
+    """How the WebSocket API names a ticker: as is, but a crypto pair with a dash (X:BTCUSD -> BTC-USD)."""
+    if asset_class != "crypto" or ticker == ALL_TICKERS:
+        return ticker
+    symbol = ticker.removeprefix("X:")
+    split = 4 if symbol.endswith(LONG_QUOTES) else 3
+    return f"{symbol[:-split]}-{symbol[-split:]}"
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    name: str
+    namespace: str
+    spec: MarketStreamSpec
+
+    def subscriptions(self) -> frozenset[str]:
+        """The WebSocket subscription params of the spec: ``T.AAPL``, ``Q.*``, ``XT.BTC-USD``, ..."""
+        prefixes = CHANNEL_PREFIXES[self.spec.asset_class]
+        symbols = [stream_symbol(t, self.spec.asset_class) for t in self.spec.tickers]
+        return frozenset(f"{prefixes[c]}.{s}" for c in self.spec.channels for s in symbols)
+
+    @property
+    def all_tickers(self) -> bool:
+        return self.spec.tickers == [ALL_TICKERS]
+
+
+def parse_stream(text: str, source: str) -> StreamConfig:
+    """Parse a stream document; an invalid one raises :class:`ConfigError` naming the field."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"stream config {source} is not JSON or YAML: {exc}") from exc
+    if (
+        not isinstance(doc, dict)
+        or doc.get("kind") != "MarketStream"
+        or not isinstance(doc.get("spec"), dict)
+    ):
+        raise ConfigError(f"{source} is not a MarketStream (a manifest, or the document the operator mounts)")
+    meta = doc.get("metadata") or {}
+    name = meta.get("name") or doc.get("name")
+    namespace = meta.get("namespace") or doc.get("namespace") or "default"
+    if not name:
+        raise ConfigError(f"{source}: metadata.name is required")
+    for field, value in (("metadata.name", name), ("metadata.namespace", namespace)):
+        if not isinstance(value, str) or not is_key_segment(value):
+            raise ConfigError(
+                f"{source}: {field} must be a Kubernetes name (lower case, digits, '-' and '.')"
+            )
+    try:
+        spec = MarketStreamSpec.model_validate(doc["spec"])
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: invalid MarketStream: {describe_validation_error(exc)}") from exc
+    _check_tickers(spec, source)
+    return StreamConfig(name=str(name), namespace=str(namespace), spec=spec)
+
+
+def load_stream(path: Path) -> StreamConfig:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"stream config {path} does not exist") from None
+    return parse_stream(text, str(path))
+
+
+def _check_tickers(spec: MarketStreamSpec, source: str) -> None:
+    if ALL_TICKERS in spec.tickers and len(spec.tickers) > 1:
+        raise ConfigError(f"{source}: spec.tickers: '*' subscribes to the whole market: list it alone")
+    for asset_class, allowed, why in TICKER_RULES:
+        if spec.asset_class != asset_class:
+            continue
+        if bad := [t for t in spec.tickers if t != ALL_TICKERS and not allowed(t)]:
+            raise ConfigError(f"{source}: spec.tickers: {why}; not {', '.join(bad[:5])}")
