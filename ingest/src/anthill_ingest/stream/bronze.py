@@ -63,9 +63,10 @@ class Checkpoint:
                 known[ticker] = Position(time, sequence)
 
     def merged(self, other: Checkpoint, channels: tuple[str, ...]) -> Checkpoint:
-        """This checkpoint with ``channels`` taken from ``other``."""
-        positions = {c: dict(p) for c, p in self.positions.items() if c not in channels}
-        positions.update({c: dict(other.positions.get(c, {})) for c in channels})
+        """This checkpoint with ``channels`` taken from ``other`` (those ``other`` knows nothing of stay)."""
+        taken = [c for c in channels if other.positions.get(c)]
+        positions = {c: dict(p) for c, p in self.positions.items() if c not in taken}
+        positions.update({c: dict(other.positions[c]) for c in taken})
         return Checkpoint({c: p for c, p in positions.items() if p})
 
     def earliest(self, channel: str) -> int | None:

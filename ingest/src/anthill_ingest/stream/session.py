@@ -37,6 +37,7 @@ from anthill_ingest.stream import gapfill
 from anthill_ingest.stream.bronze import (
     Checkpoint,
     Flushed,
+    Position,
     event_times,
     read_checkpoint,
     write_batch,
@@ -86,6 +87,7 @@ class Session:
         self.stats = Stats()
         self.checkpoint = Checkpoint()  # what bronze holds, per channel and ticker
         self.held: Checkpoint | None = None  # the filled channels' positions while a fill is pending
+        self.start_unrecorded = False  # a first start's positions, to be in the checkpoint before any file
         self.fills_pending = 0
         self.refusals: dict[str, int] = {}  # channel -> refusals in a row
         self.retries: dict[str, asyncio.TimerHandle] = {}  # channel -> its scheduled resubscription
@@ -218,6 +220,7 @@ class Session:
                 if self.subscribed_at is None:
                     self.subscribed_at = _ms(_now())
                     self._start_fill(self.subscribed_at + FILL_MARGIN_MS)
+                    self._mark_start(self.subscribed_at - FILL_MARGIN_MS)
             elif kind == "refused":
                 refused |= channels or set(self.config.spec.channels)
                 reasons.append(message)
@@ -289,7 +292,22 @@ class Session:
             batch = self.buffer.take()
             self.flushing = asyncio.create_task(self._write(batch)) if batch else None
 
+    def _mark_start(self, start_ms: int) -> None:
+        """A filled channel that bronze holds nothing of starts here: its tickers' positions go into the
+        checkpoint before the first flush's files do (:meth:`_write`), so a process killed after writing
+        files but before recording them leaves a checkpoint its successor fills the gap from."""
+        tickers = [] if self.config.all_tickers else list(self.config.spec.tickers)
+        for channel in sorted(set(self.config.spec.channels) & set(FILLED_CHANNELS)):
+            if self.checkpoint.earliest(channel) is None and tickers:
+                self.checkpoint.positions[channel] = {ticker: Position(start_ms) for ticker in tickers}
+                self.start_unrecorded = True
+
     async def _write(self, batch: Batch) -> None:
+        if self.start_unrecorded:
+            text = self.durable_checkpoint().to_json().encode()
+            key = stream_state_key(self.config.namespace, self.config.name)
+            await self._persist(lambda: self.sink.write(key, text))
+            self.start_unrecorded = False
         flushed = await self._persist(
             lambda: write_batch(self.sink, self.config.namespace, self.config.name, batch)
         )
