@@ -50,7 +50,7 @@ def market_factory() -> Iterator[Callable[..., Market]]:
     started: list[Market] = []
 
     def start(**settings: Any) -> Market:
-        state = SandboxState(api_keys=frozenset({KEY}), tick_rate=20)
+        state = SandboxState(api_keys=frozenset({KEY}), tick_rate=50)
         market = Market(
             SandboxServer(0, state).start(), StreamServer(0, state, StreamSettings(**settings)).start()
         )
