@@ -12,7 +12,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 ANTHILL := .venv/bin/anthill
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap sync tools images lint lint-terraform test test-unit test-integration test-kind demo cluster down clean
+.PHONY: help bootstrap sync tools images lint lint-terraform test test-unit test-integration test-kind demo demo-stream cluster down clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ test-kind: tools ## Only the kind tests (needs Docker)
 
 demo: sync ## Ingest the example feeds from the sandbox API, refine them with local Spark, print and report
 	@$(ANTHILL) demo
+
+demo-stream: sync ## Stream the example MarketStream from the sandbox for a minute, refining its ticks as they land
+	@$(ANTHILL) demo --stream
 
 cluster: tools ## Start the local control plane and print how to reach it
 	@$(ANTHILL) dev cluster up

@@ -29,6 +29,7 @@ GoldTable = Literal[
     "yearly_performance",
     "anomalies",
     "market_breadth",
+    "news_counts",
     "intraday_bars",
     "spreads",
 ]

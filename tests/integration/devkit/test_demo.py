@@ -135,3 +135,20 @@ def test_demo_on_the_cluster_shows_every_resource_ready(binaries: Binaries, tmp_
         assert all(line[1:3] == ["True", "True"] for line in lines), result.stdout
     finally:
         anthill("dev", "cluster", "down", env=env)
+
+
+def test_stream_demo_shows_events_per_second_and_minute_bars(tmp_path: Path) -> None:
+    """`anthill demo --stream`, as `make demo-stream` runs it (shorter): the stream's reports as they come,
+    Spark refining what landed, and the last minutes' bars after SIGTERM flushed the rest."""
+    lake = tmp_path / "lake"
+    result = anthill("demo", "--stream", "--seconds", "10", "--lake", f"file://{lake}", env=sandbox_env(),
+                     timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = result.stderr
+    assert re.search(r"stream: +[\d,]+ events/s +[\d,]+ rows in bronze", output), output
+    assert "stopping the stream (SIGTERM" in output
+    assert "gold.intraday_bars, the last 3 minutes" in output
+    assert not any(noise in output for noise in SPARK_NOISE), output
+    assert list((lake / "bronze/demo/demo-live/trades/stream").rglob("*.parquet"))
+    assert (lake / "_state/demo/streams/demo-live.json").exists()
+    assert (tmp_path / "stream.log").exists()  # the process's own log, beside the lake

@@ -37,6 +37,7 @@ def feeds(root: Path) -> list[dict[str, Any]]:
         feed_doc("dividends", uri, dataset="dividends", tickers=["AAPL", "MSFT"], backfill=START),
         feed_doc("splits", uri, dataset="splits", tickers=["NVDA", "AAPL"], backfill=START),
         feed_doc("holidays", uri, dataset="marketHolidays"),
+        feed_doc("news", uri, dataset="news", tickers=["AAPL", "NVDA"], backfill=START),  # gold.news_counts
     ]
     for doc in docs:
         if doc["spec"]["dataset"] != "aggregates":

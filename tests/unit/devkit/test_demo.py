@@ -9,8 +9,10 @@ import re
 import xml.dom.minidom
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from anthill_devkit.demo.report import (
     WIDTH,
@@ -25,6 +27,7 @@ from anthill_devkit.demo.report import (
     text_width,
 )
 from anthill_devkit.demo.run import DemoError, load_plan
+from anthill_devkit.demo.stream import load_stream_plan
 
 REPO = Path(__file__).resolve().parents[3]
 D = datetime.date
@@ -313,3 +316,32 @@ def test_report_is_one_well_formed_offline_page() -> None:
     for svg in svgs:
         xml.dom.minidom.parseString(svg)  # noqa: S318 - our own output, checked for well-formedness
     assert "<td>A</td><td>10.00</td>" in page
+
+
+def test_the_stream_demo_plan_points_the_stream_at_the_local_lake(tmp_path: Path) -> None:
+    plan = load_stream_plan(REPO / "examples" / "demo-stream.yaml", "file:///tmp/elsewhere/lake")
+    assert (plan.name, plan.lake, plan.gold) == (
+        "demo-live",
+        "file:///tmp/elsewhere/lake",
+        ["intraday_bars", "spreads"],
+    )
+    assert plan.document["spec"]["destination"]["uri"] == "file:///tmp/elsewhere/lake"
+    assert plan.document["metadata"] == {"name": "demo-live", "namespace": "demo"}
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        pytest.param(lambda docs: docs[:1], "exactly one MarketStream and one MedallionPipeline", id="no-pipeline"),
+        pytest.param(lambda docs: [docs[0], {**docs[1], "spec": {**docs[1]["spec"], "feeds": [{"name": "other"}]}}],
+                     "must read the MarketStream demo-live", id="pipeline-reads-something-else"),
+        pytest.param(lambda docs: [{**docs[0], "spec": {**docs[0]["spec"], "channels": []}}, docs[1]],
+                     "spec.channels", id="invalid-stream"),
+    ],
+)  # fmt: skip
+def test_a_stream_demo_manifest_that_cannot_run_is_refused(tmp_path: Path, edit: Any, message: str) -> None:
+    docs = list(yaml.safe_load_all((REPO / "examples" / "demo-stream.yaml").read_text()))
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump_all(edit(docs)))
+    with pytest.raises(DemoError, match=message):
+        load_stream_plan(manifest, None)

@@ -458,3 +458,24 @@ def test_anomalies_of_an_index_without_volume(spark: SparkSession) -> None:
     result = df.transform(with_anomalies, days=5, threshold=3.0).orderBy("date").collect()
     assert all(r["volume_z"] is None for r in result)
     assert [r["is_anomaly"] for r in result] == [None] * 6 + [False, True]
+
+
+def test_news_counts_sit_beside_the_days_return(spark: SparkSession) -> None:
+    """Articles count toward the New York date they were published on; a day without news counts zero, and
+    news on a day without a bar is not counted."""
+    from anthill_spark.transforms.gold import with_news_counts, with_news_date  # noqa: PLC0415
+
+    daily = spark.createDataFrame(
+        [("AAPL", D(2024, 7, 1), 100.0), ("AAPL", D(2024, 7, 2), 103.0), ("AAPL", D(2024, 7, 3), 103.0)],
+        "ticker string, date date, close double",
+    )
+    utc = datetime.UTC
+    news = spark.createDataFrame([
+        ("AAPL", datetime.datetime(2024, 7, 2, 14, 0, tzinfo=utc), "positive"),
+        ("AAPL", datetime.datetime(2024, 7, 3, 2, 0, tzinfo=utc), "negative"),  # 22:00 on July 2nd in New York
+        ("AAPL", datetime.datetime(2024, 7, 6, 12, 0, tzinfo=utc), "neutral"),  # a Saturday: no bar
+    ], "ticker string, published_utc timestamp, sentiment string").transform(with_news_date)  # fmt: skip
+    rows = {r["date"]: r for r in with_news_counts(daily, news).collect()}
+    assert [(rows[d]["articles"], rows[d]["positive"], rows[d]["negative"]) for d in sorted(rows)] == [
+        (0, 0, 0), (2, 1, 1), (0, 0, 0)]  # fmt: skip
+    assert rows[D(2024, 7, 2)]["simple_return"] == pytest.approx(0.03)

@@ -11,13 +11,19 @@ from rich.console import Console
 
 err = Console(stderr=True, soft_wrap=True)
 DEFAULT_MANIFEST = Path("examples/demo.yaml")
+STREAM_MANIFEST = Path("examples/demo-stream.yaml")
 CRDS = Path("crds")
+REFRESH_SECONDS = 20.0  # how often the stream demo refines what landed
 
 
 def demo(
     manifest: Annotated[
-        Path, typer.Option(help="MarketFeeds and one MedallionPipeline to run.", show_default=True)
-    ] = DEFAULT_MANIFEST,
+        Path | None,
+        typer.Option(
+            help="MarketFeeds and one MedallionPipeline to run (with --stream: one MarketStream and the "
+            f"pipeline reading it). Default: {DEFAULT_MANIFEST}, or {STREAM_MANIFEST} with --stream."
+        ),
+    ] = None,
     lake: Annotated[
         str | None, typer.Option(help="Local lake (file:///path) instead of the manifests' own.")
     ] = None,
@@ -32,6 +38,15 @@ def demo(
             "running, and print `kubectl get mf,mp`.",
         ),
     ] = False,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="Instead: stream the example MarketStream from the sandbox's WebSocket server, showing events "
+            "per second, and refine its ticks into gold.intraday_bars and gold.spreads as they land.",
+        ),
+    ] = False,
+    seconds: Annotated[float, typer.Option(min=10, help="With --stream: how long to stream.")] = 60.0,
     verbose: Annotated[
         bool,
         typer.Option(
@@ -48,8 +63,12 @@ def demo(
     unless MASSIVE_API_KEY or POLYGON_API_KEY is set. Runs are incremental: a second run fetches only new days.
     """
     if cluster:
-        _on_cluster(manifest)
+        _on_cluster(manifest or DEFAULT_MANIFEST)
         return
+    if stream:
+        _stream(manifest or STREAM_MANIFEST, lake, seconds, verbose)
+        return
+    manifest = manifest or DEFAULT_MANIFEST
     from anthill_devkit.demo.run import DemoError, run_demo  # noqa: PLC0415 - loads the ingest and Spark packages
 
     started = time.monotonic()
@@ -59,6 +78,19 @@ def demo(
         err.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(1) from exc
     err.print(f"report: [bold]{result.report}[/] (demo took {time.monotonic() - started:.0f}s)")
+
+
+def _stream(manifest: Path, lake: str | None, seconds: float, verbose: bool) -> None:
+    from anthill_devkit.demo.run import DemoError  # noqa: PLC0415
+    from anthill_devkit.demo.stream import run_stream_demo  # noqa: PLC0415 - loads the Spark package
+
+    started = time.monotonic()
+    try:
+        run_stream_demo(manifest, lake, seconds, REFRESH_SECONDS, err, verbose)
+    except DemoError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    err.print(f"(the stream demo took {time.monotonic() - started:.0f}s)")
 
 
 def _on_cluster(manifest: Path) -> None:

@@ -16,7 +16,7 @@ from anthill_ingest import records
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import ConfigError
 from anthill_ingest.datasets import bars
-from anthill_ingest.datasets.base import Dataset, Progress, Row, Window, per_ticker
+from anthill_ingest.datasets.base import Progress, Row, Window, per_ticker
 
 log = logging.getLogger(__name__)
 LIMIT = 50_000  # bars per page, the API's most
@@ -54,11 +54,8 @@ def fetch_bars(api: MarketData, ticker: str, multiplier: int, timespan: str, sta
         yield bars.bar_row(bars.short_keys(agg), ticker, multiplier, timespan, adjusted)
 
 
-class Aggregates(Dataset):
+class Aggregates(bars.BarDataset):
     name: ClassVar[str] = "aggregates"
-    schema = bars.SCHEMA
-    sort_keys = bars.SORT_KEYS
-    stamped_in_chunk = True
 
     def check(self, spec: MarketFeedSpec) -> None:
         if not spec.tickers:
@@ -92,9 +89,6 @@ class Aggregates(Dataset):
         start, end = request_range(spec, chunk)
         return per_ticker(spec.tickers or [], lambda t: fetch_bars(
             api, t, multiplier, timespan, start, end, spec.adjusted), progress, seen)  # fmt: skip
-
-    def partition_date(self, row: Row, run_date: datetime.date, asset_class: str) -> datetime.date:
-        return bars.market_day(row, asset_class)
 
     def missing_ticker_warnings(self, spec: MarketFeedSpec, seen: set[str]) -> list[str]:
         return [f"no data for {ticker} in the window: unknown ticker, or not traded then"

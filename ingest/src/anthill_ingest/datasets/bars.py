@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from anthill_ingest.datasets.base import Row
+from anthill_ingest.datasets.base import Dataset, Row
 from anthill_ingest.records import day_zone, integer, number, optional, required, time_ms
 
 SCHEMA = pa.schema([
@@ -54,3 +54,14 @@ def market_day(row: Row, asset_class: str) -> datetime.date:
     the bars its daily bar covers."""
     ts: datetime.datetime = row["ts"]
     return ts.astimezone(day_zone(asset_class)).date()
+
+
+class BarDataset(Dataset):
+    """Bars (aggregates, groupedDaily): filed under their market's day, and kept only in the chunk asked for."""
+
+    schema = SCHEMA
+    sort_keys = SORT_KEYS
+    stamped_in_chunk = True
+
+    def partition_date(self, row: Row, run_date: datetime.date, asset_class: str) -> datetime.date:
+        return market_day(row, asset_class)

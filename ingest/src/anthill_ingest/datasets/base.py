@@ -87,3 +87,55 @@ def per_ticker(tickers: Iterable[str], fetch: Callable[[str], Iterable[Row]], pr
             seen.add(ticker)
             yield row
         progress("", 1)
+
+
+class PerTickerEvents(Dataset):
+    """Events asked for ticker by ticker (dividends, splits, news), filed under their own date."""
+
+    def span(self, spec: MarketFeedSpec) -> str:
+        return "event"
+
+    def describe(self, spec: MarketFeedSpec, window: Window, chunks: int) -> tuple[str, int]:
+        tickers = len(spec.tickers or [])
+        return f"{self.name} for {tickers} tickers, {window.start}..{window.end}", tickers * chunks
+
+
+class DatedEvents(PerTickerEvents):
+    """Corporate actions (dividends, splits): every event of a ticker dated on or after the window's start,
+    from ``method`` of the client, filed under its ``date_field``."""
+
+    method: ClassVar[str]
+    date_field: ClassVar[str]
+    limit: ClassVar[int] = 1000
+
+    @staticmethod
+    @abstractmethod
+    def parse(result: dict[str, Any]) -> Row:
+        """One result of the client (as a dict of its fields) as a bronze row."""
+
+    def fetch(self, api: MarketData, spec: MarketFeedSpec, chunk: Window, progress: Progress,
+              seen: set[str]) -> Iterator[Row]:  # fmt: skip
+        def of(ticker: str) -> Iterator[Row]:
+            since = {f"{self.date_field}_gte": chunk.start.isoformat()}
+            for item in api.call(getattr(api.client, self.method), ticker=ticker, limit=self.limit, order="asc",
+                                 sort=self.date_field, **since):  # fmt: skip
+                yield self.parse(vars(item))
+
+        return per_ticker(spec.tickers or [], of, progress, seen)
+
+    def partition_date(self, row: Row, run_date: datetime.date, asset_class: str) -> datetime.date:
+        day: datetime.date = row[self.date_field]
+        return day
+
+
+class Snapshot(Dataset):
+    """A complete listing fetched whole on every run and filed under the run's date (a re-run replaces the
+    day's object whole), whatever the watermark."""
+
+    snapshot = True
+
+    def span(self, spec: MarketFeedSpec) -> str:
+        return "snapshot"
+
+    def window(self, planned: Window | None, today: datetime.date) -> Window | None:
+        return Window(today, today)

@@ -6,18 +6,12 @@ day of the window asked for, and the lookback re-asks two market days, so a late
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pyarrow as pa
 
-from anthill_api.marketfeed import MarketFeedSpec
-from anthill_ingest.client import MarketData
-from anthill_ingest.datasets.base import Dataset, Progress, Row, Window, per_ticker
+from anthill_ingest.datasets.base import DatedEvents, Row
 from anthill_ingest.records import day, integer, number, optional, required, text
-
-LIMIT = 1000
 
 
 def dividend_row(result: dict[str, Any]) -> Row:
@@ -36,8 +30,11 @@ def dividend_row(result: dict[str, Any]) -> Row:
     }
 
 
-class Dividends(Dataset):
+class Dividends(DatedEvents):
     name: ClassVar[str] = "dividends"
+    method = "list_dividends"
+    date_field = "ex_dividend_date"
+    parse = staticmethod(dividend_row)
     schema = pa.schema([
         pa.field("id", pa.string(), nullable=False),
         pa.field("ticker", pa.string(), nullable=False),
@@ -51,23 +48,3 @@ class Dividends(Dataset):
         pa.field("dividend_type", pa.string()),
     ])  # fmt: skip
     sort_keys = ("ticker", "id")
-
-    def span(self, spec: MarketFeedSpec) -> str:
-        return "event"
-
-    def describe(self, spec: MarketFeedSpec, window: Window, chunks: int) -> tuple[str, int]:
-        tickers = len(spec.tickers or [])
-        return f"dividends for {tickers} tickers, {window.start}..{window.end}", tickers * chunks
-
-    def fetch(self, api: MarketData, spec: MarketFeedSpec, chunk: Window, progress: Progress,
-              seen: set[str]) -> Iterator[Row]:  # fmt: skip
-        def of(ticker: str) -> Iterator[Row]:
-            for item in api.call(api.client.list_dividends, ticker=ticker, limit=LIMIT, order="asc",
-                                 ex_dividend_date_gte=chunk.start.isoformat(), sort="ex_dividend_date"):  # fmt: skip
-                yield dividend_row(vars(item))
-
-        return per_ticker(spec.tickers or [], of, progress, seen)
-
-    def partition_date(self, row: Row, run_date: datetime.date, asset_class: str) -> datetime.date:
-        ex: datetime.date = row["ex_dividend_date"]
-        return ex

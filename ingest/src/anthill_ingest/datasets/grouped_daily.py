@@ -16,7 +16,7 @@ from anthill_ingest.bodies import kind
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import ConfigError
 from anthill_ingest.datasets import bars
-from anthill_ingest.datasets.base import Dataset, Progress, Row, Window
+from anthill_ingest.datasets.base import Progress, Row, Window
 from anthill_ingest.errors import SchemaSurpriseError
 
 TICKERS = 20_000  # a ceiling on one day of a whole market (US stocks: about 12,000)
@@ -24,11 +24,8 @@ TICKERS = 20_000  # a ceiling on one day of a whole market (US stocks: about 12,
 MARKETS = {"stocks": ("us", "stocks"), "crypto": ("global", "crypto"), "forex": ("global", "fx")}
 
 
-class GroupedDaily(Dataset):
+class GroupedDaily(bars.BarDataset):
     name: ClassVar[str] = "groupedDaily"
-    schema = bars.SCHEMA
-    sort_keys = bars.SORT_KEYS
-    stamped_in_chunk = True
 
     def check(self, spec: MarketFeedSpec) -> None:
         if spec.asset_class not in GROUPED_DAILY_ASSET_CLASSES:
@@ -52,9 +49,6 @@ class GroupedDaily(Dataset):
                                 locale=locale, market_type=market):  # fmt: skip
                 yield bars.bar_row(bars.short_keys(agg), _ticker(agg.ticker, day), 1, "day", spec.adjusted)
             progress("", 1)
-
-    def partition_date(self, row: Row, run_date: datetime.date, asset_class: str) -> datetime.date:
-        return bars.market_day(row, asset_class)
 
 
 def _ticker(ticker: object, day: datetime.date) -> str:

@@ -3,7 +3,6 @@ run's date (fetched every run, like ``tickers``)."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -11,7 +10,7 @@ import pyarrow as pa
 
 from anthill_api.marketfeed import MarketFeedSpec
 from anthill_ingest.client import MarketData
-from anthill_ingest.datasets.base import Dataset, Progress, Row, Window
+from anthill_ingest.datasets.base import Progress, Row, Snapshot, Window
 from anthill_ingest.records import day, optional, required, text
 
 
@@ -25,7 +24,7 @@ def holiday_row(result: dict[str, Any]) -> Row:
     }
 
 
-class MarketHolidays(Dataset):
+class MarketHolidays(Snapshot):
     name: ClassVar[str] = "marketHolidays"
     schema = pa.schema([
         pa.field("date", pa.date32(), nullable=False),
@@ -34,13 +33,6 @@ class MarketHolidays(Dataset):
         pa.field("status", pa.string()),
     ])  # fmt: skip
     sort_keys = ("date", "exchange")
-    snapshot = True
-
-    def span(self, spec: MarketFeedSpec) -> str:
-        return "snapshot"
-
-    def window(self, planned: Window | None, today: datetime.date) -> Window | None:
-        return Window(today, today)
 
     def describe(self, spec: MarketFeedSpec, window: Window, chunks: int) -> tuple[str, int]:
         return "market holidays", 1

@@ -18,7 +18,7 @@ import pyarrow as pa
 from anthill_api.marketfeed import MarketFeedSpec
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import ConfigError
-from anthill_ingest.datasets.base import Dataset, Progress, Row, Window, per_ticker
+from anthill_ingest.datasets.base import PerTickerEvents, Progress, Row, Window, per_ticker
 from anthill_ingest.errors import SchemaSurpriseError
 from anthill_ingest.records import optional, required, text
 
@@ -62,7 +62,7 @@ def news_row(result: dict[str, Any], ticker: str) -> Row:
     }
 
 
-class News(Dataset):
+class News(PerTickerEvents):
     name: ClassVar[str] = "news"
     schema = pa.schema([
         pa.field("id", pa.string(), nullable=False),
@@ -83,13 +83,6 @@ class News(Dataset):
     def check(self, spec: MarketFeedSpec) -> None:
         if not spec.tickers:
             raise ConfigError("spec.tickers is required when dataset is news")
-
-    def span(self, spec: MarketFeedSpec) -> str:
-        return "event"
-
-    def describe(self, spec: MarketFeedSpec, window: Window, chunks: int) -> tuple[str, int]:
-        tickers = len(spec.tickers or [])
-        return f"news for {tickers} tickers, {window.start}..{window.end}", tickers * chunks
 
     def fetch(self, api: MarketData, spec: MarketFeedSpec, chunk: Window, progress: Progress,
               seen: set[str]) -> Iterator[Row]:  # fmt: skip

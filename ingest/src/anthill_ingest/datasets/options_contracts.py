@@ -3,7 +3,6 @@ filed under that date (fetched every run, like ``tickers``: a re-run replaces th
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -12,7 +11,7 @@ import pyarrow as pa
 from anthill_api.marketfeed import MarketFeedSpec
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import ConfigError
-from anthill_ingest.datasets.base import Dataset, Progress, Row, Window, per_ticker
+from anthill_ingest.datasets.base import Progress, Row, Snapshot, Window, per_ticker
 from anthill_ingest.records import day, number, optional, required, text
 
 LIMIT = 1000
@@ -33,7 +32,7 @@ def contract_row(result: dict[str, Any]) -> Row:
     }
 
 
-class OptionsContracts(Dataset):
+class OptionsContracts(Snapshot):
     name: ClassVar[str] = "optionsContracts"
     schema = pa.schema([
         pa.field("ticker", pa.string(), nullable=False),
@@ -47,19 +46,12 @@ class OptionsContracts(Dataset):
         pa.field("cfi", pa.string()),
     ])  # fmt: skip
     sort_keys = ("underlying_ticker", "ticker")
-    snapshot = True
 
     def check(self, spec: MarketFeedSpec) -> None:
         if not spec.tickers:
             raise ConfigError(
                 "spec.tickers (the underlying stocks) is required when dataset is optionsContracts"
             )
-
-    def span(self, spec: MarketFeedSpec) -> str:
-        return "snapshot"
-
-    def window(self, planned: Window | None, today: datetime.date) -> Window | None:
-        return Window(today, today)
 
     def describe(self, spec: MarketFeedSpec, window: Window, chunks: int) -> tuple[str, int]:
         return f"options contracts of {len(spec.tickers or [])} underlyings as of {window.end}", len(

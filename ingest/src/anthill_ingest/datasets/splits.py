@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pyarrow as pa
 
-from anthill_api.marketfeed import MarketFeedSpec
-from anthill_ingest.client import MarketData
-from anthill_ingest.datasets.base import Dataset, Progress, Row, Window, per_ticker
+from anthill_ingest.datasets.base import DatedEvents, Row
 from anthill_ingest.records import day, number, required, text
-
-LIMIT = 1000
 
 
 def split_row(result: dict[str, Any]) -> Row:
@@ -27,8 +21,11 @@ def split_row(result: dict[str, Any]) -> Row:
     }
 
 
-class Splits(Dataset):
+class Splits(DatedEvents):
     name: ClassVar[str] = "splits"
+    method = "list_splits"
+    date_field = "execution_date"
+    parse = staticmethod(split_row)
     schema = pa.schema([
         pa.field("id", pa.string(), nullable=False),
         pa.field("ticker", pa.string(), nullable=False),
@@ -37,23 +34,3 @@ class Splits(Dataset):
         pa.field("split_to", pa.float64(), nullable=False),
     ])  # fmt: skip
     sort_keys = ("ticker", "id")
-
-    def span(self, spec: MarketFeedSpec) -> str:
-        return "event"
-
-    def describe(self, spec: MarketFeedSpec, window: Window, chunks: int) -> tuple[str, int]:
-        tickers = len(spec.tickers or [])
-        return f"splits for {tickers} tickers, {window.start}..{window.end}", tickers * chunks
-
-    def fetch(self, api: MarketData, spec: MarketFeedSpec, chunk: Window, progress: Progress,
-              seen: set[str]) -> Iterator[Row]:  # fmt: skip
-        def of(ticker: str) -> Iterator[Row]:
-            for item in api.call(api.client.list_splits, ticker=ticker, limit=LIMIT, order="asc",
-                                 execution_date_gte=chunk.start.isoformat(), sort="execution_date"):  # fmt: skip
-                yield split_row(vars(item))
-
-        return per_ticker(spec.tickers or [], of, progress, seen)
-
-    def partition_date(self, row: Row, run_date: datetime.date, asset_class: str) -> datetime.date:
-        executed: datetime.date = row["execution_date"]
-        return executed

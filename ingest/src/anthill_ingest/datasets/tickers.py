@@ -5,7 +5,6 @@ Every run fetches today's listing whatever the watermark (a re-run replaces the 
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -13,7 +12,7 @@ import pyarrow as pa
 
 from anthill_api.marketfeed import MarketFeedSpec
 from anthill_ingest.client import MarketData
-from anthill_ingest.datasets.base import Dataset, Progress, Row, Window
+from anthill_ingest.datasets.base import Progress, Row, Snapshot, Window
 from anthill_ingest.records import flag, optional, required, text
 
 LIMIT = 1000
@@ -38,17 +37,10 @@ def ticker_row(result: dict[str, Any]) -> Row:
     return row
 
 
-class Tickers(Dataset):
+class Tickers(Snapshot):
     name: ClassVar[str] = "tickers"
     schema = SCHEMA
     sort_keys = ("ticker",)
-    snapshot = True
-
-    def span(self, spec: MarketFeedSpec) -> str:
-        return "snapshot"
-
-    def window(self, planned: Window | None, today: datetime.date) -> Window | None:
-        return Window(today, today)
 
     def describe(self, spec: MarketFeedSpec, window: Window, chunks: int) -> tuple[str, int]:
         return f"{spec.asset_class} tickers", 1

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from anthill.naming import label_value, shortened
+from anthill.naming import controller_reference, label_value, shortened, workload_labels
 from anthill.settings import OperatorSettings
 from anthill.workload import container_security, pod_security, workload_lake_environment
 from anthill_api.marketfeed import MarketFeedSpec
@@ -47,14 +47,7 @@ def feed_selector(feed_name: str) -> str:
 
 
 def labels(feed: Feed) -> dict[str, str]:
-    return {
-        "app.kubernetes.io/name": "anthill-ingest",
-        "app.kubernetes.io/instance": label_value(feed.name),
-        "app.kubernetes.io/component": "ingest",
-        "app.kubernetes.io/part-of": "anthill",
-        "app.kubernetes.io/managed-by": "anthill-operator",
-        FEED_LABEL: label_value(feed.name),
-    }
+    return workload_labels("anthill-ingest", "ingest", FEED_LABEL, feed.name)
 
 
 def feed_config(feed: Feed) -> dict[str, Any]:
@@ -169,14 +162,7 @@ def desired_cronjob(feed: Feed, settings: OperatorSettings) -> dict[str, Any]:
 
 def owner_reference(feed: Feed) -> dict[str, Any]:
     """The feed as controller owner of a child: garbage collection removes the child with the feed."""
-    return {
-        "apiVersion": "anthill.io/v1alpha1",
-        "kind": "MarketFeed",
-        "name": feed.name,
-        "uid": feed.uid,
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    return controller_reference("MarketFeed", feed.name, feed.uid)
 
 
 def is_up_to_date(desired: Any, observed: Any) -> bool:

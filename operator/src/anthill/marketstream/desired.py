@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from anthill.naming import label_value, shortened
+from anthill.naming import controller_reference, label_value, shortened, workload_labels
 from anthill.settings import OperatorSettings
 from anthill.workload import container_security, pod_security, workload_lake_environment
 from anthill_api.common import API_VERSION
@@ -55,14 +55,7 @@ def stream_selector(stream_name: str) -> str:
 
 
 def labels(stream: Stream) -> dict[str, str]:
-    return {
-        "app.kubernetes.io/name": "anthill-stream",
-        "app.kubernetes.io/instance": label_value(stream.name),
-        "app.kubernetes.io/component": "stream",
-        "app.kubernetes.io/part-of": "anthill",
-        "app.kubernetes.io/managed-by": "anthill-operator",
-        STREAM_LABEL: label_value(stream.name),
-    }
+    return workload_labels("anthill-stream", "stream", STREAM_LABEL, stream.name)
 
 
 def stream_config(stream: Stream) -> dict[str, Any]:
@@ -166,11 +159,4 @@ def desired_deployment(stream: Stream, settings: OperatorSettings) -> dict[str, 
 
 def owner_reference(stream: Stream) -> dict[str, Any]:
     """The stream as controller owner of a child: garbage collection removes the child with the stream."""
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "MarketStream",
-        "name": stream.name,
-        "uid": stream.uid,
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    return controller_reference("MarketStream", stream.name, stream.uid)

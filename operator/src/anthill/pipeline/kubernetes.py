@@ -15,7 +15,7 @@ from typing import Any
 from anthill.marketfeed import observe
 from anthill.marketfeed.desired import CRONJOB_NAME_MAX
 from anthill.marketfeed.observe import rfc3339
-from anthill.naming import label_value, shortened
+from anthill.naming import controller_reference, label_value, shortened, workload_labels
 from anthill.pipeline.desired import PIPELINE_TAG, Pipeline, bronze_parameters, gold_tables
 from anthill.workload import container_security, pod_security
 
@@ -43,14 +43,7 @@ def pipeline_selector(pipeline_name: str) -> str:
 
 
 def labels(pipeline: Pipeline) -> dict[str, str]:
-    return {
-        "app.kubernetes.io/name": "anthill-spark",
-        "app.kubernetes.io/instance": label_value(pipeline.name),
-        "app.kubernetes.io/component": "medallion",
-        "app.kubernetes.io/part-of": "anthill",
-        "app.kubernetes.io/managed-by": "anthill-operator",
-        PIPELINE_LABEL: label_value(pipeline.name),
-    }
+    return workload_labels("anthill-spark", "medallion", PIPELINE_LABEL, pipeline.name)
 
 
 def _resources(pipeline: Pipeline) -> dict[str, Any]:
@@ -172,14 +165,7 @@ def landed_job(cronjob: dict[str, Any], token: str, watermarks: dict[str, str]) 
 
 def owner_reference(pipeline: Pipeline) -> dict[str, Any]:
     """The pipeline as controller owner of its CronJob: garbage collection removes it with the pipeline."""
-    return {
-        "apiVersion": "anthill.io/v1alpha1",
-        "kind": "MedallionPipeline",
-        "name": pipeline.name,
-        "uid": pipeline.uid,
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    return controller_reference("MedallionPipeline", pipeline.name, pipeline.uid)
 
 
 def kubernetes_last_run(jobs: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -22,10 +22,12 @@ from anthill_spark.transforms import gold
 
 @dataclass(frozen=True)
 class SilverInputs:
-    """What gold is built from: split-adjusted daily bars with their trading date, and dividends if any."""
+    """What gold is built from: split-adjusted daily bars with their trading date, and dividends and news
+    (with the trading date each was published on) if any."""
 
     daily: DataFrame
     dividends: DataFrame | None
+    news: DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class GoldTable:
     lookback: int | None
     by_year: bool = False
     uses_dividends: bool = False
+    uses_news: bool = False
     running: Callable[[DataFrame], DataFrame] | None = None
     definition: int = 1
 
@@ -85,6 +88,7 @@ GOLD_TABLES: dict[str, GoldTable] = {
         uses_dividends=True,
         definition=3,
     ),
+    "news_counts": GoldTable(lambda s: gold.with_news_counts(s.daily, s.news), 1, uses_news=True),
 }
 
 
@@ -149,20 +153,31 @@ def read_silver_inputs(spark: SparkSession, lake: Lake, splits_df: DataFrame | N
     if splits_df is not None:
         daily_df = gold.with_split_adjustment(daily_df, splits_df)
     has_dividends = table_exists(spark, lake, "silver", "dividends")
-    return SilverInputs(daily_df, read_table(spark, lake, "silver", "dividends") if has_dividends else None)
+    has_news = table_exists(spark, lake, "silver", "news")
+    return SilverInputs(
+        daily_df,
+        read_table(spark, lake, "silver", "dividends") if has_dividends else None,
+        read_table(spark, lake, "silver", "news").transform(gold.with_news_date) if has_news else None,
+    )
 
 
 @dataclass(frozen=True)
 class Changes:
     """What silver changed since a gold build: the first day with a changed bar, the first ex-date with a
-    changed dividend (only dividend-based tables care), and whether the splits differ."""
+    changed dividend and the first day with changed news (only the tables using them care), and whether the
+    splits differ."""
 
     bars: datetime.date | None
     dividends: datetime.date | None
     splits: bool
+    news: datetime.date | None = None
 
     def since(self, table: GoldTable) -> datetime.date | None:
-        days = [self.bars, self.dividends if table.uses_dividends else None]
+        days = [
+            self.bars,
+            self.dividends if table.uses_dividends else None,
+            self.news if table.uses_news else None,
+        ]
         known = [day for day in days if day is not None]
         return min(known) if known else None
 
@@ -199,9 +214,13 @@ def changes_since(inputs: SilverInputs, builds: Collection[BuiltFrom], splits: s
     if inputs.dividends is not None:
         newest_dividend, _, dividends = _newest_last_and_firsts(inputs.dividends, "ex_dividend_date", marks)
         newest = max((t for t in (newest, newest_dividend) if t is not None), default=None)
+    news: list[datetime.date | None] = [None] * len(ordered)
+    if inputs.news is not None:
+        newest_news, _, news = _newest_last_and_firsts(inputs.news, "date", marks)
+        newest = max((t for t in (newest, newest_news) if t is not None), default=None)
     changes = {
-        build: Changes(first_bar, first_dividend, splits != build.splits)
-        for build, first_bar, first_dividend in zip(ordered, bars, dividends, strict=True)
+        build: Changes(first_bar, first_dividend, splits != build.splits, first_news)
+        for build, first_bar, first_dividend, first_news in zip(ordered, bars, dividends, news, strict=True)
     }
     return SilverState(newest, through, changes)
 
@@ -249,7 +268,7 @@ def silver_to_gold(
         read_table(spark, lake, "silver", "splits") if table_exists(spark, lake, "silver", "splits") else None
     )
     inputs = read_silver_inputs(spark, lake, splits_df)
-    inputs = SilverInputs(inputs.daily.cache(), inputs.dividends)
+    inputs = SilverInputs(inputs.daily.cache(), inputs.dividends, inputs.news)
     try:
         splits_newest, splits = splits_state(splits_df)
 
@@ -308,7 +327,9 @@ def _rebuild_from(
     first: datetime.date | int = since.year if table.by_year else since
     start = datetime.date(since.year, 1, 1) if table.by_year else since
     window_df = inputs.daily.transform(with_lookback, start, table.lookback)
-    rebuilt = table.build(SilverInputs(window_df, inputs.dividends)).where(F.col(column) >= F.lit(first))
+    rebuilt = table.build(SilverInputs(window_df, inputs.dividends, inputs.news)).where(
+        F.col(column) >= F.lit(first)
+    )
     if table.running is not None:
         running = inputs.daily.transform(table.running).where(F.col(column) >= F.lit(first))
         keys = ["ticker", "date"]

@@ -308,3 +308,28 @@ def with_yearly_performance(
     with_dividends = result.join(paid, ["ticker", "year"], "left")
     dividend_yield = F.coalesce(F.col("dividends"), F.lit(0.0)) / F.col("year_end_close")
     return with_dividends.withColumn("dividend_yield", dividend_yield).drop("dividends", "year_end_close")
+
+
+NEWS_ZONE = "America/New_York"  # news counts toward the trading date it was published on, New York's
+
+
+def with_news_date(news_df: DataFrame) -> DataFrame:
+    """Silver news with ``date``: the New York date each article was published on."""
+    return news_df.withColumn("date", F.to_date(F.from_utc_timestamp("published_utc", NEWS_ZONE)))
+
+
+def with_news_counts(daily_df: DataFrame, news_df: DataFrame | None) -> DataFrame:
+    """gold.news_counts: per ticker and trading day, the day's simple return beside how many articles were
+    published about the ticker that day, and how many of them the vendor read as positive or negative
+    (zero without news; news on a day without a bar is not counted)."""
+    returns = daily_df.transform(with_daily_returns).select("ticker", "date", "simple_return")
+    counts = ["articles", "positive", "negative"]
+    if news_df is None:
+        return returns.withColumns({c: F.lit(0).cast("long") for c in counts})
+    per_day = news_df.groupBy("ticker", "date").agg(
+        F.count(F.lit(1)).alias("articles"),
+        F.count(F.when(F.col("sentiment") == "positive", 1)).alias("positive"),
+        F.count(F.when(F.col("sentiment") == "negative", 1)).alias("negative"),
+    )
+    joined = returns.join(per_day, ["ticker", "date"], "left")
+    return joined.withColumns({c: F.coalesce(F.col(c), F.lit(0)).cast("long") for c in counts})
