@@ -219,7 +219,9 @@ def main() -> None:
     Console(width=130).print(
         "The lag counts from each event's time, so a sandbox that generates ticks late (it shares the 2 cores) "
         "adds to it: a stream CPU well under 100% with a growing lag means the server, not the stream, is "
-        "behind; reconnects mean the server dropped the stream as a slow consumer."
+        "behind; reconnects mean the server dropped the stream as a slow consumer. The replaying server stamps a "
+        "frame when it queues it, so at saturation its lag is the time frames wait in that server's buffers (the "
+        "stream's memory stays flat)."
     )
 
 

@@ -4,6 +4,7 @@
 |---|---|
 | ``bronze/<ns>/<stream>/<channel>/stream/date=YYYY-MM-DD/<first event>-<digest>.parquet`` | one flush |
 | ``_state/<ns>/streams/<stream>.json`` | per channel and ticker, the last event flushed |
+| ``_quarantine/<ns>/<stream>/stream/<digest>.json`` | events of a flush that were no rows (another type), with the reason |
 
 (:mod:`anthill_api.lake` holds the layout; a pipeline's silver reads ``<stream>/<channel>/`` as it reads a
 feed's ``<feed>/<dataset>/``.)
@@ -19,6 +20,7 @@ import datetime
 import hashlib
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from anthill_api.lake import bronze_prefix, stream_state_key
+from anthill_api.lake import bronze_prefix, quarantine_prefix, stream_state_key
 from anthill_ingest.sink import Sink
 from anthill_ingest.stream.events import MS_PER_DAY, TIME_COLUMN, to_table
 
@@ -163,6 +165,20 @@ def write_batch(sink: Sink, namespace: str, stream: str, batch: dict[str, list[A
 def event_times(flushed: Flushed) -> list[pa.Array]:
     """The times (ms) of the events written, for the flush lag."""
     return [pc.cast(t[TIME_COLUMN[c]], pa.int64()).combine_chunks() for c, t in flushed.tables.items()]
+
+
+def write_rejected(sink: Sink, namespace: str, stream: str, rejected: list[tuple[str, Any, str]]) -> str:
+    """Keep events set aside as no rows under ``_quarantine/``, with the reason; the key names the content."""
+    body = json.dumps([{"channel": c, "values": [_json_safe(v) for v in row], "reason": why}
+                       for c, row, why in rejected], default=repr, allow_nan=False, indent=1).encode()  # fmt: skip
+    key = f"{quarantine_prefix(namespace, stream)}/stream/{hashlib.sha256(body).hexdigest()[:16]}.json"
+    sink.write(key, body)
+    return key
+
+
+def _json_safe(value: Any) -> Any:
+    """A value as JSON holds it: NaN and infinities as their text (JSON has no such numbers)."""
+    return repr(value) if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def read_checkpoint(sink: Sink, namespace: str, stream: str) -> Checkpoint | None:

@@ -41,6 +41,7 @@ from anthill_ingest.stream.bronze import (
     event_times,
     read_checkpoint,
     write_batch,
+    write_rejected,
 )
 from anthill_ingest.stream.buffer import Batch, Buffer
 from anthill_ingest.stream.config import StreamConfig, parse_stream
@@ -319,7 +320,7 @@ class Session:
         text = self.durable_checkpoint().to_json().encode()
         key = stream_state_key(self.config.namespace, self.config.name)
         await self._persist(lambda: self.sink.write(key, text))
-        self._log_rejected(flushed)
+        await self._quarantine(flushed)
         self.stats.rows_flushed += flushed.rows
         self.stats.last_flush_time = flushed_at
         self.stats.flush_lag_seconds = flush_lag_p99(_ms(flushed_at), event_times(flushed))
@@ -348,11 +349,16 @@ class Session:
         fills the same gap again rather than skipping it."""
         return self.checkpoint if self.held is None else self.checkpoint.merged(self.held, FILLED_CHANNELS)
 
-    def _log_rejected(self, flushed: Flushed) -> None:
-        if flushed.rejected:
-            channel, _, why = flushed.rejected[0]
-            log.warning("set aside %d events of unexpected shape (first: %s, %s)",
-                        len(flushed.rejected), channel, why)  # fmt: skip
+    async def _quarantine(self, flushed: Flushed) -> None:
+        if not flushed.rejected:
+            return
+        rejected = flushed.rejected
+        key = await self._persist(
+            lambda: write_rejected(self.sink, self.config.namespace, self.config.name, rejected)
+        )
+        channel, _, why = rejected[0]
+        log.warning("set aside %d events of unexpected shape, kept at %s (first: %s, %s)",
+                    len(rejected), key, channel, why)  # fmt: skip
 
     def report(self) -> None:
         self.last_report = time.monotonic()
@@ -400,7 +406,7 @@ class Session:
                 await asyncio.sleep(delay)
         if self.stop_fill.is_set():
             return  # stopped part way: the checkpoint still holds the gap for the next start
-        self._log_rejected(flushed)
+        await self._quarantine(flushed)
         log.info("gap fill wrote %d rows in %d files", flushed.rows, len(flushed.files))
         self.fills_pending -= 1
         if self.fills_pending == 0:

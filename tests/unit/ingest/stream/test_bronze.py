@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -10,7 +11,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from anthill_ingest.sink import FileSink
-from anthill_ingest.stream.bronze import Checkpoint, Position, date_files, file_name, write_batch
+from anthill_ingest.stream.bronze import (
+    Checkpoint,
+    Position,
+    date_files,
+    file_name,
+    write_batch,
+    write_rejected,
+)
 from anthill_ingest.stream.events import PARSERS, to_table
 
 MIDNIGHT = int(datetime.datetime(2025, 3, 4, tzinfo=datetime.UTC).timestamp() * 1000)
@@ -109,3 +117,15 @@ def test_rows_carry_no_wall_clock_value() -> None:
     table, _ = to_table("trades", [trade("AAPL", MIDNIGHT, 1)])
     assert table.to_pylist()[0]["ts"] == datetime.datetime(2025, 3, 4, tzinfo=datetime.UTC)
     assert all(not pa.types.is_timestamp(f.type) or f.name == "ts" for f in table.schema)
+
+
+def test_events_set_aside_are_kept_with_their_reason(tmp_path: Path) -> None:
+    sink = FileSink(f"file://{tmp_path}")
+    good, bad = trade("AAPL", MIDNIGHT, 1), (*trade("AAPL", MIDNIGHT, 2)[:6], float("nan"), 1, None)
+    flushed = write_batch(sink, "market", "live", {"trades": [good, bad]})
+    assert flushed.rows == 1
+    key = write_rejected(sink, "market", "live", flushed.rejected)
+    assert key.startswith("_quarantine/market/live/stream/")
+    (kept,) = json.loads((tmp_path / key).read_text())
+    assert kept == {"channel": "trades", "values": ["AAPL", MIDNIGHT, 2, None, 1, None, "nan", 1, None],
+                    "reason": "price is nan"}  # fmt: skip
