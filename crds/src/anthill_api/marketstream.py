@@ -54,13 +54,13 @@ class Flush(Model):
 
 
 class StreamResources(Resources):
-    """Requests and limits of the stream pod (Kubernetes quantities). The pod holds one flush of events
-    (about 100 bytes each as Arrow), so the defaults fit the default `flush.maxRows`."""
+    """Requests and limits of the stream pod (Kubernetes quantities). The pod holds one flush of events and
+    writes the one before it; with the default `flush.maxRows` it peaks near 400 MiB, which the defaults fit."""
 
     requests: dict[str, Quantity] | None = Field(
-        default={"cpu": "250m", "memory": "256Mi"},
+        default={"cpu": "250m", "memory": "512Mi"},
         max_length=16,
-        description="What the scheduler reserves for the pod (default {cpu: 250m, memory: 256Mi}).",
+        description="What the scheduler reserves for the pod (default {cpu: 250m, memory: 512Mi}).",
         json_schema_extra=QUANTITIES,
     )
     limits: dict[str, Quantity] | None = Field(
@@ -131,7 +131,7 @@ class MarketStreamSpec(Model):
     )
     resources: StreamResources = Field(
         default=StreamResources(),
-        description="Requests and limits of the stream pod (default: requests {cpu: 250m, memory: 256Mi}, "
+        description="Requests and limits of the stream pod (default: requests {cpu: 250m, memory: 512Mi}, "
         "limits {memory: 1Gi}).",
     )
     service_account_name: str | None = Field(
