@@ -30,6 +30,7 @@ BENCHMARKS = {
     "ingest": "ingestion: bars/s and API calls per backfill",
     "stream": "streaming: WebSocket events/s into bronze, flush lag p99 and RSS",
     "backfill": "a large backfill: peak RSS of 1 and 5 years of minute bars for 20 tickers",
+    "ticks": "a busy ticker-day of trades: trades/s and peak RSS, page by page",
     "spark": "medallion jobs: full vs incremental build, DuckDB reference",
     "node": "real node: start to Ready, image rebuilds and sizes, feed apply to bronze by a real pod",
 }

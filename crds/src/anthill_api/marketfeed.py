@@ -31,9 +31,12 @@ Dataset = Literal[
     "marketHolidays",
     "news",
     "optionsContracts",
+    "trades",
+    "quotes",
 ]
 # Datasets asked for per ticker, which a feed of them must name.
-PER_TICKER_DATASETS = ("aggregates", "news", "optionsContracts")
+PER_TICKER_DATASETS = ("aggregates", "news", "optionsContracts", "trades", "quotes")
+STOCKS_ONLY_DATASETS = ("news", "optionsContracts", "trades", "quotes")
 AssetClass = Literal["stocks", "indices", "crypto", "forex", "options"]
 Timespan = Literal["minute", "hour", "day", "week", "month"]
 # Upper-case symbols with an optional market prefix: AAPL, BRK.B, I:NDX, X:BTCUSD, C:EURUSD, O:AAPL251219C00150000.
@@ -100,13 +103,14 @@ class MarketFeedSpec(Model):
     cel_rules: ClassVar[list[dict[str, str]]] = [
         cel(
             f"!(self.dataset in {list(PER_TICKER_DATASETS)}) || (has(self.tickers) && size(self.tickers) > 0)",
-            "spec.tickers is required when dataset is aggregates, news or optionsContracts",
+            "spec.tickers is required when dataset is aggregates, news, optionsContracts, trades or quotes",
             ".tickers",
             "FieldValueRequired",
         ),
         cel(
-            "!(self.dataset in ['news', 'optionsContracts']) || self.assetClass == 'stocks'",
-            "news and optionsContracts are for stocks (an options chain's underlyings are stock tickers)",
+            f"!(self.dataset in {list(STOCKS_ONLY_DATASETS)}) || self.assetClass == 'stocks'",
+            "news, optionsContracts, trades and quotes are for stocks (an options chain's underlyings are stock "
+            "tickers)",
             ".assetClass",
         ),
         cel(
@@ -157,7 +161,7 @@ class MarketFeedSpec(Model):
         description="What to fetch: aggregates (OHLCV bars per ticker), groupedDaily (the whole market's daily "
         "bars for each date; stocks, crypto and forex only), dividends, splits, tickers (reference data), "
         "marketHolidays, news (articles per ticker, with the vendor's sentiment) or optionsContracts (the "
-        "listed options of each underlying stock)."
+        "listed options of each underlying stock), trades or quotes (every tick, a day at a time)."
     )
     asset_class: AssetClass = Field(
         default="stocks", description="Market of the tickers: stocks, indices, crypto, forex or options."

@@ -36,7 +36,7 @@ from anthill_ingest import calendar
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import FeedConfig
 from anthill_ingest.datasets import Dataset, dataset_for
-from anthill_ingest.datasets.base import Progress, Row, Window
+from anthill_ingest.datasets.base import PagedDataset, Progress, Row, RowDataset, Window
 from anthill_ingest.errors import MalformedResponseError, SchemaSurpriseError
 from anthill_ingest.sink import Sink
 
@@ -184,7 +184,11 @@ class Run:
         self.progress(*self.dataset.describe(spec, window, len(chunks)))
         for chunk in chunks:
             requests_before = self.api.requests
-            files = self._write_partitions(self._fetch(chunk))
+            dataset = self.dataset
+            if isinstance(dataset, PagedDataset):
+                files = self._write_pages(dataset, chunk)
+            else:
+                files = self._write_partitions(self._fetch(dataset, chunk))
             manifest = self._write_manifest(chunk, files, self.api.requests - requests_before)
             # Never backwards: the lookback's first chunk ends before the days a previous run completed.
             watermark = chunk.end if watermark is None else max(watermark, chunk.end)
@@ -194,13 +198,13 @@ class Run:
             self.summary.warnings.append(warning)
         return self.summary
 
-    def _fetch(self, chunk: Window) -> dict[datetime.date, list[Row]]:
+    def _fetch(self, dataset: RowDataset, chunk: Window) -> dict[datetime.date, list[Row]]:
         spec = self.feed.spec
         partitions: dict[datetime.date, list[Row]] = defaultdict(list)
         try:
-            for row in self.dataset.fetch(self.api, spec, chunk, self.progress, self._with_data):
-                day = self.dataset.partition_date(row, self.now.date(), spec.asset_class)
-                if self.dataset.stamped_in_chunk and not chunk.start <= day <= chunk.end:
+            for row in dataset.fetch(self.api, spec, chunk, self.progress, self._with_data):
+                day = dataset.partition_date(row, self.now.date(), spec.asset_class)
+                if dataset.stamped_in_chunk and not chunk.start <= day <= chunk.end:
                     continue  # a row stamped outside the chunk (time zones at the edges) belongs to another
                 partitions[day].append(row)
         except (SchemaSurpriseError, MalformedResponseError) as exc:
@@ -227,6 +231,42 @@ class Run:
             digest = hashlib.sha256(data).hexdigest()
             files.append({"key": key, "rows": table.num_rows, "bytes": len(data), "sha256": digest})
             self.summary.rows += len(rows)
+        return files
+
+    def _write_pages(self, dataset: PagedDataset, chunk: Window) -> list[dict[str, Any]]:
+        """Each ticker's market days of the chunk, page by page, into an object per ticker and day (written
+        unless the stored one holds the same bytes); what is held at once is the object being built and one
+        page. A re-fetched ticker-day replaces its object whole: it is the ticker's complete day."""
+        spec = self.feed.spec
+        files = []
+        base = partition_dir(self.feed)
+        for day in calendar.market_days(spec.asset_class, chunk.start, chunk.end):
+            for ticker in spec.tickers or []:
+                key = f"{base}/date={day}/{dataset.object_name(self.feed.name, ticker)}"
+                buffer = io.BytesIO()
+                rows = 0
+                try:
+                    with pq.ParquetWriter(buffer, dataset.schema, compression="zstd") as writer:
+                        for page in dataset.pages(self.api, ticker, day):
+                            writer.write_table(page)
+                            rows += page.num_rows
+                except (SchemaSurpriseError, MalformedResponseError) as exc:
+                    self._quarantine(exc)
+                    raise
+                finally:
+                    self.summary.requests = self.api.requests
+                self.progress("", 1)
+                if rows:
+                    self._with_data.add(ticker)
+                data = buffer.getvalue()
+                digest = hashlib.sha256(data).hexdigest()
+                if self.sink.digest(key) == digest:
+                    self.summary.unchanged += 1
+                else:
+                    self.sink.write(key, data)
+                    self.summary.files += 1
+                files.append({"key": key, "rows": rows, "bytes": len(data), "sha256": digest})
+                self.summary.rows += rows
         return files
 
     def _merged(self, key: str, fetched: pa.Table) -> tuple[pa.Table, bytes, bool]:

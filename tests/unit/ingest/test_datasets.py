@@ -12,6 +12,7 @@ from anthill_api.marketfeed import MarketFeedSpec
 from anthill_ingest.datasets import DATASETS, dataset_for
 from anthill_ingest.datasets.news import news_row
 from anthill_ingest.datasets.options_contracts import contract_row
+from anthill_ingest.datasets.ticks import Trades, day_range_ns
 from anthill_ingest.errors import SchemaSurpriseError
 
 
@@ -40,6 +41,8 @@ def test_a_dataset_sorts_by_its_own_columns_and_reads_its_own_schema(name: str) 
         pytest.param({"dataset": "marketHolidays"}, "snapshot", id="holidays"),
         pytest.param({"dataset": "news", "tickers": ["A"]}, "event", id="news"),
         pytest.param({"dataset": "optionsContracts", "tickers": ["A"]}, "snapshot", id="options-contracts"),
+        pytest.param({"dataset": "trades", "tickers": ["A"]}, "tick", id="trades"),
+        pytest.param({"dataset": "quotes", "tickers": ["A"]}, "tick", id="quotes"),
     ],
 )  # fmt: skip
 def test_the_bronze_path_segment_of_each_dataset_is_unchanged(spec: dict[str, object], span: str) -> None:
@@ -92,3 +95,18 @@ def test_a_contract_without_a_strike_is_a_schema_surprise() -> None:
     with pytest.raises(SchemaSurpriseError, match="'strike_price' is a string, not a number"):
         contract_row(contract)
     assert contract_row({**contract, "strike_price": 200})["strike_price"] == 200.0
+
+
+@pytest.mark.parametrize(
+    ("ticker", "name"),
+    [pytest.param("AAPL", "feed-AAPL.parquet", id="stock"), pytest.param("O:AAPL240712C00200000",
+     "feed-O-AAPL240712C00200000.parquet", id="no-colon-for-hadoop")],
+)  # fmt: skip
+def test_a_ticker_days_object_is_named_for_the_feed_and_ticker(ticker: str, name: str) -> None:
+    assert Trades().object_name("feed", ticker) == name
+
+
+def test_a_new_york_day_of_ticks_is_24_hours_of_utc_nanoseconds() -> None:
+    start, end = day_range_ns(datetime.date(2024, 7, 9))
+    assert start == int(datetime.datetime(2024, 7, 9, 4, tzinfo=datetime.UTC).timestamp()) * 10**9  # EDT
+    assert end - start == 24 * 3600 * 10**9

@@ -215,15 +215,13 @@ def _refine(session: Any, lake: Any, source: list[str], gold: list[str], console
 
 
 def _show_bars(session: Any, lake: Any, console: Console) -> None:
-    from pyspark.sql import functions as F  # noqa: N812, PLC0415
-
     from anthill_spark.lake import read_table, table_exists  # noqa: PLC0415
 
     if not table_exists(session, lake, "gold", "intraday_bars"):
         raise DemoError("no gold.intraday_bars: the stream flushed no trades (see its log)")
     bars = read_table(session, lake, "gold", "intraday_bars")
-    (last,) = bars.agg(F.max("minute")).first() or (None,)
-    shown = bars.where(F.col("minute") > F.lit(last) - F.expr(f"INTERVAL {SHOWN_MINUTES} MINUTES"))
+    last = (bars.selectExpr("max(minute)").first() or [None])[0]
+    shown = bars.where(f"minute > timestamp'{last:%Y-%m-%d %H:%M:%S}' - INTERVAL {SHOWN_MINUTES} MINUTES")
     table = Table(title=f"gold.intraday_bars, the last {SHOWN_MINUTES} minutes (UTC)")
     for column in ("ticker", "minute", "open", "high", "low", "close", "volume", "trades", "vendor"):
         table.add_column(column, justify="left" if column in ("ticker", "minute") else "right")

@@ -1,14 +1,14 @@
 """The datasets a MarketFeed can ingest, one module each, registered by the name ``spec.dataset`` uses.
 
-Adding a dataset is a module here (a :class:`~anthill_ingest.datasets.base.Dataset` subclass) and its line
-in :data:`DATASETS`; the runner needs no change. A test keeps this registry and the API's ``Dataset`` names
-equal.
+Adding a dataset is a module here (a :class:`~anthill_ingest.datasets.base.RowDataset`, or for data too large
+to hold as rows a :class:`~anthill_ingest.datasets.base.PagedDataset`) and its line in :data:`DATASETS`; the
+runner needs no change. A test keeps this registry and the API's ``Dataset`` names equal.
 """
 
 from __future__ import annotations
 
 from anthill_ingest.datasets.aggregates import Aggregates
-from anthill_ingest.datasets.base import Dataset
+from anthill_ingest.datasets.base import Dataset, PagedDataset, RowDataset
 from anthill_ingest.datasets.dividends import Dividends
 from anthill_ingest.datasets.grouped_daily import GroupedDaily
 from anthill_ingest.datasets.market_holidays import MarketHolidays
@@ -16,8 +16,9 @@ from anthill_ingest.datasets.news import News
 from anthill_ingest.datasets.options_contracts import OptionsContracts
 from anthill_ingest.datasets.splits import Splits
 from anthill_ingest.datasets.tickers import Tickers
+from anthill_ingest.datasets.ticks import Quotes, Trades
 
-DATASETS: dict[str, Dataset] = {
+DATASETS: dict[str, RowDataset | PagedDataset] = {
     dataset.name: dataset
     for dataset in (
         Aggregates(),
@@ -28,13 +29,15 @@ DATASETS: dict[str, Dataset] = {
         MarketHolidays(),
         News(),
         OptionsContracts(),
+        Trades(),
+        Quotes(),
     )
 }
 
 
-def dataset_for(name: str) -> Dataset:
+def dataset_for(name: str) -> RowDataset | PagedDataset:
     """The dataset ``spec.dataset`` names (admission allows no other; KeyError for a name it would refuse)."""
     return DATASETS[name]
 
 
-__all__ = ["DATASETS", "Dataset", "dataset_for"]
+__all__ = ["DATASETS", "Dataset", "PagedDataset", "RowDataset", "dataset_for"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from anthill_ingest.datasets.base import Dataset, Row
+from anthill_ingest.datasets.base import Row, RowDataset
 from anthill_ingest.records import day_zone, integer, number, optional, required, time_ms
 
 SCHEMA = pa.schema([
@@ -56,7 +56,7 @@ def market_day(row: Row, asset_class: str) -> datetime.date:
     return ts.astimezone(day_zone(asset_class)).date()
 
 
-class BarDataset(Dataset):
+class BarDataset(RowDataset):
     """Bars (aggregates, groupedDaily): filed under their market's day, and kept only in the chunk asked for."""
 
     schema = SCHEMA

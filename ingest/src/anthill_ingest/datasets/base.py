@@ -37,8 +37,6 @@ class Dataset(ABC):
     # A complete listing: a re-fetch of a day replaces the day's object whole (else a ticker's rows replace
     # that ticker's stored rows of the day, and other tickers keep theirs).
     snapshot: ClassVar[bool] = False
-    # Rows stamped outside the chunk asked for (time zones at its edges) belong to another chunk: dropped.
-    stamped_in_chunk: ClassVar[bool] = False
 
     def check(self, spec: MarketFeedSpec) -> None:  # noqa: B027 - most datasets serve every admitted spec
         """Raise :class:`anthill_ingest.config.ConfigError` naming the field for a spec the API cannot serve
@@ -60,6 +58,22 @@ class Dataset(ABC):
     def describe(self, spec: MarketFeedSpec, window: Window, chunks: int) -> tuple[str, int]:
         """The run's progress task: its description and number of steps (:meth:`fetch` advances it)."""
 
+    def missing_ticker_warnings(self, spec: MarketFeedSpec, seen: set[str]) -> list[str]:
+        """Warnings for tickers the whole window brought no rows for (only where that is a surprise)."""
+        return []
+
+    def to_table(self, rows: list[Row]) -> pa.Table:
+        """Rows as an Arrow table with the dataset's schema, in a stable order."""
+        table = pa.Table.from_pylist(rows, schema=self.schema)
+        return table.sort_by([(key, "ascending") for key in self.sort_keys])
+
+
+class RowDataset(Dataset):
+    """A dataset whose chunk is fetched as rows, filed by date into one object per feed and day."""
+
+    # Rows stamped outside the chunk asked for (time zones at its edges) belong to another chunk: dropped.
+    stamped_in_chunk: ClassVar[bool] = False
+
     @abstractmethod
     def fetch(self, api: MarketData, spec: MarketFeedSpec, chunk: Window, progress: Progress,
               seen: set[str]) -> Iterator[Row]:  # fmt: skip
@@ -69,14 +83,19 @@ class Dataset(ABC):
         """The ``date=`` partition ``row`` is filed under (default: the run's date, for snapshots)."""
         return run_date
 
-    def missing_ticker_warnings(self, spec: MarketFeedSpec, seen: set[str]) -> list[str]:
-        """Warnings for tickers the whole window brought no rows for (only where that is a surprise)."""
-        return []
 
-    def to_table(self, rows: list[Row]) -> pa.Table:
-        """Rows as an Arrow table with the dataset's schema, in a stable order."""
-        table = pa.Table.from_pylist(rows, schema=self.schema)
-        return table.sort_by([(key, "ascending") for key in self.sort_keys])
+class PagedDataset(Dataset):
+    """A dataset too large to hold as rows (a busy ticker's ticks): each ticker's market day is fetched page
+    by page into an object of its own, one Arrow page in memory at a time."""
+
+    @abstractmethod
+    def pages(self, api: MarketData, ticker: str, day: datetime.date) -> Iterator[pa.Table]:
+        """The ticker's rows of ``day``, a page of Arrow columns with the dataset's schema at a time."""
+
+    def object_name(self, feed: str, ticker: str) -> str:
+        """The name of the ticker's object in a day's folder: the feed's and the ticker's (a ':' would break
+        Hadoop's paths)."""
+        return f"{feed}-{ticker.replace(':', '-')}.parquet"
 
 
 def per_ticker(tickers: Iterable[str], fetch: Callable[[str], Iterable[Row]], progress: Progress,
@@ -89,7 +108,7 @@ def per_ticker(tickers: Iterable[str], fetch: Callable[[str], Iterable[Row]], pr
         progress("", 1)
 
 
-class PerTickerEvents(Dataset):
+class PerTickerEvents(RowDataset):
     """Events asked for ticker by ticker (dividends, splits, news), filed under their own date."""
 
     def span(self, spec: MarketFeedSpec) -> str:
@@ -128,7 +147,7 @@ class DatedEvents(PerTickerEvents):
         return day
 
 
-class Snapshot(Dataset):
+class Snapshot(RowDataset):
     """A complete listing fetched whole on every run and filed under the run's date (a re-run replaces the
     day's object whole), whatever the watermark."""
 
