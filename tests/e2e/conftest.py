@@ -30,7 +30,8 @@ from anthill_devkit.controlplane import Binaries, ControlPlane, free_ports, wait
 from anthill_devkit.images import IMAGES, Builder, BuiltImage, missing_build_packages
 from anthill_devkit.node import Node, ensure_debian_packages, missing_packages
 from anthill_devkit.toolchain import CONTROL_PLANE_TOOLS, Toolchain
-from anthill_sandbox.server import SandboxServer
+from anthill_sandbox.server import SandboxServer, SandboxState
+from anthill_sandbox.stream import StreamServer
 from tests.integration.kubectl import Kubectl
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,6 +64,7 @@ class Platform:
     helm: Path
     images: dict[str, BuiltImage]
     sandbox: SandboxServer
+    stream: StreamServer
     s3_endpoint: str
     operator_env: list[dict[str, str]]
     """More operator environment the cluster needs (the API server's address where no kube-proxy runs)."""
@@ -102,6 +104,7 @@ class Platform:
                 "image": ingest.reference,
                 "pullPolicy": "Never",
                 "marketDataUrl": self.sandbox.url,
+                "marketStreamUrl": self.stream.url,
             },
             "lake": {
                 "s3EndpointUrl": self.s3_endpoint,
@@ -136,16 +139,20 @@ def _namespace(kubectl: Kubectl, name: str) -> None:
 
 
 @contextlib.contextmanager
-def _servers(host: str) -> Iterator[tuple[SandboxServer, str]]:
-    """The sandbox market-data API and a moto S3 server on ``host``, the address pods reach."""
-    sandbox = SandboxServer(host=host).start()
+def _servers(host: str) -> Iterator[tuple[SandboxServer, StreamServer, str]]:
+    """The sandbox market-data API, its WebSocket stream and a moto S3 server on ``host``, the address pods
+    reach."""
+    state = SandboxState()
+    sandbox = SandboxServer(state=state, host=host).start()
+    stream = StreamServer(0, state, host=host).start()
     (port,) = free_ports(1)
     moto = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     moto.start()
     try:
-        yield sandbox, f"http://{host}:{port}"
+        yield sandbox, stream, f"http://{host}:{port}"
     finally:
         moto.stop()
+        stream.stop()
         sandbox.stop()
 
 
@@ -164,7 +171,7 @@ def _on_real_node(workdir: Path, toolchain: Toolchain) -> Iterator[Platform]:
         node.start(plane)
         for built in images.values():
             node.import_image(built.archive)
-        sandbox, s3_endpoint = stack.enter_context(_servers(node.gateway))
+        sandbox, stream, s3_endpoint = stack.enter_context(_servers(node.gateway))
         # No kube-proxy on the local node: the `kubernetes` Service's address routes nowhere, so the operator
         # reaches the API server where it serves, on the bridge.
         api = [
@@ -172,7 +179,7 @@ def _on_real_node(workdir: Path, toolchain: Toolchain) -> Iterator[Platform]:
             {"name": "KUBERNETES_SERVICE_PORT", "value": str(plane.ports.apiserver)},
         ]
         yield Platform("node", plane.kubeconfig, workdir, Kubectl(binaries.kubectl, plane.kubeconfig),
-                       toolchain.ensure("helm"), images, sandbox, s3_endpoint, api)  # fmt: skip
+                       toolchain.ensure("helm"), images, sandbox, stream, s3_endpoint, api)  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -199,9 +206,9 @@ def _on_kind(workdir: Path, toolchain: Toolchain) -> Iterator[Platform]:
             capture_output=True, text=True, check=True,
         ).stdout.split()  # fmt: skip
         host = next(address for address in gateway if ":" not in address)
-        with _servers(host) as (sandbox, s3_endpoint):
+        with _servers(host) as (sandbox, stream, s3_endpoint):
             yield Platform("kind", kubeconfig, workdir, Kubectl(toolchain.ensure("kubectl"), kubeconfig),
-                           toolchain.ensure("helm"), images, sandbox, s3_endpoint, [])  # fmt: skip
+                           toolchain.ensure("helm"), images, sandbox, stream, s3_endpoint, [])  # fmt: skip
     finally:
         subprocess.run([kind, "delete", "cluster", "--name", cluster], capture_output=True, check=False)
 

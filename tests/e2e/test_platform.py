@@ -231,6 +231,65 @@ def test_pipeline_spark_pod_builds_delta_tables(platform: Platform) -> None:
     print(f"\nkubectl logs job/refine-manual:\n{logs[-1500:]}")
 
 
+def test_a_stream_runs_as_a_real_pod_reports_into_status_and_writes_bronze(platform: Platform) -> None:
+    """A MarketStream's pod, from the ingest image, streams from the sandbox's WebSocket server into S3 and
+    reports through its log into status.statistics; a pod killed outright is replaced and streams on."""
+    kubectl = platform.kubectl
+    stream = {
+        "apiVersion": "anthill.io/v1alpha1",
+        "kind": "MarketStream",
+        "metadata": {"name": "live", "namespace": MARKET_NS},
+        "spec": {
+            "channels": ["trades", "quotes"],
+            "tickers": ["AAPL", "MSFT"],
+            "flush": {"intervalSeconds": 2},
+            "destination": {"uri": LAKE},
+            "apiKeySecretRef": {"name": API_SECRET, "key": "apiKey"},
+            "serviceAccountName": "anthill-ingest",
+        },
+    }
+    kubectl.ok("apply", "-f", "-", stdin=yaml.safe_dump(stream))
+
+    def streaming(obj: dict[str, Any]) -> bool:
+        ready = condition(obj, "Ready")
+        return (
+            ready.get("reason") == "Streaming"
+            and obj["status"].get("statistics", {}).get("rowsFlushed", 0) > 0
+        )
+
+    status = wait_json(kubectl, MARKET_NS, "ms/live", streaming, RUN_TIMEOUT, "the stream Streaming")[
+        "status"
+    ]
+    print(f"\nlive: status.statistics={json.dumps(status['statistics'])}")
+    assert status["statistics"]["connected"] is True
+    for channel in ("trades", "quotes"):
+        assert platform.keys(f"lake/bronze/{MARKET_NS}/live/{channel}/stream/"), channel
+    assert platform.keys(f"lake/_state/{MARKET_NS}/streams/live.json")
+
+    first = json.loads(
+        kubectl.ok("get", "pods", "-n", MARKET_NS, "-l", "anthill.io/stream=live", "-o", "json")
+    )
+    [pod] = first["items"]
+    kubectl.ok("delete", "pod", pod["metadata"]["name"], "-n", MARKET_NS, "--grace-period=0", "--force")
+
+    def replaced(obj: dict[str, Any]) -> bool:
+        ours = [p for p in obj["items"] if p["metadata"].get("labels", {}).get("anthill.io/stream") == "live"]
+        running = [p for p in ours if p["status"].get("phase") == "Running"]
+        return any(p["metadata"]["name"] != pod["metadata"]["name"] for p in running)
+
+    wait_json(kubectl, MARKET_NS, "pods", replaced, RUN_TIMEOUT, "a new stream pod")
+    wait_json(kubectl, MARKET_NS, "ms/live", streaming, RUN_TIMEOUT, "the stream Streaming again")
+    kubectl.ok("patch", "ms/live", "-n", MARKET_NS, "--type=merge", "-p", '{"spec": {"suspend": true}}')
+    wait_json(
+        kubectl,
+        MARKET_NS,
+        "deployment/live",
+        lambda o: o["spec"]["replicas"] == 0,
+        60,
+        "the stream suspended",
+    )
+
+
 def test_helm_upgrade_rolls_the_operator_and_keeps_feed_state(platform: Platform) -> None:
     before_pod = platform.operator_pod()["metadata"]["name"]
     before = json.loads(platform.kubectl.ok("get", "mf/stocks", "-n", MARKET_NS, "-o", "json"))["status"]
