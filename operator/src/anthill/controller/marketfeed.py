@@ -14,13 +14,8 @@ from anthill.children import ChildConflictError
 from anthill.controller.filters import not_paused, paused
 from anthill.controller.metrics import observe_reconcile
 from anthill.marketfeed.desired import FEED_LABEL, FEED_NAME_ANNOTATION
-from anthill.marketfeed.reconcile import (
-    ConflictError,
-    Reconciler,
-    Result,
-    SecretMissingError,
-    UpstreamError,
-)
+from anthill.marketfeed.reconcile import Reconciler
+from anthill.owned import ConflictError, Result, SecretMissingError, UpstreamError
 from anthill.settings import OperatorSettings
 from anthill_api.common import GROUP, VERSION
 

@@ -12,20 +12,15 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from anthill import conditions as cond
 from anthill.children import (
-    ChildConflictError,
-    ChildRejectedError,
-    api_message,
-    ensure_child,
     suspend_owned_cronjob,
 )
-from anthill.kube import CONFLICT, Store
+from anthill.kube import Store
 from anthill.marketfeed import observe
 from anthill.marketfeed.desired import (
     Feed,
@@ -36,9 +31,9 @@ from anthill.marketfeed.desired import (
     owner_reference,
 )
 from anthill.marketfeed.observe import rfc3339
+from anthill.owned import OwnerReconciler, Read, Result, Write, ensure_owned
 from anthill.runs import FEED_KIND, FailedRun, RunReporter, record_feed_landing
 from anthill.settings import OperatorSettings
-from anthill.status import write_status
 from anthill_api.errors import describe_validation_error
 from anthill_api.lake import prefix_violation
 from anthill_api.marketfeed import MarketFeedSpec
@@ -54,26 +49,6 @@ STATUS_KEYS = (
     "watermark",
     "lastRun",
 )
-
-
-class SecretMissingError(Exception):
-    """The API-key Secret or its key is not readable (yet); retry later."""
-
-
-class UpstreamError(Exception):
-    """The API server refused or failed a read or write (recorded as Synced=False/ReconcileError)."""
-
-
-class ConflictError(Exception):
-    """Someone else changed a child between our read and our write; retry soon."""
-
-
-@dataclass
-class Result:
-    """What one reconcile did: its Ready reason and how many API writes it made."""
-
-    reason: str
-    writes: int = 0
 
 
 def is_paused(meta: dict[str, Any]) -> bool:
@@ -131,8 +106,12 @@ def failed_job(status: dict[str, Any]) -> str | None:
 
 
 @dataclass
-class Reconciler:
+class Reconciler(OwnerReconciler):
     """Reconciles MarketFeeds; one instance per operator process."""
+
+    plural: ClassVar[str] = "marketfeeds"
+    status_keys: ClassVar[tuple[str, ...]] = STATUS_KEYS
+    child: ClassVar[str] = "CronJob"
 
     store: Store
     settings: OperatorSettings
@@ -196,30 +175,11 @@ class Reconciler:
         if outside is not None:
             return self._refused_by_policy(body, feed, outside)
 
-        ref = spec.api_key_secret_ref
-        if not self.store.check_secret(feed.namespace, ref.name, ref.key):
-            # One message whatever the cause: status must not tell a reader whether a Secret exists.
-            message = (
-                f"Secret {feed.namespace}/{ref.name} or its key {ref.key!r} is not readable: check that the "
-                f"Secret exists with that key and that the operator may read Secrets in {feed.namespace} "
-                "(a RoleBinding to anthill-operator-secrets); the CronJob is created once it is"
-            )
-            self._not_ready(body, cond.SECRET_NOT_FOUND, message)
-            raise SecretMissingError(message)
-
-        try:
-            writes, cronjob, jobs, pods = self._apply_children(feed)
-        except ChildRejectedError as exc:
-            return self._not_ready(body, cond.INVALID_SPEC, str(exc))
-        except ChildConflictError as exc:
-            message = f"{exc}; rename the feed or remove that object"
-            self._not_ready(body, cond.CHILD_CONFLICT, message)
-            raise ChildConflictError(message) from exc
-        except ApiException as exc:
-            message = f"{exc.status} {exc.reason}: {api_message(exc)}"
-            update = [cond.condition(cond.SYNCED, False, cond.RECONCILE_ERROR, message, generation)]
-            self._write_status(body, {}, update, keep_others=True)
-            raise UpstreamError(message) from exc
+        self._require_key_secret(body, feed.namespace, spec.api_key_secret_ref)
+        applied = self._applied(body, lambda: self._apply_children(feed), "feed")
+        if isinstance(applied, Result):
+            return applied
+        writes, cronjob, jobs, pods = applied
         name = child_name(feed.name)
         previous = body.get("status") or {}
         status = {
@@ -270,32 +230,10 @@ class Reconciler:
         pods = self.store.list_pods(feed.namespace, selector) if jobs else []
         return writes, cronjob, jobs, pods
 
-    def _ensure(
-        self,
-        desired: dict[str, Any],
-        feed: Feed,
-        get: Callable[[str, str], dict[str, Any] | None],
-        create: Callable[[dict[str, Any]], dict[str, Any]],
-        replace: Callable[[dict[str, Any]], dict[str, Any]],
-    ) -> tuple[int, dict[str, Any]]:
+    def _ensure(self, desired: dict[str, Any], feed: Feed, get: Read, create: Write,
+                replace: Write) -> tuple[int, dict[str, Any]]:  # fmt: skip
         """(writes made, the object as the server now holds it)."""
-        desired["metadata"]["ownerReferences"] = [owner_reference(feed)]
-        try:
-            return ensure_child(desired, get, create, replace)
-        except ApiException as exc:
-            if exc.status == CONFLICT:
-                raise ConflictError(
-                    f"{desired['kind']} {desired['metadata']['name']} changed concurrently"
-                ) from exc
-            raise
-
-    def _not_ready(self, body: dict[str, Any], reason: str, message: str) -> Result:
-        """Ready=False and Synced=False with ``reason``, other status kept."""
-        generation = body["metadata"].get("generation")
-        updates = cond.not_ready(reason, message, generation)
-        return Result(
-            reason, self._write_status(body, {"observedGeneration": generation}, updates, keep_others=True)
-        )
+        return ensure_owned(desired, owner_reference(feed), get, create, replace)
 
     def _refused_by_policy(self, body: dict[str, Any], feed: Feed, message: str) -> Result:
         """InvalidSpec for a destination the platform's lake prefix refuses, and the feed's CronJob suspended:
@@ -316,14 +254,3 @@ class Reconciler:
     def _invalid(self, body: dict[str, Any], message: str) -> Result:
         """Ready=False and Synced=False with InvalidSpec: not retried until the spec changes; children untouched."""
         return self._not_ready(body, cond.INVALID_SPEC, message)
-
-    def _write_status(
-        self,
-        body: dict[str, Any],
-        status: dict[str, Any],
-        updates: list[dict[str, Any]],
-        keep_others: bool = False,
-    ) -> int:
-        return write_status(
-            self.store, "marketfeeds", body, status, updates, self.clock(), STATUS_KEYS, keep_others
-        )

@@ -13,15 +13,13 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from anthill import conditions as cond
-from anthill.children import ChildConflictError, ChildRejectedError, api_message, ensure_child
-from anthill.kube import CONFLICT, Store
-from anthill.marketfeed.reconcile import ConflictError, Result, SecretMissingError, UpstreamError, is_paused
+from anthill.kube import Store
+from anthill.marketfeed.reconcile import is_paused
 from anthill.marketstream.desired import (
     CONTAINER,
     Stream,
@@ -32,8 +30,8 @@ from anthill.marketstream.desired import (
     stream_selector,
 )
 from anthill.marketstream.observe import latest_report, readiness
+from anthill.owned import OwnerReconciler, Result, ensure_owned
 from anthill.settings import OperatorSettings
-from anthill.status import write_status
 from anthill_api.errors import describe_validation_error
 from anthill_api.lake import prefix_violation
 from anthill_api.marketstream import MarketStreamSpec
@@ -51,8 +49,12 @@ def newest_running_pod(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 @dataclass
-class StreamReconciler:
+class StreamReconciler(OwnerReconciler):
     """Reconciles MarketStreams; one instance per operator process."""
+
+    plural: ClassVar[str] = PLURAL
+    status_keys: ClassVar[tuple[str, ...]] = STATUS_KEYS
+    child: ClassVar[str] = "Deployment"
 
     store: Store
     settings: OperatorSettings
@@ -94,28 +96,11 @@ class StreamReconciler:
             result = self._not_ready(body, cond.INVALID_SPEC, f"{outside}; no stream pod runs until it is")
             result.writes += writes
             return result
-        ref = spec.api_key_secret_ref
-        if not self.store.check_secret(stream.namespace, ref.name, ref.key):
-            message = (
-                f"Secret {stream.namespace}/{ref.name} or its key {ref.key!r} is not readable: check that the "
-                f"Secret exists with that key and that the operator may read Secrets in {stream.namespace}; "
-                "the Deployment is created once it is"
-            )
-            self._not_ready(body, cond.SECRET_NOT_FOUND, message)
-            raise SecretMissingError(message)
-        try:
-            writes, pods = self._apply_children(stream, suspend=spec.suspend)
-        except ChildRejectedError as exc:
-            return self._not_ready(body, cond.INVALID_SPEC, str(exc))
-        except ChildConflictError as exc:
-            message = f"{exc}; rename the stream or remove that object"
-            self._not_ready(body, cond.CHILD_CONFLICT, message)
-            raise ChildConflictError(message) from exc
-        except ApiException as exc:
-            message = f"{exc.status} {exc.reason}: {api_message(exc)}"
-            update = [cond.condition(cond.SYNCED, False, cond.RECONCILE_ERROR, message, generation)]
-            self._write_status(body, {}, update, keep_others=True)
-            raise UpstreamError(message) from exc
+        self._require_key_secret(body, stream.namespace, spec.api_key_secret_ref)
+        applied = self._applied(body, lambda: self._apply_children(stream, suspend=spec.suspend), "stream")
+        if isinstance(applied, Result):
+            return applied
+        writes, pods = applied
         status: dict[str, Any] = {"observedGeneration": generation, "deploymentName": child_name(stream.name)}
         if spec.suspend:
             ready, reason, message = True, cond.AVAILABLE, "suspended: no stream pod runs"
@@ -150,13 +135,7 @@ class StreamReconciler:
             (deployment, self.store.get_deployment, self.store.create_deployment,
              self.store.replace_deployment),
         ):  # fmt: skip
-            desired["metadata"]["ownerReferences"] = [owner_reference(stream)]
-            try:
-                writes += ensure_child(desired, get, create, replace)[0]
-            except ApiException as exc:
-                if exc.status == CONFLICT:
-                    raise ConflictError(f"{desired['kind']} {desired['metadata']['name']} changed") from exc
-                raise
+            writes += ensure_owned(desired, owner_reference(stream), get, create, replace)[0]
         pods = [] if suspend else self.store.list_pods(stream.namespace, stream_selector(stream.name))
         return writes, pods
 
@@ -165,19 +144,3 @@ class StreamReconciler:
         message = "reconciliation is paused by the anthill.io/paused annotation"
         update = [cond.condition(cond.SYNCED, False, cond.RECONCILE_PAUSED, message, generation)]
         return Result(cond.RECONCILE_PAUSED, self._write_status(body, {}, update, keep_others=True))
-
-    def _not_ready(self, body: dict[str, Any], reason: str, message: str) -> Result:
-        """Ready=False and Synced=False with ``reason``, other status kept."""
-        generation = body["metadata"].get("generation")
-        updates = cond.not_ready(reason, message, generation)
-        status = {"observedGeneration": generation}
-        return Result(reason, self._write_status(body, status, updates, keep_others=True))
-
-    def _write_status(
-        self,
-        body: dict[str, Any],
-        status: dict[str, Any],
-        updates: list[dict[str, Any]],
-        keep_others: bool = False,
-    ) -> int:
-        return write_status(self.store, PLURAL, body, status, updates, self.clock(), STATUS_KEYS, keep_others)
