@@ -105,7 +105,7 @@ def measure(url: str, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="anthill-stream-") as tmp:
         config, log = Path(tmp) / "stream.json", Path(tmp) / "stream.log"
         config.write_text(json.dumps({"kind": "MarketStream", "metadata": {"name": "live", "namespace": "bench"},
-            "spec": {"channels": ["trades", "quotes"], "tickers": ["*"], "flush": {"intervalSeconds": 2},
+            "spec": {"channels": ["trades", "quotes"], "tickers": ["*"], "flush": {"intervalSeconds": 1},
                      "gapFill": False, "destination": {"uri": f"file://{tmp}/lake"},
                      "apiKeySecretRef": {"name": "k", "key": "k"}}}))  # fmt: skip
         env = {**os.environ, "MASSIVE_API_KEY": "sandbox", "ANTHILL_MARKET_STREAM_URL": url}
