@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from anthill_api.errors import describe_validation_error
 from anthill_api.lake import is_key_segment
@@ -25,27 +26,47 @@ class FeedConfig:
     spec: MarketFeedSpec
 
 
-def load_feed(path: Path) -> FeedConfig:
-    """Parse ``path``; an invalid spec raises :class:`ConfigError` naming the field."""
+Spec = TypeVar("Spec", bound=BaseModel)
+
+
+def read_config(path: Path, what: str) -> str:
+    """The text of a mounted document or manifest; a missing one raises :class:`ConfigError`."""
     try:
-        doc = yaml.safe_load(path.read_text())
+        return path.read_text()
     except FileNotFoundError:
-        raise ConfigError(f"feed config {path} does not exist") from None
+        raise ConfigError(f"{what} config {path} does not exist") from None
+
+
+def parse_document(text: str, source: str, kind: str, model: type[Spec], what: str) -> tuple[str, str, Spec]:
+    """The name, namespace and validated spec of the ``kind`` in ``text`` (a manifest, or the document the
+    operator mounts); anything invalid raises :class:`ConfigError` naming the field."""
+    try:
+        doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"feed config {path} is not JSON or YAML: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("kind") != "MarketFeed" or not isinstance(doc.get("spec"), dict):
-        raise ConfigError(f"{path} is not a MarketFeed (a manifest, or the document the operator mounts)")
+        raise ConfigError(f"{what} config {source} is not JSON or YAML: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("kind") != kind or not isinstance(doc.get("spec"), dict):
+        raise ConfigError(f"{source} is not a {kind} (a manifest, or the document the operator mounts)")
     meta = doc.get("metadata") or {}
     name = meta.get("name") or doc.get("name")
     namespace = meta.get("namespace") or doc.get("namespace") or "default"
     if not name:
-        raise ConfigError(f"{path}: metadata.name is required")
-    # Both are segments of every key the feed writes: a Kubernetes name, so no '/', '..' or spaces.
+        raise ConfigError(f"{source}: metadata.name is required")
+    # Both are segments of every key the resource writes: a Kubernetes name, so no '/', '..' or spaces.
     for field, value in (("metadata.name", name), ("metadata.namespace", namespace)):
         if not isinstance(value, str) or not is_key_segment(value):
-            raise ConfigError(f"{path}: {field} must be a Kubernetes name (lower case, digits, '-' and '.')")
+            raise ConfigError(
+                f"{source}: {field} must be a Kubernetes name (lower case, digits, '-' and '.')"
+            )
     try:
-        spec = MarketFeedSpec.model_validate(doc["spec"])
+        spec = model.model_validate(doc["spec"])
     except ValidationError as exc:
-        raise ConfigError(f"{path}: invalid MarketFeed: {describe_validation_error(exc)}") from exc
-    return FeedConfig(name=str(name), namespace=str(namespace), spec=spec)
+        raise ConfigError(f"{source}: invalid {kind}: {describe_validation_error(exc)}") from exc
+    return str(name), str(namespace), spec
+
+
+def load_feed(path: Path) -> FeedConfig:
+    """Parse ``path``; an invalid spec raises :class:`ConfigError` naming the field."""
+    name, namespace, spec = parse_document(
+        read_config(path, "feed"), str(path), "MarketFeed", MarketFeedSpec, "feed"
+    )
+    return FeedConfig(name=name, namespace=namespace, spec=spec)

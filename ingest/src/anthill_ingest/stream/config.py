@@ -5,13 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
-from anthill_api.errors import describe_validation_error
-from anthill_api.lake import is_key_segment
 from anthill_api.marketstream import ALL_TICKERS, CHANNEL_PREFIXES, MarketStreamSpec
-from anthill_ingest.config import ConfigError
+from anthill_ingest.config import ConfigError, parse_document, read_config
 
 # The CRD's CEL rules on tickers, which pydantic does not run: (asset class, what a ticker must satisfy, why).
 TICKER_RULES = (
@@ -53,40 +48,13 @@ class StreamConfig:
 
 def parse_stream(text: str, source: str) -> StreamConfig:
     """Parse a stream document; an invalid one raises :class:`ConfigError` naming the field."""
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"stream config {source} is not JSON or YAML: {exc}") from exc
-    if (
-        not isinstance(doc, dict)
-        or doc.get("kind") != "MarketStream"
-        or not isinstance(doc.get("spec"), dict)
-    ):
-        raise ConfigError(f"{source} is not a MarketStream (a manifest, or the document the operator mounts)")
-    meta = doc.get("metadata") or {}
-    name = meta.get("name") or doc.get("name")
-    namespace = meta.get("namespace") or doc.get("namespace") or "default"
-    if not name:
-        raise ConfigError(f"{source}: metadata.name is required")
-    for field, value in (("metadata.name", name), ("metadata.namespace", namespace)):
-        if not isinstance(value, str) or not is_key_segment(value):
-            raise ConfigError(
-                f"{source}: {field} must be a Kubernetes name (lower case, digits, '-' and '.')"
-            )
-    try:
-        spec = MarketStreamSpec.model_validate(doc["spec"])
-    except ValidationError as exc:
-        raise ConfigError(f"{source}: invalid MarketStream: {describe_validation_error(exc)}") from exc
+    name, namespace, spec = parse_document(text, source, "MarketStream", MarketStreamSpec, "stream")
     _check_tickers(spec, source)
-    return StreamConfig(name=str(name), namespace=str(namespace), spec=spec)
+    return StreamConfig(name=name, namespace=namespace, spec=spec)
 
 
 def load_stream(path: Path) -> StreamConfig:
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ConfigError(f"stream config {path} does not exist") from None
-    return parse_stream(text, str(path))
+    return parse_stream(read_config(path, "stream"), str(path))
 
 
 def _check_tickers(spec: MarketStreamSpec, source: str) -> None:
