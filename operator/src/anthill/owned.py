@@ -18,8 +18,13 @@ from anthill.status import write_status
 from anthill_api.common import SecretKeyRef
 
 T = TypeVar("T")
+PAUSED_ANNOTATION = "anthill.io/paused"
 Read = Callable[[str, str], dict[str, Any] | None]
 Write = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def is_paused(meta: dict[str, Any]) -> bool:
+    return str((meta.get("annotations") or {}).get(PAUSED_ANNOTATION, "")).lower() == "true"
 
 
 class SecretMissingError(Exception):
@@ -57,6 +62,13 @@ class OwnerReconciler:
         return write_status(
             self.store, self.plural, body, status, updates, self.clock(), self.status_keys, keep_others
         )
+
+    def mark_paused(self, body: dict[str, Any]) -> Result:
+        """Synced=False, ``ReconcilePaused``: the annotation stops every write to the children."""
+        generation = body["metadata"].get("generation")
+        message = f"reconciliation is paused by the {PAUSED_ANNOTATION} annotation"
+        update = [cond.condition(cond.SYNCED, False, cond.RECONCILE_PAUSED, message, generation)]
+        return Result(cond.RECONCILE_PAUSED, self._write_status(body, {}, update, keep_others=True))
 
     def _not_ready(self, body: dict[str, Any], reason: str, message: str) -> Result:
         """Ready=False and Synced=False with ``reason``, other status kept."""

@@ -6,7 +6,7 @@ from typing import Any
 
 import kopf
 
-from anthill.marketfeed.reconcile import is_paused
+from anthill.owned import is_paused
 
 
 def not_paused(meta: kopf.Meta, **_: Any) -> bool:

@@ -6,12 +6,10 @@ from typing import Any
 
 import kopf
 
-from anthill.controller.filters import not_paused, paused
-from anthill.controller.marketfeed import reconcile_runner, refresh_owner
+from anthill.controller.owned import refresh_owner, register_owner
 from anthill.marketstream.desired import STREAM_LABEL, STREAM_NAME_ANNOTATION
 from anthill.marketstream.reconcile import PLURAL, StreamReconciler
 from anthill.settings import OperatorSettings
-from anthill_api.common import GROUP, VERSION
 
 KIND = "MarketStream"
 
@@ -20,32 +18,8 @@ def register(
     registry: kopf.OperatorRegistry, reconciler: StreamReconciler, settings: OperatorSettings
 ) -> None:
     """Attach the MarketStream handlers to ``registry``."""
-    run = reconcile_runner(KIND, reconciler.reconcile, settings)
-
-    @kopf.on.resume(GROUP, VERSION, PLURAL, id="reconcile", when=not_paused, registry=registry)
-    @kopf.on.create(GROUP, VERSION, PLURAL, id="reconcile", when=not_paused, registry=registry)
-    @kopf.on.update(GROUP, VERSION, PLURAL, id="reconcile", when=not_paused, registry=registry)
-    def reconcile_stream(body: kopf.Body, reason: str, **_: Any) -> None:
-        run(body, str(reason))
-
-    # Drift correction, and the pod's newest report into status.statistics.
-    @kopf.timer(
-        GROUP,
-        VERSION,
-        PLURAL,
-        id="drift",
-        interval=settings.drift_interval,
-        when=not_paused,
-        initial_delay=settings.drift_interval,
-        registry=registry,
-    )
-    def correct_drift(body: kopf.Body, **_: Any) -> None:
-        run(body, "timer")
-
-    @kopf.on.resume(GROUP, VERSION, PLURAL, id="paused", when=paused, registry=registry)
-    @kopf.on.update(GROUP, VERSION, PLURAL, id="paused", when=paused, registry=registry)
-    def report_paused(body: kopf.Body, **_: Any) -> None:
-        reconciler.mark_paused(dict(body))
+    # The drift timer also brings the pod's newest report into status.statistics.
+    register_owner(registry, KIND, PLURAL, reconciler, settings)
 
     @kopf.on.event(
         "apps",

@@ -31,14 +31,13 @@ from anthill.marketfeed.desired import (
     owner_reference,
 )
 from anthill.marketfeed.observe import rfc3339
-from anthill.owned import OwnerReconciler, Read, Result, Write, ensure_owned
+from anthill.owned import OwnerReconciler, Read, Result, Write, ensure_owned, is_paused
 from anthill.runs import FEED_KIND, FailedRun, RunReporter, record_feed_landing
 from anthill.settings import OperatorSettings
 from anthill_api.errors import describe_validation_error
 from anthill_api.lake import prefix_violation
 from anthill_api.marketfeed import MarketFeedSpec
 
-PAUSED_ANNOTATION = "anthill.io/paused"
 log = logging.getLogger(__name__)
 STATUS_KEYS = (
     "observedGeneration",
@@ -49,10 +48,6 @@ STATUS_KEYS = (
     "watermark",
     "lastRun",
 )
-
-
-def is_paused(meta: dict[str, Any]) -> bool:
-    return str((meta.get("annotations") or {}).get(PAUSED_ANNOTATION, "")).lower() == "true"
 
 
 def build_run_status(
@@ -143,19 +138,6 @@ class Reconciler(OwnerReconciler):
     def forget(self, namespace: str, name: str, uid: str) -> None:
         """The feed is gone: its run memo and metric series go too."""
         self.runs.forget(FEED_KIND, namespace, name, uid)
-
-    def mark_paused(self, body: dict[str, Any]) -> Result:
-        generation = body["metadata"].get("generation")
-        update = [
-            cond.condition(
-                cond.SYNCED,
-                False,
-                cond.RECONCILE_PAUSED,
-                f"reconciliation is paused by the {PAUSED_ANNOTATION} annotation",
-                generation,
-            )
-        ]
-        return Result(cond.RECONCILE_PAUSED, self._write_status(body, {}, update, keep_others=True))
 
     def _reconcile(self, body: dict[str, Any]) -> Result:
         meta = body["metadata"]

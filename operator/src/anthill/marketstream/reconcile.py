@@ -19,7 +19,6 @@ from pydantic import ValidationError
 
 from anthill import conditions as cond
 from anthill.kube import Store
-from anthill.marketfeed.reconcile import is_paused
 from anthill.marketstream.desired import (
     CONTAINER,
     Stream,
@@ -30,7 +29,7 @@ from anthill.marketstream.desired import (
     stream_selector,
 )
 from anthill.marketstream.observe import latest_report, readiness
-from anthill.owned import OwnerReconciler, Result, ensure_owned
+from anthill.owned import OwnerReconciler, Result, ensure_owned, is_paused
 from anthill.settings import OperatorSettings
 from anthill_api.errors import describe_validation_error
 from anthill_api.lake import prefix_violation
@@ -138,9 +137,3 @@ class StreamReconciler(OwnerReconciler):
             writes += ensure_owned(desired, owner_reference(stream), get, create, replace)[0]
         pods = [] if suspend else self.store.list_pods(stream.namespace, stream_selector(stream.name))
         return writes, pods
-
-    def mark_paused(self, body: dict[str, Any]) -> Result:
-        generation = body["metadata"].get("generation")
-        message = "reconciliation is paused by the anthill.io/paused annotation"
-        update = [cond.condition(cond.SYNCED, False, cond.RECONCILE_PAUSED, message, generation)]
-        return Result(cond.RECONCILE_PAUSED, self._write_status(body, {}, update, keep_others=True))

@@ -46,7 +46,7 @@ from anthill.allowlist import Allowlists, wheel_refusal
 from anthill.children import ChildConflictError, ChildRejectedError, ensure_child, suspend_owned_cronjob
 from anthill.kube import CONFLICT, Store
 from anthill.marketfeed.observe import latest_job, rfc3339
-from anthill.marketfeed.reconcile import PAUSED_ANNOTATION, is_paused
+from anthill.owned import PAUSED_ANNOTATION, is_paused
 from anthill.pipeline.compare import needs_update, settings_to_apply
 from anthill.pipeline.connections import (
     PIPELINES,
