@@ -233,7 +233,8 @@ def test_pipeline_spark_pod_builds_delta_tables(platform: Platform) -> None:
 
 def test_a_stream_runs_as_a_real_pod_reports_into_status_and_writes_bronze(platform: Platform) -> None:
     """A MarketStream's pod, from the ingest image, streams from the sandbox's WebSocket server into S3 and
-    reports through its log into status.statistics; a pod killed outright is replaced and streams on."""
+    reports through its log into status.statistics; a pod killed outright is replaced and streams on; a key
+    the server refuses is a condition with its reason, not a crash loop."""
     kubectl = platform.kubectl
     stream = {
         "apiVersion": "anthill.io/v1alpha1",
@@ -279,6 +280,33 @@ def test_a_stream_runs_as_a_real_pod_reports_into_status_and_writes_bronze(platf
 
     wait_json(kubectl, MARKET_NS, "pods", replaced, RUN_TIMEOUT, "a new stream pod")
     wait_json(kubectl, MARKET_NS, "ms/live", streaming, RUN_TIMEOUT, "the stream Streaming again")
+
+    # A key the server refuses: a condition with the server's reason, the pod up and retrying rather than
+    # crash-looping, and the key nowhere in status or the pod's log.
+    wrong = "wrong-stream-key-e2e-7c2a"
+    kubectl.ok(
+        "create", "secret", "generic", "stream-bad-key", "-n", MARKET_NS, f"--from-literal=apiKey={wrong}"
+    )
+    patch = {"spec": {"apiKeySecretRef": {"name": "stream-bad-key", "key": "apiKey"}}}
+    kubectl.ok("patch", "ms/live", "-n", MARKET_NS, "--type=merge", "-p", json.dumps(patch))
+
+    def refused(obj: dict[str, Any]) -> bool:
+        return condition(obj, "Ready").get("reason") == "AuthFailed"
+
+    stream_now = wait_json(kubectl, MARKET_NS, "ms/live", refused, RUN_TIMEOUT, "the stream AuthFailed")
+    ready = condition(stream_now, "Ready")
+    print(f"\nlive with a refused key: Ready={json.dumps(ready)}")
+    assert ready["status"] == "False"
+    assert "authentication failed" in ready["message"]
+    pods = json.loads(
+        kubectl.ok("get", "pods", "-n", MARKET_NS, "-l", "anthill.io/stream=live", "-o", "json")
+    )
+    running = [p for p in pods["items"] if p["status"].get("phase") == "Running"]
+    assert running, pods
+    assert all(c.get("restartCount", 0) == 0 for p in running for c in p["status"]["containerStatuses"])
+    log = kubectl.ok("logs", "-n", MARKET_NS, running[0]["metadata"]["name"])
+    assert wrong not in log + json.dumps(stream_now)
+
     kubectl.ok("patch", "ms/live", "-n", MARKET_NS, "--type=merge", "-p", '{"spec": {"suspend": true}}')
     wait_json(
         kubectl,
