@@ -33,10 +33,11 @@ Dataset = Literal[
     "optionsContracts",
     "trades",
     "quotes",
+    "financials",
 ]
 # Datasets asked for per ticker, which a feed of them must name.
-PER_TICKER_DATASETS = ("aggregates", "news", "optionsContracts", "trades", "quotes")
-STOCKS_ONLY_DATASETS = ("news", "optionsContracts", "trades", "quotes")
+PER_TICKER_DATASETS = ("aggregates", "news", "optionsContracts", "trades", "quotes", "financials")
+STOCKS_ONLY_DATASETS = ("news", "optionsContracts", "trades", "quotes", "financials")
 AssetClass = Literal["stocks", "indices", "crypto", "forex", "options"]
 Timespan = Literal["minute", "hour", "day", "week", "month"]
 # Upper-case symbols with an optional market prefix: AAPL, BRK.B, I:NDX, X:BTCUSD, C:EURUSD, O:AAPL251219C00150000.
@@ -103,14 +104,15 @@ class MarketFeedSpec(Model):
     cel_rules: ClassVar[list[dict[str, str]]] = [
         cel(
             f"!(self.dataset in {list(PER_TICKER_DATASETS)}) || (has(self.tickers) && size(self.tickers) > 0)",
-            "spec.tickers is required when dataset is aggregates, news, optionsContracts, trades or quotes",
+            "spec.tickers is required when dataset is aggregates, news, optionsContracts, trades, quotes or "
+            "financials",
             ".tickers",
             "FieldValueRequired",
         ),
         cel(
             f"!(self.dataset in {list(STOCKS_ONLY_DATASETS)}) || self.assetClass == 'stocks'",
-            "news, optionsContracts, trades and quotes are for stocks (an options chain's underlyings are stock "
-            "tickers)",
+            "news, optionsContracts, trades, quotes and financials are for stocks (an options chain's "
+            "underlyings are stock tickers)",
             ".assetClass",
         ),
         cel(
@@ -161,7 +163,7 @@ class MarketFeedSpec(Model):
         description="What to fetch: aggregates (OHLCV bars per ticker), groupedDaily (the whole market's daily "
         "bars for each date; stocks, crypto and forex only), dividends, splits, tickers (reference data), "
         "marketHolidays, news (articles per ticker, with the vendor's sentiment) or optionsContracts (the "
-        "listed options of each underlying stock), trades or quotes (every tick, a day at a time)."
+        "listed options of each underlying stock), trades or quotes (every tick, a day at a time) or financials (income statements, quarterly and annual)."
     )
     asset_class: AssetClass = Field(
         default="stocks", description="Market of the tickers: stocks, indices, crypto, forex or options."

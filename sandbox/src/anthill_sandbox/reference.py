@@ -127,3 +127,57 @@ def options_contracts(underlying: str, as_of: datetime.date) -> list[dict[str, o
                     "cfi": f"O{letter}ASPS",
                 })  # fmt: skip
     return sorted(out, key=lambda contract: str(contract["ticker"]))
+
+
+QUARTER_ENDS = ((3, 31), (6, 30), (9, 30), (12, 31))
+FILING_LAG = datetime.timedelta(days=35)
+SHARES_PER_VOLUME = 50.0  # shares outstanding per share of typical daily volume
+ANNUAL_REVENUE_YIELD = 0.06  # a year's revenue per dollar of market value
+
+
+def _statement(
+    instrument: data.Instrument, period_end: datetime.date, quarter: int | None
+) -> dict[str, object] | None:
+    close = _last_close(instrument.ticker, period_end)
+    if close is None:
+        return None
+    shares = instrument.base_volume * SHARES_PER_VOLUME
+    quarters = 4 if quarter is None else 1
+    noise = 1 + 0.1 * (_share("revenue", instrument.ticker, period_end) - 0.5)
+    revenue = round(close * shares * ANNUAL_REVENUE_YIELD / 4 * quarters * noise, 2)
+    gross = round(revenue * (0.35 + 0.2 * _share("margin", instrument.ticker, period_end)), 2)
+    operating = round(gross * 0.5, 2)
+    net = round(operating * 0.8, 2)
+    return {
+        "tickers": [instrument.ticker],
+        "cik": f"{int(_digest('cik', instrument.ticker)[:6], 16) % 10**7:010d}",
+        "period_end": period_end.isoformat(),
+        "filing_date": (period_end + FILING_LAG).isoformat(),
+        "fiscal_year": period_end.year,
+        "fiscal_quarter": quarter,
+        "timeframe": "annual" if quarter is None else "quarterly",
+        "revenue": revenue,
+        "gross_profit": gross,
+        "operating_income": operating,
+        "consolidated_net_income_loss": net,
+        "diluted_shares_outstanding": shares,
+        "diluted_earnings_per_share": round(net / shares, 4),
+    }
+
+
+def income_statements(ticker: str, start: datetime.date, end: datetime.date) -> list[dict[str, object]]:
+    """``ticker``'s quarterly income statements (and, with the fourth, the year's) filed from ``start`` to
+    ``end`` (inclusive), oldest filing first; none for anything but a stock."""
+    instrument = data.INSTRUMENTS.get(ticker)
+    if instrument is None or instrument.market != "stocks":
+        return []
+    out = []
+    for year in range(max(start.year - 1, data.ORIGIN.year), end.year + 1):
+        for quarter, (month, day) in enumerate(QUARTER_ENDS, start=1):
+            period_end = datetime.date(year, month, day)
+            if not start <= period_end + FILING_LAG <= end:
+                continue
+            for which in (quarter, None) if quarter == len(QUARTER_ENDS) else (quarter,):
+                if (statement := _statement(instrument, period_end, which)) is not None:
+                    out.append(statement)
+    return out

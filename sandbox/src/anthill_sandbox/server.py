@@ -247,6 +247,8 @@ class Handler(JsonHandler):
                 return self._ticks(kind, ticker, query)
             case ["v2", "reference", "news"]:
                 return self._news(query)
+            case ["stocks", "financials", "v1", "income-statements"]:
+                return self._income_statements(query)
             case ["v3", "reference", "options", "contracts"]:
                 as_of = _date(query.get("as_of", str(self.server.state.today())))
                 return self._paged(reference.options_contracts(query.get("underlying_ticker", ""), as_of), query,
@@ -329,6 +331,18 @@ class Handler(JsonHandler):
                          key=lambda a: (str(a["published_utc"]), str(a["id"])),
                          reverse=query.get("order", "desc") == "desc")  # fmt: skip
         return self._paged(results, query, "/v2/reference/news")
+
+    def _income_statements(self, query: dict[str, str]) -> dict[str, Any]:
+        """Income statements of ``tickers`` (one, or all stocks) filed in the asked range, up to today."""
+        today = self.server.state.today()
+        start = _date(query.get("filing_date.gte", str(data.ORIGIN)))
+        end = min(_date(query.get("filing_date.lte", str(today))), today)
+        if "filing_date.lt" in query:
+            end = min(end, _date(query["filing_date.lt"]) - datetime.timedelta(days=1))
+        tickers = [query["tickers"]] if "tickers" in query else list(data.INSTRUMENTS)
+        results = sorted((s for t in tickers for s in reference.income_statements(t, start, end)),
+                         key=lambda s: (str(s["filing_date"]), str(s["tickers"]), str(s["timeframe"])))  # fmt: skip
+        return self._paged(results, query, "/stocks/financials/v1/income-statements")
 
     def _tickers(self, query: dict[str, str]) -> dict[str, Any]:
         market = query.get("market")

@@ -68,3 +68,24 @@ def test_options_contracts_snapshot_each_underlyings_chain(tmp_path: Path, sandb
     assert second.exit_code == 0, second.output
     assert second.summary.get("unchanged") == 1
     assert second.summary["files"] == 0
+
+
+def test_financials_land_each_filing_once_under_its_filing_date(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    lake = tmp_path / "lake"
+    doc = feed_doc("feed", f"file://{lake}", dataset="financials", tickers=["AAPL", "KO"],
+                   backfill={"from": "2024-01-02"})  # fmt: skip
+    doc["spec"].pop("bars")
+    outcome = run_ingest(tmp_path, doc, sandbox, today="2024-12-02")
+    assert outcome.exit_code == 0, outcome.output
+    rows = _table(lake, "financials", "event")
+    expected = [(t, str(s["period_end"]), str(s["timeframe"])) for t in ("AAPL", "KO")
+                for s in reference.income_statements(t, datetime.date(2024, 1, 2), datetime.date(2024, 11, 29))]  # fmt: skip
+    assert sorted((str(r["ticker"]), str(r["period_end"]), str(r["timeframe"])) for r in rows) == sorted(
+        expected
+    )
+    assert {r["timeframe"] for r in rows} == {"quarterly", "annual"}
+    for path in (lake / "bronze/market/feed/financials/event").rglob("*.parquet"):
+        day = path.parent.name.removeprefix("date=")
+        assert {str(r["filing_date"]) for r in pq.read_table(path).to_pylist()} == {day}

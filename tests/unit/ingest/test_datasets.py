@@ -42,6 +42,7 @@ def test_a_dataset_sorts_by_its_own_columns_and_reads_its_own_schema(name: str) 
         pytest.param({"dataset": "news", "tickers": ["A"]}, "event", id="news"),
         pytest.param({"dataset": "optionsContracts", "tickers": ["A"]}, "snapshot", id="options-contracts"),
         pytest.param({"dataset": "trades", "tickers": ["A"]}, "tick", id="trades"),
+        pytest.param({"dataset": "financials", "tickers": ["A"]}, "event", id="financials"),
         pytest.param({"dataset": "quotes", "tickers": ["A"]}, "tick", id="quotes"),
     ],
 )  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 from anthill_ingest.datasets.aggregates import Aggregates
 from anthill_ingest.datasets.base import Dataset, PagedDataset, RowDataset
 from anthill_ingest.datasets.dividends import Dividends
+from anthill_ingest.datasets.financials import Financials
 from anthill_ingest.datasets.grouped_daily import GroupedDaily
 from anthill_ingest.datasets.market_holidays import MarketHolidays
 from anthill_ingest.datasets.news import News
@@ -29,6 +30,7 @@ DATASETS: dict[str, RowDataset | PagedDataset] = {
         MarketHolidays(),
         News(),
         OptionsContracts(),
+        Financials(),
         Trades(),
         Quotes(),
     )

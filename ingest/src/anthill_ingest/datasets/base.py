@@ -127,18 +127,21 @@ class DatedEvents(PerTickerEvents):
     date_field: ClassVar[str]
     limit: ClassVar[int] = 1000
 
-    @staticmethod
+    def query(self, ticker: str, chunk: Window) -> dict[str, Any]:
+        """The client method's arguments for ``ticker``'s events dated from the chunk's start on (announced
+        ones after its end included), oldest first."""
+        return {"ticker": ticker, f"{self.date_field}_gte": chunk.start.isoformat(), "sort": self.date_field,
+                "order": "asc", "limit": self.limit}  # fmt: skip
+
     @abstractmethod
-    def parse(result: dict[str, Any]) -> Row:
-        """One result of the client (as a dict of its fields) as a bronze row."""
+    def row(self, result: dict[str, Any], ticker: str, /) -> Row:
+        """One result of the client (as a dict of its fields), asked for ``ticker``, as a bronze row."""
 
     def fetch(self, api: MarketData, spec: MarketFeedSpec, chunk: Window, progress: Progress,
               seen: set[str]) -> Iterator[Row]:  # fmt: skip
         def of(ticker: str) -> Iterator[Row]:
-            since = {f"{self.date_field}_gte": chunk.start.isoformat()}
-            for item in api.call(getattr(api.client, self.method), ticker=ticker, limit=self.limit, order="asc",
-                                 sort=self.date_field, **since):  # fmt: skip
-                yield self.parse(vars(item))
+            for item in api.call(getattr(api.client, self.method), **self.query(ticker, chunk)):
+                yield self.row(vars(item), ticker)
 
         return per_ticker(spec.tickers or [], of, progress, seen)
 

@@ -34,7 +34,6 @@ class Dividends(DatedEvents):
     name: ClassVar[str] = "dividends"
     method = "list_dividends"
     date_field = "ex_dividend_date"
-    parse = staticmethod(dividend_row)
     schema = pa.schema([
         pa.field("id", pa.string(), nullable=False),
         pa.field("ticker", pa.string(), nullable=False),
@@ -48,3 +47,6 @@ class Dividends(DatedEvents):
         pa.field("dividend_type", pa.string()),
     ])  # fmt: skip
     sort_keys = ("ticker", "id")
+
+    def row(self, result: dict[str, Any], _ticker: str, /) -> Row:
+        return dividend_row(result)

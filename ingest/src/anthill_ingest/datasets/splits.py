@@ -25,7 +25,6 @@ class Splits(DatedEvents):
     name: ClassVar[str] = "splits"
     method = "list_splits"
     date_field = "execution_date"
-    parse = staticmethod(split_row)
     schema = pa.schema([
         pa.field("id", pa.string(), nullable=False),
         pa.field("ticker", pa.string(), nullable=False),
@@ -34,3 +33,6 @@ class Splits(DatedEvents):
         pa.field("split_to", pa.float64(), nullable=False),
     ])  # fmt: skip
     sort_keys = ("ticker", "id")
+
+    def row(self, result: dict[str, Any], _ticker: str, /) -> Row:
+        return split_row(result)
