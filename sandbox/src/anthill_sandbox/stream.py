@@ -20,6 +20,7 @@ import asyncio
 import bisect
 import contextlib
 import json
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,6 +40,10 @@ MAX_CATCH_UP_NS = 10 * NS  # after a stall (a laptop's sleep), older ticks are s
 FRAME_EVENTS = 2_000  # events per frame at most: a client's default message limit (1 MiB) stays far away
 QUEUED_FRAMES = 200  # a client this many frames behind is dropped, so the server's memory stays flat
 AUTH_TIMEOUT = 10.0
+# The WebSocket library's own notes on each connection (opened, closed) are noise at a test's or a demo's
+# volume: only its warnings and errors are kept.
+CONNECTIONS_LOG = logging.getLogger("anthill_sandbox.stream.connections")
+CONNECTIONS_LOG.setLevel(logging.WARNING)
 PREFETCH_AFTER = 30  # seconds into a minute: from then on the next minute is generated in the background
 MIN_INTERVAL, MAX_INTERVAL = 0.005, 1.0
 
@@ -168,7 +173,7 @@ class StreamServer:
 
     async def _serve(self) -> None:
         self._stopping = asyncio.Event()
-        async with serve(self._handle, self._host, self._port) as server:
+        async with serve(self._handle, self._host, self._port, logger=CONNECTIONS_LOG) as server:
             self._port = _port(server)
             self._ready.set()
             pump = asyncio.create_task(self._pump())
