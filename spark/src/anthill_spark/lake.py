@@ -68,6 +68,27 @@ def write_table(
     writer.saveAsTable(where) if lake.catalog else writer.save(where)
 
 
+def recorded_metadata(spark: SparkSession, lake: Lake, layer: str, name: str) -> dict[str, Any] | None:
+    """What the writer of the table's last commit recorded with it (``write_table``'s ``metadata``); None
+    without the table, or when that commit recorded nothing readable (OPTIMIZE, a person's edit)."""
+    if not table_exists(spark, lake, layer, name):
+        return None
+    last = delta_table(spark, lake, layer, name).history(1).select("userMetadata").first()
+    if last is None or not last["userMetadata"]:
+        return None
+    try:
+        recorded = json.loads(last["userMetadata"])
+    except ValueError:
+        return None
+    return recorded if isinstance(recorded, dict) else None
+
+
+def rows_written(spark: SparkSession, lake: Lake, layer: str, name: str) -> int:
+    """The rows the table's last commit wrote."""
+    metrics = delta_table(spark, lake, layer, name).history(1).select("operationMetrics").first()
+    return int((metrics["operationMetrics"] or {}).get("numOutputRows", 0)) if metrics else 0
+
+
 def sql_name(lake: Lake, layer: str, name: str) -> str:
     return lake.table(layer, name) if lake.catalog else f"delta.`{lake.table(layer, name)}`"
 

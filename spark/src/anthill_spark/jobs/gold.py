@@ -6,7 +6,6 @@ Gold is rebuilt from silver; each build records in its Delta commit what it was 
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -16,7 +15,15 @@ from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 
 from anthill_spark.jobs.intraday import INTRADAY_TABLES, intraday_to_gold
 from anthill_spark.jobs.results import GoldResult
-from anthill_spark.lake import Lake, aggregate_values, delta_table, read_table, table_exists, write_table
+from anthill_spark.lake import (
+    Lake,
+    aggregate_values,
+    read_table,
+    recorded_metadata,
+    rows_written,
+    table_exists,
+    write_table,
+)
 from anthill_spark.transforms import gold
 
 
@@ -115,13 +122,10 @@ class BuiltFrom:
 def built_from(spark: SparkSession, lake: Lake, name: str) -> BuiltFrom | None:
     """What the gold table was last built from, read from its last commit (None: unknown, or built by
     another definition of the table)."""
-    if not table_exists(spark, lake, "gold", name):
-        return None
-    last = delta_table(spark, lake, "gold", name).history(1).select("userMetadata").first()
-    if last is None or not last["userMetadata"]:
+    recorded = recorded_metadata(spark, lake, "gold", name)
+    if recorded is None:
         return None  # written by something else (OPTIMIZE, a person): rebuild rather than guess
     try:
-        recorded = json.loads(last["userMetadata"])
         if int(recorded.get(DEFINITION, 1)) != GOLD_TABLES[name].definition:
             return None
         through = recorded.get(THROUGH)
@@ -311,9 +315,7 @@ def _write_gold(
     the rows written."""
     metadata = built.metadata() | {DEFINITION: str(GOLD_TABLES[name].definition)}
     write_table(df, lake, "gold", name, replace_where=replace_where, metadata=metadata, append=append)
-    spark = df.sparkSession
-    metrics = delta_table(spark, lake, "gold", name).history(1).select("operationMetrics").first()
-    return int((metrics["operationMetrics"] or {}).get("numOutputRows", 0)) if metrics else 0
+    return rows_written(df.sparkSession, lake, "gold", name)
 
 
 def _rebuild_from(

@@ -10,7 +10,6 @@ past the table's last minute.
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -18,7 +17,15 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 
 from anthill_spark.jobs.results import GoldResult
-from anthill_spark.lake import Lake, aggregate_values, delta_table, read_table, table_exists, write_table
+from anthill_spark.lake import (
+    Lake,
+    aggregate_values,
+    read_table,
+    recorded_metadata,
+    rows_written,
+    table_exists,
+    write_table,
+)
 from anthill_spark.transforms import intraday
 
 WATERMARK = "anthill.silverWatermark"
@@ -50,11 +57,8 @@ INTRADAY_TABLES: dict[str, IntradayTable] = {
 
 def _built_from(spark: SparkSession, lake: Lake, name: str) -> datetime.datetime | None:
     """The silver watermark gold ``name`` was last built from (None: unknown, or another definition)."""
-    if not table_exists(spark, lake, "gold", name):
-        return None
-    last = delta_table(spark, lake, "gold", name).history(1).select("userMetadata").first()
+    recorded = recorded_metadata(spark, lake, "gold", name) or {}
     try:
-        recorded = json.loads(last["userMetadata"]) if last and last["userMetadata"] else {}
         if int(recorded.get(DEFINITION, 0)) != INTRADAY_TABLES[name].definition:
             return None
         return datetime.datetime.fromisoformat(recorded[WATERMARK])
@@ -89,7 +93,7 @@ def _build(
     metadata = {WATERMARK: newest.isoformat(), DEFINITION: str(table.definition)}
     if before is None:
         write_table(table.build(spark, lake, source), lake, "gold", name, metadata=metadata)
-        return GoldResult(_rows(spark, lake, name), None)
+        return GoldResult(rows_written(spark, lake, "gold", name), None)
     (through,) = aggregate_values(read_table(spark, lake, "gold", name), F.max("minute"))
     rebuilt = table.build(spark, lake, source.where(F.col("ts") >= F.lit(first))).where(
         F.col("minute") >= F.lit(first)
@@ -97,9 +101,4 @@ def _build(
     append = through is not None and first > through
     write_table(rebuilt, lake, "gold", name, replace_where=None if append else f"minute >= '{first}'",
                 metadata=metadata, append=append)  # fmt: skip
-    return GoldResult(_rows(spark, lake, name), first)
-
-
-def _rows(spark: SparkSession, lake: Lake, name: str) -> int:
-    metrics = delta_table(spark, lake, "gold", name).history(1).select("operationMetrics").first()
-    return int((metrics["operationMetrics"] or {}).get("numOutputRows", 0)) if metrics else 0
+    return GoldResult(rows_written(spark, lake, "gold", name), first)
