@@ -24,6 +24,7 @@ import io
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,14 +37,22 @@ from anthill_ingest import calendar
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import FeedConfig
 from anthill_ingest.datasets import Dataset, dataset_for
-from anthill_ingest.datasets.base import PagedDataset, Progress, Row, RowDataset, Window
+from anthill_ingest.datasets.base import (
+    DATE_COLUMN,
+    ColumnarDataset,
+    PagedDataset,
+    Progress,
+    Row,
+    RowDataset,
+    Window,
+)
 from anthill_ingest.errors import MalformedResponseError, SchemaSurpriseError
 from anthill_ingest.sink import Sink
 
 log = logging.getLogger(__name__)
 LOOKBACK_TRADING_DAYS = 2  # re-fetched on every run, for late corrections
-# Rows a run holds at once (as Python rows, about 700 bytes each): with the client's pages and the
-# interpreter, a run stays well inside the default 1Gi limit.
+# Rows a run holds at once (as Python rows, about 700 bytes each; bars as Arrow columns, about 90): with the
+# pages and the interpreter, a run stays well inside the default 1Gi limit.
 CHUNK_ROWS = 200_000
 
 
@@ -134,6 +143,20 @@ def parquet_bytes(table: pa.Table) -> bytes:
     return buffer.getvalue()
 
 
+def by_date(dated: pa.Table, sort_keys: tuple[str, ...]) -> Iterator[tuple[datetime.date, pa.Table]]:
+    """Each date's rows of ``dated`` (rows of a dataset's schema and their :data:`DATE_COLUMN`), in date order,
+    sorted by ``sort_keys`` (a stable sort: rows of equal keys keep the order they came in), as
+    :meth:`~anthill_ingest.datasets.base.Dataset.to_table` orders them."""
+    keys = [(DATE_COLUMN, "ascending"), *((key, "ascending") for key in sort_keys)]
+    ordered = dated.sort_by(keys).combine_chunks()
+    dates = ordered[DATE_COLUMN].combine_chunks()
+    table = ordered.drop_columns([DATE_COLUMN])
+    start = 0
+    for end in pc.run_end_encode(dates).run_ends.to_pylist() if len(dates) else []:
+        yield dates[start].as_py(), table.slice(start, end - start)
+        start = end
+
+
 def merge_partition(dataset: Dataset, stored: pa.Table, fetched: pa.Table) -> pa.Table:
     """A day's ``fetched`` rows with the ``stored`` rows they do not replace, in the dataset's order.
 
@@ -187,8 +210,12 @@ class Run:
             dataset = self.dataset
             if isinstance(dataset, PagedDataset):
                 files = self._write_pages(dataset, chunk)
+            elif isinstance(dataset, ColumnarDataset):
+                files = self._write_partitions(
+                    by_date(self._fetch_columns(dataset, chunk), dataset.sort_keys)
+                )
             else:
-                files = self._write_partitions(self._fetch(dataset, chunk))
+                files = self._write_partitions(self._tables(self._fetch(dataset, chunk)))
             manifest = self._write_manifest(chunk, files, self.api.requests - requests_before)
             # Never backwards: the lookback's first chunk ends before the days a previous run completed.
             watermark = chunk.end if watermark is None else max(watermark, chunk.end)
@@ -203,10 +230,7 @@ class Run:
         partitions: dict[datetime.date, list[Row]] = defaultdict(list)
         try:
             for row in dataset.fetch(self.api, spec, chunk, self.progress, self._with_data):
-                day = dataset.partition_date(row, self.now.date(), spec.asset_class)
-                if dataset.stamped_in_chunk and not chunk.start <= day <= chunk.end:
-                    continue  # a row stamped outside the chunk (time zones at the edges) belongs to another
-                partitions[day].append(row)
+                partitions[dataset.partition_date(row, self.now.date(), spec.asset_class)].append(row)
         except (SchemaSurpriseError, MalformedResponseError) as exc:
             self._quarantine(exc)
             raise
@@ -214,15 +238,35 @@ class Run:
             self.summary.requests = self.api.requests
         return partitions
 
-    def _write_partitions(self, partitions: dict[datetime.date, list[Row]]) -> list[dict[str, Any]]:
+    def _tables(self, partitions: dict[datetime.date, list[Row]]) -> Iterator[tuple[datetime.date, pa.Table]]:
+        """Each day's rows as a table, in date order; what is written is let go: a chunk's rows leave memory
+        day by day."""
+        for day in sorted(partitions):
+            yield day, self.dataset.to_table(partitions.pop(day))
+
+    def _fetch_columns(self, dataset: ColumnarDataset, chunk: Window) -> pa.Table:
+        """The chunk's pages, dated (:data:`DATE_COLUMN`), as one table in the order they came."""
+        try:
+            pages = list(
+                dataset.fetch_columns(self.api, self.feed.spec, chunk, self.progress, self._with_data)
+            )
+        except (SchemaSurpriseError, MalformedResponseError) as exc:
+            self._quarantine(exc)
+            raise
+        finally:
+            self.summary.requests = self.api.requests
+        if not pages:
+            return dataset.schema.append(pa.field(DATE_COLUMN, pa.date32())).empty_table()
+        return pa.concat_tables(pages)
+
+    def _write_partitions(self, partitions: Iterator[tuple[datetime.date, pa.Table]]) -> list[dict[str, Any]]:
         """Write each day's partition, merged with what is stored, unless the stored object already holds
         the same bytes; the manifest lists every partition of the chunk either way."""
         files = []
         base = partition_dir(self.feed)
-        for day in sorted(partitions):
-            rows = partitions.pop(day)  # what is written is let go: a chunk's rows leave memory day by day
+        for day, fetched in partitions:
             key = f"{base}/date={day}/{self.feed.name}.parquet"
-            table, data, unchanged = self._merged(key, self.dataset.to_table(rows))
+            table, data, unchanged = self._merged(key, fetched)
             if unchanged:
                 self.summary.unchanged += 1
             else:
@@ -230,7 +274,7 @@ class Run:
                 self.summary.files += 1
             digest = hashlib.sha256(data).hexdigest()
             files.append({"key": key, "rows": table.num_rows, "bytes": len(data), "sha256": digest})
-            self.summary.rows += len(rows)
+            self.summary.rows += fetched.num_rows
         return files
 
     def _write_pages(self, dataset: PagedDataset, chunk: Window) -> list[dict[str, Any]]:

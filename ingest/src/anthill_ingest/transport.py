@@ -16,7 +16,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +97,18 @@ class PolicyPool:
         self.waited = 0.0
         self.last_path = ""
         self.last_body = b""  # the latest 200 body: what a schema surprise is quarantined with
+        self.checks_bodies = True
+
+    @contextmanager
+    def bodies_checked_by_caller(self) -> Iterator[None]:
+        """Within, a 200 body is handed on unchecked: the caller parses it into columns with the same checks,
+        and runs :func:`~anthill_ingest.bodies.check_body` on any body its parser does not take, so the
+        errors are the ones raised here otherwise (a page is not parsed twice on the way to Arrow)."""
+        self.checks_bodies = False
+        try:
+            yield
+        finally:
+            self.checks_bodies = True
 
     def request(self, method: str, url: str, **kwargs: Any) -> urllib3.BaseHTTPResponse:
         path = _path_only(url)
@@ -125,7 +138,8 @@ class PolicyPool:
                 self._back_off(attempt, response.headers.get("Retry-After"), path, f"HTTP {status}")
                 continue
             if status == 200:  # noqa: PLR2004
-                check_body(response.data, path)
+                if self.checks_bodies:
+                    check_body(response.data, path)
                 self.last_path, self.last_body = path, response.data
             return response
         raise UpstreamError(f"{path}: gave up after {self.policy.attempts} attempts")

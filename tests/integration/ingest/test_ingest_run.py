@@ -481,8 +481,9 @@ def test_bounds_given_as_instants_return_the_bars_within_them(sandbox: SandboxSe
     api = MarketData("sandbox", sandbox.url, None)
     start = datetime.datetime(2024, 7, 1, 14, 30, tzinfo=datetime.UTC)
     end = start + datetime.timedelta(minutes=4, seconds=59)
-    bars = list(fetch_bars(api, "AAPL", 1, "minute", start, end, adjusted=True))
-    assert [row["ts"] for row in bars] == [start + datetime.timedelta(minutes=m) for m in range(5)]
+    pages = list(fetch_bars(api, "AAPL", 1, "minute", start, end, adjusted=True))
+    times = [ts for page in pages for ts in page["ts"].to_pylist()]
+    assert times == [start + datetime.timedelta(minutes=m) for m in range(5)]
 
 
 def test_a_preliminary_newest_day_is_restated_by_the_next_runs_lookback(

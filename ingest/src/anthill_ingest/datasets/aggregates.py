@@ -11,12 +11,14 @@ import logging
 from collections.abc import Iterator
 from typing import ClassVar
 
+import pyarrow as pa
+
 from anthill_api.marketfeed import MarketFeedSpec
 from anthill_ingest import records
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import ConfigError
-from anthill_ingest.datasets import bars
-from anthill_ingest.datasets.base import Progress, Row, Window, per_ticker
+from anthill_ingest.datasets import bar_pages, bars
+from anthill_ingest.datasets.base import Progress, Window
 
 log = logging.getLogger(__name__)
 LIMIT = 50_000  # bars per page, the API's most
@@ -47,11 +49,18 @@ def _bound(value: datetime.date) -> str | datetime.datetime:
 
 
 def fetch_bars(api: MarketData, ticker: str, multiplier: int, timespan: str, start: datetime.date,
-               end: datetime.date, adjusted: bool) -> Iterator[Row]:  # fmt: skip
-    """Bars from ``start`` to ``end``, both inclusive: dates, or datetimes for exact instants."""
-    for agg in api.call(api.client.list_aggs, ticker, multiplier, timespan, _bound(start), _bound(end),
-                        adjusted=adjusted, sort="asc", limit=LIMIT):  # fmt: skip
-        yield bars.bar_row(bars.short_keys(agg), ticker, multiplier, timespan, adjusted)
+               end: datetime.date, adjusted: bool) -> Iterator[pa.Table]:  # fmt: skip
+    """Bars from ``start`` to ``end``, both inclusive (dates, or datetimes for exact instants), a page of
+    :data:`~anthill_ingest.datasets.bars.SCHEMA` at a time, following ``next_url`` as the client does."""
+    shared = bar_pages.Bars("list_aggs", ticker, multiplier, timespan, adjusted)
+    path, raw = api.raw_page(api.client.list_aggs, ticker, multiplier, timespan, _bound(start), _bound(end),
+                             adjusted=adjusted, sort="asc", limit=LIMIT)  # fmt: skip
+    while True:
+        page = bar_pages.parse_page(raw, path, shared)
+        yield page.table
+        if page.next_path is None:
+            return
+        path, raw = api.next_raw_page(shared.method, page.next_path)
 
 
 class Aggregates(bars.BarDataset):
@@ -83,12 +92,16 @@ class Aggregates(bars.BarDataset):
         tickers = len(spec.tickers or [])
         return f"aggregates for {tickers} tickers, {window.start}..{window.end}", tickers * chunks
 
-    def fetch(self, api: MarketData, spec: MarketFeedSpec, chunk: Window, progress: Progress,
-              seen: set[str]) -> Iterator[Row]:  # fmt: skip
+    def fetch_columns(self, api: MarketData, spec: MarketFeedSpec, chunk: Window, progress: Progress,
+                      seen: set[str]) -> Iterator[pa.Table]:  # fmt: skip
         multiplier, timespan = bar_size(spec)
         start, end = request_range(spec, chunk)
-        return per_ticker(spec.tickers or [], lambda t: fetch_bars(
-            api, t, multiplier, timespan, start, end, spec.adjusted), progress, seen)  # fmt: skip
+        for ticker in spec.tickers or []:
+            for page in fetch_bars(api, ticker, multiplier, timespan, start, end, spec.adjusted):
+                if page.num_rows:
+                    seen.add(ticker)
+                yield bar_pages.dated(page, chunk, spec.asset_class)
+            progress("", 1)
 
     def missing_ticker_warnings(self, spec: MarketFeedSpec, seen: set[str]) -> list[str]:
         return [f"no data for {ticker} in the window: unknown ticker, or not traded then"

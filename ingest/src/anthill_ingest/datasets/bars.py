@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from anthill_ingest.datasets.base import Row, RowDataset
+from anthill_ingest.datasets.base import ColumnarDataset, Row
 from anthill_ingest.records import day_zone, integer, number, optional, required, time_ms
 
 SCHEMA = pa.schema([
@@ -56,12 +56,13 @@ def market_day(row: Row, asset_class: str) -> datetime.date:
     return ts.astimezone(day_zone(asset_class)).date()
 
 
-class BarDataset(RowDataset):
+class BarDataset(ColumnarDataset):
     """Bars (aggregates, groupedDaily): filed under their market's day, and kept only in the chunk asked for."""
 
     schema = SCHEMA
     sort_keys = SORT_KEYS
-    stamped_in_chunk = True
 
     def partition_date(self, row: Row, run_date: datetime.date, asset_class: str) -> datetime.date:
+        """The ``date=`` partition of one bar (:func:`market_day`); pages are dated by
+        :func:`anthill_ingest.datasets.bar_pages.dated` to the same day."""
         return market_day(row, asset_class)

@@ -19,6 +19,7 @@ from anthill_api.marketfeed import MarketFeedSpec
 from anthill_ingest.client import MarketData
 
 Row = dict[str, Any]
+DATE_COLUMN = "date"  # the partition a row of a ColumnarDataset's page is filed under (not written)
 Progress = Callable[[str, int], None]  # (description, total) starts a task; ("", 1) advances it
 
 
@@ -71,9 +72,6 @@ class Dataset(ABC):
 class RowDataset(Dataset):
     """A dataset whose chunk is fetched as rows, filed by date into one object per feed and day."""
 
-    # Rows stamped outside the chunk asked for (time zones at its edges) belong to another chunk: dropped.
-    stamped_in_chunk: ClassVar[bool] = False
-
     @abstractmethod
     def fetch(self, api: MarketData, spec: MarketFeedSpec, chunk: Window, progress: Progress,
               seen: set[str]) -> Iterator[Row]:  # fmt: skip
@@ -82,6 +80,18 @@ class RowDataset(Dataset):
     def partition_date(self, row: Row, run_date: datetime.date, asset_class: str) -> datetime.date:
         """The ``date=`` partition ``row`` is filed under (default: the run's date, for snapshots)."""
         return run_date
+
+
+class ColumnarDataset(Dataset):
+    """A dataset whose chunk is fetched as pages of Arrow columns, no Python object per row, and filed like a
+    :class:`RowDataset`'s into one object per feed and day (the bars: the lake's largest tables)."""
+
+    @abstractmethod
+    def fetch_columns(self, api: MarketData, spec: MarketFeedSpec, chunk: Window, progress: Progress,
+                      seen: set[str]) -> Iterator[pa.Table]:  # fmt: skip
+        """The chunk's rows, a page at a time, with the dataset's schema and the partition each row is filed
+        under as :data:`DATE_COLUMN`, only rows of the chunk's days; advances ``progress`` and adds the tickers
+        that brought rows to ``seen``."""
 
 
 class PagedDataset(Dataset):

@@ -6,18 +6,17 @@ ceiling of :data:`TICKERS` bars per day.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from typing import ClassVar
 
+import pyarrow as pa
+
 from anthill_api.marketfeed import GROUPED_DAILY_ASSET_CLASSES, GROUPED_DAILY_UNSUPPORTED, MarketFeedSpec
 from anthill_ingest import calendar
-from anthill_ingest.bodies import kind
 from anthill_ingest.client import MarketData
 from anthill_ingest.config import ConfigError
-from anthill_ingest.datasets import bars
-from anthill_ingest.datasets.base import Progress, Row, Window
-from anthill_ingest.errors import SchemaSurpriseError
+from anthill_ingest.datasets import bar_pages, bars
+from anthill_ingest.datasets.base import Progress, Window
 
 TICKERS = 20_000  # a ceiling on one day of a whole market (US stocks: about 12,000)
 # (locale, market) of the grouped daily endpoint per asset class: US stocks, the global crypto and fx markets.
@@ -41,19 +40,13 @@ class GroupedDaily(bars.BarDataset):
         days = sum(1 for _ in calendar.market_days(spec.asset_class, window.start, window.end))
         return f"grouped daily {window.start}..{window.end}", days
 
-    def fetch(self, api: MarketData, spec: MarketFeedSpec, chunk: Window, progress: Progress,
-              seen: set[str]) -> Iterator[Row]:  # fmt: skip
+    def fetch_columns(self, api: MarketData, spec: MarketFeedSpec, chunk: Window, progress: Progress,
+                      seen: set[str]) -> Iterator[pa.Table]:  # fmt: skip
         locale, market = MARKETS[spec.asset_class]
         for day in calendar.market_days(spec.asset_class, chunk.start, chunk.end):
-            for agg in api.call(api.client.get_grouped_daily_aggs, day.isoformat(), adjusted=spec.adjusted,
-                                locale=locale, market_type=market):  # fmt: skip
-                yield bars.bar_row(bars.short_keys(agg), _ticker(agg.ticker, day), 1, "day", spec.adjusted)
+            path, raw = api.raw_page(api.client.get_grouped_daily_aggs, day.isoformat(), adjusted=spec.adjusted,
+                                     locale=locale, market_type=market)  # fmt: skip
+            shared = bar_pages.Bars("get_grouped_daily_aggs", None, 1, "day", spec.adjusted, day)
+            page = bar_pages.parse_page(raw, path, shared).table
+            yield bar_pages.dated(page, chunk, spec.asset_class)
             progress("", 1)
-
-
-def _ticker(ticker: object, day: datetime.date) -> str:
-    if ticker is None:
-        raise SchemaSurpriseError(f"grouped daily result without 'T' on {day}")
-    if not isinstance(ticker, str):
-        raise SchemaSurpriseError(f"grouped daily result on {day}: 'T' is {kind(ticker)}, not a string")
-    return ticker
