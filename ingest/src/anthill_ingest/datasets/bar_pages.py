@@ -16,7 +16,7 @@ import datetime
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
@@ -71,26 +71,37 @@ def parse_page(raw: bytes, path: str, bars: Bars) -> Page:
 
 
 @cache
-def _read_options(size: int) -> pj.ReadOptions:
-    return pj.ReadOptions(use_threads=False, block_size=size)
-
-
-@cache
-def _parse_options(grouped: bool) -> pj.ParseOptions:
+def _parse_options(grouped: bool, newlines: bool) -> pj.ParseOptions:
     fields = [pa.field("T", pa.string()), *_BAR_FIELDS] if grouped else _BAR_FIELDS
     # next_url is inferred, so that a body without one and a body whose next_url is null stay apart.
     schema = pa.schema([pa.field("results", pa.list_(pa.struct(fields)))])
-    return pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer", newlines_in_values=True)
+    return pj.ParseOptions(
+        explicit_schema=schema, unexpected_field_behavior="infer", newlines_in_values=newlines
+    )
+
+
+def _read(raw: bytes, grouped: bool) -> pa.Table | None:
+    """The body as Arrow reads it (one row, if it is one JSON object), or None where Arrow refuses it."""
+    read = pj.ReadOptions(use_threads=False, block_size=len(raw) + 1)  # one block: the body is one object
+    for newlines in (False, True):  # the API's bodies are one line; a body on several is read the slower way
+        try:
+            return pj.read_json(
+                pa.py_buffer(raw), read_options=read, parse_options=_parse_options(grouped, newlines)
+            )
+        except pa.ArrowException:
+            continue
+    return None
 
 
 def _columns(raw: bytes, bars: Bars) -> Page | None:
     """The page through Arrow's JSON reader, or None for anything it or these checks do not take."""
-    try:
-        body = pj.read_json(pa.py_buffer(raw), read_options=_read_options(max(len(raw), 1 << 16) + 1),
-                            parse_options=_parse_options(bars.ticker is None))  # fmt: skip
-    except pa.ArrowException:
-        return None
-    if body.num_rows != 1 or body["results"].null_count or not all(map(_finite, body.columns)):
+    body = _read(raw, bars.ticker is None)
+    if (
+        body is None
+        or body.num_rows != 1
+        or body["results"].null_count
+        or not all(map(_finite, body.columns))
+    ):
         return None
     next_path = None
     if "next_url" in body.column_names:
@@ -187,7 +198,7 @@ def dated(table: pa.Table, chunk: Window, asset_class: str) -> pa.Table:
     return table.append_column(DATE_COLUMN, days.cast(pa.date32())).filter(pc.is_valid(days))
 
 
-@cache
+@lru_cache(maxsize=64)  # a chunk's pages share its stretches
 def _stretches(chunk: Window, asset_class: str) -> tuple[tuple[int, int, int, int], ...]:
     """The chunk's days as runs of equally long days (the zone's UTC offset changes on a day of its own):
     (first instant, end instant, number of the first day since 1970, length of a day) of each, instants in
