@@ -15,7 +15,7 @@ from pyspark.testing import assertDataFrameEqual
 from anthill_ingest.calendar import trading_days
 from anthill_sandbox.server import SandboxServer
 from anthill_spark.jobs.gold import built_from, silver_to_gold
-from anthill_spark.jobs.silver import bronze_to_silver, silver_watermark
+from anthill_spark.jobs.silver import BAR_DATASETS, bronze_to_silver, read_bronze, silver_watermark
 from anthill_spark.lake import Lake, read_table, write_table
 from tests.integration.ingest.conftest import feed_doc, run_ingest
 
@@ -63,6 +63,8 @@ def test_bronze_to_silver_is_idempotent_and_takes_late_corrections(spark: SparkS
     again = bronze_to_silver(spark, lake, bronze(lake))  # incremental: files already read are not read again
     assert again["bars"] == 0
     assertDataFrameEqual(read_table(spark, lake, "silver", "bars"), before)  # and nothing changes
+    # Nothing is left to read: the files' times say so, with no empty read for a Spark job to scan.
+    assert read_bronze(spark, bronze(lake), BAR_DATASETS, silver_watermark(spark, lake, "bars")) is None
 
     # Another file written in the same instant as the newest file read (S3 keeps whole seconds): its time
     # equals the watermark, yet it is new, so it is read.

@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
@@ -86,7 +87,10 @@ def read_bronze(
     frames = []
     for source in sources:
         feed_since = since if since is not None and feed_of(source) in since.feeds else None
+        present = bronze_datasets(spark, source)
         for dataset in datasets:
+            if present is not None and dataset not in present:
+                continue  # the feed has not written this dataset (yet)
             df = _read_files(spark, f"{source.rstrip('/')}/{dataset}", feed_since)
             if df is None:
                 continue
@@ -115,11 +119,89 @@ def _read_files(spark: SparkSession, path: str, since: BronzeMark | None) -> Dat
         coarse = since.time.astimezone(datetime.UTC) - datetime.timedelta(seconds=1)
         reader = reader.option("modifiedAfter", coarse.strftime("%Y-%m-%dT%H:%M:%S"))
     try:
-        return reader.parquet(path)
+        df = reader.parquet(path)
     except Exception as exc:
         if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc) or "UNABLE_TO_INFER" in str(exc):
-            return None  # the feed has not written this dataset (yet)
+            return None  # the feed has not written this dataset (yet), or nothing since the coarse cut
         raise
+    if since is not None and not _any_unread(spark, df.inputFiles(), since):
+        return None
+    return df
+
+
+# More files than this left after the coarse cut are read without looking at each one's time.
+UNREAD_CHECK_LIMIT = 256
+
+
+def _any_unread(spark: SparkSession, files: Sequence[str], since: BronzeMark) -> bool:
+    """Whether any of ``files`` (those left after the coarse cut at ``since``) is unread: written after its
+    time, or at it and not among its files. In a steady state the cut leaves only the files of the mark's
+    own second, all read already: knowing that from their times spares a Spark job over them."""
+    if len(files) > UNREAD_CHECK_LIMIT:
+        return True
+    mark = epoch_millis(since.time)
+    written = listed_millis(spark, files)
+    for file in files:
+        key = re.search(BRONZE_KEY, file)
+        at = written.get(file)
+        if at is None or at > mark or (at == mark and (key is None or key[1] not in since.files)):
+            return True
+    return False
+
+
+def epoch_millis(moment: datetime.datetime) -> int:
+    """``moment`` in whole milliseconds since the epoch, the precision Spark reads file times at."""
+    return (utc(moment) - EPOCH) // datetime.timedelta(milliseconds=1)
+
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def _hadoop(spark: SparkSession, path: str) -> tuple[Any, Any] | None:
+    """Hadoop's FileSystem and Path for ``path`` through the session's JVM; None for a session without one
+    (Spark Connect), where callers fall back to reading."""
+    jvm = getattr(spark, "_jvm", None)
+    context = getattr(spark, "_jsc", None)
+    if jvm is None or context is None:
+        return None
+    where = jvm.org.apache.hadoop.fs.Path(path)
+    return where.getFileSystem(context.hadoopConfiguration()), where
+
+
+def listed_millis(spark: SparkSession, files: Sequence[str]) -> dict[str, int]:
+    """When each of ``files`` was last written, as a listing of its folder says: the time Spark's own
+    listing gives ``_metadata.file_modification_time`` (an object store's HEAD can say it otherwise, in
+    whole seconds). A file missing from the answer is one whose time is unknown."""
+    folders: dict[str, set[str]] = {}
+    for file in files:
+        folder, _, name = file.rpartition("/")
+        folders.setdefault(folder, set()).add(name)
+    written: dict[str, int] = {}
+    for folder, names in folders.items():
+        handle = _hadoop(spark, folder)
+        if handle is None:
+            return {}
+        filesystem, where = handle
+        statuses = filesystem.listStatus(where)
+        if len(statuses) > 4 * UNREAD_CHECK_LIMIT:
+            return {}  # a crowded folder: cheaper to read than to look through
+        for status in statuses:
+            name = status.getPath().getName()
+            if name in names:
+                written[f"{folder}/{name}"] = int(status.getModificationTime())
+    return written
+
+
+def bronze_datasets(spark: SparkSession, source: str) -> set[str] | None:
+    """The datasets a feed's bronze location holds (none when it does not exist): one listing, where a read
+    of each dataset the job knows would cost a Spark analysis apiece. None when it cannot be listed."""
+    handle = _hadoop(spark, source)
+    if handle is None:
+        return None
+    filesystem, where = handle
+    if not filesystem.exists(where):
+        return set()
+    return {status.getPath().getName() for status in filesystem.listStatus(where) if status.isDirectory()}
 
 
 def merge_by_key(spark: SparkSession, lake: Lake, name: str, df: DataFrame, keys: Sequence[str]) -> None:
