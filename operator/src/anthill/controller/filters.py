@@ -22,12 +22,23 @@ def paused(meta: kopf.Meta, **_: Any) -> bool:
     return is_paused(dict(meta))
 
 
-def drifts(meta: kopf.Meta, **_: Any) -> bool:
-    """Whether a drift timer may run for the object: not paused, and handled by kopf once.
+def handled(meta: kopf.Meta) -> bool:
+    """Whether kopf has finished a create, update or resume handler for the object at least once.
 
-    Until its first create or resume handler has finished, the object is kopf's to reconcile; a drift tick
-    then would only compete with that handler for the workers (a burst of new objects took longer to become
-    Ready), and write a status the handler writes too. kopf re-evaluates the filter on the event its own
-    bookkeeping patch causes, and starts the timer then.
+    Until then the object is kopf's create handler's to reconcile: a drift tick would only compete with it
+    for the workers (a burst of new objects took longer to become Ready) and write the status it writes too.
     """
-    return not is_paused(dict(meta)) and HANDLED_ANNOTATION in (meta.get("annotations") or {})
+    return HANDLED_ANNOTATION in (meta.get("annotations") or {})
+
+
+# Filters run in kopf's event loop; a synchronous handler waits for one of the few workers even when it has
+# nothing to do. With hundreds of objects the workers are busy with drift ticks, so each event of an object
+# waited seconds per such handler, and kopf's own bookkeeping of new objects trailed far behind them.
+def deleted(type: str | None, **_: Any) -> bool:
+    """The event is the object's deletion."""
+    return type == "DELETED"
+
+
+def landed(status: kopf.Status, **_: Any) -> bool:
+    """The object's status has a watermark: a feed that has landed data."""
+    return bool(status.get("watermark"))

@@ -12,7 +12,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from anthill.children import ChildConflictError
-from anthill.controller.filters import drifts, not_paused, paused
+from anthill.controller.filters import handled, not_paused, paused
 from anthill.controller.metrics import observe_reconcile
 from anthill.owned import ConflictError, Result, SecretMissingError, UpstreamError
 from anthill.settings import OperatorSettings
@@ -92,10 +92,14 @@ def register_owner(registry: kopf.OperatorRegistry, kind: str, plural: str, reco
     def reconcile(body: kopf.Body, reason: str, **_: Any) -> None:
         run(body, str(reason))
 
-    @kopf.timer(GROUP, VERSION, plural, id="drift", interval=settings.drift_interval, when=drifts,
+    # The timer is spawned (and kopf's finalizer added) on the object's first event, as before its handlers
+    # run, so that kopf's bookkeeping of a new object is done by the time it is Ready; a tick skips it until
+    # its create handler has finished.
+    @kopf.timer(GROUP, VERSION, plural, id="drift", interval=settings.drift_interval, when=not_paused,
                 initial_delay=settings.drift_interval, registry=registry)  # fmt: skip
-    def correct_drift(body: kopf.Body, **_: Any) -> None:
-        run(body, "timer")
+    def correct_drift(body: kopf.Body, meta: kopf.Meta, **_: Any) -> None:
+        if handled(meta):
+            run(body, "timer")
 
     @kopf.on.resume(GROUP, VERSION, plural, id="paused", when=paused, registry=registry)
     @kopf.on.update(GROUP, VERSION, plural, id="paused", when=paused, registry=registry)
