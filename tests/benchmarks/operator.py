@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -53,20 +54,23 @@ def feeds_yaml(count: int, namespace: str) -> str:
     return yaml.safe_dump_all(docs)
 
 
-def api_writes(plane: ControlPlane) -> int:
-    """Writes the API server has served for the operator's resources since it started."""
+def api_writes(plane: ControlPlane) -> Counter[str]:
+    """Writes the API server has served for the operator's resources since it started, by verb, resource and
+    subresource (``PATCH marketfeeds/status``)."""
     context = ssl.create_default_context(cafile=str(plane.ca_file))
     request = urllib.request.Request(f"{plane.server}/metrics")  # noqa: S310 - loopback
     request.add_header("Authorization", f"Bearer {plane.admin_token}")
     with urllib.request.urlopen(request, context=context, timeout=10) as response:  # noqa: S310
         text = response.read().decode()
-    total = 0.0
+    writes: Counter[str] = Counter()
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if (sample.name == "apiserver_request_total" and sample.labels.get("verb") in WRITE_VERBS
-                    and sample.labels.get("resource") in RESOURCES):  # fmt: skip
-                total += sample.value
-    return int(total)
+            labels = sample.labels
+            if (sample.name == "apiserver_request_total" and labels.get("verb") in WRITE_VERBS
+                    and labels.get("resource") in RESOURCES):  # fmt: skip
+                subresource = f"/{labels['subresource']}" if labels.get("subresource") else ""
+                writes[f"{labels['verb']} {labels['resource']}{subresource}"] += int(sample.value)
+    return writes
 
 
 def metric(url: str, name: str, **labels: str) -> float:
@@ -144,9 +148,12 @@ def measure_idle(
     target = timer_runs() + feeds * passes
     started = time.monotonic()
     wait_for(lambda: timer_runs() >= target, drift * (passes + 4) + 300, "idle drift passes", interval=0.5)
+    writes = api_writes(plane)
+    writes.subtract(writes_before)
     return {
         "pass_seconds": (time.monotonic() - started) / passes,
-        "idle_writes_per_pass": (api_writes(plane) - writes_before) / passes,
+        "idle_writes_per_pass": writes.total() / passes,
+        **{f"idle: {what}": count / passes for what, count in writes.items() if count},
     }
 
 
@@ -185,6 +192,9 @@ def main() -> None:
     table.add_row(f"apply -> all {args.feeds} Ready", f"{results['ready']:.1f} s")
     table.add_row("API writes per idle drift pass (feeds, CronJobs, ConfigMaps)",
                   f"{results['idle_writes_per_pass']:.1f}")  # fmt: skip
+    for what, per_pass in sorted(results.items()):
+        if what.startswith("idle: "):
+            table.add_row(f"  of which {what[6:]}", f"{per_pass:.1f}")
     table.add_row("one drift pass over all feeds", f"{results['pass_seconds']:.1f} s")
     table.add_row("reconcile duration, median bucket", p50)
     table.add_row("operator RSS, no feeds", f"{rss_empty / 2**20:.0f} MiB")

@@ -8,6 +8,11 @@ import kopf
 
 from anthill.owned import is_paused
 
+KOPF_PREFIX = "kopf.anthill.io"
+# Where kopf's AnnotationsDiffBaseStorage keeps the spec it last handled: set once a create, update or resume
+# handler has finished, in the same patch that ends kopf's own bookkeeping for the object.
+HANDLED_ANNOTATION = f"{KOPF_PREFIX}/last-handled-configuration"
+
 
 def not_paused(meta: kopf.Meta, **_: Any) -> bool:
     return not is_paused(dict(meta))
@@ -15,3 +20,25 @@ def not_paused(meta: kopf.Meta, **_: Any) -> bool:
 
 def paused(meta: kopf.Meta, **_: Any) -> bool:
     return is_paused(dict(meta))
+
+
+def handled(meta: kopf.Meta) -> bool:
+    """Whether kopf has finished a create, update or resume handler for the object at least once.
+
+    Until then the object is kopf's create handler's to reconcile: a drift tick would only compete with it
+    for the workers (a burst of new objects took longer to become Ready) and write the status it writes too.
+    """
+    return HANDLED_ANNOTATION in (meta.get("annotations") or {})
+
+
+# Filters run in kopf's event loop; a synchronous handler waits for one of the few workers even when it has
+# nothing to do. With hundreds of objects the workers are busy with drift ticks, so each event of an object
+# waited seconds per such handler, and kopf's own bookkeeping of new objects trailed far behind them.
+def deleted(type: str | None, **_: Any) -> bool:
+    """The event is the object's deletion."""
+    return type == "DELETED"
+
+
+def landed(status: kopf.Status, **_: Any) -> bool:
+    """The object's status has a watermark: a feed that has landed data."""
+    return bool(status.get("watermark"))

@@ -6,6 +6,7 @@ from typing import Any
 
 import kopf
 
+from anthill.controller.filters import deleted
 from anthill.controller.owned import refresh_owner, register_owner
 from anthill.marketfeed.desired import FEED_LABEL, FEED_NAME_ANNOTATION
 from anthill.marketfeed.reconcile import Reconciler
@@ -20,12 +21,11 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
 
     register_owner(registry, KIND, "marketfeeds", reconciler, settings)
 
-    @kopf.on.event(GROUP, VERSION, "marketfeeds", id="forget", registry=registry)
-    def feed_event(type: str, body: kopf.Body, **_: Any) -> None:
-        """A deleted feed's metric series go with it (the feed has no finalizer, so no on.delete)."""
-        if type == "DELETED":
-            meta = body.get("metadata") or {}
-            reconciler.forget(meta.get("namespace", ""), meta.get("name", ""), meta.get("uid", ""))
+    @kopf.on.event(GROUP, VERSION, "marketfeeds", id="forget", when=deleted, registry=registry)
+    def feed_deleted(body: kopf.Body, **_: Any) -> None:
+        """A deleted feed's metric series go with it (no on.delete: it would make kopf's finalizer wait for it)."""
+        meta = body.get("metadata") or {}
+        reconciler.forget(meta.get("namespace", ""), meta.get("name", ""), meta.get("uid", ""))
 
     @kopf.on.event(
         "batch", "v1", "cronjobs", id="cronjob-event", labels={FEED_LABEL: kopf.PRESENT}, registry=registry

@@ -12,7 +12,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from anthill.children import ChildConflictError
-from anthill.controller.filters import not_paused, paused
+from anthill.controller.filters import handled, not_paused, paused
 from anthill.controller.metrics import observe_reconcile
 from anthill.owned import ConflictError, Result, SecretMissingError, UpstreamError
 from anthill.settings import OperatorSettings
@@ -82,7 +82,8 @@ def refresh_owner(
 def register_owner(registry: kopf.OperatorRegistry, kind: str, plural: str, reconciler: Owner,
                    settings: OperatorSettings) -> None:  # fmt: skip
     """Reconcile ``plural`` on create, update and resume, and on a drift timer (every owned object is checked
-    and corrected); report the paused annotation instead of reconciling while it is set."""
+    and corrected) once kopf has handled the object; report the paused annotation instead of reconciling
+    while it is set."""
     run = reconcile_runner(kind, reconciler.reconcile, settings)
 
     @kopf.on.resume(GROUP, VERSION, plural, id="reconcile", when=not_paused, registry=registry)
@@ -91,10 +92,14 @@ def register_owner(registry: kopf.OperatorRegistry, kind: str, plural: str, reco
     def reconcile(body: kopf.Body, reason: str, **_: Any) -> None:
         run(body, str(reason))
 
+    # The timer is spawned (and kopf's finalizer added) on the object's first event, as before its handlers
+    # run, so that kopf's bookkeeping of a new object is done by the time it is Ready; a tick skips it until
+    # its create handler has finished.
     @kopf.timer(GROUP, VERSION, plural, id="drift", interval=settings.drift_interval, when=not_paused,
                 initial_delay=settings.drift_interval, registry=registry)  # fmt: skip
-    def correct_drift(body: kopf.Body, **_: Any) -> None:
-        run(body, "timer")
+    def correct_drift(body: kopf.Body, meta: kopf.Meta, **_: Any) -> None:
+        if handled(meta):
+            run(body, "timer")
 
     @kopf.on.resume(GROUP, VERSION, plural, id="paused", when=paused, registry=registry)
     @kopf.on.update(GROUP, VERSION, plural, id="paused", when=paused, registry=registry)

@@ -10,7 +10,7 @@ import kopf
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from anthill.controller.filters import not_paused, paused
+from anthill.controller.filters import landed, not_paused, paused
 from anthill.controller.metrics import observe_reconcile
 from anthill.pipeline.connection_reconcile import ConnectionReconciler
 from anthill.pipeline.connections import CONNECTIONS, PIPELINES
@@ -163,11 +163,11 @@ def register(
 
 
 def _register_feed_events(registry: kopf.OperatorRegistry, pipelines: PipelineReconciler) -> None:
-    @kopf.on.event(GROUP, VERSION, "marketfeeds", id="pipeline-feed", registry=registry)
-    def feed_changed(body: kopf.Body, namespace: str | None, name: str | None, **_: Any) -> None:
+    @kopf.on.event(GROUP, VERSION, "marketfeeds", id="pipeline-feed", when=landed, registry=registry)
+    def feed_changed(namespace: str | None, name: str | None, **_: Any) -> None:
         """A feed landed data (its status.watermark moved): pipelines run on trigger.feedsLanded look now, not
         at their next poll. Events without a watermark cannot complete a set and are ignored."""
-        if namespace is None or name is None or not (body.get("status") or {}).get("watermark"):
+        if namespace is None or name is None:
             return
         with observe_reconcile(PIPELINE_KIND, "feed-event") as outcome:
             try:

@@ -12,6 +12,7 @@ import kopf
 from prometheus_client import start_http_server
 
 from anthill.controller import marketfeed, marketstream, pipeline
+from anthill.controller.filters import KOPF_PREFIX
 from anthill.kube import Store, connect
 from anthill.marketfeed.reconcile import Reconciler
 from anthill.marketstream.reconcile import StreamReconciler
@@ -21,7 +22,6 @@ from anthill.pipeline.reconcile import PipelineReconciler
 from anthill.runs import heartbeat
 from anthill.settings import OperatorSettings
 
-KOPF_PREFIX = "kopf.anthill.io"
 TIMER_EXIT_WAIT = 0.1  # seconds a deletion waits for a running timer tick before polling for its end
 TIMER_EXIT_POLL = 1.0  # seconds between those polls
 
