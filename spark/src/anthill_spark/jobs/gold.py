@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
@@ -41,10 +41,11 @@ class SilverInputs:
 class GoldTable:
     """How to build one gold table, and how much history before the first changed day a rebuilt row needs.
 
-    ``lookback`` counts trading days (rows per ticker); ``None`` means all of it (running peaks).
-    Tables keyed by ``year`` are rebuilt from the start of the changed day's year. ``running`` computes,
-    from all history, the columns that need it (keyed by ticker and date); a rebuild takes those from it
-    and the rest from ``build`` over the lookback alone. ``definition`` is bumped whenever the table's
+    ``lookback`` counts trading days (rows per ticker); ``None`` means all of it.
+    Tables keyed by ``year`` are rebuilt from the start of the changed day's year. ``resume`` computes the
+    columns that weigh all history (running peaks, EMAs; keyed by ticker and date) from the rebuilt days'
+    silver rows and the table's own rows before them; a rebuild takes those from it and the rest from
+    ``build`` over the lookback alone. ``definition`` is bumped whenever the table's
     columns or formulas change: a table built by another definition is rebuilt whole, since rows kept from
     before would mix two definitions (and Delta refuses rebuilt rows with other columns).
     """
@@ -54,7 +55,7 @@ class GoldTable:
     by_year: bool = False
     uses_dividends: bool = False
     uses_news: bool = False
-    running: Callable[[DataFrame], DataFrame] | None = None
+    resume: Callable[[DataFrame, DataFrame], DataFrame] | None = None
     definition: int = 1
 
     def appends(self, since: datetime.date, through: datetime.date | None) -> bool:
@@ -78,10 +79,12 @@ GOLD_TABLES: dict[str, GoldTable] = {
     "moving_averages": GoldTable(
         lambda s: s.daily.transform(gold.with_moving_averages),
         max(gold.SMA_WINDOWS) - 1,
-        running=gold.with_exponential_moving_averages,
+        resume=gold.resume_exponential_moving_averages,
         definition=2,
     ),
-    "drawdowns": GoldTable(lambda s: s.daily.transform(gold.with_drawdowns), None, definition=2),
+    "drawdowns": GoldTable(
+        lambda s: s.daily.transform(gold.with_drawdowns), 0, resume=gold.resume_drawdowns, definition=2
+    ),
     "anomalies": GoldTable(
         lambda s: s.daily.transform(gold.with_anomalies), gold.ANOMALY_WINDOW + 1, definition=2
     ),
@@ -188,12 +191,14 @@ class Changes:
 
 def _newest_last_and_firsts(
     df: DataFrame, day: str, watermarks: Sequence[datetime.datetime]
-) -> tuple[datetime.datetime | None, datetime.date | None, list[datetime.date | None]]:
-    """``df``'s newest ``ingested_at`` and last ``day``, and per watermark the first ``day`` among rows
-    ingested strictly after it: one pass however many builds are compared."""
+) -> tuple[datetime.datetime | None, datetime.date | None, list[datetime.date | None], int]:
+    """``df``'s newest ``ingested_at`` and last ``day``, per watermark the first ``day`` among rows
+    ingested strictly after it, and its rows: one pass however many builds are compared."""
     firsts = [F.min(F.when(F.col("ingested_at") > F.lit(mark), F.col(day))) for mark in watermarks]
-    newest, last, *first = aggregate_values(df, F.max("ingested_at"), F.max(day), *firsts)
-    return newest, last, first
+    newest, last, rows, *first = aggregate_values(
+        df, F.max("ingested_at"), F.max(day), F.count(F.lit(1)), *firsts
+    )
+    return newest, last, first, int(rows or 0)
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,7 @@ class SilverState:
     newest: datetime.datetime | None
     through: datetime.date | None
     changes: dict[BuiltFrom, Changes]
+    rows: int = 0  # daily bars
 
 
 def changes_since(inputs: SilverInputs, builds: Collection[BuiltFrom], splits: str) -> SilverState:
@@ -213,30 +219,60 @@ def changes_since(inputs: SilverInputs, builds: Collection[BuiltFrom], splits: s
     misses, and ``--full-refresh`` settles it)."""
     ordered = list(builds)
     marks = [build.watermark for build in ordered]
-    newest, through, bars = _newest_last_and_firsts(inputs.daily, "date", marks)
+    newest, through, bars, rows = _newest_last_and_firsts(inputs.daily, "date", marks)
     dividends: list[datetime.date | None] = [None] * len(ordered)
     if inputs.dividends is not None:
-        newest_dividend, _, dividends = _newest_last_and_firsts(inputs.dividends, "ex_dividend_date", marks)
+        newest_dividend, _, dividends, _ = _newest_last_and_firsts(
+            inputs.dividends, "ex_dividend_date", marks
+        )
         newest = max((t for t in (newest, newest_dividend) if t is not None), default=None)
     news: list[datetime.date | None] = [None] * len(ordered)
     if inputs.news is not None:
-        newest_news, _, news = _newest_last_and_firsts(inputs.news, "date", marks)
+        newest_news, _, news, _ = _newest_last_and_firsts(inputs.news, "date", marks)
         newest = max((t for t in (newest, newest_news) if t is not None), default=None)
     changes = {
         build: Changes(first_bar, first_dividend, splits != build.splits, first_news)
         for build, first_bar, first_dividend, first_news in zip(ordered, bars, dividends, news, strict=True)
     }
-    return SilverState(newest, through, changes)
+    return SilverState(newest, through, changes, rows)
 
 
-def with_lookback(daily_df: DataFrame, since: datetime.date, lookback: int | None) -> DataFrame:
-    """Each ticker's rows from ``since`` on, plus the ``lookback`` trading days before it (all when None)."""
+def lookback_days(lookback: int) -> int:
+    """Calendar days that hold ``lookback`` trading days of any market with room to spare (exchanges trade
+    about 252 of 365 days, and never close more than a few days running); a ticker with fewer rows in them
+    (halted, newly listed) is looked up in all of its history instead."""
+    return 2 * lookback + 14
+
+
+def with_lookback(
+    daily_df: DataFrame, since: datetime.date, lookback: int | None, history: DataFrame | None = None
+) -> DataFrame:
+    """Each ticker's rows from ``since`` on, plus the ``lookback`` trading days before it (all when None); a
+    ticker without rows from ``since`` on rebuilds nothing, and may come with some earlier rows or none.
+
+    Only the ``lookback_days`` before ``since`` are ranked, save for tickers with rows from ``since`` on that
+    have fewer than ``lookback`` rows in them: theirs are ranked over all of ``history`` (``daily_df`` when
+    None; pass all history when ``daily_df`` holds only recent days)."""
     if lookback is None:
         return daily_df
+    if lookback == 0:
+        return daily_df.where(F.col("date") >= F.lit(since))
+    bound = since - datetime.timedelta(days=lookback_days(lookback))
+    recent = daily_df.where(F.col("date") >= F.lit(since))
+    near = daily_df.where((F.col("date") < F.lit(since)) & (F.col("date") >= F.lit(bound)))
+    counts = near.groupBy("ticker").agg(F.count(F.lit(1)).alias("_n"))
+    short = (
+        recent.select("ticker")
+        .distinct()
+        .join(counts, "ticker", "left")
+        .where(F.coalesce(F.col("_n"), F.lit(0)) < lookback)
+        .select("ticker")
+    )
+    far = (daily_df if history is None else history).where(F.col("date") < F.lit(bound))
+    before = near.unionByName(far.join(F.broadcast(short), "ticker", "left_semi"))
     newest_first = Window.partitionBy("ticker").orderBy(F.col("date").desc())
-    before = daily_df.where(F.col("date") < F.lit(since))
     kept = before.withColumn("_back", F.row_number().over(newest_first)).where(F.col("_back") <= lookback)
-    return daily_df.where(F.col("date") >= F.lit(since)).unionByName(kept.drop("_back"))
+    return recent.unionByName(kept.drop("_back"))
 
 
 GOLD_PARALLELISM = 4
@@ -272,7 +308,12 @@ def silver_to_gold(
         read_table(spark, lake, "silver", "splits") if table_exists(spark, lake, "silver", "splits") else None
     )
     inputs = read_silver_inputs(spark, lake, splits_df)
-    inputs = SilverInputs(inputs.daily.cache(), inputs.dividends, inputs.news)
+    cached: list[DataFrame] = []
+
+    def cache(daily_df: DataFrame) -> DataFrame:
+        cached.append(daily_df.cache())
+        return cached[-1]
+
     try:
         splits_newest, splits = splits_state(splits_df)
 
@@ -281,21 +322,29 @@ def silver_to_gold(
 
         with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="gold") as pool:
             previous = dict(zip(tables, pool.map(last_build, tables), strict=True))
+            history = inputs.daily
+            if all(p is None for p in previous.values()):  # every table whole: read silver once, into memory
+                inputs = replace(inputs, daily=cache(history))
+                history = inputs.daily
             state = changes_since(inputs, {p for p in previous.values() if p is not None}, splits)
             changes = state.changes
             newest = max(t for t in (state.newest, splits_newest) if t is not None)
             now = BuiltFrom(newest, splits, state.through)
+            plans = {name: _plan(GOLD_TABLES[name], previous[name], changes) for name in tables}
+            if not cached:
+                inputs = replace(inputs, daily=cache(_needed(history, plans)))
+            files = max(1, state.rows // ROWS_PER_FILE)
 
             def build(name: str) -> GoldResult:
-                table, before = GOLD_TABLES[name], previous[name]
-                if before is None or changes[before].splits:  # a new split restates every earlier raw bar
-                    return GoldResult(_write_gold(table.build(inputs), lake, name, None, now), None)
-                since = changes[before].since(table)
-                if since is None:
+                table, plan, before = GOLD_TABLES[name], plans[name], previous[name]
+                if plan is None:
                     return GoldResult(0, None, skipped=True)
-                return _rebuild_from(
-                    lake, name, inputs, since, now, append=table.appends(since, before.through)
-                )
+                if before is None or not isinstance(plan, datetime.date):
+                    return GoldResult(
+                        _write_gold(table.build(inputs), lake, name, None, now, files=files), None
+                    )
+                append = table.appends(plan, before.through)
+                return _rebuild_from(lake, name, inputs, plan, now, append=append, history=history)
 
             futures = {pool.submit(build, name): name for name in tables}
             done: dict[str, GoldResult] = {}
@@ -304,37 +353,91 @@ def silver_to_gold(
                 if on_table:
                     on_table(futures[future], done[futures[future]])
     finally:
-        inputs.daily.unpersist()
+        for daily_df in cached:
+            daily_df.unpersist()
     return per_minute | {name: done[name] for name in tables}
 
 
+FULL = "full"  # a plan: rebuild the table whole
+ROWS_PER_FILE = 250_000  # a whole table's daily rows per file, the files cut by date
+
+
+def _plan(
+    table: GoldTable, before: BuiltFrom | None, changes: dict[BuiltFrom, Changes]
+) -> str | datetime.date | None:
+    """``FULL``, the first day to rebuild from, or None (nothing changed) for a table last built ``before``."""
+    if before is None or changes[before].splits:  # a new split restates every earlier raw bar
+        return FULL
+    return changes[before].since(table)
+
+
+def _start(table: GoldTable, since: datetime.date) -> datetime.date:
+    """The first silver day a rebuild from ``since`` recomputes: its year's start for yearly tables."""
+    return datetime.date(since.year, 1, 1) if table.by_year else since
+
+
+def _needed(daily_df: DataFrame, plans: dict[str, str | datetime.date | None]) -> DataFrame:
+    """The days of ``daily_df`` the planned rebuilds need: from the earliest rebuilt day less its table's
+    ``lookback_days`` (a ticker short of rows there is looked up in all history, not these), or all."""
+    firsts = []
+    for name, plan in plans.items():
+        table = GOLD_TABLES[name]
+        if plan is FULL or (plan is not None and table.lookback is None):
+            return daily_df
+        if isinstance(plan, datetime.date):
+            firsts.append(_start(table, plan) - datetime.timedelta(days=lookback_days(table.lookback or 0)))
+    first = min(firsts, default=datetime.date.max)
+    # A coarse cut on the stored timestamp first (Parquet statistics can skip files), then the exact one.
+    moment = datetime.datetime.combine(first, datetime.time()) - datetime.timedelta(days=1)
+    return daily_df.where((F.col("ts") >= F.lit(moment)) & (F.col("date") >= F.lit(first)))
+
+
 def _write_gold(
-    df: DataFrame, lake: Lake, name: str, replace_where: str | None, built: BuiltFrom, append: bool = False
+    df: DataFrame,
+    lake: Lake,
+    name: str,
+    replace_where: str | None,
+    built: BuiltFrom,
+    append: bool = False,
+    files: int | None = None,
 ) -> int:
     """Write gold ``name`` (see ``write_table``), recording what it was built from and by which definition;
-    the rows written."""
+    the rows written. With ``files``, a table with dates is written in that many files, each a range of
+    days: a later rebuild of recent days then replaces the rows of the last files only, not of every file
+    holding some ticker's recent rows."""
+    if files is not None and "date" in df.columns:
+        df = df.repartitionByRange(files, "date")
     metadata = built.metadata() | {DEFINITION: str(GOLD_TABLES[name].definition)}
     write_table(df, lake, "gold", name, replace_where=replace_where, metadata=metadata, append=append)
     return rows_written(df.sparkSession, lake, "gold", name)
 
 
 def _rebuild_from(
-    lake: Lake, name: str, inputs: SilverInputs, since: datetime.date, built: BuiltFrom, append: bool = False
+    lake: Lake,
+    name: str,
+    inputs: SilverInputs,
+    since: datetime.date,
+    built: BuiltFrom,
+    append: bool = False,
+    history: DataFrame | None = None,
 ) -> GoldResult:
     """Rebuild gold ``name``'s rows from ``since`` (its year's start for yearly tables) in place, or with
     ``append`` add them (they are all new: an append commits without reading or rewriting any file, where
-    a replaceWhere rewrites every file holding a replaced row)."""
+    a replaceWhere rewrites every file holding a replaced row). ``inputs.daily`` may hold recent days only,
+    with ``history`` all of them (see ``with_lookback``)."""
     table = GOLD_TABLES[name]
     column = "year" if table.by_year else "date"
     first: datetime.date | int = since.year if table.by_year else since
-    start = datetime.date(since.year, 1, 1) if table.by_year else since
-    window_df = inputs.daily.transform(with_lookback, start, table.lookback)
+    start = _start(table, since)
+    window_df = inputs.daily.transform(with_lookback, start, table.lookback, history)
     rebuilt = table.build(SilverInputs(window_df, inputs.dividends, inputs.news)).where(
         F.col(column) >= F.lit(first)
     )
-    if table.running is not None:
-        running = inputs.daily.transform(table.running).where(F.col(column) >= F.lit(first))
+    if table.resume is not None:
+        spark = inputs.daily.sparkSession
+        kept = read_table(spark, lake, "gold", name).where(F.col(column) < F.lit(first))
+        resumed = table.resume(inputs.daily.where(F.col("date") >= F.lit(start)), kept)
         keys = ["ticker", "date"]
-        replaced = [c for c in running.columns if c not in keys]
-        rebuilt = rebuilt.drop(*replaced).join(running, keys).select(*rebuilt.columns)
+        replaced = [c for c in resumed.columns if c not in keys]
+        rebuilt = rebuilt.drop(*replaced).join(resumed, keys).select(*rebuilt.columns)
     return GoldResult(_write_gold(rebuilt, lake, name, f"{column} >= '{first}'", built, append), start)

@@ -94,22 +94,40 @@ def with_volatility(returns_df: DataFrame) -> DataFrame:
 
 
 def _ema(span: int) -> Column:
-    """pandas' ``ewm(span, adjust=True).mean()`` in closed form: weights (1 - alpha)^(t - i) over all history.
+    """pandas' ``ewm(span, adjust=True).mean()`` in closed form: weights (1 - alpha)^(t - i) over all history,
+    resumed from ``_seed_<span>`` (the EMA on the day before the rows at hand) over ``_seed_rows`` earlier rows.
 
-    Written as sum(x_i * r^-i) / sum(r^-i) with i the row number; r^-i stays far inside double range for
-    decades of daily bars (r^-2500 is about 1e83 for span 26).
+    With r = 1 - alpha, i the row number and c the middle row of the ticker's rows at hand, the EMA is
+    (r^(c+1) N + sum x_i r^(c-i)) / (r^(c+1) D + sum r^(c-i)), the sums running to today: D = (1 - r^a) / (1 - r)
+    is the weight of the a earlier rows and N = seed * D their weighted closes (both 0 without a seed). Every
+    r^(c-i) stays within double range for up to ~8,400 rows at hand (r^-c alone, the earlier form, overflowed
+    to infinity past ~4,200 rows for span 12: 17 years of daily bars, 12 of crypto).
     """
     r = 1 - 2 / (span + 1)
-    weight = F.pow(F.lit(1 / r), F.col("_i"))
-    return F.sum(F.col("close") * weight).over(_to_date()) / F.sum(weight).over(_to_date())
+    weight = F.pow(F.lit(r), F.col("_c") - F.col("_i"))
+    earlier = F.pow(F.lit(r), F.col("_c") + 1)
+    seed_weight = (1 - F.pow(F.lit(r), F.col("_seed_rows"))) / (1 - r)
+    numerator = earlier * seed_weight * F.col(f"_seed_{span}") + F.sum(F.col("close") * weight).over(
+        _to_date()
+    )
+    return numerator / (earlier * seed_weight + F.sum(weight).over(_to_date()))
 
 
 def _emas() -> list[Column]:
     return [_ema(span).alias(f"ema_{span}") for span in EMA_SPANS]
 
 
-def _indexed(daily_df: DataFrame) -> DataFrame:
-    return daily_df.withColumn("_i", F.row_number().over(_by_ticker()) - 1)
+def _indexed(daily_df: DataFrame, seeds: DataFrame | None = None) -> DataFrame:
+    """Rows numbered per ticker (``_i``) around their middle one (``_c``), with the EMA seeds (none: zero)."""
+    numbered = daily_df.withColumns({
+        "_i": F.row_number().over(_by_ticker()) - 1,
+        "_c": F.floor(F.count(F.lit(1)).over(Window.partitionBy("ticker")) / 2),
+    })  # fmt: skip
+    zero = {"_seed_rows": F.lit(0).cast("long"), **{f"_seed_{span}": F.lit(0.0) for span in EMA_SPANS}}
+    if seeds is None:
+        return numbered.withColumns(zero)
+    joined = numbered.join(F.broadcast(seeds), "ticker", "left")
+    return joined.withColumns({name: F.coalesce(F.col(name), value) for name, value in zero.items()})
 
 
 def with_moving_averages(daily_df: DataFrame) -> DataFrame:
@@ -118,18 +136,52 @@ def with_moving_averages(daily_df: DataFrame) -> DataFrame:
     return daily_df.transform(_indexed).select("ticker", "date", "close", *smas, *_emas())
 
 
-def with_exponential_moving_averages(daily_df: DataFrame) -> DataFrame:
+def with_exponential_moving_averages(daily_df: DataFrame, seeds: DataFrame | None = None) -> DataFrame:
     """The EMA columns of ``with_moving_averages`` alone, keyed by ticker and date: they weigh every earlier
-    row but only through running sums, so all history costs one pass (the SMAs' sliding frames do not)."""
-    return daily_df.transform(_indexed).select("ticker", "date", *_emas())
+    row, so a rebuild from some day on resumes them from ``seeds`` (``ema_seeds``) over the rows from it."""
+    return daily_df.transform(_indexed, seeds).select("ticker", "date", *_emas())
 
 
-def with_drawdowns(daily_df: DataFrame) -> DataFrame:
-    """gold.drawdowns: the running peak, today's drawdown from it, and the worst drawdown so far."""
+def ema_seeds(before_df: DataFrame) -> DataFrame:
+    """Per ticker, what the EMAs resume from: the rows of gold.moving_averages before the rebuilt days (how
+    many, and the last one's EMAs)."""
+    last = {f"_seed_{span}": F.max_by(f"ema_{span}", "date") for span in EMA_SPANS}
+    return before_df.groupBy("ticker").agg(
+        F.count(F.lit(1)).alias("_seed_rows"), *(value.alias(name) for name, value in last.items())
+    )
+
+
+def resume_exponential_moving_averages(daily_df: DataFrame, before_df: DataFrame) -> DataFrame:
+    """The EMAs of ``daily_df``'s rows (each ticker's from some day on), resumed from gold.moving_averages'
+    rows before that day (``before_df``)."""
+    return with_exponential_moving_averages(daily_df, ema_seeds(before_df))
+
+
+def with_drawdowns(daily_df: DataFrame, seeds: DataFrame | None = None) -> DataFrame:
+    """gold.drawdowns: the running peak, today's drawdown from it, and the worst drawdown so far; resumed from
+    ``seeds`` (``_seed_peak`` and ``_seed_max_drawdown`` per ticker, through the day before the rows at hand)
+    if given. A maximum and a minimum resume exactly."""
     peak = F.max("close").over(_to_date())
-    with_peak = daily_df.select("ticker", "date", "close", peak.alias("peak"))
+    if seeds is not None:
+        daily_df = daily_df.join(F.broadcast(seeds), "ticker", "left")
+        peak = F.greatest(peak, F.col("_seed_peak"))  # greatest and least skip a null: no seed, no change
+    with_peak = daily_df.select(
+        "ticker", "date", "close", peak.alias("peak"), *(["_seed_max_drawdown"] if seeds is not None else [])
+    )
     drawdown = with_peak.withColumn("drawdown", F.col("close") / F.col("peak") - 1)
-    return drawdown.withColumn("max_drawdown", F.min("drawdown").over(_to_date()))
+    worst = F.min("drawdown").over(_to_date())
+    if seeds is not None:
+        worst = F.least(worst, F.col("_seed_max_drawdown"))
+    return drawdown.select("ticker", "date", "close", "peak", "drawdown", worst.alias("max_drawdown"))
+
+
+def resume_drawdowns(daily_df: DataFrame, before_df: DataFrame) -> DataFrame:
+    """gold.drawdowns for ``daily_df``'s rows (each ticker's from some day on), resumed from the table's rows
+    before that day (``before_df``): their highest peak and worst drawdown."""
+    seeds = before_df.groupBy("ticker").agg(
+        F.max("peak").alias("_seed_peak"), F.min("max_drawdown").alias("_seed_max_drawdown")
+    )
+    return with_drawdowns(daily_df, seeds)
 
 
 ANOMALY_WINDOW = 60
