@@ -32,6 +32,7 @@ BENCHMARKS = {
     "backfill": "a large backfill: peak RSS of 1 and 5 years of minute bars for 20 tickers",
     "ticks": "a busy ticker-day of trades: trades/s and peak RSS, page by page",
     "spark": "medallion jobs: full vs incremental build, DuckDB reference",
+    "demo": "anthill demo: a first run, then one with nothing new, beside a baseline",
     "node": "real node: start to Ready, image rebuilds and sizes, feed apply to bronze by a real pod",
 }
 REPO = Path(__file__).resolve().parents[2]

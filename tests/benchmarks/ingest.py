@@ -36,11 +36,10 @@ from rich.table import Table
 
 from anthill_devkit.controlplane import free_ports, probe, terminate, wait_for
 from anthill_sandbox import data
-from tests.benchmarks.report import publish
+from tests.benchmarks.report import REPO, baseline_sources, publish, revision
 
 TODAY = datetime.datetime(2025, 1, 2, 12, tzinfo=datetime.UTC)
 STOCKS = [t for t, i in data.INSTRUMENTS.items() if i.market == "stocks"]
-REPO = Path(__file__).resolve().parents[2]
 SCENARIOS: dict[str, tuple[str, list[str] | None, str, dict[str, Any] | None]] = {
     "minute bars, 5 tickers x Q4 2024 (64 trading days)": ("aggregates", STOCKS[:5], "2024-10-01",
                                                           {"multiplier": 1, "timespan": "minute"}),
@@ -190,13 +189,6 @@ def measure(package: Path | None, scenario: str, stage: str, url: str, fetch: bo
                    result.get("fetch_seconds"))  # fmt: skip
 
 
-def baseline_package(ref: str, into: Path) -> Path:
-    """``ingest/src`` of ``ref`` extracted under ``into``; the folder that holds its ``anthill_ingest``."""
-    archive = subprocess.run(["git", "archive", ref, "ingest/src"], cwd=REPO, check=True, capture_output=True)
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
-    return into / "ingest" / "src"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -214,11 +206,9 @@ def main() -> None:
                               start_new_session=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     wait_for(lambda: probe(f"{url}/_sandbox/stats"), 30, "the sandbox")
-    revision = subprocess.run(["git", "rev-parse", "--short", args.baseline], cwd=REPO, check=True,
-                              capture_output=True, text=True).stdout.strip()  # fmt: skip
     results: list[tuple[str, str, Figures, Figures]] = []
     with tempfile.TemporaryDirectory(prefix="anthill-baseline-") as folder:
-        baseline = baseline_package(args.baseline, Path(folder))
+        (baseline,) = baseline_sources(args.baseline, Path(folder), ("ingest/src",))
         try:
             for scenario in SCENARIOS:
                 console.print(
@@ -233,7 +223,7 @@ def main() -> None:
         finally:
             terminate(server.pid)
             server.wait(timeout=10)
-    report(results, f"{args.baseline} ({revision})")
+    report(results, revision(args.baseline))
 
 
 def report(results: list[tuple[str, str, Figures, Figures]], baseline: str) -> None:
