@@ -12,13 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -37,9 +35,9 @@ from anthill_devkit.controlplane import (
 )
 from anthill_devkit.toolchain import CONTROL_PLANE_TOOLS, Toolchain
 from tests.benchmarks.report import publish
+from tests.helpers import api_writes
 
 REPO = Path(__file__).resolve().parents[2]
-WRITE_VERBS = {"POST", "PUT", "PATCH", "DELETE"}
 RESOURCES = {"marketfeeds", "cronjobs", "configmaps"}
 
 
@@ -52,25 +50,6 @@ def feeds_yaml(count: int, namespace: str) -> str:
         doc["spec"]["schedule"] = f"{index % 60} 18 * * 1-5"
         docs.append(doc)
     return yaml.safe_dump_all(docs)
-
-
-def api_writes(plane: ControlPlane) -> Counter[str]:
-    """Writes the API server has served for the operator's resources since it started, by verb, resource and
-    subresource (``PATCH marketfeeds/status``)."""
-    context = ssl.create_default_context(cafile=str(plane.ca_file))
-    request = urllib.request.Request(f"{plane.server}/metrics")  # noqa: S310 - loopback
-    request.add_header("Authorization", f"Bearer {plane.admin_token}")
-    with urllib.request.urlopen(request, context=context, timeout=10) as response:  # noqa: S310
-        text = response.read().decode()
-    writes: Counter[str] = Counter()
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = sample.labels
-            if (sample.name == "apiserver_request_total" and labels.get("verb") in WRITE_VERBS
-                    and labels.get("resource") in RESOURCES):  # fmt: skip
-                subresource = f"/{labels['subresource']}" if labels.get("subresource") else ""
-                writes[f"{labels['verb']} {labels['resource']}{subresource}"] += int(sample.value)
-    return writes
 
 
 def metric(url: str, name: str, **labels: str) -> float:
@@ -144,11 +123,11 @@ def measure_idle(
 
     settle = timer_runs() + feeds  # one full pass lets the creation burst's events die down
     wait_for(lambda: timer_runs() >= settle, drift * 4 + 120, "one full drift pass", interval=0.5)
-    writes_before = api_writes(plane)
+    writes_before = api_writes(plane, RESOURCES)
     target = timer_runs() + feeds * passes
     started = time.monotonic()
     wait_for(lambda: timer_runs() >= target, drift * (passes + 4) + 300, "idle drift passes", interval=0.5)
-    writes = api_writes(plane)
+    writes = api_writes(plane, RESOURCES)
     writes.subtract(writes_before)
     return {
         "pass_seconds": (time.monotonic() - started) / passes,
