@@ -10,25 +10,23 @@ received (from the sandbox's own request counts) and the writes the API server r
 from __future__ import annotations
 
 import argparse
-import ssl
 import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import requests
 import yaml
-from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.table import Table
 
 from anthill_devkit.controlplane import Binaries, ControlPlane, rss_bytes, terminate, wait_for
 from anthill_devkit.toolchain import CONTROL_PLANE_TOOLS, Toolchain
 from anthill_sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
-from tests.benchmarks.operator import WRITE_VERBS, metric, start_operator
+from tests.benchmarks.operator import metric, start_operator
 from tests.benchmarks.report import publish
+from tests.helpers import api_writes
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "bench"
@@ -72,18 +70,7 @@ def jobs_api_calls(server: DatabricksServer) -> dict[str, int]:
 
 def pipeline_writes(plane: ControlPlane) -> int:
     """Writes the API server served for medallionpipelines (objects and status) since it started."""
-    context = ssl.create_default_context(cafile=str(plane.ca_file))
-    request = urllib.request.Request(f"{plane.server}/metrics")  # noqa: S310 - loopback
-    request.add_header("Authorization", f"Bearer {plane.admin_token}")
-    with urllib.request.urlopen(request, context=context, timeout=10) as response:  # noqa: S310
-        text = response.read().decode()
-    return int(sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == "apiserver_request_total" and sample.labels.get("verb") in WRITE_VERBS
-        and sample.labels.get("resource") == "medallionpipelines"
-    ))  # fmt: skip
+    return sum(api_writes(plane, {"medallionpipelines"}).values())
 
 
 def ready_count(kubectl: list[str]) -> int:
