@@ -422,21 +422,27 @@ def _cgroup_dirs(cgroup: str) -> list[Path]:
 def _kill_cgroup_tasks(cgroup: str) -> None:
     """SIGKILL every process in the node's cgroup tree (containers left by a killed containerd)."""
     for top in _cgroup_dirs(cgroup):
-        for tasks in top.rglob("cgroup.procs"):
+        for directory in _cgroup_tree(top):
             with contextlib.suppress(OSError, ValueError):
-                for pid in tasks.read_text().split():
+                for pid in (directory / "cgroup.procs").read_text().split():
                     with contextlib.suppress(ProcessLookupError, PermissionError):
                         os.kill(int(pid), signal.SIGKILL)
+
+
+def _cgroup_tree(top: Path) -> list[Path]:
+    """``top`` and every directory below it, deepest first.
+
+    Container cgroups disappear while they are walked (runc removes an exited container's); ``os.walk``
+    skips a directory that is gone by the time it is listed, where ``Path.rglob`` raises.
+    """
+    return [Path(directory) for directory, _, _ in os.walk(top, topdown=False)]
 
 
 def _remove_cgroups(cgroup: str, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     for top in _cgroup_dirs(cgroup):
-        for directory in sorted(
-            (p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True
-        ):
+        for directory in _cgroup_tree(top):
             _rmdir_cgroup(directory, deadline)
-        _rmdir_cgroup(top, deadline)
 
 
 def _rmdir_cgroup(directory: Path, deadline: float) -> None:
