@@ -17,7 +17,8 @@ import pytest
 import yaml
 from databricks.sdk.service import jobs
 
-from anthill.pipeline.jobs import Credentials, workspace_client
+from anthill.pipeline.jobs import Credentials
+from anthill.pipeline.sdk import workspace_client
 from anthill_devkit.controlplane import Binaries, ControlPlane, terminate, wait_for
 from anthill_sandbox.databricks import DEFAULT_TOKEN, DatabricksServer
 from tests.integration.conftest import REPO, private_plane, start_operator

@@ -10,7 +10,8 @@ import requests
 import yaml
 from databricks.sdk import WorkspaceClient
 
-from anthill.pipeline.jobs import Credentials, DatabricksJobs, workspace_client
+from anthill.pipeline.jobs import Credentials
+from anthill.pipeline.sdk import DatabricksJobs, workspace_client
 from anthill_sandbox.databricks import DEFAULT_TOKEN, DatabricksServer, WorkspaceState
 from tests.helpers import REPO
 

@@ -20,7 +20,8 @@ from databricks.sdk import WorkspaceClient
 from pyspark.sql import SparkSession
 
 from anthill.pipeline.desired import BRONZE_TO_SILVER, SILVER_TO_GOLD
-from anthill.pipeline.jobs import Credentials, workspace_client
+from anthill.pipeline.jobs import Credentials
+from anthill.pipeline.sdk import workspace_client
 from anthill_api.runtime import DATABRICKS_RUNTIME
 from anthill_devkit.controlplane import Binaries, terminate, wait_for
 from anthill_sandbox.databricks import DEFAULT_TOKEN, DatabricksServer, WorkspaceState

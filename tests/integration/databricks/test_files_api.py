@@ -12,7 +12,8 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import AlreadyExists, NotFound, PermissionDenied, Unauthenticated
 from databricks.sdk.errors.base import DatabricksError
 
-from anthill.pipeline.jobs import Credentials, workspace_client
+from anthill.pipeline.jobs import Credentials
+from anthill.pipeline.sdk import workspace_client
 from anthill_sandbox.databricks import DatabricksServer, WorkspaceState
 from tests.integration.databricks.conftest import PAT, stats
 

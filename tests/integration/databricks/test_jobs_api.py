@@ -16,14 +16,13 @@ from anthill.pipeline.compare import needs_update, settings_to_apply
 from anthill.pipeline.desired import Pipeline, desired_job_settings
 from anthill.pipeline.jobs import (
     Credentials,
-    DatabricksJobs,
     InvalidSpecError,
     JobsError,
     ThrottledError,
     UnauthorizedError,
     UpstreamError,
-    workspace_client,
 )
+from anthill.pipeline.sdk import DatabricksJobs, workspace_client
 from anthill_api.pipeline import MedallionPipelineSpec
 from anthill_sandbox.databricks import (
     DEFAULT_CLIENT_ID,

@@ -10,7 +10,8 @@ import pytest
 from databricks.sdk import WorkspaceClient
 
 from anthill.pipeline.desired import ClusterPlatform, Pipeline, desired_job_settings
-from anthill.pipeline.jobs import DatabricksJobs, InvalidSpecError
+from anthill.pipeline.jobs import InvalidSpecError
+from anthill.pipeline.sdk import DatabricksJobs
 from anthill_api.pipeline import MedallionPipelineSpec
 from anthill_api.runtime import DATABRICKS_RUNTIME
 

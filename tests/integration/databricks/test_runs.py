@@ -23,7 +23,8 @@ from databricks.sdk.service import jobs
 from pyspark.sql import SparkSession
 
 from anthill.pipeline.desired import BRONZE_TO_SILVER, SILVER_TO_GOLD, Pipeline, desired_job_settings
-from anthill.pipeline.jobs import Credentials, DatabricksJobs, workspace_client
+from anthill.pipeline.jobs import Credentials
+from anthill.pipeline.sdk import DatabricksJobs, workspace_client
 from anthill_api import runtime
 from anthill_api.pipeline import MedallionPipelineSpec
 from anthill_devkit.controlplane import wait_for

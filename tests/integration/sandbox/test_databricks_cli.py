@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from anthill.pipeline.jobs import Credentials, DatabricksJobs, UnauthorizedError
+from anthill.pipeline.jobs import Credentials, UnauthorizedError
+from anthill.pipeline.sdk import DatabricksJobs
 from anthill_devkit.controlplane import free_ports, wait_for
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,8 @@ from anthill.pipeline.jobs import (
     ThrottledError,
     UnauthorizedError,
     UpstreamError,
-    translate,
 )
+from anthill.pipeline.sdk import translate
 
 PAT = "dapi-0123456789abcdef0123456789abcdef"
 

@@ -18,9 +18,8 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from anthill.deploy.upload import VolumeNotFoundError, deploy_wheel
 from anthill.deploy.wheel import Wheel, WheelError, inspect_wheel
-from anthill.pipeline.jobs import Credentials, JobsError, UnauthorizedError, translate, workspace_client
+from anthill.pipeline.jobs import Credentials, JobsError, UnauthorizedError
 from anthill.pipeline.wheels import PROJECT, check_volume
 
 EXIT_USAGE = 2
@@ -115,6 +114,11 @@ def deploy(
 
 def _deploy(host: str, credentials: Credentials, volume: str, wheel: Wheel) -> str:
     """The deployed wheel's path; exits with the code of whatever failed, its message free of credentials."""
+    # The SDK loads here, not when the ``anthill`` command starts: every other subcommand (the operator's
+    # included, in the same image) would carry it otherwise.
+    from anthill.deploy.upload import VolumeNotFoundError, deploy_wheel  # noqa: PLC0415
+    from anthill.pipeline.sdk import translate, workspace_client  # noqa: PLC0415
+
     secrets = credentials.secrets()
     try:
         client = workspace_client(host, credentials, retry_seconds=RETRY_SECONDS)

@@ -9,9 +9,10 @@ dependencies) are matched by key, so their order never counts.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from databricks.sdk.service.jobs import JobSettings
+if TYPE_CHECKING:
+    from databricks.sdk.service.jobs import JobSettings
 
 # Lists whose entries Databricks identifies by a key; they compare as sets keyed by it.
 LIST_KEYS = {
@@ -62,6 +63,8 @@ def canonical(value: Any, name: str = "") -> Any:
 
 def settings_to_apply(desired: JobSettings, observed: JobSettings) -> JobSettings:
     """What ``jobs.reset`` should send: the desired settings with the server's values late-initialised."""
+    from databricks.sdk.service.jobs import JobSettings  # noqa: PLC0415 - loaded with Databricks only
+
     return JobSettings.from_dict(late_initialize(desired.as_dict(), observed.as_dict()))
 
 

@@ -28,11 +28,11 @@ from anthill import conditions as cond
 from anthill.kube import Store
 from anthill.pipeline.jobs import (
     Credentials,
-    DatabricksJobs,
     InvalidSpecError,
     JobsClient,
     ThrottledError,
     UnauthorizedError,
+    connect,
 )
 from anthill.settings import OperatorSettings
 from anthill_api.connection import DatabricksConnectionSpec
@@ -187,7 +187,7 @@ class Connections:
 
     store: Store
     settings: OperatorSettings
-    factory: ClientFactory = DatabricksJobs.connect
+    factory: ClientFactory = connect
     _cache: dict[tuple[str, str], Connection] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

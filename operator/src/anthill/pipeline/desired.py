@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-from databricks.sdk.service import compute, jobs
+from typing import TYPE_CHECKING
 
 from anthill_api.lake import bronze_uri
 from anthill_api.pipeline import ALL_GOLD_TABLES, Cluster, MedallionPipelineSpec
 from anthill_api.runtime import DATABRICKS_RUNTIME
+
+if TYPE_CHECKING:
+    from databricks.sdk.service import compute, jobs
 
 PIPELINE_TAG = "anthill.io/pipeline"
 MANAGED_BY_TAG = "managed-by"
@@ -125,6 +127,8 @@ def _quartz_weekdays(field: str) -> str:
 
 
 def _cluster_spec(cluster: Cluster, platform: ClusterPlatform) -> compute.ClusterSpec:
+    from databricks.sdk.service import compute  # noqa: PLC0415 - see desired_job_settings
+
     spec = compute.ClusterSpec(
         spark_version=cluster.spark_version or DATABRICKS_RUNTIME,
         node_type_id=cluster.node_type_id,
@@ -169,6 +173,8 @@ def gold_tables(spec: MedallionPipelineSpec) -> str:
 
 
 def _task(task_key: str, parameters: list[str], wheel: str, depends_on: str | None = None) -> jobs.Task:
+    from databricks.sdk.service import compute, jobs  # noqa: PLC0415 - see desired_job_settings
+
     return jobs.Task(
         task_key=task_key,
         job_cluster_key=JOB_CLUSTER_KEY,
@@ -189,7 +195,12 @@ def desired_job_settings(
     ``platform`` what every job cluster carries (the policy and access mode). Raises
     :class:`UnsupportedScheduleError` for a schedule Quartz cannot express and ``ValueError`` when the spec has
     no Databricks runtime.
+
+    The SDK is imported here, not with the module: the operator loads it only once a Databricks pipeline
+    exists (see :mod:`anthill.pipeline.jobs`).
     """
+    from databricks.sdk.service import jobs  # noqa: PLC0415
+
     spec = pipeline.spec
     runtime = spec.runtime.databricks
     if runtime is None:

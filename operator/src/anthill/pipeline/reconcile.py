@@ -35,9 +35,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from databricks.sdk.service.jobs import JobSettings
 from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
@@ -107,6 +106,9 @@ from anthill_api.lake import prefix_violation
 from anthill_api.marketfeed import MarketFeedSpec
 from anthill_api.marketstream import MarketStreamSpec
 from anthill_api.pipeline import MedallionPipelineSpec
+
+if TYPE_CHECKING:
+    from databricks.sdk.service.jobs import JobSettings
 
 PIPELINE_STATUS_KEYS = ("observedGeneration", "conditions", "atProvider")
 CONFLICT_RETRY = 1.0  # seconds before observing again after another writer changed the pipeline
