@@ -25,7 +25,7 @@ from tests.benchmarks.report import FIGURES_ENV
 
 BENCHMARKS = {
     "controlplane": "local control plane: start time and idle memory",
-    "operator": "MarketFeed operator: 500 feeds to Ready, idle API writes, RSS",
+    "operator": "MarketFeed operator: 500 feeds to Ready, idle API writes, spec-edit latency, RSS",
     "pipeline": "MedallionPipeline operator: 200 pipelines to Ready, Jobs API calls per idle poll",
     "ingest": "ingestion: bars/s and API calls per backfill",
     "stream": "streaming: WebSocket events/s into bronze, flush lag p99 and RSS",
