@@ -83,6 +83,14 @@ def recorded_metadata(spark: SparkSession, lake: Lake, layer: str, name: str) ->
     return recorded if isinstance(recorded, dict) else None
 
 
+def table_version(spark: SparkSession, lake: Lake, layer: str, name: str) -> int | None:
+    """The table's current Delta version, from its log alone (no data read); None without the table."""
+    if not table_exists(spark, lake, layer, name):
+        return None
+    last = delta_table(spark, lake, layer, name).history(1).select("version").first()
+    return int(last["version"]) if last is not None else None
+
+
 def rows_written(spark: SparkSession, lake: Lake, layer: str, name: str) -> int:
     """The rows the table's last commit wrote."""
     metrics = delta_table(spark, lake, layer, name).history(1).select("operationMetrics").first()

@@ -6,6 +6,7 @@ import datetime
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -14,7 +15,8 @@ from pyspark.testing import assertDataFrameEqual
 
 from anthill_ingest.calendar import trading_days
 from anthill_sandbox.server import SandboxServer
-from anthill_spark.jobs.gold import built_from, silver_to_gold
+from anthill_spark.jobs import gold as gold_job
+from anthill_spark.jobs.gold import SilverInputs, built_from, silver_to_gold
 from anthill_spark.jobs.silver import BAR_DATASETS, bronze_to_silver, read_bronze, silver_watermark
 from anthill_spark.lake import Lake, read_table, write_table
 from tests.integration.ingest.conftest import feed_doc, run_ingest
@@ -103,7 +105,9 @@ def test_bronze_to_silver_is_idempotent_and_takes_late_corrections(spark: SparkS
     assert closes["AAPL"] == pytest.approx(corrected.column("close")[0].as_py())
 
 
-def test_silver_to_gold_builds_every_table(spark: SparkSession, lake: Lake) -> None:
+def test_silver_to_gold_builds_every_table(
+    spark: SparkSession, lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bronze_to_silver(spark, lake, bronze(lake))
     results = silver_to_gold(spark, lake, ["daily_returns", "volatility", "moving_averages", "drawdowns"])
     assert {name: (r.rows, r.mode) for name, r in results.items()} == dict.fromkeys(
@@ -121,6 +125,23 @@ def test_silver_to_gold_builds_every_table(spark: SparkSession, lake: Lake) -> N
     vol = read_table(spark, lake, "gold", "volatility").where("ticker = 'AAPL'").orderBy("date").collect()
     assert vol[19]["volatility_20d"] is None
     assert 0 < vol[20]["volatility_20d"] < 2
+
+    # Nothing new: every table is up to date from the silver tables' Delta versions alone, silver unread.
+    tables = ["daily_returns", "volatility", "moving_averages", "drawdowns", "yearly_performance"]
+    reads: list[str] = []
+    read_silver = gold_job.read_silver_inputs
+
+    def counted(*args: Any) -> SilverInputs:
+        reads.append("silver")
+        return read_silver(*args)
+
+    monkeypatch.setattr(gold_job, "read_silver_inputs", counted)
+    assert {r.mode for r in silver_to_gold(spark, lake, tables).values()} == {"up to date"}
+    assert reads == []
+    # A commit to silver bars that changes no row (a property set): silver is read, and nothing is rebuilt.
+    spark.sql(f"ALTER TABLE delta.`{lake.table('silver', 'bars')}` SET TBLPROPERTIES ('anthill.note' = 'x')")
+    assert {r.mode for r in silver_to_gold(spark, lake, tables).values()} == {"up to date"}
+    assert reads == ["silver"]
 
 
 def test_a_gold_table_built_by_an_earlier_definition_is_rebuilt_whole(

@@ -22,6 +22,7 @@ from anthill_spark.lake import (
     recorded_metadata,
     rows_written,
     table_exists,
+    table_version,
     write_table,
 )
 from anthill_spark.transforms import gold
@@ -106,20 +107,56 @@ WATERMARK = "anthill.silverWatermark"
 SPLITS_FINGERPRINT = "anthill.splitsFingerprint"
 THROUGH = "anthill.through"
 DEFINITION = "anthill.definition"  # absent: written before definitions were recorded, all of them 1
+SILVER_VERSIONS = "anthill.silverVersions"  # absent: written before versions were recorded
+# The silver tables gold reads; a table absent has no version.
+SILVER_INPUTS = ("bars", "splits", "dividends", "news")
+Versions = tuple[tuple[str, int | None], ...]
+
+
+def silver_versions(spark: SparkSession, lake: Lake) -> Versions:
+    """The Delta version of every silver table gold reads, from their logs alone (no data read)."""
+    return tuple((name, table_version(spark, lake, "silver", name)) for name in SILVER_INPUTS)
+
+
+def _versions_metadata(versions: Versions) -> str:
+    return ",".join(f"{name}={'' if version is None else version}" for name, version in versions)
+
+
+def _parse_versions(text: str) -> Versions:
+    pairs = [item.split("=", 1) for item in text.split(",")]
+    return tuple((name, int(version) if version else None) for name, version in pairs)
 
 
 @dataclass(frozen=True)
 class BuiltFrom:
     """What a gold table was last built from: silver up to ``watermark``, splits as they were then, and
-    daily bars through ``through`` (the last day it holds; None when not recorded)."""
+    daily bars through ``through`` (the last day it holds; None when not recorded), and ``silver``: the Delta
+    version of each silver table, read before any of their data was (so no later than what the build read;
+    None when not recorded)."""
 
     watermark: datetime.datetime
     splits: str
     through: datetime.date | None = None
+    silver: Versions | None = None
 
     def metadata(self) -> dict[str, str]:
         recorded = {WATERMARK: self.watermark.isoformat(), SPLITS_FINGERPRINT: self.splits}
+        if self.silver is not None:
+            recorded[SILVER_VERSIONS] = _versions_metadata(self.silver)
         return recorded | ({THROUGH: self.through.isoformat()} if self.through else {})
+
+    def current(self, table: GoldTable, versions: Versions) -> bool:
+        """Whether no silver table ``table`` reads has had a commit since this build read it: then nothing
+        it is built from can have changed, and it is up to date without reading silver at all."""
+        if self.silver is None:
+            return False
+        used = (
+            {"bars", "splits"}
+            | ({"dividends"} if table.uses_dividends else set())
+            | ({"news"} if table.uses_news else set())
+        )
+        before, now = dict(self.silver), dict(versions)
+        return all(name in before and before[name] == now.get(name) for name in used)
 
 
 def built_from(spark: SparkSession, lake: Lake, name: str) -> BuiltFrom | None:
@@ -132,10 +169,12 @@ def built_from(spark: SparkSession, lake: Lake, name: str) -> BuiltFrom | None:
         if int(recorded.get(DEFINITION, 1)) != GOLD_TABLES[name].definition:
             return None
         through = recorded.get(THROUGH)
+        silver = recorded.get(SILVER_VERSIONS)
         return BuiltFrom(
             datetime.datetime.fromisoformat(recorded[WATERMARK]),
             recorded[SPLITS_FINGERPRINT],
             datetime.date.fromisoformat(through) if through else None,
+            _parse_versions(silver) if silver else None,
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -292,7 +331,8 @@ def silver_to_gold(
 
     Silver is read once (and cached) for every table; up to ``parallelism`` tables are written at a time
     (separate tables, separate Delta commits), so one table's planning and commit overlap another's jobs.
-    ``on_table`` is called as each table finishes.
+    ``on_table`` is called as each table finishes. A table none of whose silver inputs has had a Delta commit
+    since its last build is up to date without silver being read: a run with nothing new reads only logs.
     """
     unknown = sorted(set(tables) - set(GOLD_TABLES) - set(INTRADAY_TABLES))
     if unknown:
@@ -304,6 +344,41 @@ def silver_to_gold(
     tables = [t for t in tables if t in GOLD_TABLES]
     if not tables:
         return per_minute
+    versions = silver_versions(spark, lake)  # before any silver data is read: see BuiltFrom.silver
+    done: dict[str, GoldResult] = {}
+
+    def finished(name: str, result: GoldResult) -> None:
+        done[name] = result
+        if on_table:
+            on_table(name, result)
+
+    def last_build(name: str) -> BuiltFrom | None:
+        return None if full else built_from(spark, lake, name)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="gold") as pool:
+        previous = dict(zip(tables, pool.map(last_build, tables), strict=True))
+        current = {name for name, before in previous.items()
+                   if before is not None and before.current(GOLD_TABLES[name], versions)}  # fmt: skip
+        for name in tables:
+            if name in current:  # no silver table it reads has changed: no need to read them
+                finished(name, GoldResult(0, None, skipped=True))
+        if len(current) < len(tables):
+            _build_changed(spark, lake, [t for t in tables if t not in current], previous, versions, pool,
+                           finished)  # fmt: skip
+    return per_minute | {name: done[name] for name in tables}
+
+
+def _build_changed(
+    spark: SparkSession,
+    lake: Lake,
+    tables: Sequence[str],
+    previous: dict[str, BuiltFrom | None],
+    versions: Versions,
+    pool: ThreadPoolExecutor,
+    finished: Callable[[str, GoldResult], None],
+) -> None:
+    """Find what silver changed since each table's last build and rebuild what it changed (see
+    :func:`silver_to_gold`), calling ``finished`` as each table is done."""
     splits_df = (
         read_table(spark, lake, "silver", "splits") if table_exists(spark, lake, "silver", "splits") else None
     )
@@ -316,46 +391,35 @@ def silver_to_gold(
 
     try:
         splits_newest, splits = splits_state(splits_df)
-
-        def last_build(name: str) -> BuiltFrom | None:
-            return None if full else built_from(spark, lake, name)
-
-        with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="gold") as pool:
-            previous = dict(zip(tables, pool.map(last_build, tables), strict=True))
+        history = inputs.daily
+        if all(previous[name] is None for name in tables):  # every table whole: read silver once, into memory
+            inputs = replace(inputs, daily=cache(history))
             history = inputs.daily
-            if all(p is None for p in previous.values()):  # every table whole: read silver once, into memory
-                inputs = replace(inputs, daily=cache(history))
-                history = inputs.daily
-            state = changes_since(inputs, {p for p in previous.values() if p is not None}, splits)
-            changes = state.changes
-            newest = max(t for t in (state.newest, splits_newest) if t is not None)
-            now = BuiltFrom(newest, splits, state.through)
-            plans = {name: _plan(GOLD_TABLES[name], previous[name], changes) for name in tables}
-            if not cached:
-                inputs = replace(inputs, daily=cache(_needed(history, plans)))
-            files = max(1, state.rows // ROWS_PER_FILE)
+        builds = {before for name in tables if (before := previous[name]) is not None}
+        state = changes_since(inputs, builds, splits)
+        changes = state.changes
+        newest = max(t for t in (state.newest, splits_newest) if t is not None)
+        now = BuiltFrom(newest, splits, state.through, versions)
+        plans = {name: _plan(GOLD_TABLES[name], previous[name], changes) for name in tables}
+        if not cached:
+            inputs = replace(inputs, daily=cache(_needed(history, plans)))
+        files = max(1, state.rows // ROWS_PER_FILE)
 
-            def build(name: str) -> GoldResult:
-                table, plan, before = GOLD_TABLES[name], plans[name], previous[name]
-                if plan is None:
-                    return GoldResult(0, None, skipped=True)
-                if before is None or not isinstance(plan, datetime.date):
-                    return GoldResult(
-                        _write_gold(table.build(inputs), lake, name, None, now, files=files), None
-                    )
-                append = table.appends(plan, before.through)
-                return _rebuild_from(lake, name, inputs, plan, now, append=append, history=history)
+        def build(name: str) -> GoldResult:
+            table, plan, before = GOLD_TABLES[name], plans[name], previous[name]
+            if plan is None:
+                return GoldResult(0, None, skipped=True)
+            if before is None or not isinstance(plan, datetime.date):
+                return GoldResult(_write_gold(table.build(inputs), lake, name, None, now, files=files), None)
+            append = table.appends(plan, before.through)
+            return _rebuild_from(lake, name, inputs, plan, now, append=append, history=history)
 
-            futures = {pool.submit(build, name): name for name in tables}
-            done: dict[str, GoldResult] = {}
-            for future in as_completed(futures):
-                done[futures[future]] = future.result()
-                if on_table:
-                    on_table(futures[future], done[futures[future]])
+        futures = {pool.submit(build, name): name for name in tables}
+        for future in as_completed(futures):
+            finished(futures[future], future.result())
     finally:
         for daily_df in cached:
             daily_df.unpersist()
-    return per_minute | {name: done[name] for name in tables}
 
 
 FULL = "full"  # a plan: rebuild the table whole
