@@ -34,10 +34,23 @@ def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: 
         "batch", "v1", "jobs", id="job-event", labels={FEED_LABEL: kopf.PRESENT}, registry=registry
     )
     def child_changed(
-        labels: kopf.Labels, annotations: kopf.Annotations, namespace: str | None, **_: Any
+        labels: kopf.Labels,
+        annotations: kopf.Annotations,
+        namespace: str | None,
+        meta: kopf.Meta,
+        resource: kopf.Resource,
+        type: str | None,  # kopf passes the event type by this name
+        **_: Any,
     ) -> None:
-        """A CronJob was edited or deleted, or one of its Jobs progressed: refresh the feed."""
+        """A CronJob was edited or deleted, or one of its Jobs progressed: refresh the feed. The event of a
+        CronJob the operator itself just wrote (and so already observed) changes nothing and is skipped."""
         if namespace is None:
+            return
+        if (
+            resource.plural == "cronjobs"
+            and type != "DELETED"
+            and reconciler.already_seen(namespace, str(meta.get("name")), meta.get("resourceVersion"))
+        ):
             return
         # The label is hashed for long names; children made before the annotation existed have short names.
         refresh_owner(

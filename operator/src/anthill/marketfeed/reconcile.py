@@ -115,6 +115,8 @@ class Reconciler(OwnerReconciler):
     _locks: defaultdict[tuple[str, str], threading.Lock] = field(
         default_factory=lambda: defaultdict(threading.Lock)
     )
+    # (namespace, CronJob name) -> the resourceVersion of the CronJob as the last reconcile left it.
+    _observed: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def reconcile(self, body: dict[str, Any]) -> Result:
         """Bring ``body``'s children in line with its spec and write its status.
@@ -138,6 +140,13 @@ class Reconciler(OwnerReconciler):
     def forget(self, namespace: str, name: str, uid: str) -> None:
         """The feed is gone: its run memo and metric series go too."""
         self.runs.forget(FEED_KIND, namespace, name, uid)
+        self._observed.pop((namespace, child_name(name)), None)
+
+    def already_seen(self, namespace: str, cronjob: str, resource_version: str | None) -> bool:
+        """Whether the CronJob is as the last reconcile of its feed left it: an event for it (the one for the
+        CronJob that reconcile created or replaced) has nothing to tell the feed, and refreshing it again
+        would only repeat every read."""
+        return resource_version is not None and self._observed.get((namespace, cronjob)) == resource_version
 
     def _reconcile(self, body: dict[str, Any]) -> Result:
         meta = body["metadata"]
@@ -206,6 +215,10 @@ class Reconciler(OwnerReconciler):
             self.store.create_cronjob,
             self.store.replace_cronjob,
         )
+        # At once, before the event of a CronJob just written can reach already_seen.
+        version = ((cronjob or {}).get("metadata") or {}).get("resourceVersion")
+        if version:
+            self._observed[(feed.namespace, child_name(feed.name))] = version
         writes = configmap_writes + cronjob_writes
         selector = feed_selector(feed.name)
         jobs = self.store.list_jobs(feed.namespace, selector)
