@@ -27,4 +27,3 @@ def loaded_after(code: str) -> list[str]:
 
 def test_the_operator_and_every_cli_plugin_load_without_the_databricks_sdk() -> None:
     assert loaded_after(STARTUP) == []
-
