@@ -110,7 +110,16 @@ def test_a_known_key_streams_trades_quotes_and_seconds_in_the_clients_models(ser
 
     async def scenario() -> None:
         async with Session(stream.url, "T.AAPL", "Q.AAPL", "A.AAPL") as session:
-            await until(lambda: len(session.of(EquityAgg)) >= 2, "two second aggregates")
+
+            def covered() -> bool:
+                # The aggregate of a second that began after the first trade received: the aggregates of the
+                # seconds the subscription began in (or just before) do not count.
+                received = session.of(EquityTrade, "AAPL")
+                return bool(received) and any(
+                    a.start_timestamp > received[0].timestamp for a in session.of(EquityAgg)
+                )
+
+            await until(covered, "the aggregate of a second wholly after the first trade")
         trades, quotes = session.of(EquityTrade, "AAPL"), session.of(EquityQuote, "AAPL")
         assert trades
         assert quotes
