@@ -68,16 +68,23 @@ def write_table(
     writer.saveAsTable(where) if lake.catalog else writer.save(where)
 
 
+def last_commit(spark: SparkSession, lake: Lake, layer: str, name: str, column: str) -> Any:
+    """``column`` of the table's last commit (``DESCRIBE HISTORY``), read from its log alone; None when the
+    history is empty."""
+    last = delta_table(spark, lake, layer, name).history(1).select(column).first()
+    return last[column] if last is not None else None
+
+
 def recorded_metadata(spark: SparkSession, lake: Lake, layer: str, name: str) -> dict[str, Any] | None:
     """What the writer of the table's last commit recorded with it (``write_table``'s ``metadata``); None
     without the table, or when that commit recorded nothing readable (OPTIMIZE, a person's edit)."""
     if not table_exists(spark, lake, layer, name):
         return None
-    last = delta_table(spark, lake, layer, name).history(1).select("userMetadata").first()
-    if last is None or not last["userMetadata"]:
+    metadata = last_commit(spark, lake, layer, name, "userMetadata")
+    if not metadata:
         return None
     try:
-        recorded = json.loads(last["userMetadata"])
+        recorded = json.loads(metadata)
     except ValueError:
         return None
     return recorded if isinstance(recorded, dict) else None
@@ -87,14 +94,14 @@ def table_version(spark: SparkSession, lake: Lake, layer: str, name: str) -> int
     """The table's current Delta version, from its log alone (no data read); None without the table."""
     if not table_exists(spark, lake, layer, name):
         return None
-    last = delta_table(spark, lake, layer, name).history(1).select("version").first()
-    return int(last["version"]) if last is not None else None
+    version = last_commit(spark, lake, layer, name, "version")
+    return int(version) if version is not None else None
 
 
 def rows_written(spark: SparkSession, lake: Lake, layer: str, name: str) -> int:
     """The rows the table's last commit wrote."""
-    metrics = delta_table(spark, lake, layer, name).history(1).select("operationMetrics").first()
-    return int((metrics["operationMetrics"] or {}).get("numOutputRows", 0)) if metrics else 0
+    metrics = last_commit(spark, lake, layer, name, "operationMetrics")
+    return int((metrics or {}).get("numOutputRows", 0))
 
 
 def sql_name(lake: Lake, layer: str, name: str) -> str:

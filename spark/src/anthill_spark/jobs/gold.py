@@ -59,6 +59,12 @@ class GoldTable:
     resume: Callable[[DataFrame, DataFrame], DataFrame] | None = None
     definition: int = 1
 
+    @property
+    def silver_inputs(self) -> frozenset[str]:
+        """The silver tables the table is built from (splits restate every bar)."""
+        return frozenset({"bars", "splits"} | ({"dividends"} if self.uses_dividends else set())
+                         | ({"news"} if self.uses_news else set()))  # fmt: skip
+
     def appends(self, since: datetime.date, through: datetime.date | None) -> bool:
         """Whether rows rebuilt from ``since`` are all new to a table built through ``through`` (its last
         day), so they can be appended instead of replacing rows in place."""
@@ -150,13 +156,8 @@ class BuiltFrom:
         it is built from can have changed, and it is up to date without reading silver at all."""
         if self.silver is None:
             return False
-        used = (
-            {"bars", "splits"}
-            | ({"dividends"} if table.uses_dividends else set())
-            | ({"news"} if table.uses_news else set())
-        )
         before, now = dict(self.silver), dict(versions)
-        return all(name in before and before[name] == now.get(name) for name in used)
+        return all(name in before and before[name] == now.get(name) for name in table.silver_inputs)
 
 
 def built_from(spark: SparkSession, lake: Lake, name: str) -> BuiltFrom | None:
