@@ -85,6 +85,7 @@ def test_demo_ingests_refines_summarises_and_reports(tmp_path: Path) -> None:
     # By default the terminal is Anthill's: progress bars, the summary, the report's path; Spark's own
     # start-up notices and logs go to a file the demo names, so nothing is lost.
     terminal = first.stdout + first.stderr
+    assert "silver and gold written" in terminal
     assert [marker for marker in SPARK_NOISE if marker in terminal] == [], terminal[-3000:]
     log = tmp_path / "spark.log"
     assert f"Spark's log: {log}" in terminal.replace("\n", "")
