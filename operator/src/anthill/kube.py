@@ -12,7 +12,6 @@ import base64
 import datetime
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -92,9 +91,16 @@ class Store:
 
     def _create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` to the collection at ``path`` in its namespace; the object as stored."""
-        return self._json(
-            "POST", path.format(namespace=quote(body["metadata"]["namespace"], safe="")), body=body
-        )
+        return self._json("POST", _in(path, body["metadata"]["namespace"]), body=body)
+
+    def _get(self, collection: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """One object of ``collection``, or None when it does not exist (404)."""
+        try:
+            return self._json("GET", _named(collection, namespace, name))
+        except ApiException as exc:
+            if exc.status == NOT_FOUND:
+                return None
+            raise
 
     def _replace(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         meta = body["metadata"]
@@ -149,10 +155,10 @@ class Store:
         return bool(meta.get("deletionTimestamp")) or status.get("phase") == "Terminating"
 
     def get_custom(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
-        return _or_none(lambda: self._json("GET", _named(_custom(plural), namespace, name)))
+        return self._get(_custom(plural), namespace, name)
 
     def list_custom(self, plural: str, namespace: str) -> list[dict[str, Any]]:
-        return self._items(_custom(plural).format(namespace=quote(namespace, safe="")))
+        return self._items(_in(_custom(plural), namespace))
 
     def patch_annotations(
         self,
@@ -181,10 +187,10 @@ class Store:
         return self.get_custom("marketfeeds", namespace, name)
 
     def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return _or_none(lambda: self._json("GET", _named(CRONJOBS, namespace, name)))
+        return self._get(CRONJOBS, namespace, name)
 
     def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return _or_none(lambda: self._json("GET", _named(CONFIGMAPS, namespace, name)))
+        return self._get(CONFIGMAPS, namespace, name)
 
     # Writes return the object as the server stored it, so a reconcile needs no read-after-write.
     def create_cronjob(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +209,7 @@ class Store:
         return self.get_custom("marketstreams", namespace, name)
 
     def get_deployment(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return _or_none(lambda: self._json("GET", _named(DEPLOYMENTS, namespace, name)))
+        return self._get(DEPLOYMENTS, namespace, name)
 
     def create_deployment(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._create(DEPLOYMENTS, body)
@@ -229,10 +235,10 @@ class Store:
         return self._create(JOBS, body)
 
     def list_jobs(self, namespace: str, selector: str) -> list[dict[str, Any]]:
-        return self._items(JOBS.format(namespace=quote(namespace, safe="")), labelSelector=selector)
+        return self._items(_in(JOBS, namespace), labelSelector=selector)
 
     def list_pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
-        return self._items(PODS.format(namespace=quote(namespace, safe="")), labelSelector=selector)
+        return self._items(_in(PODS, namespace), labelSelector=selector)
 
     def post_event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
         """A core/v1 Event about ``obj`` (what `kubectl describe` lists); failures are only logged."""
@@ -288,16 +294,11 @@ def _custom(plural: str) -> str:
     return f"/apis/{GROUP}/{VERSION}/namespaces/{{namespace}}/{plural}"
 
 
+def _in(collection: str, namespace: str) -> str:
+    """``collection``'s path in ``namespace`` (escaped as a path segment)."""
+    return collection.format(namespace=quote(namespace, safe=""))
+
+
 def _named(collection: str, namespace: str, name: str) -> str:
     """One object's path: ``collection`` in ``namespace``, then ``name`` (both escaped as path segments)."""
-    return f"{collection.format(namespace=quote(namespace, safe=''))}/{quote(name, safe='')}"
-
-
-def _or_none(read: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
-    """``read()``, or None when the object does not exist (404)."""
-    try:
-        return read()
-    except ApiException as exc:
-        if exc.status == NOT_FOUND:
-            return None
-        raise
+    return f"{_in(collection, namespace)}/{quote(name, safe='')}"
