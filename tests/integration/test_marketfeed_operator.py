@@ -162,6 +162,8 @@ def test_deleting_the_feed_collects_its_children(kubectl: Kubectl, feed_namespac
     with_secret(kubectl, ns)
     kubectl.ok("apply", "-n", ns, "-f", "-", stdin=feed_manifest("gone"))
     wait_ready(kubectl, ns, "gone")
+    # No finalizer: deleting a feed, or its namespace, never waits for the operator (nor for one that is gone).
+    assert not (get(kubectl, ns, "mf/gone") or {})["metadata"].get("finalizers")
     kubectl.ok("delete", "mf", "gone", "-n", ns)
     wait_for(lambda: get(kubectl, ns, "cronjob/gone") is None and get(kubectl, ns, "configmap/gone") is None,
              TIMEOUT, "garbage collection of the CronJob and ConfigMap")  # fmt: skip

@@ -1,4 +1,4 @@
-"""The kopf ``when=`` filters: which objects a drift timer runs for."""
+"""The kopf ``when=`` filters, and which objects a drift pass checks."""
 
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ def meta(**annotations: str) -> kopf.Meta:
     ("annotations", "expected"),
     [
         pytest.param({HANDLED_ANNOTATION: "{}"}, True, id="handled-by-kopf"),
-        # kopf's create handler has not finished: a drift tick would only race it for the workers.
+        # kopf's create handler has not finished: a drift check would only race it.
         pytest.param({}, False, id="not-yet-handled"),
         pytest.param({"kopf.anthill.io/reconcile": "{}"}, False, id="create-handler-retrying"),
     ],
 )
-def test_drift_ticks_only_objects_kopf_has_handled(annotations: dict[str, str], expected: bool) -> None:
+def test_drift_checks_only_objects_kopf_has_handled(annotations: dict[str, str], expected: bool) -> None:
     assert handled(meta(**annotations)) is expected
 
 

@@ -262,6 +262,35 @@ class Store:
                 "could not post event %s on %s/%s: %s", reason, meta["namespace"], meta["name"], exc.status
             )
 
+    def list_page(
+        self, plural: str, namespace: str | None, limit: int, token: str = ""
+    ) -> tuple[list[dict[str, Any]], str]:
+        """One page of at most ``limit`` objects of one of our kinds, in ``namespace`` or (None) cluster-wide,
+        and the token that reads the next page ('' after the last)."""
+        path = (
+            _in(_custom(plural), namespace) if namespace is not None else f"/apis/{GROUP}/{VERSION}/{plural}"
+        )
+        query: dict[str, str | int] = {"limit": limit}
+        if token:
+            query["continue"] = token
+        page = self._json("GET", path, query=query)
+        return list(page.get("items") or []), str((page.get("metadata") or {}).get("continue") or "")
+
+    def peers(self, name: str, namespace: str | None) -> dict[str, Any]:
+        """The replicas kopf lists in its (Cluster)KopfPeering ``name``: identity -> priority, lastseen and
+        lifetime. Empty when the object does not exist."""
+        if namespace is None:
+            path = f"{CLUSTER_PEERINGS}/{quote(name, safe='')}"
+        else:
+            path = _named(PEERINGS, namespace, name)
+        try:
+            peering = self._json("GET", path)
+        except ApiException as exc:
+            if exc.status == NOT_FOUND:
+                return {}
+            raise
+        return dict(peering.get("status") or {})
+
     def ensure_peering(self, name: str, namespace: str | None) -> None:
         """Create kopf's (Cluster)KopfPeering ``name`` unless it exists."""
         body = {"apiVersion": "kopf.dev/v1", "metadata": {"name": name}}
@@ -269,12 +298,12 @@ class Store:
             if namespace is None:
                 self._json(
                     "POST",
-                    "/apis/kopf.dev/v1/clusterkopfpeerings",
+                    CLUSTER_PEERINGS,
                     body={**body, "kind": "ClusterKopfPeering"},
                 )
             else:
                 peering = {**body, "kind": "KopfPeering", "metadata": {"name": name, "namespace": namespace}}
-                self._create("/apis/kopf.dev/v1/namespaces/{namespace}/kopfpeerings", peering)
+                self._create(PEERINGS, peering)
         except ApiException as exc:
             if exc.status != CONFLICT:
                 raise
@@ -288,6 +317,8 @@ EVENTS = "/api/v1/namespaces/{namespace}/events"
 CRONJOBS = "/apis/batch/v1/namespaces/{namespace}/cronjobs"
 JOBS = "/apis/batch/v1/namespaces/{namespace}/jobs"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/{namespace}/deployments"
+PEERINGS = "/apis/kopf.dev/v1/namespaces/{namespace}/kopfpeerings"
+CLUSTER_PEERINGS = "/apis/kopf.dev/v1/clusterkopfpeerings"
 
 
 def _custom(plural: str) -> str:

@@ -5,8 +5,10 @@ refuses or someone else holds, an outage of the API server)."""
 from __future__ import annotations
 
 import datetime
+import threading
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from kubernetes.client.exceptions import ApiException
@@ -19,6 +21,7 @@ from anthill_api.common import SecretKeyRef
 
 T = TypeVar("T")
 PAUSED_ANNOTATION = "anthill.io/paused"
+SUPERSEDED = "Superseded"  # a reconcile's outcome when its object is gone or paused by the time its turn came
 Read = Callable[[str, str], dict[str, Any] | None]
 Write = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -45,6 +48,42 @@ class Result:
 
     reason: str
     writes: int = 0
+
+
+@dataclass
+class Turns:
+    """One reconcile of an object at a time, and never one from a body older than the spec a reconcile before it
+    saw. A drift pass lists a page of objects before it checks them: when an edit's handler reconciles the new
+    spec in between, the pass's body is stale and would put the old spec back, so the object is read again."""
+
+    _locks: defaultdict[tuple[str, str], threading.Lock] = field(
+        default_factory=lambda: defaultdict(threading.Lock)
+    )
+    _generations: dict[str, int] = field(default_factory=dict)  # by uid: the newest generation reconciled
+
+    def run(self, body: dict[str, Any], reconcile: Callable[[dict[str, Any]], Result], read: Read) -> Result:
+        meta = body["metadata"]
+        namespace, name = meta["namespace"], meta["name"]
+        with self._locks[(namespace, name)]:
+            newest = self._generations.get(meta.get("uid", ""), 0)
+            if int(meta.get("generation") or 0) < newest:
+                fresh = read(namespace, name)
+                if fresh is None or fresh["metadata"].get("uid") != meta.get("uid") or not actionable(fresh):
+                    return Result(SUPERSEDED)
+                body, meta = fresh, fresh["metadata"]
+            result = reconcile(body)
+            uid = meta.get("uid", "")
+            self._generations[uid] = max(int(meta.get("generation") or 0), self._generations.get(uid, 0))
+            return result
+
+    def forget(self, uid: str) -> None:
+        self._generations.pop(uid, None)
+
+
+def actionable(body: dict[str, Any]) -> bool:
+    """Neither paused nor being deleted."""
+    meta = body["metadata"]
+    return not is_paused(meta) and not meta.get("deletionTimestamp")
 
 
 class OwnerReconciler:

@@ -79,6 +79,12 @@ class OperatorSettings(BaseSettings):
     drift_interval: float = Field(
         default=60.0, gt=0, description="Seconds between drift checks of every owned object."
     )
+    drift_workers: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="Objects a drift pass checks at once, in threads of its own: event handlers keep kopf's.",
+    )
     secret_retry: float = Field(
         default=15.0, gt=0, description="Seconds between checks for a missing API-key Secret."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import kopf
@@ -22,7 +23,7 @@ def paused(meta: kopf.Meta, **_: Any) -> bool:
     return is_paused(dict(meta))
 
 
-def handled(meta: kopf.Meta) -> bool:
+def handled(meta: Mapping[str, Any]) -> bool:
     """Whether kopf has finished a create, update or resume handler for the object at least once.
 
     Until then the object is kopf's create handler's to reconcile: a drift tick would only compete with it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import kopf
@@ -16,10 +17,15 @@ from anthill_api.common import GROUP, VERSION
 KIND = "MarketFeed"
 
 
-def register(registry: kopf.OperatorRegistry, reconciler: Reconciler, settings: OperatorSettings) -> None:
+def register(
+    registry: kopf.OperatorRegistry,
+    reconciler: Reconciler,
+    settings: OperatorSettings,
+    active: Callable[[], bool],
+) -> None:
     """Attach the MarketFeed handlers to ``registry``."""
 
-    register_owner(registry, KIND, "marketfeeds", reconciler, settings)
+    register_owner(registry, KIND, "marketfeeds", reconciler, settings, active)
 
     @kopf.on.event(GROUP, VERSION, "marketfeeds", id="forget", when=deleted, registry=registry)
     def feed_deleted(body: kopf.Body, **_: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import kopf
@@ -15,11 +16,14 @@ KIND = "MarketStream"
 
 
 def register(
-    registry: kopf.OperatorRegistry, reconciler: StreamReconciler, settings: OperatorSettings
+    registry: kopf.OperatorRegistry,
+    reconciler: StreamReconciler,
+    settings: OperatorSettings,
+    active: Callable[[], bool],
 ) -> None:
     """Attach the MarketStream handlers to ``registry``."""
-    # The drift timer also brings the pod's newest report into status.statistics.
-    register_owner(registry, KIND, PLURAL, reconciler, settings)
+    # The drift sweep also brings the pod's newest report into status.statistics.
+    register_owner(registry, KIND, PLURAL, reconciler, settings, active)
 
     @kopf.on.event(
         "apps",

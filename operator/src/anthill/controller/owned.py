@@ -1,10 +1,10 @@
 """The kopf handlers every kind with Kubernetes children has (MarketFeed, MarketStream): reconcile on create,
-update and resume, a drift timer, the paused annotation, and the refresh of an owner when a child changes."""
+update and resume, a drift sweep, the paused annotation, and the refresh of an owner when a child changes."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import kopf
@@ -12,8 +12,10 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from anthill.children import ChildConflictError
-from anthill.controller.filters import handled, not_paused, paused
+from anthill.controller.filters import not_paused, paused
 from anthill.controller.metrics import observe_reconcile
+from anthill.controller.sweep import DriftSweep
+from anthill.kube import Store
 from anthill.owned import ConflictError, Result, SecretMissingError, UpstreamError
 from anthill.settings import OperatorSettings
 from anthill_api.common import GROUP, VERSION
@@ -22,16 +24,18 @@ log = logging.getLogger(__name__)
 
 
 class Owner(Protocol):
+    store: Store
+
     def reconcile(self, body: dict[str, Any]) -> Result: ...
     def mark_paused(self, body: dict[str, Any]) -> Result: ...
 
 
 def reconcile_runner(
     kind: str, reconcile: Callable[[dict[str, Any]], Result], settings: OperatorSettings
-) -> Callable[[kopf.Body, str], None]:
+) -> Callable[[Mapping[str, Any], str], None]:
     """``run(body, trigger)``: reconcile, count the outcome, and tell kopf when to retry what can recover
-    (a timer tick never raises: the next tick is the retry)."""
-    # Recoverable outcomes: the metrics reason, and how soon kopf retries (the drift timer retries anyway).
+    (a drift check, trigger "timer", never raises: the next pass is the retry)."""
+    # Recoverable outcomes: the metrics reason, and how soon kopf retries (the drift sweep retries anyway).
     retries: dict[type[Exception], tuple[str, float]] = {
         SecretMissingError: ("SecretNotFound", settings.secret_retry),
         ChildConflictError: ("ChildConflict", settings.secret_retry),
@@ -39,7 +43,7 @@ def reconcile_runner(
         UpstreamError: ("ReconcileError", settings.secret_retry),
     }
 
-    def run(body: kopf.Body, trigger: str) -> None:
+    def run(body: Mapping[str, Any], trigger: str) -> None:
         with observe_reconcile(kind, trigger) as outcome:
             try:
                 result = reconcile(dict(body))
@@ -80,10 +84,11 @@ def refresh_owner(
 
 
 def register_owner(registry: kopf.OperatorRegistry, kind: str, plural: str, reconciler: Owner,
-                   settings: OperatorSettings) -> None:  # fmt: skip
-    """Reconcile ``plural`` on create, update and resume, and on a drift timer (every owned object is checked
+                   settings: OperatorSettings, active: Callable[[], bool]) -> None:  # fmt: skip
+    """Reconcile ``plural`` on create, update and resume, and in a drift sweep (every owned object is checked
     and corrected) once kopf has handled the object; report the paused annotation instead of reconciling
-    while it is set."""
+    while it is set. The sweep runs from the operator's start-up to its clean-up; ``active`` says whether
+    this replica is the one peering lets act."""
     run = reconcile_runner(kind, reconciler.reconcile, settings)
 
     @kopf.on.resume(GROUP, VERSION, plural, id="reconcile", when=not_paused, registry=registry)
@@ -92,16 +97,18 @@ def register_owner(registry: kopf.OperatorRegistry, kind: str, plural: str, reco
     def reconcile(body: kopf.Body, reason: str, **_: Any) -> None:
         run(body, str(reason))
 
-    # The timer is spawned (and kopf's finalizer added) on the object's first event, as before its handlers
-    # run, so that kopf's bookkeeping of a new object is done by the time it is Ready; a tick skips it until
-    # its create handler has finished.
-    @kopf.timer(GROUP, VERSION, plural, id="drift", interval=settings.drift_interval, when=not_paused,
-                initial_delay=settings.drift_interval, registry=registry)  # fmt: skip
-    def correct_drift(body: kopf.Body, meta: kopf.Meta, **_: Any) -> None:
-        if handled(meta):
-            run(body, "timer")
-
     @kopf.on.resume(GROUP, VERSION, plural, id="paused", when=paused, registry=registry)
     @kopf.on.update(GROUP, VERSION, plural, id="paused", when=paused, registry=registry)
     def report_paused(body: kopf.Body, **_: Any) -> None:
         reconciler.mark_paused(dict(body))
+
+    # Not a kopf timer per object: see anthill.controller.sweep. Drift reconciles count as trigger "timer".
+    sweep = DriftSweep(reconciler.store, plural, lambda body: run(body, "timer"), settings, active)
+
+    @kopf.on.startup(id=f"{plural}-drift", registry=registry)
+    def start_sweep(**_: Any) -> None:
+        sweep.start()
+
+    @kopf.on.cleanup(id=f"{plural}-drift", registry=registry)
+    def stop_sweep(**_: Any) -> None:
+        sweep.stop()

@@ -13,6 +13,7 @@ from prometheus_client import start_http_server
 
 from anthill.controller import marketfeed, marketstream, pipeline
 from anthill.controller.filters import KOPF_PREFIX
+from anthill.controller.sweep import active_replica
 from anthill.kube import Store, connect
 from anthill.marketfeed.reconcile import Reconciler
 from anthill.marketstream.reconcile import StreamReconciler
@@ -65,8 +66,10 @@ def build_registry(operator_settings: OperatorSettings, reconciler: Reconciler) 
         settings.background.instant_exit_timeout = TIMER_EXIT_WAIT
         settings.background.cancellation_polling = TIMER_EXIT_POLL
 
-    marketfeed.register(registry, reconciler, operator_settings)
-    marketstream.register(registry, StreamReconciler(reconciler.store, operator_settings), operator_settings)
+    active = active_replica(reconciler.store, operator_settings)
+    marketfeed.register(registry, reconciler, operator_settings, active)
+    streams = StreamReconciler(reconciler.store, operator_settings)
+    marketstream.register(registry, streams, operator_settings, active)
     clients = Connections(reconciler.store, operator_settings)
     pipeline.register(
         registry,
@@ -91,6 +94,8 @@ def run(
     logging.getLogger("databricks.sdk").setLevel(logging.INFO)
     if settings.metrics_port:
         start_http_server(settings.metrics_port)
+    if settings.priority is None:  # settled here: the drift sweeps compare it with the peering object's
+        settings = settings.model_copy(update={"priority": secrets.randbelow(1_000_000) + 1})
     reconciler = Reconciler(store=Store(connect()), settings=settings)
     registry = build_registry(settings, reconciler)
     liveness = f"http://0.0.0.0:{settings.health_port}/healthz" if settings.health_port else None
@@ -103,9 +108,7 @@ def run(
                 registry=registry,
                 standalone=settings.standalone,
                 peering_name=None if settings.standalone else settings.peering,
-                priority=settings.priority
-                if settings.priority is not None
-                else secrets.randbelow(1_000_000) + 1,
+                priority=settings.priority,
                 clusterwide=not settings.namespaces,
                 namespaces=settings.namespaces,
                 liveness_endpoint=liveness,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from anthill.marketfeed.desired import (
     owner_reference,
 )
 from anthill.marketfeed.observe import rfc3339
-from anthill.owned import OwnerReconciler, Read, Result, Write, ensure_owned, is_paused
+from anthill.owned import OwnerReconciler, Read, Result, Turns, Write, actionable, ensure_owned
 from anthill.runs import FEED_KIND, FailedRun, RunReporter, record_feed_landing
 from anthill.settings import OperatorSettings
 from anthill_api.errors import describe_validation_error
@@ -112,9 +111,7 @@ class Reconciler(OwnerReconciler):
     settings: OperatorSettings
     clock: Callable[[], datetime.datetime] = field(default=lambda: datetime.datetime.now(datetime.UTC))
     runs: RunReporter = field(default_factory=RunReporter)
-    _locks: defaultdict[tuple[str, str], threading.Lock] = field(
-        default_factory=lambda: defaultdict(threading.Lock)
-    )
+    turns: Turns = field(default_factory=Turns)
     # (namespace, CronJob name) -> the resourceVersion of the CronJob as the last reconcile left it.
     _observed: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -126,20 +123,19 @@ class Reconciler(OwnerReconciler):
         :class:`ConflictError`; the caller decides when to retry. An invalid spec, or a child the API server
         refuses as invalid, is recorded and not retried.
         """
-        meta = body["metadata"]
-        with self._locks[(meta["namespace"], meta["name"])]:
-            return self._reconcile(body)
+        return self.turns.run(body, self._reconcile, self.store.get_feed)
 
     def reconcile_by_name(self, namespace: str, name: str) -> Result | None:
         """Re-read the feed and reconcile it (for events on its children). None if it is gone or paused."""
         body = self.store.get_feed(namespace, name)
-        if body is None or is_paused(body["metadata"]) or body["metadata"].get("deletionTimestamp"):
+        if body is None or not actionable(body):
             return None
         return self.reconcile(body)
 
     def forget(self, namespace: str, name: str, uid: str) -> None:
         """The feed is gone: its run memo and metric series go too."""
         self.runs.forget(FEED_KIND, namespace, name, uid)
+        self.turns.forget(uid)
         self._observed.pop((namespace, child_name(name)), None)
 
     def already_seen(self, namespace: str, cronjob: str, resource_version: str | None) -> bool:

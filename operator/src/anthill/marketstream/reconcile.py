@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import threading
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -29,7 +27,7 @@ from anthill.marketstream.desired import (
     stream_selector,
 )
 from anthill.marketstream.observe import latest_report, readiness
-from anthill.owned import OwnerReconciler, Result, ensure_owned, is_paused
+from anthill.owned import OwnerReconciler, Result, Turns, actionable, ensure_owned
 from anthill.settings import OperatorSettings
 from anthill_api.errors import describe_validation_error
 from anthill_api.lake import prefix_violation
@@ -58,23 +56,19 @@ class StreamReconciler(OwnerReconciler):
     store: Store
     settings: OperatorSettings
     clock: Callable[[], datetime.datetime] = field(default=lambda: datetime.datetime.now(datetime.UTC))
-    _locks: defaultdict[tuple[str, str], threading.Lock] = field(
-        default_factory=lambda: defaultdict(threading.Lock)
-    )
+    turns: Turns = field(default_factory=Turns)
 
     def reconcile(self, body: dict[str, Any]) -> Result:
         """Bring ``body``'s ConfigMap and Deployment in line with its spec and write its status.
 
         Raises as :meth:`anthill.marketfeed.reconcile.Reconciler.reconcile` does, for the same causes.
         """
-        meta = body["metadata"]
-        with self._locks[(meta["namespace"], meta["name"])]:
-            return self._reconcile(body)
+        return self.turns.run(body, self._reconcile, self.store.get_stream)
 
     def reconcile_by_name(self, namespace: str, name: str) -> Result | None:
         """Re-read the stream and reconcile it (for events on its Deployment). None if gone or paused."""
         body = self.store.get_stream(namespace, name)
-        if body is None or is_paused(body["metadata"]) or body["metadata"].get("deletionTimestamp"):
+        if body is None or not actionable(body):
             return None
         return self.reconcile(body)
 
