@@ -19,7 +19,13 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_namespaces_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHILL_NAMESPACES", "market, research,,")
-    assert OperatorSettings().namespaces == ["market", "research"]
+    settings = OperatorSettings()
+    assert settings.namespaces == ["market", "research"]
+    assert settings.scopes == ["market", "research"]
+
+
+def test_no_namespaces_is_one_cluster_wide_scope() -> None:
+    assert OperatorSettings(namespaces=[]).scopes == [None]
 
 
 def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -93,7 +93,7 @@ class Store:
         """POST ``body`` to the collection at ``path`` in its namespace; the object as stored."""
         return self._json("POST", _in(path, body["metadata"]["namespace"]), body=body)
 
-    def _get(self, collection: str, namespace: str, name: str) -> dict[str, Any] | None:
+    def _get(self, collection: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         """One object of ``collection``, or None when it does not exist (404)."""
         try:
             return self._json("GET", _named(collection, namespace, name))
@@ -267,9 +267,7 @@ class Store:
     ) -> tuple[list[dict[str, Any]], str]:
         """One page of at most ``limit`` objects of one of our kinds, in ``namespace`` or (None) cluster-wide,
         and the token that reads the next page ('' after the last)."""
-        path = (
-            _in(_custom(plural), namespace) if namespace is not None else f"/apis/{GROUP}/{VERSION}/{plural}"
-        )
+        path = f"/apis/{GROUP}/{VERSION}/{plural}" if namespace is None else _in(_custom(plural), namespace)
         query: dict[str, str | int] = {"limit": limit}
         if token:
             query["continue"] = token
@@ -279,17 +277,8 @@ class Store:
     def peers(self, name: str, namespace: str | None) -> dict[str, Any]:
         """The replicas kopf lists in its (Cluster)KopfPeering ``name``: identity -> priority, lastseen and
         lifetime. Empty when the object does not exist."""
-        if namespace is None:
-            path = f"{CLUSTER_PEERINGS}/{quote(name, safe='')}"
-        else:
-            path = _named(PEERINGS, namespace, name)
-        try:
-            peering = self._json("GET", path)
-        except ApiException as exc:
-            if exc.status == NOT_FOUND:
-                return {}
-            raise
-        return dict(peering.get("status") or {})
+        peering = self._get(CLUSTER_PEERINGS if namespace is None else PEERINGS, namespace, name)
+        return dict((peering or {}).get("status") or {})
 
     def ensure_peering(self, name: str, namespace: str | None) -> None:
         """Create kopf's (Cluster)KopfPeering ``name`` unless it exists."""
@@ -325,11 +314,11 @@ def _custom(plural: str) -> str:
     return f"/apis/{GROUP}/{VERSION}/namespaces/{{namespace}}/{plural}"
 
 
-def _in(collection: str, namespace: str) -> str:
-    """``collection``'s path in ``namespace`` (escaped as a path segment)."""
-    return collection.format(namespace=quote(namespace, safe=""))
+def _in(collection: str, namespace: str | None) -> str:
+    """``collection``'s path in ``namespace`` (escaped as a path segment); a cluster-scoped one's (None) as is."""
+    return collection if namespace is None else collection.format(namespace=quote(namespace, safe=""))
 
 
-def _named(collection: str, namespace: str, name: str) -> str:
+def _named(collection: str, namespace: str | None, name: str) -> str:
     """One object's path: ``collection`` in ``namespace``, then ``name`` (both escaped as path segments)."""
     return f"{_in(collection, namespace)}/{quote(name, safe='')}"

@@ -63,21 +63,24 @@ class Turns:
 
     def run(self, body: dict[str, Any], reconcile: Callable[[dict[str, Any]], Result], read: Read) -> Result:
         meta = body["metadata"]
-        namespace, name = meta["namespace"], meta["name"]
+        namespace, name, uid = meta["namespace"], meta["name"], meta.get("uid", "")
         with self._locks[(namespace, name)]:
-            newest = self._generations.get(meta.get("uid", ""), 0)
-            if int(meta.get("generation") or 0) < newest:
+            newest = self._generations.get(uid, 0)
+            if _generation(body) < newest:
                 fresh = read(namespace, name)
-                if fresh is None or fresh["metadata"].get("uid") != meta.get("uid") or not actionable(fresh):
+                if fresh is None or fresh["metadata"].get("uid") != uid or not actionable(fresh):
                     return Result(SUPERSEDED)
-                body, meta = fresh, fresh["metadata"]
+                body = fresh
             result = reconcile(body)
-            uid = meta.get("uid", "")
-            self._generations[uid] = max(int(meta.get("generation") or 0), self._generations.get(uid, 0))
+            self._generations[uid] = max(_generation(body), newest)
             return result
 
     def forget(self, uid: str) -> None:
         self._generations.pop(uid, None)
+
+
+def _generation(body: dict[str, Any]) -> int:
+    return int(body["metadata"].get("generation") or 0)
 
 
 def actionable(body: dict[str, Any]) -> bool:

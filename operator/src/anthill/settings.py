@@ -207,6 +207,11 @@ class OperatorSettings(BaseSettings):
                 raise ValueError(f"{suffix!r} is not a host suffix such as .cloud.databricks.com")
         return [suffix.lower() for suffix in value]
 
+    @property
+    def scopes(self) -> list[str | None]:
+        """Where the operator works: each of its namespaces, or None alone for cluster-wide."""
+        return [*self.namespaces] or [None]
+
 
 def parse_namespaces(raw: str) -> list[str]:
     """``"a, b,,c"`` -> ``["a", "b", "c"]``."""

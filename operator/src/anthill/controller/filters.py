@@ -26,8 +26,8 @@ def paused(meta: kopf.Meta, **_: Any) -> bool:
 def handled(meta: Mapping[str, Any]) -> bool:
     """Whether kopf has finished a create, update or resume handler for the object at least once.
 
-    Until then the object is kopf's create handler's to reconcile: a drift tick would only compete with it
-    for the workers (a burst of new objects took longer to become Ready) and write the status it writes too.
+    Until then the object is kopf's create handler's to reconcile: a drift check would only compete with it
+    (a burst of new objects took longer to become Ready) and write the status it writes too.
     """
     return HANDLED_ANNOTATION in (meta.get("annotations") or {})
 

@@ -29,8 +29,7 @@ TIMER_EXIT_POLL = 1.0  # seconds between those polls
 
 def ensure_peering(store: Store, settings: OperatorSettings) -> None:
     """Create the peering object replicas meet in (kopf expects it to exist); an existing one is kept."""
-    targets: list[str | None] = [*settings.namespaces] or [None]
-    for namespace in targets:
+    for namespace in settings.scopes:
         store.ensure_peering(settings.peering, namespace)
 
 

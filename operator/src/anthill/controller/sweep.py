@@ -60,15 +60,13 @@ def outranked(peers: dict[str, Any], priority: int, now: datetime.datetime) -> b
 def active_replica(store: Store, settings: OperatorSettings) -> Callable[[], bool]:
     """``active()``: whether this replica acts (always, standalone); read from the peering objects each call."""
 
-    namespaces: list[str | None] = [*settings.namespaces] or [None]
-
     def active() -> bool:
         if settings.standalone or settings.priority is None:
             return True
         now = datetime.datetime.now(datetime.UTC)
         return not any(
             outranked(store.peers(settings.peering, namespace), settings.priority, now)
-            for namespace in namespaces
+            for namespace in settings.scopes
         )
 
     return active
@@ -87,7 +85,7 @@ class DriftSweep:
         self.check = check
         self.interval = settings.drift_interval
         self.workers = settings.drift_workers
-        self.namespaces: list[str | None] = [*settings.namespaces] or [None]
+        self.namespaces = settings.scopes
         self.active = active
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -124,8 +122,7 @@ class DriftSweep:
                     return checked
                 items, token = self.store.list_page(self.plural, namespace, self.page, token)
                 due = [body for body in items if _due(body)]
-                for _ in pool.map(self._check, due):
-                    checked += 1
+                checked += len(list(pool.map(self._check, due)))
                 if not token:
                     break
         return checked
