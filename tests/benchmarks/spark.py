@@ -336,7 +336,9 @@ class Generated:
         self.trend = np.log(self.start)
         self.deviation = np.zeros(len(chosen))
         self.close = self.start.copy()
-        self.feed = feed("daily", self.tickers, datetime.date(2000, 1, 1), "day")
+        # Only the feed's bronze layout is used; a feed names at most 1,000 tickers, so the universe's bars
+        # are those of several feeds, written as one (Spark reads them alike).
+        self.feed = feed("daily", self.tickers[:1], datetime.date(2000, 1, 1), "day")
 
     def next_day(self, day: datetime.date) -> tuple[pa.Table, pa.Table]:
         """The day's bars as first served (some preliminary) and as corrected the next day."""
