@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import datetime
 import io
+import itertools
 import os
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import Row, SparkSession
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.testing import assertDataFrameEqual
 
 from anthill_ingest.calendar import trading_days
 from anthill_sandbox.server import SandboxServer
 from anthill_spark.jobs import gold as gold_job
+from anthill_spark.jobs import silver as silver_job
 from anthill_spark.jobs.gold import SilverInputs, built_from, silver_to_gold
 from anthill_spark.jobs.silver import BAR_DATASETS, bronze_to_silver, read_bronze, silver_watermark
-from anthill_spark.lake import Lake, read_table, write_table
+from anthill_spark.lake import Lake, delta_table, read_table, write_table
 from tests.integration.ingest.conftest import feed_doc, run_ingest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -103,6 +108,55 @@ def test_bronze_to_silver_is_idempotent_and_takes_late_corrections(spark: SparkS
         r["ticker"]: r["close"] for r in silver.where("ts >= '2024-06-28' and ts < '2024-06-29'").collect()
     }
     assert closes["AAPL"] == pytest.approx(corrected.column("close")[0].as_py())
+
+
+def test_a_new_day_and_a_corrected_one_merge_into_the_files_of_recent_days_only(
+    spark: SparkSession, lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """silver.bars is first written in files that each hold a range of bar times; a later run's MERGE skips
+    every file outside the times it brings, so a new day and a correction of the last one rewrite the last
+    file, not all history, and silver still ends with every row and the corrected close."""
+    monkeypatch.setattr(silver_job, "ROWS_PER_FILE", 100)
+    assert bronze_to_silver(spark, lake, bronze(lake, "equities", "indices"))["bars"] == 5 * DAYS
+    table = read_table(spark, lake, "silver", "bars")
+    spans = (
+        table.groupBy(F.col("_metadata.file_path").alias("file"))
+        .agg(F.min("ts").alias("first"), F.max("ts").alias("last"))
+        .orderBy("first")
+        .collect()
+    )
+    assert len(spans) == -(-5 * DAYS // 100)
+    assert all(before["last"] < after["first"] for before, after in itertools.pairwise(spans))
+
+    root = Path(lake.uri.removeprefix("file://"))
+    day = root / "bronze/market/equities/aggregates/1day/date=2024-06-28/equities.parquet"
+    bars = pq.read_table(day)
+    corrected = bars
+    for column in ("close", "high"):  # a correction 0.5% up that keeps the bar valid
+        corrected = corrected.set_column(
+            bars.schema.get_field_index(column), column, pc.multiply(bars[column], 1.005)
+        )
+    pq.write_table(corrected, day)
+    next_day = root / "bronze/market/equities/aggregates/1day/date=2024-07-01/equities.parquet"
+    next_day.parent.mkdir(parents=True)
+    later = pc.add(bars["ts"], pa.scalar(datetime.timedelta(days=3), pa.duration("ms")))
+    pq.write_table(bars.set_column(bars.schema.get_field_index("ts"), "ts", later), next_day)
+    newest = max(day.stat().st_mtime_ns, next_day.stat().st_mtime_ns) + 10**9
+    for path in (day, next_day):
+        os.utime(path, ns=(newest, newest))
+
+    assert bronze_to_silver(spark, lake, bronze(lake, "equities", "indices"))["bars"] == 6
+    (merge,) = [entry for entry in delta_table(spark, lake, "silver", "bars").history(2).collect()
+                if entry["operation"] == "MERGE"]  # fmt: skip
+    assert merge["operationMetrics"]["numTargetFilesRemoved"] == "1"
+    assert merge["operationMetrics"]["numTargetRowsUpdated"] == "3"
+    assert merge["operationMetrics"]["numTargetRowsInserted"] == "3"
+    silver = read_table(spark, lake, "silver", "bars")
+    assert silver.count() == 5 * DAYS + 3
+    closes = {
+        r["ticker"]: r["close"] for r in silver.where("ts >= '2024-06-28' and ts < '2024-06-29'").collect()
+    }
+    assert closes["AAPL"] == pytest.approx(corrected["close"][0].as_py())
 
 
 def test_silver_to_gold_builds_every_table(

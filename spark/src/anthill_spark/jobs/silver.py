@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -204,12 +205,49 @@ def bronze_datasets(spark: SparkSession, source: str) -> set[str] | None:
     return {status.getPath().getName() for status in filesystem.listStatus(where) if status.isDirectory()}
 
 
-def merge_by_key(spark: SparkSession, lake: Lake, name: str, df: DataFrame, keys: Sequence[str]) -> None:
-    """Upsert ``df`` into silver ``name`` by ``keys``; a row is replaced only by a newer ingestion."""
+# silver.bars is first written in files of about this many rows, each holding one range of bar times.
+ROWS_PER_FILE = 500_000
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """The rows of ``df`` span ``column`` from ``first`` to ``last`` (microseconds since the epoch); ``rows``
+    of them."""
+
+    column: str
+    first: int
+    last: int
+    rows: int
+
+
+def merge_by_key(
+    spark: SparkSession,
+    lake: Lake,
+    name: str,
+    df: DataFrame,
+    keys: Sequence[str],
+    within: TimeRange | None = None,
+) -> None:
+    """Upsert ``df`` into silver ``name`` by ``keys``; a row is replaced only by a newer ingestion.
+
+    With ``within`` (a key column and the times ``df`` spans), a new table is written in files that each
+    hold one range of those times, and the MERGE names the range as literals: Delta skips every file
+    outside it by its column statistics, so a run that brings the last days rewrites the files of the last
+    days, not the whole history.
+    """
     if not table_exists(spark, lake, "silver", name):
+        if within is not None:
+            files = max(1, math.ceil(within.rows / ROWS_PER_FILE))
+            df = df.repartitionByRange(files, within.column).sortWithinPartitions(within.column, *keys)
         write_table(df, lake, "silver", name)
         return
     condition = " AND ".join(f"t.{key} = s.{key}" for key in keys)
+    if within is not None:
+        column = within.column
+        condition += (
+            f" AND t.{column} >= {_timestamp_literal(within.first)}"
+            f" AND t.{column} <= {_timestamp_literal(within.last)}"
+        )
     (
         delta_table(spark, lake, "silver", name).alias("t")
         .merge(df.alias("s"), condition)
@@ -217,6 +255,12 @@ def merge_by_key(spark: SparkSession, lake: Lake, name: str, df: DataFrame, keys
         .whenNotMatchedInsertAll()
         .execute()
     )  # fmt: skip
+
+
+def _timestamp_literal(micros: int) -> str:
+    """A SQL timestamp literal for ``micros`` since the epoch, in UTC whatever the session's time zone."""
+    moment = EPOCH + datetime.timedelta(microseconds=micros)
+    return f"TIMESTAMP '{moment.strftime('%Y-%m-%d %H:%M:%S.%f')}Z'"
 
 
 BRONZE_WATERMARK = "anthill.bronzeWatermark"
@@ -311,14 +355,18 @@ def bronze_to_silver(
         rejected_df = silver.quarantined_bars(checked_df).dropDuplicates([*BAR_KEY, "ingested_at"])
         # One pass for what the two counts and the watermark need: distinct keys, as the writes keep.
         valid = F.col("reason").isNull()
-        counts["bars"], counts["quarantined"], newest = aggregate_values(
+        valid_micros = F.when(valid, F.unix_micros("ts"))
+        counts["bars"], counts["quarantined"], newest, first, last = aggregate_values(
             checked_df,
             F.count_distinct(F.when(valid, F.struct(*BAR_KEY))),
             F.count_distinct(F.when(~valid, F.struct(*BAR_KEY, "ingested_at"))),
             F.max("ingested_at"),
+            F.min(valid_micros),
+            F.max(valid_micros),
         )
+        within = None if first is None else TimeRange("ts", first, last, counts["bars"])
         if counts["bars"] or not table_exists(spark, lake, "silver", "bars"):
-            merge_by_key(spark, lake, "bars", valid_df, BAR_KEY)
+            merge_by_key(spark, lake, "bars", valid_df, BAR_KEY, within)
         if counts["quarantined"]:
             merge_by_key(spark, lake, "quarantine", rejected_df, [*BAR_KEY, "ingested_at"])
         _record_watermark(spark, lake, "bars", bronze_mark(bars, newest, sources), since)
