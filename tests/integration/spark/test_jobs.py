@@ -21,7 +21,7 @@ from anthill_ingest.calendar import trading_days
 from anthill_sandbox.server import SandboxServer
 from anthill_spark.jobs import gold as gold_job
 from anthill_spark.jobs import silver as silver_job
-from anthill_spark.jobs.gold import SilverInputs, built_from, silver_to_gold
+from anthill_spark.jobs.gold import BuiltFrom, SilverInputs, built_from, read_silver_inputs, silver_to_gold
 from anthill_spark.jobs.silver import BAR_DATASETS, bronze_to_silver, read_bronze, silver_watermark
 from anthill_spark.lake import Lake, delta_table, read_table, write_table
 from tests.integration.ingest.conftest import feed_doc, run_ingest
@@ -110,6 +110,28 @@ def test_bronze_to_silver_is_idempotent_and_takes_late_corrections(spark: SparkS
     assert closes["AAPL"] == pytest.approx(corrected.column("close")[0].as_py())
 
 
+def correct_the_last_day_and_add_one(lake: Lake) -> pa.Table:
+    """Rewrite the equities' bronze of 2024-06-28 with close and high 0.5% up (still valid bars) and add
+    2024-07-01 with the same bars, both written a second after any file before; the corrected bars."""
+    root = Path(lake.uri.removeprefix("file://"))
+    day = root / "bronze/market/equities/aggregates/1day/date=2024-06-28/equities.parquet"
+    bars = pq.read_table(day)
+    corrected = bars
+    for column in ("close", "high"):
+        corrected = corrected.set_column(
+            bars.schema.get_field_index(column), column, pc.multiply(bars[column], 1.005)
+        )
+    pq.write_table(corrected, day)
+    next_day = root / "bronze/market/equities/aggregates/1day/date=2024-07-01/equities.parquet"
+    next_day.parent.mkdir(parents=True)
+    later = pc.add(bars["ts"], pa.scalar(datetime.timedelta(days=3), pa.duration("ms")))
+    pq.write_table(bars.set_column(bars.schema.get_field_index("ts"), "ts", later), next_day)
+    newest = max(path.stat().st_mtime_ns for path in root.glob("bronze/*/*/*/*/*/*.parquet")) + 10**9
+    for path in (day, next_day):
+        os.utime(path, ns=(newest, newest))
+    return corrected
+
+
 def test_a_new_day_and_a_corrected_one_merge_into_the_files_of_recent_days_only(
     spark: SparkSession, lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,23 +150,7 @@ def test_a_new_day_and_a_corrected_one_merge_into_the_files_of_recent_days_only(
     assert len(spans) == -(-5 * DAYS // 100)
     assert all(before["last"] < after["first"] for before, after in itertools.pairwise(spans))
 
-    root = Path(lake.uri.removeprefix("file://"))
-    day = root / "bronze/market/equities/aggregates/1day/date=2024-06-28/equities.parquet"
-    bars = pq.read_table(day)
-    corrected = bars
-    for column in ("close", "high"):  # a correction 0.5% up that keeps the bar valid
-        corrected = corrected.set_column(
-            bars.schema.get_field_index(column), column, pc.multiply(bars[column], 1.005)
-        )
-    pq.write_table(corrected, day)
-    next_day = root / "bronze/market/equities/aggregates/1day/date=2024-07-01/equities.parquet"
-    next_day.parent.mkdir(parents=True)
-    later = pc.add(bars["ts"], pa.scalar(datetime.timedelta(days=3), pa.duration("ms")))
-    pq.write_table(bars.set_column(bars.schema.get_field_index("ts"), "ts", later), next_day)
-    newest = max(day.stat().st_mtime_ns, next_day.stat().st_mtime_ns) + 10**9
-    for path in (day, next_day):
-        os.utime(path, ns=(newest, newest))
-
+    corrected = correct_the_last_day_and_add_one(lake)
     assert bronze_to_silver(spark, lake, bronze(lake, "equities", "indices"))["bars"] == 6
     (merge,) = [entry for entry in delta_table(spark, lake, "silver", "bars").history(2).collect()
                 if entry["operation"] == "MERGE"]  # fmt: skip
@@ -157,6 +163,40 @@ def test_a_new_day_and_a_corrected_one_merge_into_the_files_of_recent_days_only(
         r["ticker"]: r["close"] for r in silver.where("ts >= '2024-06-28' and ts < '2024-06-29'").collect()
     }
     assert closes["AAPL"] == pytest.approx(corrected["close"][0].as_py())
+
+
+def test_what_changed_since_gold_builds_is_found_from_recent_silver_rows_as_from_all(
+    spark: SparkSession, lake: Lake
+) -> None:
+    """An incremental gold run reads only silver rows ingested since its builds or on their last day on:
+    it finds the same newest ingestion, last day and first changed day per build as a read of all silver,
+    and reads all of it when a build did not record its last day or silver no longer reaches it."""
+    bronze_to_silver(spark, lake, bronze(lake))
+    silver_to_gold(spark, lake, ["daily_returns"])
+    built = built_from(spark, lake, "daily_returns")
+    assert built is not None
+    assert built.through == datetime.date(2024, 6, 28)
+    correct_the_last_day_and_add_one(lake)
+    assert bronze_to_silver(spark, lake, bronze(lake))["bars"] == 6
+    daily = read_silver_inputs(spark, lake, None).daily
+    earlier = BuiltFrom(
+        built.watermark - datetime.timedelta(days=1), built.splits, datetime.date(2024, 3, 28)
+    )
+    unrecorded = BuiltFrom(built.watermark, built.splits)
+    beyond = BuiltFrom(built.watermark, built.splits, datetime.date(2024, 12, 31))
+    for builds, counted in (
+        ([built], False),
+        ([built, earlier], False),
+        ([unrecorded], True),
+        ([beyond], True),
+    ):
+        newest, last, firsts, rows = gold_job._bar_changes(daily, builds)
+        assert (newest, last, firsts) == gold_job._newest_last_and_firsts(
+            daily, "date", [build.watermark for build in builds]
+        )[:3]
+        assert last == datetime.date(2024, 7, 1)
+        assert (rows == 5 * DAYS + 3) if counted else rows is None
+    assert gold_job._bar_changes(daily, [built])[2] == [datetime.date(2024, 6, 28)]
 
 
 def test_silver_to_gold_builds_every_table(

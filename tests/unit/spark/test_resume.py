@@ -12,8 +12,9 @@ from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.testing import assertDataFrameEqual
 
 from anthill_ingest.calendar import trading_days
-from anthill_spark.jobs.gold import with_lookback
+from anthill_spark.jobs.gold import last_rows, with_lookback
 from anthill_spark.transforms.gold import (
+    EMA_SEED_ROWS,
     EMA_SPANS,
     resume_drawdowns,
     resume_exponential_moving_averages,
@@ -81,3 +82,34 @@ def test_lookback_ranks_recent_history_and_falls_back_for_tickers_short_of_it(sp
         assert sorted(map(tuple, rows.to_numpy().tolist())) == sorted(
             map(tuple, expected.to_numpy().tolist())
         )
+
+
+def test_resuming_from_each_tickers_last_rows_equals_resuming_from_all_its_history(
+    spark: SparkSession,
+) -> None:
+    """A rebuild reads only the table's recent rows before the rebuilt days (``last_rows``): the seeds, and so
+    every resumed value, are the same to the last bit as from all history, also for a ticker back from a
+    long halt, whose earlier rows are then read too. Fewer rows than ``EMA_SEED_ROWS`` would not do."""
+    days = list(trading_days(D(2020, 1, 2), D(2024, 12, 31)))
+    since = D(2024, 11, 1)
+    halted = [d for d in days if not D(2021, 6, 1) <= d < D(2024, 10, 1)]
+    history = random_walk({"A": days, "H": halted, "B": days[900:], "C": [d for d in days if d >= since]})
+    daily = frame(spark, history)
+    at_hand = daily.where(F.col("date") >= F.lit(since))
+    earlier = daily.where(F.col("date") < F.lit(since))
+    for whole, resume, rows in ((with_moving_averages, resume_exponential_moving_averages, EMA_SEED_ROWS),
+                                (with_drawdowns, resume_drawdowns, 1)):  # fmt: skip
+        before = earlier.transform(whole)
+        kept = last_rows(before, since, rows, at_hand)
+        per_ticker = {row["ticker"]: row["count"] for row in kept.groupBy("ticker").count().collect()}
+        # H has fewer than the EMAs' rows since its halt, so all of its history; its last row does for drawdowns.
+        h_rows = [d for d in halted if d < since and (rows > 1 or d >= D(2024, 10, 16))]
+        assert per_ticker["H"] == len(h_rows)
+        assert rows <= per_ticker["A"] < len([d for d in days if d < since])
+        assertDataFrameEqual(resume(at_hand, kept), resume(at_hand, before), rtol=0.0, atol=0.0)
+    too_few = last_rows(earlier.transform(with_moving_averages), since, 100, at_hand)
+    assert resume_exponential_moving_averages(at_hand, too_few).where("ticker = 'A'").collect() != (
+        resume_exponential_moving_averages(at_hand, earlier.transform(with_moving_averages))
+        .where("ticker = 'A'")
+        .collect()
+    )

@@ -45,8 +45,8 @@ class GoldTable:
     ``lookback`` counts trading days (rows per ticker); ``None`` means all of it.
     Tables keyed by ``year`` are rebuilt from the start of the changed day's year. ``resume`` computes the
     columns that weigh all history (running peaks, EMAs; keyed by ticker and date) from the rebuilt days'
-    silver rows and the table's own rows before them; a rebuild takes those from it and the rest from
-    ``build`` over the lookback alone. ``definition`` is bumped whenever the table's
+    silver rows and the table's own rows before them (each ticker's last ``resume_rows`` of them are
+    enough); a rebuild takes those from it and the rest from ``build`` over the lookback alone. ``definition`` is bumped whenever the table's
     columns or formulas change: a table built by another definition is rebuilt whole, since rows kept from
     before would mix two definitions (and Delta refuses rebuilt rows with other columns).
     """
@@ -57,6 +57,7 @@ class GoldTable:
     uses_dividends: bool = False
     uses_news: bool = False
     resume: Callable[[DataFrame, DataFrame], DataFrame] | None = None
+    resume_rows: int = 1
     definition: int = 1
 
     @property
@@ -87,6 +88,7 @@ GOLD_TABLES: dict[str, GoldTable] = {
         lambda s: s.daily.transform(gold.with_moving_averages),
         max(gold.SMA_WINDOWS) - 1,
         resume=gold.resume_exponential_moving_averages,
+        resume_rows=gold.EMA_SEED_ROWS,
         definition=2,
     ),
     "drawdowns": GoldTable(
@@ -249,7 +251,40 @@ class SilverState:
     newest: datetime.datetime | None
     through: datetime.date | None
     changes: dict[BuiltFrom, Changes]
-    rows: int = 0  # daily bars
+    rows: int | None = None  # daily bars; None when not counted (an incremental run reads recent rows only)
+
+
+def _bar_changes(
+    daily_df: DataFrame, builds: Sequence[BuiltFrom]
+) -> tuple[datetime.datetime | None, datetime.date | None, list[datetime.date | None], int | None]:
+    """As ``_newest_last_and_firsts`` for the daily bars, without reading all history when every build
+    recorded its last day: silver keeps every row it held, so its last day is at least the builds' latest
+    ``through``, and every row the builds have not seen was ingested after the oldest watermark. Only those
+    rows are read (silver's files hold ranges of bar times, and Delta skips the rest by their statistics);
+    their count is not taken (None)."""
+    marks = [build.watermark for build in builds]
+    throughs = [build.through for build in builds]
+    if not builds or None in throughs:
+        newest, last, firsts, rows = _newest_last_and_firsts(daily_df, "date", marks)
+        return newest, last, firsts, rows
+    oldest = min(marks)
+    known = max(day for day in throughs if day is not None)
+    # A coarse cut on the stored timestamp first (file statistics can skip files), then the exact one.
+    moment = datetime.datetime.combine(known, datetime.time()) - datetime.timedelta(days=1)
+    recent = (F.col("ts") >= F.lit(moment)) & (F.col("date") >= F.lit(known))
+    changed = F.col("ingested_at") > F.lit(oldest)
+    first_changed = [F.min(F.when(F.col("ingested_at") > F.lit(mark), F.col("date"))) for mark in marks]
+    newest, last, *first = aggregate_values(
+        daily_df.where(changed | recent),
+        F.max(F.when(changed, F.col("ingested_at"))),
+        F.max(F.when(recent, F.col("date"))),
+        *first_changed,
+    )
+    if last is None:  # silver lost days a build held (rebuilt from less bronze): read it all
+        newest, last, firsts, rows = _newest_last_and_firsts(daily_df, "date", marks)
+        return newest, last, firsts, rows
+    # Nothing ingested since the oldest watermark: silver held every row up to it then, and still does.
+    return newest if newest is not None else oldest, last, first, None
 
 
 def changes_since(inputs: SilverInputs, builds: Collection[BuiltFrom], splits: str) -> SilverState:
@@ -259,7 +294,7 @@ def changes_since(inputs: SilverInputs, builds: Collection[BuiltFrom], splits: s
     misses, and ``--full-refresh`` settles it)."""
     ordered = list(builds)
     marks = [build.watermark for build in ordered]
-    newest, through, bars, rows = _newest_last_and_firsts(inputs.daily, "date", marks)
+    newest, through, bars, rows = _bar_changes(inputs.daily, ordered)
     dividends: list[datetime.date | None] = [None] * len(ordered)
     if inputs.dividends is not None:
         newest_dividend, _, dividends, _ = _newest_last_and_firsts(
@@ -313,6 +348,25 @@ def with_lookback(
     newest_first = Window.partitionBy("ticker").orderBy(F.col("date").desc())
     kept = before.withColumn("_back", F.row_number().over(newest_first)).where(F.col("_back") <= lookback)
     return recent.unionByName(kept.drop("_back"))
+
+
+def last_rows(before_df: DataFrame, until: datetime.date, rows: int, at_hand: DataFrame) -> DataFrame:
+    """Rows of ``before_df`` (all dated before ``until``) holding at least the last ``rows`` of each ticker
+    of ``at_hand``, or all of a ticker's when it has fewer: those of the ``lookback_days(rows)`` before
+    ``until``, and all history of the tickers with fewer rows there. Files of older days are not read unless
+    such a ticker needs them (gold tables are written in files by range of days)."""
+    bound = until - datetime.timedelta(days=lookback_days(rows))
+    near = before_df.where(F.col("date") >= F.lit(bound))
+    counts = near.groupBy("ticker").agg(F.count(F.lit(1)).alias("_n"))
+    short = (
+        at_hand.select("ticker")
+        .distinct()
+        .join(counts, "ticker", "left")
+        .where(F.coalesce(F.col("_n"), F.lit(0)) < rows)
+        .select("ticker")
+    )
+    far = before_df.where(F.col("date") < F.lit(bound)).join(F.broadcast(short), "ticker", "left_semi")
+    return near.unionByName(far)
 
 
 GOLD_PARALLELISM = 4
@@ -404,7 +458,13 @@ def _build_changed(
         plans = {name: _plan(GOLD_TABLES[name], previous[name], changes) for name in tables}
         if not cached:
             inputs = replace(inputs, daily=cache(_needed(history, plans)))
-        files = max(1, state.rows // ROWS_PER_FILE)
+        whole = any(
+            plan is FULL or previous[name] is None for name, plan in plans.items() if plan is not None
+        )
+        rows = state.rows
+        if rows is None:  # not counted: only a table rebuilt whole needs it, to cut its files
+            rows = aggregate_values(history, F.count(F.lit(1)))[0] if whole else 0
+        files = max(1, int(rows or 0) // ROWS_PER_FILE)
 
         def build(name: str) -> GoldResult:
             table, plan, before = GOLD_TABLES[name], plans[name], previous[name]
@@ -500,8 +560,10 @@ def _rebuild_from(
     )
     if table.resume is not None:
         spark = inputs.daily.sparkSession
-        kept = read_table(spark, lake, "gold", name).where(F.col(column) < F.lit(first))
-        resumed = table.resume(inputs.daily.where(F.col("date") >= F.lit(start)), kept)
+        at_hand = inputs.daily.where(F.col("date") >= F.lit(start))
+        before = read_table(spark, lake, "gold", name).where(F.col(column) < F.lit(first))
+        kept = last_rows(before, since, table.resume_rows, at_hand)
+        resumed = table.resume(at_hand, kept)
         keys = ["ticker", "date"]
         replaced = [c for c in resumed.columns if c not in keys]
         rebuilt = rebuilt.drop(*replaced).join(resumed, keys).select(*rebuilt.columns)

@@ -142,9 +142,21 @@ def with_exponential_moving_averages(daily_df: DataFrame, seeds: DataFrame | Non
     return daily_df.transform(_indexed, seeds).select("ticker", "date", *_emas())
 
 
+def _saturation(span: int) -> int:
+    """Earlier rows past which an EMA's weight of them, (1 - r^a) / (1 - r), no longer changes in double
+    precision: r^a is below 2^-60, so 1 - r^a is exactly 1.0."""
+    return math.ceil(-60 * math.log(2) / math.log(1 - 2 / (span + 1)))
+
+
+# Rows of a ticker's moving averages an EMA resumes from: its last one, and how many came before it, which
+# matters only up to this many (more weigh the same to the last bit).
+EMA_SEED_ROWS = max(_saturation(span) for span in EMA_SPANS)
+
+
 def ema_seeds(before_df: DataFrame) -> DataFrame:
     """Per ticker, what the EMAs resume from: the rows of gold.moving_averages before the rebuilt days (how
-    many, and the last one's EMAs)."""
+    many, and the last one's EMAs). A ticker's last ``EMA_SEED_ROWS`` rows, or more, give the same seeds as
+    all of them."""
     last = {f"_seed_{span}": F.max_by(f"ema_{span}", "date") for span in EMA_SPANS}
     return before_df.groupBy("ticker").agg(
         F.count(F.lit(1)).alias("_seed_rows"), *(value.alias(name) for name, value in last.items())
@@ -177,7 +189,8 @@ def with_drawdowns(daily_df: DataFrame, seeds: DataFrame | None = None) -> DataF
 
 def resume_drawdowns(daily_df: DataFrame, before_df: DataFrame) -> DataFrame:
     """gold.drawdowns for ``daily_df``'s rows (each ticker's from some day on), resumed from the table's rows
-    before that day (``before_df``): their highest peak and worst drawdown."""
+    before that day (``before_df``): their highest peak and worst drawdown, which are its last row's (both
+    run over all history), so its last row alone gives them."""
     seeds = before_df.groupBy("ticker").agg(
         F.max("peak").alias("_seed_peak"), F.min("max_drawdown").alias("_seed_max_drawdown")
     )
