@@ -46,9 +46,10 @@ class GoldTable:
     Tables keyed by ``year`` are rebuilt from the start of the changed day's year. ``resume`` computes the
     columns that weigh all history (running peaks, EMAs; keyed by ticker and date) from the rebuilt days'
     silver rows and the table's own rows before them (each ticker's last ``resume_rows`` of them are
-    enough); a rebuild takes those from it and the rest from ``build`` over the lookback alone. ``definition`` is bumped whenever the table's
-    columns or formulas change: a table built by another definition is rebuilt whole, since rows kept from
-    before would mix two definitions (and Delta refuses rebuilt rows with other columns).
+    enough); a rebuild takes those from it and the rest from ``build`` over the lookback alone.
+    ``definition`` is bumped whenever the table's columns or formulas change: a table built by another
+    definition is rebuilt whole, since rows kept from before would mix two definitions (and Delta refuses
+    rebuilt rows with other columns).
     """
 
     build: Callable[[SilverInputs], DataFrame]
