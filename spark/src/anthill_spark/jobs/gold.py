@@ -333,29 +333,25 @@ def with_lookback(
         return daily_df
     if lookback == 0:
         return daily_df.where(F.col("date") >= F.lit(since))
-    bound = since - datetime.timedelta(days=lookback_days(lookback))
     recent = daily_df.where(F.col("date") >= F.lit(since))
-    near = daily_df.where((F.col("date") < F.lit(since)) & (F.col("date") >= F.lit(bound)))
-    counts = near.groupBy("ticker").agg(F.count(F.lit(1)).alias("_n"))
-    short = (
-        recent.select("ticker")
-        .distinct()
-        .join(counts, "ticker", "left")
-        .where(F.coalesce(F.col("_n"), F.lit(0)) < lookback)
-        .select("ticker")
-    )
-    far = (daily_df if history is None else history).where(F.col("date") < F.lit(bound))
-    before = near.unionByName(far.join(F.broadcast(short), "ticker", "left_semi"))
+    before = last_rows(daily_df.where(F.col("date") < F.lit(since)), since, lookback, recent, history)
     newest_first = Window.partitionBy("ticker").orderBy(F.col("date").desc())
     kept = before.withColumn("_back", F.row_number().over(newest_first)).where(F.col("_back") <= lookback)
     return recent.unionByName(kept.drop("_back"))
 
 
-def last_rows(before_df: DataFrame, until: datetime.date, rows: int, at_hand: DataFrame) -> DataFrame:
+def last_rows(
+    before_df: DataFrame,
+    until: datetime.date,
+    rows: int,
+    at_hand: DataFrame,
+    history: DataFrame | None = None,
+) -> DataFrame:
     """Rows of ``before_df`` (all dated before ``until``) holding at least the last ``rows`` of each ticker
     of ``at_hand``, or all of a ticker's when it has fewer: those of the ``lookback_days(rows)`` before
-    ``until``, and all history of the tickers with fewer rows there. Files of older days are not read unless
-    such a ticker needs them (gold tables are written in files by range of days)."""
+    ``until``, and all history of the tickers with fewer rows there (from ``history`` when given, for a
+    ``before_df`` of recent days only). Files of older days are not read unless such a ticker needs them
+    (silver and gold tables are written in files by range of time)."""
     bound = until - datetime.timedelta(days=lookback_days(rows))
     near = before_df.where(F.col("date") >= F.lit(bound))
     counts = near.groupBy("ticker").agg(F.count(F.lit(1)).alias("_n"))
@@ -366,8 +362,8 @@ def last_rows(before_df: DataFrame, until: datetime.date, rows: int, at_hand: Da
         .where(F.coalesce(F.col("_n"), F.lit(0)) < rows)
         .select("ticker")
     )
-    far = before_df.where(F.col("date") < F.lit(bound)).join(F.broadcast(short), "ticker", "left_semi")
-    return near.unionByName(far)
+    far = (before_df if history is None else history).where(F.col("date") < F.lit(bound))
+    return near.unionByName(far.join(F.broadcast(short), "ticker", "left_semi"))
 
 
 GOLD_PARALLELISM = 4
