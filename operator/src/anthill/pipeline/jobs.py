@@ -16,6 +16,7 @@ memory and seconds of start-up, so it is imported only when a DatabricksConnecti
 from __future__ import annotations
 
 import datetime
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -140,8 +141,14 @@ class Credentials:
         return tuple(value for value in (self.token, self.client_secret) if value)
 
 
+# The SDK's modules import each other in a cycle: two handler threads importing it at once for the first time
+# can meet in it, and Python breaks that with a _DeadlockError in one of them. One import at a time.
+_SDK_IMPORT = threading.Lock()
+
+
 def connect(host: str, credentials: Credentials) -> JobsClient:
     """A :class:`JobsClient` for the workspace at ``host`` over the real SDK, imported on first use."""
-    from anthill.pipeline.sdk import DatabricksJobs  # noqa: PLC0415 - the SDK loads only when Databricks is used
+    with _SDK_IMPORT:
+        from anthill.pipeline.sdk import DatabricksJobs  # noqa: PLC0415 - the SDK loads only when Databricks is used
 
     return DatabricksJobs.connect(host, credentials)
