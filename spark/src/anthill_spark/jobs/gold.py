@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 
 from anthill_spark.jobs.intraday import INTRADAY_TABLES, intraday_to_gold
@@ -255,6 +255,13 @@ class SilverState:
     rows: int | None = None  # daily bars; None when not counted (an incremental run reads recent rows only)
 
 
+def _dated_from(day: datetime.date) -> Column:
+    """Daily bars dated ``day`` or later: a coarse cut on the stored timestamp first (file statistics can skip
+    files), then the exact one on the trading date."""
+    moment = datetime.datetime.combine(day, datetime.time()) - datetime.timedelta(days=1)
+    return (F.col("ts") >= F.lit(moment)) & (F.col("date") >= F.lit(day))
+
+
 def _bar_changes(
     daily_df: DataFrame, builds: Sequence[BuiltFrom]
 ) -> tuple[datetime.datetime | None, datetime.date | None, list[datetime.date | None], int | None]:
@@ -266,13 +273,10 @@ def _bar_changes(
     marks = [build.watermark for build in builds]
     throughs = [build.through for build in builds]
     if not builds or None in throughs:
-        newest, last, firsts, rows = _newest_last_and_firsts(daily_df, "date", marks)
-        return newest, last, firsts, rows
+        return _newest_last_and_firsts(daily_df, "date", marks)
     oldest = min(marks)
     known = max(day for day in throughs if day is not None)
-    # A coarse cut on the stored timestamp first (file statistics can skip files), then the exact one.
-    moment = datetime.datetime.combine(known, datetime.time()) - datetime.timedelta(days=1)
-    recent = (F.col("ts") >= F.lit(moment)) & (F.col("date") >= F.lit(known))
+    recent = _dated_from(known)
     changed = F.col("ingested_at") > F.lit(oldest)
     first_changed = [F.min(F.when(F.col("ingested_at") > F.lit(mark), F.col("date"))) for mark in marks]
     newest, last, *first = aggregate_values(
@@ -282,8 +286,7 @@ def _bar_changes(
         *first_changed,
     )
     if last is None:  # silver lost days a build held (rebuilt from less bronze): read it all
-        newest, last, firsts, rows = _newest_last_and_firsts(daily_df, "date", marks)
-        return newest, last, firsts, rows
+        return _newest_last_and_firsts(daily_df, "date", marks)
     # Nothing ingested since the oldest watermark: silver held every row up to it then, and still does.
     return newest if newest is not None else oldest, last, first, None
 
@@ -509,9 +512,7 @@ def _needed(daily_df: DataFrame, plans: dict[str, str | datetime.date | None]) -
         if isinstance(plan, datetime.date):
             firsts.append(_start(table, plan) - datetime.timedelta(days=lookback_days(table.lookback or 0)))
     first = min(firsts, default=datetime.date.max)
-    # A coarse cut on the stored timestamp first (Parquet statistics can skip files), then the exact one.
-    moment = datetime.datetime.combine(first, datetime.time()) - datetime.timedelta(days=1)
-    return daily_df.where((F.col("ts") >= F.lit(moment)) & (F.col("date") >= F.lit(first)))
+    return daily_df.where(_dated_from(first))
 
 
 def _write_gold(
